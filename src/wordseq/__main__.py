@@ -1,0 +1,3 @@
+from wordseq.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,120 @@
+"""The ``wordseq`` command: subcommands registered by one module each, shared options spelled alike.
+
+Errors caused by input are one line on stderr with exit code 1 (2 for usage errors); a traceback is shown
+only with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import warnings
+from typing import Sequence
+
+from wordseq import __version__
+from wordseq.errors import WordseqError
+
+# Each module has ``register(subparsers, parents)``; the order is the order in ``--help``.
+COMMAND_MODULES = [
+    "wordseq.cli.demo",
+    "wordseq.cli.vocab",
+    "wordseq.cli.embed",
+    "wordseq.cli.lm",
+    "wordseq.cli.generate",
+]
+
+
+def common_options() -> argparse.ArgumentParser:
+    """Options every subcommand takes, spelled the same everywhere."""
+    p = argparse.ArgumentParser(add_help=False)
+    g = p.add_argument_group("common options")
+    g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    g.add_argument("--threads", type=int, default=None, help="CPU threads (default: all cores)")
+    g.add_argument("--device", default="cpu", help="torch device for neural models: cpu, cuda, cuda:N (default cpu)")
+    g.add_argument("-v", "--verbose", action="count", default=0, help="say more")
+    g.add_argument("-q", "--quiet", action="store_true", help="no progress bars, only results and errors")
+    g.add_argument("--debug", action="store_true", help="show the full traceback on errors")
+    return p
+
+
+def tokenizer_options() -> argparse.ArgumentParser:
+    """Options that choose a tokenizer (for commands that read raw text)."""
+    p = argparse.ArgumentParser(add_help=False)
+    g = p.add_argument_group("tokenizer")
+    g.add_argument("--tokenizer", choices=["whitespace", "word", "char"], default="whitespace",
+                   help="how text is split into tokens (default whitespace)")
+    g.add_argument("--lower", action="store_true", help="lowercase the text")
+    g.add_argument("--nfkc", action="store_true", help="apply Unicode NFKC normalization")
+    g.add_argument("--split-apostrophes", action="store_true", help="word tokenizer: split don't into don ' t")
+    g.add_argument("--split-hyphens", action="store_true", help="word tokenizer: split well-known at the hyphen")
+    g.add_argument("--drop-punctuation", action="store_true", help="word tokenizer: drop punctuation marks")
+    return p
+
+
+def tokenizer_from_args(args: argparse.Namespace):
+    from wordseq.text.tokenize import Tokenizer
+
+    return Tokenizer(
+        kind=args.tokenizer,
+        lower=args.lower,
+        nfkc=args.nfkc,
+        keep_apostrophes=not args.split_apostrophes,
+        keep_hyphens=not args.split_hyphens,
+        punctuation="drop" if args.drop_punctuation else "split",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="wordseq",
+        description="Classic NLP from counts to recurrent networks: word vectors, n-gram and neural language models.",
+    )
+    parser.add_argument("--version", action="version", version=f"wordseq {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    parents = [common_options()]
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub, parents)
+    return parser
+
+
+def _setup(args: argparse.Namespace) -> None:
+    from wordseq import progress
+
+    progress.set_quiet(bool(getattr(args, "quiet", False)))
+    threads = getattr(args, "threads", None)
+    if threads is not None:
+        if threads < 1:
+            raise WordseqError(f"--threads must be at least 1, got {threads}")
+        os.environ["NUMBA_NUM_THREADS"] = str(threads)
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        print(f"wordseq: warning: {message}", file=sys.stderr)
+
+    warnings.showwarning = show
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        _setup(args)
+        result = args.func(args)
+        return int(result or 0)
+    except WordseqError as e:
+        if args.debug:
+            raise
+        print(f"wordseq: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("wordseq: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as e:  # a bug: say so in one line unless --debug
+        if args.debug:
+            raise
+        print(f"wordseq: internal error: {type(e).__name__}: {e} (run with --debug for the traceback)", file=sys.stderr)
+        return 1

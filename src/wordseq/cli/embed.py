@@ -1,0 +1,5 @@
+"""``wordseq embed``: (being built)."""
+
+
+def register(sub, parents) -> None:
+    pass

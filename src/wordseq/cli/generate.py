@@ -1,0 +1,5 @@
+"""``wordseq generate``: (being built)."""
+
+
+def register(sub, parents) -> None:
+    pass

@@ -1,0 +1,5 @@
+"""``wordseq lm``: (being built)."""
+
+
+def register(sub, parents) -> None:
+    pass

@@ -1,0 +1,20 @@
+"""The one exception type users see: a one-line message, shown without a traceback by the CLI."""
+
+from __future__ import annotations
+
+
+class WordseqError(Exception):
+    """An error caused by the user's input (a file, an option, a model) rather than by a bug.
+
+    The message is complete on its own and names the file (and line) at fault where there is one.
+    """
+
+
+class InputError(WordseqError):
+    """A file could not be read or has the wrong content."""
+
+    def __init__(self, path: object, message: str, line: int | None = None) -> None:
+        where = f"{path}" if line is None else f"{path}:{line}"
+        super().__init__(f"{where}: {message}")
+        self.path = path
+        self.line = line

@@ -1,0 +1,198 @@
+"""Corpus -> one flat int32 array of token ids, ``</s>`` after every line, cached on disk.
+
+One pass over the text: tokens get provisional ids in order of first appearance while counts accumulate;
+then the vocabulary is sorted by frequency and the ids are remapped with one numpy gather. The encoded
+array is written to disk in chunks and memory-mapped, so memory grows with the vocabulary, not the corpus.
+The cache key is a hash of the corpus contents, the tokenizer settings and the vocabulary settings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from itertools import repeat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from wordseq.errors import WordseqError
+from wordseq.io.atomic import atomic_path
+from wordseq.progress import progress
+from wordseq.text.corpus import ReadStats, fingerprint, read_blocks, resolve_paths
+from wordseq.text.tokenize import NEWLINE, Tokenizer
+from wordseq.text.vocab import EOS, SPECIALS, Vocab
+
+CACHE_VERSION = 1
+
+
+def cache_dir() -> Path:
+    """Where encoded corpora are cached: ``$WORDSEQ_CACHE``, else ``~/.cache/wordseq``."""
+    return Path(os.environ.get("WORDSEQ_CACHE") or Path.home() / ".cache" / "wordseq")
+
+
+@dataclass
+class Encoded:
+    """An encoded corpus: ``ids`` (int32, ``</s>`` after each line), its vocabulary and statistics."""
+
+    ids: np.ndarray
+    vocab: Vocab
+    lines: int
+    tokens: int  # corpus tokens, not counting the </s> markers
+    types: int  # distinct tokens in the corpus
+    invalid_utf8: int = 0
+    corpus_hash: str | None = None
+    cached: bool = False
+
+
+def _cache_key(corpus_hash: str, tokenizer: Tokenizer, vocab_settings: dict) -> str:
+    blob = json.dumps(
+        {"v": CACHE_VERSION, "corpus": corpus_hash, "tok": tokenizer.config(), "vocab": vocab_settings},
+        sort_keys=True,
+    )
+    return hashlib.blake2b(blob.encode(), digest_size=12).hexdigest()
+
+
+def _vocab_settings(vocab: Vocab | None, min_count: int, max_size: int | None, specials: Sequence[str]) -> dict:
+    if vocab is None:
+        return {"min_count": min_count, "max_size": max_size, "specials": list(specials)}
+    h = hashlib.blake2b(digest_size=12)
+    for t in vocab.itos:
+        h.update(t.encode("utf-8") + b"\0")
+    return {"fixed": h.hexdigest()}
+
+
+def encode_corpus(
+    corpus: str | os.PathLike | Sequence[str | os.PathLike],
+    tokenizer: Tokenizer | None = None,
+    vocab: Vocab | None = None,
+    min_count: int = 1,
+    max_size: int | None = None,
+    specials: Sequence[str] = SPECIALS,
+    cache: bool = True,
+    desc: str = "encoding",
+) -> Encoded:
+    """Tokenize and encode a corpus, building its vocabulary unless ``vocab`` is given.
+
+    With a fixed ``vocab``, unknown tokens become ``<unk>``. Results are cached (unless ``cache`` is
+    False or the corpus is stdin) and reused when the corpus, tokenizer and vocabulary settings match.
+    """
+    tokenizer = tokenizer or Tokenizer()
+    paths = resolve_paths(corpus)
+    for p in paths:
+        if p != "-" and os.path.getsize(p) == 0 and len(paths) == 1:
+            raise WordseqError(f"{p}: empty file, nothing to encode")
+    corpus_hash = fingerprint(paths) if cache else None
+    key = None
+    if corpus_hash is not None:
+        key = _cache_key(corpus_hash, tokenizer, _vocab_settings(vocab, min_count, max_size, specials))
+        hit = _load_cached(key)
+        if hit is not None:
+            hit.corpus_hash = corpus_hash
+            return hit
+
+    stats = ReadStats()
+    raw_path, first_seen, counts, n_ids = _first_pass(paths, tokenizer, stats, vocab, desc)
+    try:
+        if n_ids == stats.lines:
+            names = ", ".join("<stdin>" if f == "-" else f for f in stats.files)
+            raise WordseqError(f"{names}: empty corpus (no tokens)")
+        if vocab is None:
+            vocab_counts = {t: int(counts[i]) for i, t in enumerate(first_seen) if t != NEWLINE}
+            new_vocab = Vocab.from_counts(vocab_counts, min_count=min_count, max_size=max_size, specials=specials)
+            if EOS in new_vocab.stoi:
+                new_vocab.counts[new_vocab.stoi[EOS]] += int(counts[0])
+        else:
+            new_vocab = vocab
+        # provisional id -> final id
+        unk = new_vocab.unk_id if new_vocab.unk_id is not None else -1
+        eos = new_vocab.stoi.get(EOS, -1)
+        remap = np.array([new_vocab.stoi.get(t, unk) for t in first_seen], dtype=np.int32)
+        remap[0] = eos  # provisional id 0 is the line end
+        missing = remap < 0
+        if missing.any():
+            bad = first_seen[int(np.argmax(missing))]
+            raise WordseqError(f"token {bad!r} is not in the vocabulary, which has no <unk>")
+        raw = np.memmap(raw_path, dtype=np.int32, mode="r", shape=(n_ids,))
+        target_dir = cache_dir() if key else Path(tempfile.gettempdir())
+        target_dir.mkdir(parents=True, exist_ok=True)
+        out_path = target_dir / (f"{key}.npy" if key else f"wordseq-{os.getpid()}-{id(raw)}.npy")
+        with atomic_path(out_path) as tmp:
+            out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.int32, shape=(n_ids,))
+            step = 1 << 24
+            for s in range(0, n_ids, step):
+                out[s : s + step] = remap[raw[s : s + step]]
+            out.flush()
+            del out
+        del raw
+    finally:
+        os.unlink(raw_path)
+    ids = np.load(out_path, mmap_mode="r")
+    tokens = n_ids - stats.lines
+    types = len(first_seen) - 1
+    enc = Encoded(ids, new_vocab, stats.lines, tokens, types, stats.invalid, corpus_hash, False)
+    if key:
+        meta = {"lines": stats.lines, "tokens": tokens, "types": types, "invalid_utf8": stats.invalid}
+        new_vocab.save(cache_dir() / f"{key}.vocab")
+        with atomic_path(cache_dir() / f"{key}.json") as tmp:
+            tmp.write_text(json.dumps(meta))
+    else:
+        os.unlink(out_path)  # the memmap keeps the data alive until it is dropped
+    return enc
+
+
+def _first_pass(paths, tokenizer: Tokenizer, stats: ReadStats, vocab: Vocab | None, desc: str):
+    """Tokenize block by block; write provisional ids to a temporary file; count tokens."""
+    index: dict[str, int] = {NEWLINE: 0}
+    first_seen: list[str] = [NEWLINE]
+    counts = np.zeros(1 << 16, dtype=np.int64)
+    fd, raw_path = tempfile.mkstemp(prefix="wordseq-raw-", suffix=".i32")
+    n_ids = 0
+    total = sum(os.path.getsize(p) for p in paths if p != "-") or None
+    bar = progress(total=total, unit="B", unit_scale=True, desc=desc)
+    try:
+        with os.fdopen(fd, "wb") as raw:
+            last_bytes = 0
+            for block in read_blocks(paths, stats):
+                tokens = tokenizer.tokenize_block(block)
+                ids = list(map(index.get, tokens, repeat(-1)))
+                if -1 in ids:
+                    for j, t in enumerate(tokens):
+                        if ids[j] == -1:
+                            i = index.get(t)
+                            if i is None:
+                                i = len(first_seen)
+                                index[t] = i
+                                first_seen.append(t)
+                            ids[j] = i
+                arr = np.array(ids, dtype=np.int32)
+                if len(first_seen) > len(counts):
+                    counts = np.concatenate([counts, np.zeros(max(len(counts), len(first_seen)), np.int64)])
+                counts += np.bincount(arr, minlength=len(counts))[: len(counts)]
+                arr.tofile(raw)
+                n_ids += len(arr)
+                bar.update(stats.bytes - last_bytes)
+                last_bytes = stats.bytes
+    except BaseException:
+        os.unlink(raw_path)
+        raise
+    finally:
+        bar.close()
+    return raw_path, first_seen, counts[: len(first_seen)], n_ids
+
+
+def _load_cached(key: str) -> Encoded | None:
+    d = cache_dir()
+    paths = [d / f"{key}.npy", d / f"{key}.vocab", d / f"{key}.json"]
+    if not all(p.exists() for p in paths):
+        return None
+    try:
+        meta = json.loads(paths[2].read_text())
+        ids = np.load(paths[0], mmap_mode="r")
+        vocab = Vocab.load(paths[1])
+    except (OSError, ValueError, WordseqError):
+        return None  # a damaged cache entry is rebuilt
+    return Encoded(ids, vocab, meta["lines"], meta["tokens"], meta["types"], meta["invalid_utf8"], None, True)
