@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Any, Iterable
 
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 _quiet = False
 

@@ -34,13 +34,11 @@ def corpus_report(enc, top: list[int]) -> list[str]:
     if enc.invalid_utf8:
         lines.append(f"invalid UTF-8 sequences replaced: {enc.invalid_utf8:,}")
     total = enc.tokens
-    if total:
-        cov = ["coverage of the most frequent types:"]
+    shown = [k for k in top if 0 < k <= len(counts)]
+    if total and shown:
+        lines.append("coverage of the most frequent types:")
         cum = np.cumsum(counts)
-        for k in top:
-            if k <= len(counts):
-                cov.append(f"  top {k:>7,}  {100.0 * cum[k - 1] / total:6.2f}%")
-        lines += cov
+        lines += [f"  top {k:>7,}  {100.0 * cum[k - 1] / total:6.2f}%" for k in shown]
     return lines
 
 

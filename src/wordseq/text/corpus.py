@@ -86,6 +86,7 @@ class ReadStats:
     bytes: int = 0
     lines: int = 0
     invalid: int = 0
+    warnings: list[str] = field(default_factory=list)
 
 
 class _Counter:
@@ -127,6 +128,7 @@ def _read_file_blocks(path: str, stats: ReadStats, block_bytes: int) -> Iterator
     line_no = 0
     pending = b""
     first = True
+    ended = True  # whether the text so far ends with a line end
     try:
         while True:
             try:
@@ -160,8 +162,10 @@ def _read_file_blocks(path: str, stats: ReadStats, block_bytes: int) -> Iterator
             if _Counter.count != before and first_bad_line is None:
                 first_bad_line = line_no + 1 + text[: text.index("\ufffd")].count("\n") if "\ufffd" in text else line_no + 1
             line_no += newlines
+            if text:
+                ended = text.endswith("\n")
             if eof:
-                if text and not text.endswith("\n"):
+                if not ended:
                     text += "\n"
                     line_no += 1
                 if text:
@@ -176,12 +180,10 @@ def _read_file_blocks(path: str, stats: ReadStats, block_bytes: int) -> Iterator
     bad = _Counter.count - invalid_before
     stats.invalid += bad
     if bad:
-        warnings.warn(
-            f"{name}:{first_bad_line}: invalid UTF-8 ({bad} byte sequence{'s' if bad > 1 else ''} in this file "
-            "replaced with U+FFFD)",
-            CorpusWarning,
-            stacklevel=2,
-        )
+        message = (f"{name}:{first_bad_line}: invalid UTF-8 ({bad} byte sequence{'s' if bad > 1 else ''} in this "
+                   "file replaced with U+FFFD)")
+        stats.warnings.append(message)
+        warnings.warn(message, CorpusWarning, stacklevel=2)
 
 
 def read_lines(spec: str | os.PathLike | Sequence[str | os.PathLike], stats: ReadStats | None = None) -> Iterator[str]:

@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import tempfile
+import warnings
 from itertools import repeat
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,7 @@ import numpy as np
 from wordseq.errors import WordseqError
 from wordseq.io.atomic import atomic_path
 from wordseq.progress import progress
-from wordseq.text.corpus import ReadStats, fingerprint, read_blocks, resolve_paths
+from wordseq.text.corpus import CorpusWarning, ReadStats, fingerprint, read_blocks, resolve_paths
 from wordseq.text.tokenize import NEWLINE, Tokenizer
 from wordseq.text.vocab import EOS, SPECIALS, Vocab
 
@@ -135,7 +136,8 @@ def encode_corpus(
     types = len(first_seen) - 1
     enc = Encoded(ids, new_vocab, stats.lines, tokens, types, stats.invalid, corpus_hash, False)
     if key:
-        meta = {"lines": stats.lines, "tokens": tokens, "types": types, "invalid_utf8": stats.invalid}
+        meta = {"lines": stats.lines, "tokens": tokens, "types": types, "invalid_utf8": stats.invalid,
+                "warnings": stats.warnings}
         new_vocab.save(cache_dir() / f"{key}.vocab")
         with atomic_path(cache_dir() / f"{key}.json") as tmp:
             tmp.write_text(json.dumps(meta))
@@ -195,4 +197,6 @@ def _load_cached(key: str) -> Encoded | None:
         vocab = Vocab.load(paths[1])
     except (OSError, ValueError, WordseqError):
         return None  # a damaged cache entry is rebuilt
+    for message in meta.get("warnings", []):  # a cached corpus warns as the first reading did
+        warnings.warn(message, CorpusWarning, stacklevel=3)
     return Encoded(ids, vocab, meta["lines"], meta["tokens"], meta["types"], meta["invalid_utf8"], None, True)
