@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 import warnings
 from itertools import repeat
 from dataclasses import dataclass
@@ -117,18 +118,14 @@ def encode_corpus(
         if missing.any():
             bad = first_seen[int(np.argmax(missing))]
             raise WordseqError(f"token {bad!r} is not in the vocabulary, which has no <unk>")
-        raw = np.memmap(raw_path, dtype=np.int32, mode="r", shape=(n_ids,))
         target_dir = cache_dir() if key else Path(tempfile.gettempdir())
         target_dir.mkdir(parents=True, exist_ok=True)
-        out_path = target_dir / (f"{key}.npy" if key else f"wordseq-{os.getpid()}-{id(raw)}.npy")
-        with atomic_path(out_path) as tmp:
-            out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.int32, shape=(n_ids,))
-            step = 1 << 24
-            for s in range(0, n_ids, step):
-                out[s : s + step] = remap[raw[s : s + step]]
-            out.flush()
-            del out
-        del raw
+        out_path = target_dir / (f"{key}.npy" if key else f"wordseq-{os.getpid()}-{time.time_ns()}.npy")
+        with atomic_path(out_path) as tmp, open(tmp, "wb") as out:
+            np.lib.format.write_array_header_1_0(
+                out, {"descr": np.dtype(np.int32).str, "fortran_order": False, "shape": (n_ids,)})
+            for chunk in _raw_chunks(raw_path):
+                remap[chunk].tofile(out)
     finally:
         os.unlink(raw_path)
     ids = np.load(out_path, mmap_mode="r")
@@ -147,10 +144,9 @@ def encode_corpus(
 
 
 def _first_pass(paths, tokenizer: Tokenizer, stats: ReadStats, vocab: Vocab | None, desc: str):
-    """Tokenize block by block; write provisional ids to a temporary file; count tokens."""
+    """Tokenize block by block; write provisional ids (order of first appearance) to a temporary file."""
     index: dict[str, int] = {NEWLINE: 0}
     first_seen: list[str] = [NEWLINE]
-    counts = np.zeros(1 << 16, dtype=np.int64)
     fd, raw_path = tempfile.mkstemp(prefix="wordseq-raw-", suffix=".i32")
     n_ids = 0
     total = sum(os.path.getsize(p) for p in paths if p != "-") or None
@@ -160,30 +156,39 @@ def _first_pass(paths, tokenizer: Tokenizer, stats: ReadStats, vocab: Vocab | No
             last_bytes = 0
             for block in read_blocks(paths, stats):
                 tokens = tokenizer.tokenize_block(block)
-                ids = list(map(index.get, tokens, repeat(-1)))
-                if -1 in ids:
-                    for j, t in enumerate(tokens):
-                        if ids[j] == -1:
-                            i = index.get(t)
-                            if i is None:
-                                i = len(first_seen)
-                                index[t] = i
-                                first_seen.append(t)
-                            ids[j] = i
-                arr = np.array(ids, dtype=np.int32)
-                if len(first_seen) > len(counts):
-                    counts = np.concatenate([counts, np.zeros(max(len(counts), len(first_seen)), np.int64)])
-                counts += np.bincount(arr, minlength=len(counts))[: len(counts)]
+                arr = np.fromiter(map(index.get, tokens, repeat(-1)), dtype=np.int32, count=len(tokens))
+                new = np.flatnonzero(arr < 0)
+                if len(new):  # tokens not seen before get the next ids, in order
+                    for j in new.tolist():
+                        t = tokens[j]
+                        i = index.get(t)
+                        if i is None:
+                            i = index[t] = len(first_seen)
+                            first_seen.append(t)
+                        arr[j] = i
                 arr.tofile(raw)
                 n_ids += len(arr)
                 bar.update(stats.bytes - last_bytes)
                 last_bytes = stats.bytes
+        counts = np.zeros(len(first_seen), dtype=np.int64)
+        for chunk in _raw_chunks(raw_path):
+            counts += np.bincount(chunk, minlength=len(counts))
     except BaseException:
         os.unlink(raw_path)
         raise
     finally:
         bar.close()
-    return raw_path, first_seen, counts[: len(first_seen)], n_ids
+    return raw_path, first_seen, counts, n_ids
+
+
+def _raw_chunks(raw_path: str, step: int = 1 << 23):
+    """The provisional ids, in chunks (bounded memory)."""
+    with open(raw_path, "rb") as f:
+        while True:
+            chunk = np.fromfile(f, dtype=np.int32, count=step)
+            if not len(chunk):
+                return
+            yield chunk
 
 
 def _load_cached(key: str) -> Encoded | None:
