@@ -112,3 +112,42 @@ def test_demo_quick(tmp_path):
     assert "wordseq demo" in text and "tokens" in text
     report = (tmp_path / "demo" / "report.txt").read_text()
     assert "results in" in report and (tmp_path / "demo" / "vocab.tsv").exists()
+
+
+def test_vocab_file_option_and_malformed_vocab(tmp_path):
+    (tmp_path / "c.txt").write_text("a b q\n")
+    (tmp_path / "v.tsv").write_text("<unk>\t0\n</s>\t0\na\t2\nb\t1\n")
+    p = run_cli("vocab", str(tmp_path / "c.txt"), "--vocab", str(tmp_path / "v.tsv"))
+    assert p.returncode == 0 and "out of vocabulary: 1 tokens (33.33%)" in out(p)[0]
+    (tmp_path / "bad.tsv").write_text("a\t2\nb 1\n")
+    p = run_cli("vocab", str(tmp_path / "c.txt"), "--vocab", str(tmp_path / "bad.tsv"))
+    assert p.returncode == 1
+    assert out(p)[1].strip() == f"wordseq: error: {tmp_path / 'bad.tsv'}:2: expected 'token<TAB>count', found 0 tabs"
+
+
+@pytest.mark.slow
+def test_200mb_line_without_newline_stays_under_1gb(tmp_path):
+    import random
+    import resource
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    rng = random.Random(0)
+    words = ["".join(rng.choice("abcdefghij") for _ in range(rng.randint(1, 8))) for _ in range(5000)]
+    path = tmp_path / "huge.txt"
+    with open(path, "w") as f:
+        size = 0
+        while size < 200_000_000:
+            piece = " ".join(rng.choices(words, k=100_000)) + " "
+            f.write(piece)
+            size += len(piece)
+    code = ("import resource, sys; from wordseq.cli import main; rc = main(sys.argv[1:]); "
+            "print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024); sys.exit(rc)")
+    p = subprocess.run([sys.executable, "-c", code, "vocab", "--no-cache", str(path)], capture_output=True, text=True,
+                       env={"PYTHONPATH": str(ROOT / "src"), "WORDSEQ_CACHE": str(tmp_path / "c")})
+    assert p.returncode == 0, p.stderr
+    assert "lines       1" in p.stdout
+    peak_mb = int(p.stdout.split("PEAK")[1])
+    assert peak_mb < 1024

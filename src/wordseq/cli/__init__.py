@@ -88,7 +88,9 @@ def _setup(args: argparse.Namespace) -> None:
     if threads is not None:
         if threads < 1:
             raise WordseqError(f"--threads must be at least 1, got {threads}")
+        # Read by numba and torch when they are first imported, which the commands do lazily.
         os.environ["NUMBA_NUM_THREADS"] = str(threads)
+        os.environ["OMP_NUM_THREADS"] = str(threads)
 
     def show(message, category, filename, lineno, file=None, line=None):
         print(f"wordseq: warning: {message}", file=sys.stderr)

@@ -113,6 +113,8 @@ def encode_corpus(
         unk = new_vocab.unk_id if new_vocab.unk_id is not None else -1
         eos = new_vocab.stoi.get(EOS, -1)
         remap = np.array([new_vocab.stoi.get(t, unk) for t in first_seen], dtype=np.int32)
+        if eos < 0:
+            raise WordseqError(f"the vocabulary has no {EOS} entry, which marks line ends")
         remap[0] = eos  # provisional id 0 is the line end
         missing = remap < 0
         if missing.any():
