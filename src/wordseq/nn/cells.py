@@ -248,8 +248,10 @@ class StackedRecurrent(nn.Module):
             raise WordseqError(f"cannot convert {type(fused).__name__} to written-out cells")
         I, H, bias = fused.input_size, fused.hidden_size, fused.bias
         stacked = cls(lambda layer: factory(I if layer == 0 else H, H, bias=bias), fused.num_layers, fused.dropout)
+        p = next(fused.parameters())
+        stacked.to(device=p.device, dtype=p.dtype)
         stacked.load_fused_state(fused)
-        return stacked.to(next(fused.parameters()).device)
+        return stacked
 
     def load_fused_state(self, fused: nn.RNNBase) -> None:
         """Copy the weights of a fused torch module with the same shapes (names ``weight_ih_l{k}`` etc.)."""
