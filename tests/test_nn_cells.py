@@ -236,6 +236,9 @@ def test_detach_state():
     assert detach_state(h).grad_fn is None
     pair = detach_state((h, h + 1))
     assert isinstance(pair, tuple) and all(s.grad_fn is None for s in pair)
+    nested = detach_state([h, (h, h), None])
+    assert isinstance(nested, list) and nested[1][0].grad_fn is None and nested[2] is None
+    torch.testing.assert_close(nested[0], h)
 
 
 # ----------------------------------------------------------------------------- initializations
@@ -330,6 +333,20 @@ def test_forget_bias(cell, gate, gates):
         torch.testing.assert_close(total.detach(), expected)
     with pytest.raises(WordseqError, match="LSTM"):
         init_recurrent(make_recurrent("gru", I, H), "xavier", forget_bias=1.0)
+
+
+def test_init_single_cells_and_whole_models():
+    torch.manual_seed(13)
+    cell = init_recurrent(PeepholeLSTMCell(I, H), "orthogonal", forget_bias=2.0)
+    for block in cell.weight_hh.detach().double().split(H):
+        torch.testing.assert_close(block.T @ block, torch.eye(H, dtype=torch.float64), atol=1e-6, rtol=0)
+    assert not cell.peephole_o.any()
+    torch.testing.assert_close((cell.bias_ih + cell.bias_hh)[H : 2 * H].detach(), torch.full((H,), 2.0))
+    model = nn.Sequential(nn.Embedding(20, I), make_recurrent("rnn-sigmoid", I, H, 2), nn.Linear(H, 20))
+    linear = model[2].weight.clone()
+    init_recurrent(model, "identity")
+    torch.testing.assert_close(model[1].cells[1].weight_hh, torch.eye(H))
+    torch.testing.assert_close(model[2].weight, linear)
 
 
 def test_init_errors():

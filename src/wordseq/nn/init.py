@@ -7,8 +7,9 @@
   with the signs of Q's columns fixed by the diagonal of R so that Q is uniformly (Haar) distributed. Biases zero.
 - ``identity``: Le, Jaitly & Hinton (2015) "IRNN" for ReLU RNNs: W_hh = I, biases zero, W_ih ~ N(0, 0.001^2).
 
-The schemes act on the recurrent modules inside the given module (torch's fused ``nn.RNN``/``nn.LSTM``/
-``nn.GRU`` and :class:`~wordseq.nn.cells.StackedRecurrent`); embeddings and output layers are left alone.
+The schemes act on the recurrent layers inside the given module (torch's fused ``nn.RNN``/``nn.LSTM``/
+``nn.GRU``, :class:`~wordseq.nn.cells.StackedRecurrent` and single cells), so a whole language model can be
+passed; its embeddings and output layer are left alone.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import torch
 from torch import Tensor, nn
 
 from wordseq.errors import WordseqError
+from wordseq.nn.cells import CoupledLSTMCell, LSTMCell, PeepholeLSTMCell, StackedRecurrent, _Cell
 
 SCHEMES = ("uniform", "xavier", "orthogonal", "identity")
 
@@ -42,11 +44,11 @@ def xavier_bound(fan_in: int, fan_out: int) -> float:
 
 
 def recurrent_modules(module: nn.Module) -> list[nn.Module]:
-    """The recurrent layers in ``module`` (itself included): fused torch modules and stacked cells."""
-    from wordseq.nn.cells import StackedRecurrent
-
-    found = [m for m in module.modules() if isinstance(m, (nn.RNNBase, StackedRecurrent))]
-    return found
+    """The outermost recurrent layers in ``module`` (itself included): fused torch modules, stacked cells,
+    or single cells."""
+    if isinstance(module, (nn.RNNBase, StackedRecurrent, _Cell)):
+        return [module]
+    return [m for child in module.children() for m in recurrent_modules(child)]
 
 
 @torch.no_grad()
@@ -96,14 +98,11 @@ def _init_block(w: Tensor, scheme: str, recurrent: bool) -> None:
 
 def _set_forget_bias(rnn: nn.Module, value: float) -> None:
     """Split ``value`` between b_ih and b_hh of the forget gate (gate 1 of i,f,g,o; gate 0 of coupled f,g,o)."""
-    from wordseq.nn.cells import CoupledLSTMCell, LSTMCell, PeepholeLSTMCell, StackedRecurrent
-
     H = rnn.hidden_size
-    if isinstance(rnn, nn.LSTM):
+    cell = rnn.cells[0] if isinstance(rnn, StackedRecurrent) else rnn
+    if isinstance(cell, (nn.LSTM, LSTMCell, PeepholeLSTMCell)):
         gate = 1
-    elif isinstance(rnn, StackedRecurrent) and isinstance(rnn.cells[0], (LSTMCell, PeepholeLSTMCell)):
-        gate = 1
-    elif isinstance(rnn, StackedRecurrent) and isinstance(rnn.cells[0], CoupledLSTMCell):
+    elif isinstance(cell, CoupledLSTMCell):
         gate = 0
     else:
         raise WordseqError("a forget-gate bias needs an LSTM")

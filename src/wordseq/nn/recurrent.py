@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
+import torch
 from torch import Tensor, nn
 
 from wordseq.errors import WordseqError
-from wordseq.nn.cells import (
-    CoupledLSTMCell,
-    ElmanCell,
-    GRUCell,
-    LSTMCell,
-    PeepholeLSTMCell,
-    State,
-    StackedRecurrent,
-)
+from wordseq.nn.cells import CoupledLSTMCell, ElmanCell, PeepholeLSTMCell, StackedRecurrent, State
 
 CELLS = ("rnn", "rnn-relu", "rnn-sigmoid", "lstm", "gru", "lstm-peephole", "lstm-coupled")
 LSTM_CELLS = ("lstm", "lstm-peephole", "lstm-coupled")
@@ -71,16 +64,17 @@ def has_cell_state(module: nn.Module) -> bool:
 
 def zero_state(module: nn.Module, batch_size: int, device=None, dtype=None) -> State:
     """The all-zero initial state of ``module`` for ``batch_size`` streams, in torch's structure."""
-    import torch
-
     p = next(module.parameters())
     h = torch.zeros(module.num_layers, batch_size, module.hidden_size,
                     device=device or p.device, dtype=dtype or p.dtype)
     return (h, torch.zeros_like(h)) if has_cell_state(module) else h
 
 
-def detach_state(state: State) -> State:
-    """Cut the graph behind a state (truncated BPTT: carry the values, not the history)."""
-    if isinstance(state, Tensor):
-        return state.detach()
-    return tuple(s.detach() for s in state)
+def detach_state(state):
+    """Cut the graph behind a state (truncated BPTT: carry the values, not the history).
+
+    ``state``: a tensor, or (nested) tuples/lists of tensors; ``None`` passes through.
+    """
+    if state is None or isinstance(state, Tensor):
+        return None if state is None else state.detach()
+    return type(state)(detach_state(s) for s in state)
