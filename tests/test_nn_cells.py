@@ -41,9 +41,9 @@ def _run_with_grads(module, x, state):
     state = tuple(s.clone().requires_grad_() for s in _states(state))
     out, final = module(x, state if len(state) == 2 else state[0])
     g = torch.Generator().manual_seed(7)
-    loss = (out * torch.randn(out.shape, generator=g, dtype=out.dtype)).sum()
+    loss = (out * torch.randn(out.shape, generator=g, dtype=out.dtype).to(out.device)).sum()
     for s in _states(final):
-        loss = loss + (s * torch.randn(s.shape, generator=g, dtype=s.dtype)).sum()
+        loss = loss + (s * torch.randn(s.shape, generator=g, dtype=s.dtype).to(s.device)).sum()
     loss.backward()
     grads = [p.grad for p in module.parameters()] + [x.grad] + [s.grad for s in state]
     return out.detach(), [s.detach() for s in _states(final)], grads
@@ -55,14 +55,18 @@ def _run_with_grads(module, x, state):
     lambda: nn.LSTM(I, H, L),
     lambda: nn.GRU(I, H, L),
 ], ids=["rnn-tanh", "rnn-relu", "lstm", "gru"])
-def test_written_out_cells_equal_fused_modules(fused):
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="no CUDA device (compares with cuDNN)"))])
+def test_written_out_cells_equal_fused_modules(fused, device):
     torch.manual_seed(0)
-    fused = fused().double()
+    fused = fused().double().to(device)
     cells = StackedRecurrent.from_fused(fused)
+    assert next(cells.parameters()).device.type == device
     assert [n for n, _ in cells.named_parameters()] == [
         f"cells.{layer}.{w}" for layer in range(L) for w in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
-    x = torch.randn(T, B, I, dtype=torch.float64)
-    state = tuple(torch.randn(L, B, H, dtype=torch.float64) for _ in range(2 if fused.mode == "LSTM" else 1))
+    x = torch.randn(T, B, I, dtype=torch.float64, device=device)
+    state = tuple(torch.randn(L, B, H, dtype=torch.float64, device=device)
+                  for _ in range(2 if fused.mode == "LSTM" else 1))
     out_f, final_f, grads_f = _run_with_grads(fused, x, state)
     out_c, final_c, grads_c = _run_with_grads(cells, x, state)
     torch.testing.assert_close(out_c, out_f, rtol=1e-10, atol=1e-12)

@@ -58,6 +58,19 @@ class _Cell(nn.Module):
         h = torch.zeros(batch_size, self.hidden_size, device=device, dtype=dtype)
         return (h, torch.zeros_like(h)) if self.has_cell_state else h
 
+    def project(self, x: Tensor) -> Tensor:
+        """The input's part of the pre-activations, ``W_ih x + b_ih``: it does not depend on the state, so
+        :class:`StackedRecurrent` computes it for all time steps in one matrix product."""
+        return F.linear(x, self.weight_ih, self.bias_ih)
+
+    def forward(self, x: Tensor, state: State) -> State:
+        """One time step: ``x`` (B, input_size) and the previous state -> the new state."""
+        return self.step(self.project(x), state)
+
+    def step(self, xp: Tensor, state: State) -> State:
+        """One time step from the projected input ``xp = W_ih x + b_ih``; the cell's equations."""
+        raise NotImplementedError
+
     def extra_repr(self) -> str:
         return f"{self.input_size}, {self.hidden_size}"
 
@@ -71,9 +84,9 @@ class ElmanCell(_Cell):
         self.nonlinearity = nonlinearity
         super().__init__(input_size, hidden_size, bias)
 
-    def forward(self, x: Tensor, h: Tensor) -> Tensor:
+    def step(self, xp: Tensor, h: Tensor) -> Tensor:
         act = NONLINEARITIES[self.nonlinearity]
-        return act(F.linear(x, self.weight_ih, self.bias_ih) + F.linear(h, self.weight_hh, self.bias_hh))
+        return act(xp + F.linear(h, self.weight_hh, self.bias_hh))
 
     def extra_repr(self) -> str:
         return f"{self.input_size}, {self.hidden_size}, nonlinearity={self.nonlinearity!r}"
@@ -93,9 +106,9 @@ class LSTMCell(_Cell):
     gates = 4
     has_cell_state = True
 
-    def forward(self, x: Tensor, state: tuple[Tensor, Tensor]) -> tuple[Tensor, Tensor]:
+    def step(self, xp: Tensor, state: tuple[Tensor, Tensor]) -> tuple[Tensor, Tensor]:
         h, c = state
-        a = F.linear(x, self.weight_ih, self.bias_ih) + F.linear(h, self.weight_hh, self.bias_hh)
+        a = xp + F.linear(h, self.weight_hh, self.bias_hh)
         i, f, g, o = a.chunk(4, dim=1)
         i, f, g, o = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
         c = f * c + i * g
@@ -114,8 +127,8 @@ class GRUCell(_Cell):
 
     gates = 3
 
-    def forward(self, x: Tensor, h: Tensor) -> Tensor:
-        xr, xz, xn = F.linear(x, self.weight_ih, self.bias_ih).chunk(3, dim=1)
+    def step(self, xp: Tensor, h: Tensor) -> Tensor:
+        xr, xz, xn = xp.chunk(3, dim=1)
         hr, hz, hn = F.linear(h, self.weight_hh, self.bias_hh).chunk(3, dim=1)
         r = torch.sigmoid(xr + hr)
         z = torch.sigmoid(xz + hz)
@@ -147,9 +160,9 @@ class PeepholeLSTMCell(_Cell):
         self.peephole_o = nn.Parameter(torch.empty(hidden_size))
         self.reset_parameters()
 
-    def forward(self, x: Tensor, state: tuple[Tensor, Tensor]) -> tuple[Tensor, Tensor]:
+    def step(self, xp: Tensor, state: tuple[Tensor, Tensor]) -> tuple[Tensor, Tensor]:
         h, c = state
-        a = F.linear(x, self.weight_ih, self.bias_ih) + F.linear(h, self.weight_hh, self.bias_hh)
+        a = xp + F.linear(h, self.weight_hh, self.bias_hh)
         ai, af, ag, ao = a.chunk(4, dim=1)
         i = torch.sigmoid(ai + self.peephole_i * c)
         f = torch.sigmoid(af + self.peephole_f * c)
@@ -173,9 +186,9 @@ class CoupledLSTMCell(_Cell):
     gates = 3
     has_cell_state = True
 
-    def forward(self, x: Tensor, state: tuple[Tensor, Tensor]) -> tuple[Tensor, Tensor]:
+    def step(self, xp: Tensor, state: tuple[Tensor, Tensor]) -> tuple[Tensor, Tensor]:
         h, c = state
-        a = F.linear(x, self.weight_ih, self.bias_ih) + F.linear(h, self.weight_hh, self.bias_hh)
+        a = xp + F.linear(h, self.weight_hh, self.bias_hh)
         af, ag, ao = a.chunk(3, dim=1)
         f, g, o = torch.sigmoid(af), torch.tanh(ag), torch.sigmoid(ao)
         c = f * c + (1 - f) * g
@@ -218,9 +231,10 @@ class StackedRecurrent(nn.Module):
         finals = []
         for layer, cell in enumerate(self.cells):
             s = (state[0][layer], state[1][layer]) if self.has_cell_state else state[layer]
+            xp = cell.project(x)  # W_ih x_t + b_ih for every t at once
             outputs = []
             for t in range(x.shape[0]):
-                s = cell(x[t], s)
+                s = cell.step(xp[t], s)
                 outputs.append(s[0] if self.has_cell_state else s)
             x = torch.stack(outputs)
             if self.dropout > 0 and self.training and layer < self.num_layers - 1:
