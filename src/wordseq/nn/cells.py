@@ -63,8 +63,10 @@ class _Cell(nn.Module):
         :class:`StackedRecurrent` computes it for all time steps in one matrix product."""
         return F.linear(x, self.weight_ih, self.bias_ih)
 
-    def forward(self, x: Tensor, state: State) -> State:
-        """One time step: ``x`` (B, input_size) and the previous state -> the new state."""
+    def forward(self, x: Tensor, state: State | None = None) -> State:
+        """One time step: ``x`` (B, input_size) and the previous state (zeros if None) -> the new state."""
+        if state is None:
+            state = self.zero_state(x.shape[0], device=x.device, dtype=x.dtype)
         return self.step(self.project(x), state)
 
     def step(self, xp: Tensor, state: State) -> State:
