@@ -10,6 +10,8 @@ Notation (column vectors for one stream; the code runs a batch of B streams, one
     y_t  = W_hy h_t + b_y                             p_t  = softmax(y_t)
     L    = -(1/N) sum_t log p_t[target_t],  N = T * B
 
+``*`` is the elementwise product and ``dz`` stands for the total derivative dL/dz.
+
 Output layer, for every step: dy_t = dL/dy_t = (p_t - onehot(target_t)) / N, and
 dW_hy = sum_t dy_t h_t^T, db_y = sum_t dy_t.
 
@@ -32,8 +34,8 @@ torch's order i, f, g, o::
     c_t = f * c_{t-1} + i * g
     h_t = o * tanh(c_t)
 
-    Backwards from t = T with dh_{T+1}-terms and dc_{T+1} = 0:
-    dh_t  = W_hy^T dy_t + W_hh^T da_{t+1}                      (da_{T+1} = 0)
+    Backwards from t = T, with da_{T+1} = 0 and dc_{T+1} = 0:
+    dh_t  = W_hy^T dy_t + W_hh^T da_{t+1}
     do    = dh_t * tanh(c_t)
     dc_t  = dh_t * o * (1 - tanh(c_t)^2) + dc_{t+1} * f_{t+1}  (the cell's "constant error carousel")
     di    = dc_t * g      dg = dc_t * i      df = dc_t * c_{t-1}
