@@ -14,11 +14,15 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
+
 from wordseq.io.atomic import atomic_write
 
 # Steps in the order they run; each is "module:function".
 STEPS: list[str] = [
     "wordseq.demo:corpus_step",
+    # word vectors, then the n-gram model, then the neural model (which reports its perplexity beside the
+    # n-gram model's, from ``ctx.results["ngram"]``)
 ]
 
 
@@ -62,6 +66,26 @@ def corpus_step(ctx: DemoContext) -> list[str]:
     return [f"corpus: {ctx.corpus.name} (train {ctx.train.name}, valid {ctx.valid.name})"] + [
         "  " + line for line in corpus_report(enc, [10, 100, 1000])
     ] + [f"  vocabulary written to {ctx.output / 'vocab.tsv'}"]
+
+
+def lm_data(ctx: DemoContext):
+    """The language-model data every demo LM shares, so their perplexities compare: lowercased word tokens,
+    vocabulary from train.txt (words seen at least twice; the rest are ``<unk>``), one sentence per non-blank
+    line with ``</s>`` as a predicted token. Returns ``(train, valid)`` encodings with blank lines dropped."""
+    if "lm_data" not in ctx.results:
+        from wordseq.text.encode import encode_corpus
+        from wordseq.text.tokenize import Tokenizer
+
+        tok = Tokenizer(kind="word", lower=True)
+        train = encode_corpus(ctx.train, tok, min_count=2, desc="encoding")
+        valid = encode_corpus(ctx.valid, tok, vocab=train.vocab, desc="encoding")
+        eos = train.vocab.stoi["</s>"]
+        for enc in (train, valid):
+            ids = np.asarray(enc.ids)
+            blank = (ids == eos) & np.concatenate([[True], ids[:-1] == eos])
+            enc.ids = ids[~blank]
+        ctx.results["lm_data"] = (tok, train, valid)
+    return ctx.results["lm_data"]
 
 
 def _load_step(spec: str) -> Callable[[DemoContext], list[str]]:
