@@ -1,0 +1,145 @@
+"""The fixed-window neural language model of Bengio, Ducharme, Vincent and Jauvin (2003).
+
+The next token is predicted from the ``n - 1 = context`` tokens before it alone::
+
+    x = [e(w[t-context+1]); ...; e(w[t])]          concatenated embeddings, oldest first  (context * embed)
+    h = tanh(d + H x)                               hidden layer                           (hidden)
+    y = b + U h  (+ W x with direct connections)    logits of w[t+1]                       (vocab)
+
+It follows the interface every neural LM in wordseq has, so the same truncated-BPTT trainer and the same
+generator drive it: ``init_state(batch_size)`` and ``forward(ids (B, T), state) -> (logits (B, T, V), state)``.
+Its state is simply the last ``context`` token ids of each stream; a fresh state holds ``pad_id`` (by default
+the id of ``</s>``, so the first token of a corpus is predicted as if it began a line, as every later line
+does). Carrying the state across calls therefore gives exactly the logits of one long call: nothing about
+earlier windows is forgotten that the model could have used.
+
+Weight tying (Press & Wolf 2017; Inan et al. 2017) shares the embedding matrix with the output layer. The
+output layer reads a vector of size ``hidden``, the embeddings have size ``embed``: when the two differ, a
+linear projection ``hidden -> embed`` comes before the tied output layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Mapping
+
+import torch
+from torch import Tensor, nn
+
+from wordseq.errors import WordseqError
+
+EOS_ID = 3  # the id of </s> in every wordseq vocabulary (specials <unk> <pad> <s> </s> take ids 0..3)
+
+
+@dataclass
+class WindowConfig:
+    """The settings of a :class:`WindowLM` (what a model file stores to rebuild it)."""
+
+    vocab_size: int
+    context: int = 4
+    embed: int = 64
+    hidden: int = 256
+    dropout: float = 0.0
+    tied: bool = False
+    direct: bool = False
+    pad_id: int = EOS_ID
+
+
+class WindowLM(nn.Module):
+    """Bengio et al.'s fixed-window LM: ``context`` previous tokens -> embeddings -> tanh -> softmax.
+
+    ``dropout`` applies to the concatenated embeddings and to the hidden layer (training only). ``tied``
+    shares the embedding matrix with the output layer (through a ``hidden -> embed`` projection when the sizes
+    differ). ``direct`` adds Bengio's direct connections from the embeddings to the output (``W x``).
+    """
+
+    def __init__(self, vocab_size: int, context: int = 4, embed: int = 64, hidden: int = 256,
+                 dropout: float = 0.0, tied: bool = False, direct: bool = False, pad_id: int = EOS_ID) -> None:
+        super().__init__()
+        if vocab_size < 1:
+            raise WordseqError(f"vocabulary size must be positive, got {vocab_size}")
+        if context < 1:
+            raise WordseqError(f"the window must hold at least one token, got context {context}")
+        if embed < 1 or hidden < 1:
+            raise WordseqError(f"sizes must be positive, got embed {embed}, hidden {hidden}")
+        if not 0.0 <= dropout < 1.0:
+            raise WordseqError(f"dropout must be in [0, 1), got {dropout}")
+        if not 0 <= pad_id < vocab_size:
+            raise WordseqError(f"padding id {pad_id} is outside the vocabulary of {vocab_size} tokens")
+        self.cfg = WindowConfig(vocab_size, context, embed, hidden, float(dropout), bool(tied), bool(direct),
+                                int(pad_id))
+        self.vocab_size, self.context, self.pad_id = vocab_size, context, pad_id
+        self.embed_size, self.hidden_size = embed, hidden
+
+        self.embedding = nn.Embedding(vocab_size, embed)
+        self.drop = nn.Dropout(dropout)
+        self.hidden = nn.Linear(context * embed, hidden)  # d + H x
+        # The output layer reads size `out_in`; with tying it must equal the embedding size.
+        self.projection = nn.Linear(hidden, embed, bias=False) if tied and embed != hidden else None
+        out_in = embed if tied else hidden
+        self.decoder = nn.Linear(out_in, vocab_size)  # b + U h
+        self.direct = nn.Linear(context * embed, vocab_size, bias=False) if direct else None  # W x
+        self.reset_parameters()
+        if tied:
+            self.decoder.weight = self.embedding.weight
+
+    def reset_parameters(self, init_range: float = 0.1) -> None:
+        """Embeddings and output weights uniform in ±``init_range``, output biases zero (as the RNN LMs)."""
+        nn.init.uniform_(self.embedding.weight, -init_range, init_range)
+        nn.init.uniform_(self.decoder.weight, -init_range, init_range)
+        nn.init.zeros_(self.decoder.bias)
+        if self.direct is not None:
+            nn.init.zeros_(self.direct.weight)  # start as the plain model; the data decide how much to use
+
+    # -- the common LM interface ------------------------------------------------------------------
+    def init_state(self, batch_size: int, device=None) -> Tensor:
+        """A fresh state: ``(batch_size, context)`` ids, all ``pad_id``."""
+        device = device if device is not None else self.embedding.weight.device
+        return torch.full((batch_size, self.context), self.pad_id, dtype=torch.long, device=device)
+
+    def forward(self, ids: Tensor, state: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """Logits ``(B, T, V)`` for the token after each position of ``ids`` ``(B, T)``, and the new state.
+
+        Position ``t`` sees ``ids[:, t]`` and the ``context - 1`` tokens before it, reaching back into
+        ``state`` (the previous call's last ids) at the start of the window.
+        """
+        if ids.dim() != 2:
+            raise WordseqError(f"expected token ids of shape (batch, time), got {tuple(ids.shape)}")
+        B, T = ids.shape
+        if state is None:
+            state = self.init_state(B, ids.device)
+        if state.shape != (B, self.context):
+            raise WordseqError(f"state of shape {tuple(state.shape)} does not fit a batch of {B} streams "
+                               f"and a window of {self.context} tokens")
+        full = torch.cat([state, ids], dim=1)  # (B, context + T)
+        emb = self.embedding(full)  # (B, context + T, E): each token is looked up once
+        # Window j covers full[:, j : j + context]; the window ending at ids[:, t] is j = t + 1.
+        windows = emb.unfold(1, self.context, 1)[:, 1:]  # (B, T, E, context)
+        x = windows.transpose(2, 3).reshape(B, T, self.context * self.embed_size)  # oldest token first
+        x = self.drop(x)
+        h = self.drop(torch.tanh(self.hidden(x)))
+        if self.projection is not None:
+            h = self.projection(h)
+        logits = self.decoder(h)
+        if self.direct is not None:
+            logits = logits + self.direct(x)
+        return logits, full[:, -self.context :]
+
+    # -- configuration ----------------------------------------------------------------------------
+    def config(self) -> dict[str, Any]:
+        """The constructor's arguments as a plain dict (JSON-ready); ``WindowLM(**config)`` rebuilds it."""
+        return asdict(self.cfg)
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> "WindowLM":
+        """Rebuild from :meth:`config` (unknown keys are refused, so a mismatched file is caught)."""
+        known = {f.name for f in fields(WindowConfig)}
+        unknown = set(config) - known
+        if unknown:
+            raise WordseqError(f"unknown window-model settings: {', '.join(sorted(unknown))}")
+        return cls(**config)
+
+    def extra_repr(self) -> str:
+        c = self.cfg
+        return (f"context={c.context}, embed={c.embed}, hidden={c.hidden}, dropout={c.dropout}, "
+                f"tied={c.tied}, direct={c.direct}, pad_id={c.pad_id}")
