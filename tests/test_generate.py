@@ -431,3 +431,32 @@ def test_cli_refuses_ngram_models_and_missing_files(capsys, tmp_path):
     assert code == 1 and "is an n-gram model" in err and "wordseq lm sample" in err
     code, _, err = cli(capsys, str(tmp_path / "none.wsq"))
     assert code == 1 and "none.wsq: no such file" in err
+
+
+def test_cli_end_to_end_with_a_model_file(tmp_path, capsys):
+    """A window model saved as a real model file: ``wordseq generate`` loads it and writes what the library
+    functions produce (greedy in a separate process, streamed; then beam and seeded samples in this one)."""
+    files = pytest.importorskip("wordseq.lm.neural.files")
+    from conftest import run_cli
+
+    vocab = Vocab.from_counts({c: 10 - i for i, c in enumerate("abcdefgh ")})
+    torch.manual_seed(1)
+    model = WindowLM(len(vocab), context=3, embed=6, hidden=8).eval()
+    torch.nn.init.normal_(model.decoder.weight, std=2.0)
+    config = {"model": "window", "vocab_size": len(vocab), "context": 3, "embed": 6, "hidden": 8}
+    path = str(files.save_lm(tmp_path / "chars.wsq", model, config, vocab, Tokenizer("char").config(), "char"))
+    prompt = gen.encode_prompt("abc", Tokenizer("char"), vocab).ids
+    banned = gen.never_generated(vocab)
+    greedy = gen.Detokenizer(vocab, "char").text(gen.greedy(model, prompt, 30, banned_ids=banned))
+    r = run_cli("generate", path, "--prompt", "abc", "--greedy", "--max-tokens", "30", timeout=120)
+    assert r.returncode == 0, r.stderr.decode()
+    assert r.stdout.decode() == "abc" + greedy + ("" if greedy.endswith("\n") else "\n")
+    best = gen.beam_search(model, prompt, 30, beam=3, banned_ids=banned)[0]
+    code, out, _ = cli(capsys, path, "--prompt", "abc", "--beam", "3", "--max-tokens", "30")
+    assert out.rstrip("\n") == "abc" + gen.Detokenizer(vocab, "char").text(best.tokens).rstrip("\n")
+    a = cli(capsys, path, "--prompt", "abz", "--seed", "5", "--top-k", "4")
+    b = cli(capsys, path, "--prompt", "abz", "--seed", "5", "--top-k", "4")
+    assert a[0] == 0 and a[1] == b[1] and len(a[1]) > 100
+    assert "read as <unk>: 'z'" in a[2]
+    code, _, err = cli(capsys, path, "--level", "word")
+    assert code == 1 and "is a character-level model: it writes characters, not words" in err
