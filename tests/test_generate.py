@@ -201,6 +201,16 @@ def test_seed_reproduces_the_text():
     assert a != list(gen.sample(model, [5, 6], 40, seed=8))
 
 
+def test_generation_runs_without_dropout_and_restores_the_mode():
+    model = WindowLM(30, context=2, embed=8, hidden=16, dropout=0.5)
+    model.train()
+    a = list(gen.greedy(model, [5], 20))
+    assert model.training
+    assert a == list(gen.greedy(model, [5], 20))  # no dropout noise
+    assert gen.beam_search(model, [5], 20, beam=1)[0].tokens[:5] == a[:5]
+    assert model.training
+
+
 def test_tokens_are_yielded_as_they_are_produced():
     model = FixedLM(LOGITS)
     stream = gen.sample(model, [1, 2], 1000, seed=0)

@@ -23,6 +23,7 @@ The prompt is read after a ``</s>``, so the model starts as it started every lin
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Sequence
 
@@ -99,6 +100,17 @@ def _prime(model: nn.Module, prompt: Sequence[int], eos_id: int | None, device) 
     return logits[0, -1], state
 
 
+@contextmanager
+def _eval_mode(model: nn.Module):
+    """The model in eval mode (no dropout) for the duration, then back in the mode it was in."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield
+    finally:
+        model.train(was_training)
+
+
 def _model_device(model: nn.Module):
     p = next(model.parameters(), None)
     return p.device if p is not None else torch.device("cpu")
@@ -125,25 +137,25 @@ def sample(model: nn.Module, prompt: Sequence[int], max_tokens: int, *, temperat
             generator.manual_seed(seed)
         else:
             generator.seed()
-    model.eval()
-    device = _model_device(model)
-    banned = sorted(set(int(i) for i in banned_ids))
-    logits, state = _prime(model, prompt, eos_id, device)
-    for n in range(max_tokens):
-        logits = logits.float().cpu()
-        if banned:
-            logits = logits.clone()
-            logits[banned] = -math.inf
-        if temperature == 0.0:
-            token = int(logits.argmax())
-        else:
-            probs = next_token_probs(logits, temperature, top_k, top_p)
-            token = int(torch.multinomial(probs, 1, generator=generator))
-        yield token
-        if (stop_at_eos and token == eos_id) or n == max_tokens - 1:
-            return
-        out, state = model(torch.tensor([[token]], dtype=torch.long, device=device), state)
-        logits = out[0, -1]
+    with _eval_mode(model):
+        device = _model_device(model)
+        banned = sorted(set(int(i) for i in banned_ids))
+        logits, state = _prime(model, prompt, eos_id, device)
+        for n in range(max_tokens):
+            logits = logits.float().cpu()
+            if banned:
+                logits = logits.clone()
+                logits[banned] = -math.inf
+            if temperature == 0.0:
+                token = int(logits.argmax())
+            else:
+                probs = next_token_probs(logits, temperature, top_k, top_p)
+                token = int(torch.multinomial(probs, 1, generator=generator))
+            yield token
+            if (stop_at_eos and token == eos_id) or n == max_tokens - 1:
+                return
+            out, state = model(torch.tensor([[token]], dtype=torch.long, device=device), state)
+            logits = out[0, -1]
 
 
 def greedy(model: nn.Module, prompt: Sequence[int], max_tokens: int, **kwargs) -> Iterator[int]:
@@ -211,7 +223,11 @@ def beam_search(model: nn.Module, prompt: Sequence[int], max_tokens: int, beam: 
         raise WordseqError(f"the number of tokens to generate must be >= 1, got {max_tokens}")
     if not (length_penalty >= 0.0 and math.isfinite(length_penalty)):
         raise WordseqError(f"the length penalty must be a finite number >= 0, got {length_penalty}")
-    model.eval()
+    with _eval_mode(model):
+        return _beam_search(model, prompt, max_tokens, beam, length_penalty, n_best, eos_id, banned_ids)
+
+
+def _beam_search(model, prompt, max_tokens, beam, length_penalty, n_best, eos_id, banned_ids) -> list[Hypothesis]:
     device = _model_device(model)
     banned = sorted(set(int(i) for i in banned_ids))
     dims = _batch_dims(model, device)
