@@ -391,7 +391,7 @@ def test_cli_seed_and_samples(fake_lm, capsys):
 def test_cli_unknown_prompt_words_give_a_notice(fake_lm, capsys):
     code, out, err = cli(capsys, "m.wsq", "--prompt", "the zebra flew", "--max-tokens", "3", "--no-echo")
     assert code == 0
-    assert "2 distinct prompt words not in the model's vocabulary" in err and "'zebra', 'flew'" in err
+    assert "2 prompt words not in the model's vocabulary of 14 are read as <unk>" in err and "'zebra', 'flew'" in err
     assert "zebra" not in out
 
 
@@ -476,6 +476,6 @@ def test_cli_end_to_end_with_a_model_file(tmp_path, capsys):
     a = cli(capsys, path, "--prompt", "abz", "--seed", "5", "--top-k", "4")
     b = cli(capsys, path, "--prompt", "abz", "--seed", "5", "--top-k", "4")
     assert a[0] == 0 and a[1] == b[1] and len(a[1]) > 100
-    assert "read as <unk>: 'z'" in a[2]
+    assert "1 prompt character not in the model's vocabulary of 13 is read as <unk>: 'z'" in a[2]
     code, _, err = cli(capsys, path, "--level", "word")
     assert code == 1 and "is a character-level model: it writes characters, not words" in err

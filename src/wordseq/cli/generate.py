@@ -138,14 +138,15 @@ def _level_name(level: str) -> str:
     return {"char": "character", "word": "word"}.get(level, level)
 
 
-def notice_unknown(unknown: list[str], n_tokens: int, level: str, vocab_size: int) -> None:
+def notice_unknown(unknown: list[str], level: str, vocab_size: int) -> None:
     """Say on stderr which prompt tokens the model does not know (they are read as <unk>)."""
     if not unknown:
         return
-    what = "characters" if level == "char" else "words"
+    what = ("character" if level == "char" else "word") + ("s" if len(unknown) > 1 else "")
+    verb = "are" if len(unknown) > 1 else "is"
     listed = ", ".join(repr(t) for t in unknown[:MAX_LISTED]) + (", ..." if len(unknown) > MAX_LISTED else "")
-    print(f"wordseq: notice: {len(unknown)} distinct prompt {what} not in the model's vocabulary of "
-          f"{vocab_size} are read as <unk>: {listed}", file=sys.stderr)
+    print(f"wordseq: notice: {len(unknown)} prompt {what} not in the model's vocabulary of {vocab_size} "
+          f"{verb} read as <unk>: {listed}", file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -166,7 +167,7 @@ def run(args: argparse.Namespace) -> int:
                                      f"{'characters' if args.level == 'char' else 'words'} "
                                      f"(use a {_level_name(args.level)}-level model, or drop --level)")
     prompt = gen.encode_prompt(prompt_text, lm.tokenizer, vocab)
-    notice_unknown(prompt.unknown, prompt.tokens, level, len(vocab))
+    notice_unknown(prompt.unknown, level, len(vocab))
     if prompt.tokens and len(prompt.unknown) and all(i == vocab.unk_id for i in prompt.ids):
         print(f"wordseq: notice: the model knows none of the prompt's {prompt.tokens} "
               f"{'characters' if level == 'char' else 'words'}; it continues from <unk> alone",
