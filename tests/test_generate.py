@@ -150,6 +150,23 @@ def test_temperature_then_top_k_then_top_p():
     np.testing.assert_allclose(gen.next_token_probs(LOGITS, 0.5, 5, 0.9).numpy(), expected, rtol=1e-5)
 
 
+@pytest.mark.parametrize("scale", [0.1, 1.0, 5.0])  # nearly flat to peaked
+def test_next_token_probs_on_a_large_vocabulary(scale):
+    """The fast paths (a partial sort that grows until it holds the nucleus) give the distribution of the
+    plain definition: softmax of the filtered logits."""
+    logits = torch.randn(3, 5000, generator=torch.Generator().manual_seed(1)) * scale
+    for T, k, p in [(1.0, 0, 0.9), (0.7, 0, 0.5), (1.3, 0, 0.99), (1.0, 50, 0.9), (1.0, 300, 1.0)]:
+        expected = torch.softmax(gen.top_p_filter(gen.top_k_filter(logits / T, k), p), -1)
+        torch.testing.assert_close(gen.next_token_probs(logits, T, k, p), expected, rtol=1e-4, atol=1e-7)
+
+
+def test_draw_is_exact_and_skips_zeros():
+    probs = torch.tensor([0.0, 0.2, 0.0, 0.5, 0.3, 0.0])
+    g = torch.Generator().manual_seed(0)
+    tokens = np.array([gen.draw(probs, g) for _ in range(N)])
+    assert_matches(tokens, probs.numpy(), support=[1, 3, 4])
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.floats(-20, 20, allow_nan=False), min_size=1, max_size=30),
        st.floats(0.01, 1.0), st.integers(0, 40))

@@ -1,0 +1,106 @@
+"""Generation speed: wordseq's sampler beside the PyTorch word_language_model example's generate loop.
+
+    python bench/generate_speed.py [--tokens 2000] [--vocab 10000] [--hidden 200] [--layers 2] [--threads 1]
+
+Both sample from the same model (``nn.Embedding -> nn.LSTM -> nn.Linear``, the example's design, at PTB's
+vocabulary size; untrained weights, which cost the same as trained ones) with temperature 1, one token per
+step, batch 1. The example's loop is copied from its ``generate.py``: ``exp(output / T)`` into
+``torch.multinomial``. wordseq's :func:`~wordseq.lm.neural.generate.sample` also applies top-k/top-p
+filters when asked (timed too, with ``--top-k 40 --top-p 0.9``), bans ``<pad>``/``<s>``, draws from a seeded
+CPU generator and yields each token as it is produced. The fixed-window model is timed at the same sizes.
+Each timing is the best of three runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+from torch import nn
+
+from wordseq.lm.neural.generate import beam_search, sample
+from wordseq.lm.neural.window import WindowLM
+
+
+class ExampleLSTM(nn.Module):
+    """The PyTorch example's RNNModel (LSTM), with the wordseq LM interface around it (batch-first ids)."""
+
+    def __init__(self, V: int, E: int, H: int, L: int) -> None:
+        super().__init__()
+        self.encoder, self.rnn, self.decoder = nn.Embedding(V, E), nn.LSTM(E, H, L), nn.Linear(H, V)
+        self.L, self.H = L, H
+
+    def init_state(self, batch_size: int, device=None):
+        h = torch.zeros(self.L, batch_size, self.H)
+        return (h, h.clone())
+
+    def forward_tb(self, ids, state):  # (T, B) as in the example
+        out, state = self.rnn(self.encoder(ids), state)
+        return self.decoder(out), state
+
+    def forward(self, ids, state):  # (B, T), the wordseq interface
+        logits, state = self.forward_tb(ids.t(), state)
+        return logits.transpose(0, 1), state
+
+
+def example_generate(model: ExampleLSTM, n: int, temperature: float = 1.0, seed: int = 0) -> list[int]:
+    """The loop of pytorch/examples word_language_model/generate.py."""
+    torch.manual_seed(seed)
+    hidden = model.init_state(1)
+    input = torch.randint(model.decoder.out_features, (1, 1), dtype=torch.long)
+    words = []
+    with torch.no_grad():
+        for _ in range(n):
+            output, hidden = model.forward_tb(input, hidden)
+            word_weights = output.squeeze().div(temperature).exp().cpu()
+            word_idx = torch.multinomial(word_weights, 1)[0]
+            input.fill_(word_idx)
+            words.append(int(word_idx))
+    return words
+
+
+def best_of(f, repeats: int = 3) -> float:
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        f()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--tokens", type=int, default=2000)
+    ap.add_argument("--vocab", type=int, default=10000)
+    ap.add_argument("--hidden", type=int, default=200)
+    ap.add_argument("--layers", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    V, H, n = args.vocab, args.hidden, args.tokens
+    lstm = ExampleLSTM(V, H, H, args.layers).eval()
+    window = WindowLM(V, context=4, embed=H, hidden=H).eval()
+
+    rows = []
+    t_ref = best_of(lambda: example_generate(lstm, n))
+    rows.append(("LSTM, PyTorch example loop", t_ref))
+    rows.append(("LSTM, wordseq sample", best_of(lambda: list(sample(lstm, [], n, seed=0, banned_ids=[1, 2])))))
+    rows.append(("LSTM, wordseq sample top-k 40 top-p 0.9",
+                 best_of(lambda: list(sample(lstm, [], n, seed=0, top_k=40, top_p=0.9, banned_ids=[1, 2])))))
+    rows.append(("LSTM, wordseq greedy", best_of(lambda: list(sample(lstm, [], n, temperature=0.0)))))
+    rows.append(("window (context 4), wordseq sample", best_of(lambda: list(sample(window, [], n, seed=0)))))
+    beam_n = max(n // 10, 1)
+    t_beam = best_of(lambda: beam_search(lstm, [], beam_n, beam=5), repeats=1)
+
+    print(f"{n} tokens, vocabulary {V}, {args.layers} x {H} LSTM, batch 1, {args.threads} thread(s)\n")
+    print(f"| generator | seconds | tokens/s | vs example |")
+    print(f"|---|---:|---:|---:|")
+    for name, t in rows:
+        print(f"| {name} | {t:.3f} | {n / t:,.0f} | {t_ref / t:.2f}x |")
+    print(f"| LSTM, wordseq beam search, beam 5 ({beam_n} steps) | {t_beam:.3f} | {beam_n / t_beam:,.0f} steps/s | |")
+
+
+if __name__ == "__main__":
+    main()
