@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from torch.func import functional_call
 
 from wordseq.errors import WordseqError
@@ -123,6 +125,35 @@ def test_carried_state_equals_one_long_call(kw):
         logits, state = model(chunk, detach_state(state))
         parts.append(logits)
     torch.testing.assert_close(torch.cat(parts, 1), whole, rtol=0, atol=1e-12)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.integers(1, 6), min_size=1, max_size=5), st.integers(1, 5))
+def test_any_chunking_gives_the_same_logits(cuts, context):
+    """Property: however a stream is cut into windows, carrying the state reproduces one long call."""
+    torch.manual_seed(context)
+    model = WindowLM(9, context=context, embed=3, hidden=4, direct=True, pad_id=0).double()
+    ids = torch.randint(0, 9, (2, sum(cuts)), generator=torch.Generator().manual_seed(sum(cuts)))
+    whole, last = model(ids, None)
+    state, start, parts = None, 0, []
+    for n in cuts:
+        logits, state = model(ids[:, start : start + n], state)
+        parts.append(logits)
+        start += n
+    torch.testing.assert_close(torch.cat(parts, 1), whole, rtol=0, atol=1e-12)
+    assert torch.equal(state, last)
+
+
+def test_bf16_autocast_forward_and_backward():
+    model = WindowLM(40, context=3, embed=16, hidden=32, tied=True)
+    ids = torch.randint(0, 40, (4, 10))
+    reference, _ = model(ids, None)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        logits, state = model(ids, None)
+    assert logits.dtype == torch.bfloat16 and state.dtype == torch.long
+    torch.testing.assert_close(logits.float(), reference, atol=0.05, rtol=0.05)
+    logits.float().sum().backward()
+    assert torch.isfinite(model.embedding.weight.grad).all()
 
 
 def test_dropout_only_in_training():
