@@ -8,7 +8,9 @@ The functions take a model with the common interface (``init_state(batch_size, d
   probability adds up to at least ``top_p`` (Holtzman et al. 2020). The order is that of Hugging Face's
   ``generate``: temperature, then top-k, then top-p. ``temperature=0`` is greedy decoding (the argmax, ties
   to the lowest id). Tokens are yielded one at a time as they are produced, so a caller can print them at once.
-  Random draws come from a seeded ``torch.Generator`` on the CPU, so a seed gives the same text on any device.
+  Each draw inverts the cumulative distribution with one uniform number from a seeded ``torch.Generator``
+  on the CPU (faster than ``torch.multinomial`` for one draw), so a seed gives the same random numbers on
+  any device (the text can still differ where a device computes slightly different logits).
 * **Beam search** (:func:`beam_search`) keeps the ``beam`` most probable partial sequences. At every step it
   extends each live hypothesis by every token and keeps the ``beam`` best extensions; an extension that ends
   with ``</s>`` is complete and leaves the beam, which shrinks (so a beam of 1 is exactly greedy decoding).
