@@ -8,6 +8,7 @@ model's training corpus was; tokens the model does not know are read as ``<unk>`
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from typing import Any
 
@@ -118,7 +119,7 @@ def _load_lm(path: str, device: str) -> Any:
         raise InputError(path, "is an n-gram model; `wordseq generate` writes text with neural models "
                                "(sample from an n-gram model with `wordseq lm sample`)")
     try:
-        from wordseq.lm.neural import files
+        files = importlib.import_module("wordseq.lm.neural.files")
     except ModuleNotFoundError as e:
         if e.name and e.name.startswith("wordseq"):
             raise WordseqError("this installation cannot read neural models (wordseq.lm.neural.files is "
