@@ -225,3 +225,19 @@ def test_build_model_window_when_available():
     model = build_model(model_config(vocab_size=30, model="window", context=3, embed=8, hidden=16))
     logits, state = model(torch.randint(0, 30, (2, 5)), model.init_state(2))
     assert logits.shape == (2, 5, 30)
+
+
+def test_demo_step_reports_perplexity_beside_the_ngram_model(tmp_path):
+    from wordseq.demo import DemoContext, split_corpus
+    from wordseq.lm.neural.demo import neural_step
+
+    corpus = _corpus(tmp_path, 400)
+    train, valid = split_corpus(corpus, tmp_path)
+    ctx = DemoContext(corpus, tmp_path, train, valid, quick=True, threads=1)
+    ctx.results["ngram"] = {"perplexity": 123.4}
+    lines = neural_step(ctx)
+    assert lines[0].startswith("neural LM: 1-layer LSTM")
+    ppl = float(lines[1].split("perplexity ")[1].split()[0])
+    assert 1 < ppl < 40 and "n-gram model on the same data: 123.4" in lines[2]
+    assert load_lm(tmp_path / "lstm.wsq").level == "word"
+    assert ctx.results["neural"]["perplexity"] == pytest.approx(ppl, abs=0.05)
