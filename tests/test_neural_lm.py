@@ -14,7 +14,7 @@ from conftest import run_cli as _run_cli
 from wordseq.errors import InputError, WordseqError
 from wordseq.io.modelfile import ModelFile, save_model
 from wordseq.lm.neural import build_model, detach_state, load_lm, model_config, save_lm
-from wordseq.lm.neural.data import check_level, check_length, load_corpora
+from wordseq.lm.neural.data import check_level, check_length, encode_with, load_corpora
 from wordseq.lm.neural.model import LockedDropout, embedding_dropout
 from wordseq.lm.neural.task import evaluate_lm
 from wordseq.text.vocab import SPECIALS, Vocab
@@ -160,6 +160,20 @@ def test_word_model_refuses_character_text(tmp_path):
     with pytest.raises(InputError, match="looks like character-level text"):
         check_level(chars, np.array([5, 6, 5, 6, 5, 3]), vocab, "word")
     check_level(train, np.array([4, 7, 4, 3]), vocab, "word")  # word text passes
+
+
+def test_char_model_refuses_text_written_at_another_level(tmp_path):
+    """A model of the Penn Treebank's character version ("t h e _ c a t") asked for plain word-level text."""
+    train = tmp_path / "chars.txt"
+    train.write_text("t h e _ c a t _ s a t\n" * 30)
+    words = tmp_path / "words.txt"
+    words.write_text("the cat sat on the mat\n" * 5)
+    corpus = load_corpora(train, level="char")
+    ids, _ = encode_with(words, corpus.tokenizer, corpus.vocab)
+    with pytest.raises(InputError, match="words.txt: spaces are 22% of the characters here but were 45%"):
+        check_level(words, ids, corpus.vocab, "char")
+    same, _ = encode_with(train, corpus.tokenizer, corpus.vocab)
+    check_level(train, same, corpus.vocab, "char")
 
 
 def _corpus(tmp_path, lines=300, seed=0):

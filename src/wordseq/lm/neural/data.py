@@ -93,7 +93,9 @@ def mean_token_length(ids: np.ndarray, vocab: Vocab) -> float:
 
 def check_level(path: str | os.PathLike, ids: np.ndarray, vocab: Vocab, level: str) -> None:
     """Refuse text that does not look like the model's level: a word model given characters (tokens of one
-    character where the vocabulary's words are longer), or any text that is mostly unknown tokens."""
+    character where the vocabulary's words are longer), a character model given text whose words are written
+    unlike its training text (e.g. the Penn Treebank's characters-separated-by-spaces version against plain
+    words: the share of spaces differs more than twofold), or any text that is mostly unknown tokens."""
     n = len(ids)
     unk = vocab.unk_id
     if n == 0:
@@ -103,6 +105,14 @@ def check_level(path: str | os.PathLike, ids: np.ndarray, vocab: Vocab, level: s
         if rate > 0.5:
             raise InputError(path, f"{rate:.0%} of the tokens are unknown to the model's {level}-level vocabulary; "
                                    f"is this text of the kind the model was trained on?")
+    if level == "char" and " " in vocab.stoi:
+        space = vocab.stoi[" "]
+        train_share = float(vocab.counts[space]) / max(1, int(vocab.counts.sum()))
+        test_share = float(np.count_nonzero(ids == space)) / n
+        if abs(train_share - test_share) > 0.1 and not 0.5 <= test_share / max(train_share, 1e-9) <= 2.0:
+            raise InputError(path, f"spaces are {test_share:.0%} of the characters here but were {train_share:.0%} "
+                                   f"of the character model's training text: is this text tokenized differently "
+                                   f"(e.g. word-level text for a model of space-separated characters)?")
     if level == "word":
         train_len = float(np.array([len(t) for t in vocab.itos[vocab.n_specials:]]) @
                           vocab.counts[vocab.n_specials:] / max(1, vocab.counts[vocab.n_specials:].sum()))
