@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from wordseq.lm.neural.model import detach_state
 from wordseq.text.batching import lm_streams
 from wordseq.train import distributed as dist
+from wordseq.train.losses import cross_entropy
 
 
 def plain(model: nn.Module) -> nn.Module:
@@ -25,8 +25,10 @@ def plain(model: nn.Module) -> nn.Module:
 
 
 def lm_loss(logits: Tensor, targets: Tensor, reduction: str = "mean") -> Tensor:
-    """Cross-entropy of ``(B, T, V)`` logits against ``(B, T)`` targets, computed in float32."""
-    return F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), targets.reshape(-1), reduction=reduction)
+    """Cross-entropy of ``(B, T, V)`` logits against ``(B, T)`` targets, computed in float32 (the fused
+    :func:`wordseq.train.losses.cross_entropy`: no float32 copy of bfloat16 logits, no one-hot gradient)."""
+    loss = cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1))
+    return loss * targets.numel() if reduction == "sum" else loss
 
 
 class LMTask:
