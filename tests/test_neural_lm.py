@@ -211,6 +211,20 @@ def test_cli_train_then_perplexity(tmp_path, run_cli):
     assert float(r.stdout.split("perplexity ")[-1].split()[0]) == pytest.approx(trained_ppl, abs=0.01)
 
 
+def test_cli_resume_continues_to_the_uninterrupted_result(tmp_path, run_cli):
+    train = _corpus(tmp_path)
+    opts = ["--epochs", "3", "--dropout", "0.3", "--optimizer", "sgd", "--lr", "1", "--momentum", "0.9",
+            "--valid", str(train), *SMALL]
+    assert run_cli("lm", "train", str(train), "-o", str(tmp_path / "full.wsq"), *opts).returncode == 0
+    part = tmp_path / "part.wsq"
+    assert run_cli("lm", "train", str(train), "-o", str(part), *opts[:1], "1", *opts[2:]).returncode == 0
+    r = run_cli("lm", "train", str(train), "-o", str(part), "--resume", *opts)
+    assert r.returncode == 0 and "resumed from" in r.stdout and "epoch 1:" not in r.stdout.split("resumed")[1]
+    full, resumed = load_lm(tmp_path / "full.wsq").model, load_lm(part).model
+    for (name, a), b in zip(full.state_dict().items(), resumed.state_dict().values()):
+        assert torch.equal(a, b), name
+
+
 def test_cli_char_level_reports_bits_per_character(tmp_path, run_cli):
     train = _corpus(tmp_path, 80)
     r = run_cli("lm", "train", str(train), "--level", "char", "--test", str(train), "-o", str(tmp_path / "c.wsq"),

@@ -21,6 +21,7 @@ def plot_curves(epochs: Sequence, path: str | os.PathLike, unit: str = "token", 
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
     except ImportError:
         return None
     rows = [e if isinstance(e, dict) else vars(e) for e in epochs]
@@ -35,6 +36,7 @@ def plot_curves(epochs: Sequence, path: str | os.PathLike, unit: str = "token", 
     if valid:
         ax.plot(*zip(*valid), "s-", label="valid")
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel(label)
     if unit != "char":
         ax.set_yscale("log")
