@@ -194,7 +194,7 @@ def fit(model: nn.Module, task: Task, config: TrainConfig, checkpoint: str | Pat
         out_of_time = False
         batches = task.batches(epoch)
         bar = progress(batches, desc=f"epoch {epoch}", total=len(batches) if hasattr(batches, "__len__") else None,
-                       disable=None if main else True)
+                       **({} if main else {"disable": True}))
         for n_batches, batch in enumerate(bar, 1):
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.bf16 and not hasattr(model, "bf16_output")):
                 loss, n, carry = task.loss(net, batch, carry)
