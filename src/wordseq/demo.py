@@ -23,6 +23,7 @@ STEPS: list[str] = [
     "wordseq.demo:corpus_step",
     # word vectors, then the n-gram model, then the neural model (which reports its perplexity beside the
     # n-gram model's, from ``ctx.results["ngram"]``)
+    "wordseq.lm.neural.demo:neural_step",
 ]
 
 

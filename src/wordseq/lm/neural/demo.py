@@ -1,0 +1,108 @@
+"""The demo's neural step: a small word-level LSTM on the bundled Tiny Shakespeare, its held-out perplexity
+beside the n-gram model's (same data, same vocabulary, ``</s>`` counted alike) and a few generated lines."""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Sequence
+
+import torch
+from torch import nn
+
+from wordseq.text.vocab import Vocab
+
+
+def generate_text(model: nn.Module, vocab: Vocab, tokenizer, level: str, prompt: str = "", max_tokens: int = 60,
+                  temperature: float = 0.8, seed: int = 0) -> str:
+    """Sample a continuation of ``prompt`` (with :mod:`wordseq.lm.neural.generate` when it is installed,
+    else plain temperature sampling) and return it as text."""
+    try:
+        from wordseq.lm.neural import generate as g
+    except ImportError:
+        g = None
+    eos = vocab.stoi["</s>"]
+    if g is not None:
+        ids = g.encode_prompt(prompt, tokenizer, vocab).ids if prompt else []
+        out = g.sample(model, ids, max_tokens, temperature=temperature, eos_id=eos,
+                       banned_ids=g.never_generated(vocab, no_unk=True), seed=seed)
+        return prompt + g.Detokenizer(vocab, level, at_line_start=not prompt or prompt.endswith("\n")).text(out)
+    ids = [vocab.stoi.get(t, vocab.unk_id) for t in tokenizer.tokenize_block(prompt) if t != "\n"] if prompt else []
+    return prompt + _decode(_sample(model, ids, max_tokens, temperature, eos, vocab, seed), vocab, level, bool(prompt))
+
+
+@torch.no_grad()
+def _sample(model: nn.Module, prompt: Sequence[int], n: int, temperature: float, eos: int, vocab: Vocab,
+            seed: int) -> list[int]:
+    gen = torch.Generator().manual_seed(seed)
+    model.eval()
+    state = model.init_state(1)
+    logits, state = model(torch.tensor([[eos, *prompt]]), state)
+    banned = [vocab.stoi[t] for t in ("<unk>", "<pad>", "<s>") if t in vocab.stoi]
+    out = []
+    for _ in range(n):
+        z = logits[0, -1].float() / temperature
+        z[banned] = -math.inf
+        token = int(torch.multinomial(torch.softmax(z, -1), 1, generator=gen))
+        out.append(token)
+        logits, state = model(torch.tensor([[token]]), state)
+    return out
+
+
+def _decode(ids: Sequence[int], vocab: Vocab, level: str, after_text: bool) -> str:
+    eos = vocab.stoi["</s>"]
+    parts, start = [], not after_text
+    for i in ids:
+        if i == eos:
+            parts.append("\n")
+            start = True
+            continue
+        t = vocab.itos[i]
+        parts.append(t if level == "char" or start else " " + t)
+        start = False
+    return "".join(parts)
+
+
+def neural_step(ctx) -> list[str]:
+    """Train a small word LSTM on the demo's LM data for about 100 s (a few seconds with ``ctx.quick``)."""
+    from wordseq.demo import lm_data
+    from wordseq.lm.neural.files import save_lm
+    from wordseq.lm.neural.model import build_model, model_config
+    from wordseq.lm.neural.task import LMTask, evaluate_lm
+    from wordseq.train import TrainConfig, fit
+
+    tok, train, valid = lm_data(ctx)
+    if ctx.threads:
+        torch.set_num_threads(ctx.threads)
+    size = 64 if ctx.quick else 200
+    config = model_config(vocab_size=len(train.vocab), model="lstm", embed=size, hidden=size, layers=1,
+                          dropout=0.0 if ctx.quick else 0.3, tied=True)
+    torch.manual_seed(ctx.seed)
+    model = build_model(config)
+    model.bf16_output = True  # the output layer is most of the work; bfloat16 doubles its speed on CPUs with AMX/AVX-512
+    eos = train.vocab.stoi["</s>"]
+    task = LMTask(train.ids, valid.ids, None, batch=32, bptt=35, eval_batch=10, eos_id=eos, level="word")
+    budget = 4.0 if ctx.quick else 100.0
+    tc = TrainConfig(epochs=1 if ctx.quick else 20, optimizer="adam", lr=3e-3, clip=0.5, seed=ctx.seed,
+                     max_seconds=budget, bf16=True)
+    t0 = time.perf_counter()
+    history = fit(model, task, tc, log=None)
+    seconds = time.perf_counter() - t0
+    loss, n = evaluate_lm(model, valid.ids, 10, 35, eos)
+    ppl = math.exp(loss)
+    path = ctx.output / "lstm.wsq"
+    save_lm(path, model, config, train.vocab, tok.config(), "word",
+            {"demo": True, "history": history.to_list(), "valid_perplexity": ppl})
+    ctx.results["neural"] = {"perplexity": ppl, "path": path}
+    lines = [f"neural LM: 1-layer LSTM, {size} units, tied embeddings, {sum(p.numel() for p in model.parameters()):,} "
+             f"parameters, trained {seconds:.0f} s ({len(history.epochs)} epoch(s), {history.stopped or 'all epochs'})",
+             f"  valid perplexity {ppl:.1f} over {n:,} tokens"]
+    ngram = ctx.results.get("ngram", {})
+    if isinstance(ngram, dict) and "perplexity" in ngram:
+        lines.append(f"  n-gram model on the same data: {ngram['perplexity']:.1f}")
+    lines.append("  samples (temperature 0.8):")
+    for k, prompt in enumerate(["", "the king"]):
+        text = generate_text(model, train.vocab, tok, "word", prompt, 8 if ctx.quick else 40, 0.8, ctx.seed + k)
+        lines += [f"    | {line}" for line in text.strip().splitlines()[:4] if line.strip()]
+    lines.append(f"  model written to {path}")
+    return lines

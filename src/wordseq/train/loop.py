@@ -1,0 +1,248 @@
+"""The training loop every wordseq model uses: epochs of minibatches, clipped gradients, a schedule,
+validation, checkpoints, exact resume, divergence detection and data-parallel training.
+
+What is specific to a model family lives in a :class:`Task`: which batches make an epoch, the loss of one
+batch (with whatever the batch carries over to the next, e.g. the hidden state of truncated BPTT), and the
+evaluation of a held-out split. :func:`fit` does the rest:
+
+    for each epoch:
+        for each batch: loss -> backward -> clip (global norm and/or value) -> optimizer step
+        validation loss -> schedule (step decay or divide-on-plateau) -> early stopping
+        checkpoint (model, optimizer, schedule, RNG states, history)
+
+A checkpoint is written after every epoch; ``resume=True`` restores it and continues, giving exactly (bit
+for bit on CPU) the result of an uninterrupted run. A loss or gradient norm that is not finite stops
+training with :class:`TrainingDiverged`, leaving the last good checkpoint in place.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Protocol
+
+import torch
+from torch import Tensor, nn
+
+from wordseq.errors import WordseqError
+from wordseq.progress import progress
+from wordseq.train import distributed as dist
+from wordseq.train.checkpoint import (config_differences, load_checkpoint, rng_state, save_checkpoint,
+                                      set_rng_state)
+from wordseq.train.optim import EarlyStopping, Schedule, make_optimizer, set_lr
+
+
+class TrainingDiverged(WordseqError):
+    """The loss or the gradient became NaN or infinite."""
+
+
+@dataclass
+class TrainConfig:
+    """How to train (the model and data are given separately)."""
+
+    epochs: int = 10
+    optimizer: str = "sgd"
+    lr: float = 1.0
+    momentum: float = 0.0
+    weight_decay: float = 0.0
+    schedule: str = "none"  # none | step | plateau
+    decay: float = 0.5  # step schedule: factor per epoch after decay_start
+    decay_start: int = 4
+    plateau_factor: float = 4.0
+    patience: int = 0  # early stopping after this many epochs without improvement (0: off)
+    clip: float = 0.0  # clip the global gradient norm to this (0: off)
+    clip_value: float = 0.0  # clip each gradient element to [-v, v] (0: off)
+    seed: int = 0
+    device: str = "cpu"
+    bf16: bool = False
+    max_seconds: float = 0.0  # stop after this much training time (0: no limit)
+    log_interval: int = 0  # log the running training loss every this many batches (0: only per epoch)
+
+    def settings(self) -> dict[str, Any]:
+        """The settings that must match for a resumed run to continue the same run."""
+        d = asdict(self)
+        for k in ("epochs", "device", "max_seconds", "log_interval", "patience"):
+            d.pop(k)
+        return d
+
+
+class Task(Protocol):
+    """What :func:`fit` needs to know about a model family."""
+
+    unit: str  # what the loss is averaged over: "token", "char", "sentence", ...
+
+    def batches(self, epoch: int) -> Iterable[Any]:
+        """The training batches of one epoch (1-based), in a deterministic order given the epoch."""
+
+    def start(self, model: nn.Module) -> Any:
+        """What the first batch of an epoch carries in (e.g. a zero hidden state), or None."""
+
+    def loss(self, model: nn.Module, batch: Any, carry: Any) -> tuple[Tensor, int, Any]:
+        """Mean loss of a batch, the number of items it averages over, and what the next batch carries."""
+
+    def evaluate(self, model: nn.Module, split: str) -> float | None:
+        """Mean loss per item on a held-out split ("valid", "test"), or None if there is no such split."""
+
+
+@dataclass
+class EpochLog:
+    epoch: int
+    lr: float
+    train_loss: float
+    valid_loss: float | None
+    seconds: float
+    items: int
+    items_per_s: float
+    grad_norm: float  # mean global gradient norm before clipping
+    stopped_early: bool = False
+
+    def describe(self, unit: str) -> str:
+        def metric(loss: float | None) -> str:
+            if loss is None:
+                return "-"
+            if unit == "char":
+                return f"loss {loss:.4f} ({loss / math.log(2):.3f} bits/char)"
+            return f"loss {loss:.4f} (ppl {perplexity(loss):.2f})"
+
+        return (f"epoch {self.epoch}: lr {self.lr:.4g}  train {metric(self.train_loss)}  valid "
+                f"{metric(self.valid_loss)}  {self.seconds:.1f} s  {self.items_per_s:,.0f} {unit}s/s")
+
+
+@dataclass
+class History:
+    unit: str
+    epochs: list[EpochLog] = field(default_factory=list)
+    stopped: str = ""  # why training stopped before the last epoch ("early stopping", "time limit")
+
+    def to_list(self) -> list[dict]:
+        return [asdict(e) for e in self.epochs]
+
+
+def perplexity(loss: float) -> float:
+    return math.exp(loss) if loss < 700 else math.inf
+
+
+def clip_gradients(params: Iterable[nn.Parameter], max_norm: float = 0.0, max_value: float = 0.0) -> float:
+    """Clip gradients in place: each element to [-max_value, max_value], then the global L2 norm (over all
+    parameters together) to ``max_norm``; 0 turns either off. Returns the global norm before norm clipping."""
+    params = [p for p in params if p.grad is not None]
+    if max_value > 0:
+        nn.utils.clip_grad_value_(params, max_value)
+    return float(nn.utils.clip_grad_norm_(params, max_norm if max_norm > 0 else math.inf))
+
+
+def _check_finite(value: float, what: str, epoch: int, batch: int, lr: float, checkpoint: Path | None) -> None:
+    if math.isfinite(value):
+        return
+    kept = (f"the last good checkpoint {checkpoint} is kept" if checkpoint and checkpoint.exists()
+            else "no checkpoint was written yet")
+    raise TrainingDiverged(f"training diverged: the {what} became {value} in epoch {epoch}, batch {batch} "
+                           f"(learning rate {lr:g}); {kept}; try a lower --lr or --clip")
+
+
+def fit(model: nn.Module, task: Task, config: TrainConfig, checkpoint: str | Path | None = None,
+        resume: bool = False, meta: dict[str, Any] | None = None,
+        log: Callable[[str], None] | None = print) -> History:
+    """Train ``model`` on ``task``; see the module docstring. ``meta`` (model config, data fingerprints, ...)
+    is stored in the checkpoint and must match on resume, like the training settings."""
+    checkpoint = Path(checkpoint) if checkpoint else None
+    device = torch.device(config.device)
+    main = dist.is_main()
+    log = log if (log and main) else (lambda s: None)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise WordseqError("--device cuda asked for, but torch sees no CUDA device")
+    torch.manual_seed(config.seed)
+    model.to(device)
+    net = dist.wrap(model)
+    optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr, config.momentum, config.weight_decay)
+    schedule = Schedule(config.schedule, config.lr, config.decay, config.decay_start, config.plateau_factor)
+    early = EarlyStopping(config.patience)
+    history = History(task.unit)
+    settings = {**config.settings(), **(meta or {})}
+    start_epoch = 1
+
+    if resume:
+        if checkpoint is None:
+            raise WordseqError("--resume needs a checkpoint path")
+        ckpt = load_checkpoint(checkpoint, map_location=device)
+        diff = config_differences(ckpt["settings"], settings)
+        if diff:
+            raise WordseqError(f"{checkpoint}: cannot resume, the checkpoint is from another model or "
+                               f"configuration: {'; '.join(diff)}")
+        model.load_state_dict(ckpt["model"])
+        optimizer.load_state_dict(ckpt["optimizer"])
+        schedule.load_state_dict(ckpt["schedule"])
+        early.load_state_dict(ckpt["early"])
+        history.epochs = [EpochLog(**e) for e in ckpt["history"]]
+        history.stopped = ckpt.get("stopped", "")
+        set_rng_state(ckpt["rng"])
+        start_epoch = ckpt["epoch"] + 1
+        log(f"resumed from {checkpoint} after epoch {ckpt['epoch']}")
+        if history.stopped:
+            log(f"training had already stopped ({history.stopped})")
+            return history
+
+    t_start = time.perf_counter()
+    for epoch in range(start_epoch, config.epochs + 1):
+        set_lr(optimizer, schedule.lr)
+        net.train()
+        carry = task.start(model)
+        total, items, norms, n_batches = 0.0, 0, 0.0, 0
+        t0 = time.perf_counter()
+        out_of_time = False
+        batches = task.batches(epoch)
+        bar = progress(batches, desc=f"epoch {epoch}", total=len(batches) if hasattr(batches, "__len__") else None,
+                       **({} if main else {"disable": True}))
+        for n_batches, batch in enumerate(bar, 1):
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.bf16 and not hasattr(model, "bf16_output")):
+                loss, n, carry = task.loss(net, batch, carry)
+            value = loss.item()
+            _check_finite(value, "loss", epoch, n_batches, schedule.lr, checkpoint)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            norm = clip_gradients(model.parameters(), config.clip, config.clip_value)
+            _check_finite(norm, "gradient norm", epoch, n_batches, schedule.lr, checkpoint)
+            optimizer.step()
+            total += value * n
+            items += n
+            norms += norm
+            if config.log_interval and n_batches % config.log_interval == 0:
+                bar.set_postfix_str(f"loss {total / items:.3f}")
+                log(f"  epoch {epoch} batch {n_batches}: loss {total / items:.4f} "
+                        f"({items / (time.perf_counter() - t0):,.0f} {task.unit}s/s)")
+            if config.max_seconds and dist.any_rank(time.perf_counter() - t_start > config.max_seconds):
+                out_of_time = True
+                break
+        bar.close()
+        seconds = time.perf_counter() - t0
+        if n_batches == 0:
+            raise WordseqError("the training data gives no batch (corpus too small for the batch size?)")
+        items = dist.all_sum(items)
+        total = dist.all_sum(total)
+        net.eval()
+        with torch.no_grad():
+            valid = task.evaluate(model, "valid")
+        entry = EpochLog(epoch, schedule.lr, total / items, valid, seconds, items, items / seconds,
+                         norms / n_batches)
+        if valid is not None:
+            _check_finite(valid, "validation loss", epoch, n_batches, schedule.lr, checkpoint)
+        history.epochs.append(entry)
+        log(entry.describe(task.unit))
+        schedule.update(epoch, valid)
+        if early.update(valid):
+            entry.stopped_early = True
+            history.stopped = f"early stopping: no improvement for {early.patience} epochs"
+        if out_of_time and not history.stopped:
+            history.stopped = f"time limit of {config.max_seconds:g} s reached in epoch {epoch}"
+        if checkpoint is not None and main:
+            save_checkpoint(checkpoint, {
+                "epoch": epoch, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                "schedule": schedule.state_dict(), "early": early.state_dict(), "history": history.to_list(),
+                "stopped": history.stopped, "rng": rng_state(), "settings": settings,
+            })
+        if history.stopped:
+            log(history.stopped)
+            break
+    return history

@@ -1,0 +1,216 @@
+"""The shared training loop: clipping, schedules, overfitting, TBPTT state, exact resume, divergence."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from wordseq.errors import WordseqError
+from wordseq.lm.neural.model import RNNLM
+from wordseq.lm.neural.task import LMTask
+from wordseq.train import TrainConfig, TrainingDiverged, fit
+from wordseq.train.checkpoint import load_checkpoint
+from wordseq.train.loop import clip_gradients
+from wordseq.train.optim import EarlyStopping, Schedule, make_optimizer
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Small models train fastest on one thread (and leave the other cores alone)."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def test_clip_by_norm_bounds_the_global_norm_and_keeps_the_direction():
+    torch.manual_seed(0)
+    params = [torch.nn.Parameter(torch.zeros(5, 3)), torch.nn.Parameter(torch.zeros(7))]
+    grads = [torch.randn(5, 3) * 10, torch.randn(7) * 10]
+    for p, g in zip(params, grads):
+        p.grad = g.clone()
+    before = math.sqrt(sum(float((g ** 2).sum()) for g in grads))
+    norm = clip_gradients(params, max_norm=1.0)
+    after = math.sqrt(sum(float((p.grad ** 2).sum()) for p in params))
+    assert norm == pytest.approx(before, rel=1e-5)
+    assert after == pytest.approx(1.0, rel=1e-4)
+    for p, g in zip(params, grads):  # same direction, scaled by 1 / before
+        torch.testing.assert_close(p.grad, g / before, rtol=1e-4, atol=1e-6)
+    # a norm below the bound is left alone
+    for p, g in zip(params, grads):
+        p.grad = g / (10 * before)
+    clip_gradients(params, max_norm=1.0)
+    for p, g in zip(params, grads):
+        torch.testing.assert_close(p.grad, g / (10 * before))
+
+
+def test_clip_by_value_bounds_every_element():
+    p = torch.nn.Parameter(torch.zeros(100))
+    p.grad = torch.linspace(-5, 5, 100)
+    clip_gradients([p], max_value=0.5)
+    assert float(p.grad.abs().max()) == pytest.approx(0.5)
+    assert float(p.grad[50]) == pytest.approx(5 / 99, rel=1e-5)  # small values untouched
+
+
+def test_step_schedule_is_zaremba_and_plateau_divides_by_four():
+    s = Schedule("step", lr=1.0, decay=0.5, decay_start=4)
+    lrs = [1.0] + [s.update(e, None) for e in range(1, 13)]  # lr of epochs 1..13
+    assert lrs == [1, 1, 1, 1, 0.5, 0.25, 0.125, 0.0625, 0.03125, 0.015625, 0.0078125, 0.00390625, 0.001953125]
+    p = Schedule("plateau", lr=20.0)
+    assert [p.update(e, v) for e, v in enumerate([5.0, 4.0, 4.5, 3.0, 3.0], 1)] == [20, 20, 5, 5, 1.25]
+    e = EarlyStopping(patience=2)
+    assert [e.update(v) for v in [3.0, 2.0, 2.5, 2.1, 1.0]] == [False, False, False, True, False]
+
+
+@pytest.mark.parametrize("name", ["sgd", "adam", "adagrad", "rmsprop"])
+def test_every_optimizer_lowers_a_quadratic(name):
+    w = torch.nn.Parameter(torch.tensor([3.0, -2.0]))
+    opt = make_optimizer(name, [w], lr=0.5 if name == "adagrad" else 0.1,
+                         momentum=0.5 if name in ("sgd", "rmsprop") else 0.0)
+    for _ in range(200):
+        opt.zero_grad()
+        (w ** 2).sum().backward()
+        opt.step()
+    assert float((w.detach() ** 2).sum()) < 0.5
+
+
+def _tiny_lm(vocab, **kw):
+    torch.manual_seed(0)
+    kw = {"model": "lstm", "embed": 32, "hidden": 32, "layers": 1, **kw}
+    return RNNLM(vocab, **kw)
+
+
+def test_a_tiny_model_overfits_a_tiny_corpus():
+    """The lectures' sanity check: a small LSTM memorizes 200 random tokens to near-zero loss."""
+    rng = np.random.default_rng(0)
+    ids = np.tile(rng.integers(0, 20, 100), 2)
+    model = _tiny_lm(20, embed=32, hidden=64)
+    task = LMTask(ids, None, None, batch=1, bptt=200, device="cpu")
+    hist = fit(model, task, TrainConfig(epochs=80, optimizer="adam", lr=0.02, clip=5), log=_quiet)
+    assert hist.epochs[0].train_loss > 2.5  # ln 20 = 3.0 at the start
+    assert hist.epochs[-1].train_loss < 0.05
+
+
+def _copy_stream(n_blocks: int, d: int, symbols: int, rng) -> np.ndarray:
+    """Blocks of ``d`` random symbols followed by the same ``d`` symbols again."""
+    first = rng.integers(0, symbols, (n_blocks, d))
+    return np.concatenate([first, first], axis=1).reshape(-1)
+
+
+def test_tbptt_carried_state_learns_dependencies_across_windows():
+    """Blocks of 3 random symbols, then the same 3 again: each copy depends on the symbol 3 steps back. With
+    4-step windows, 4 of every 6 copies depend on a symbol in the previous window. A model whose state is
+    carried from window to window learns them all; one that starts each window from zero cannot, and is
+    left with the loss of a model that knows only the copies inside its window."""
+    rng = np.random.default_rng(1)
+    d, symbols = 3, 4
+    ids = _copy_stream(600, d, symbols, rng)
+    optimum = 0.5 * math.log(symbols)  # random first halves, copied second halves
+    reset_floor = optimum + (4 / 12) * math.log(symbols)  # plus the copies whose source is out of reach
+    losses = {}
+    for carry in (True, False):
+        model = _tiny_lm(symbols, embed=8, hidden=48)
+        task = LMTask(ids, None, None, batch=16, bptt=4, device="cpu", carry_state=carry)
+        hist = fit(model, task, TrainConfig(epochs=30, optimizer="adam", lr=0.02, clip=1), log=_quiet)
+        losses[carry] = hist.epochs[-1].train_loss
+    assert losses[True] < optimum + 0.12
+    assert losses[False] > reset_floor - 0.02
+
+
+def _fit_run(tmp_path, epochs, resume=False, lr=1.0, dropout=0.3, ckpt="run.ckpt"):
+    rng = np.random.default_rng(3)
+    ids = rng.integers(0, 30, 3000)
+    valid = rng.integers(0, 30, 300)
+    model = _tiny_lm(30, layers=2, dropout=dropout)
+    task = LMTask(ids, valid, None, batch=8, bptt=10, device="cpu")
+    cfg = TrainConfig(epochs=epochs, optimizer="sgd", lr=lr, momentum=0.9, schedule="plateau", clip=1.0, seed=7)
+    hist = fit(model, task, cfg, checkpoint=tmp_path / ckpt, resume=resume, meta={"model.hidden": 32},
+               log=_quiet)
+    return model, hist
+
+
+def test_resume_equals_an_uninterrupted_run_bit_for_bit(tmp_path):
+    full, full_hist = _fit_run(tmp_path, epochs=3, ckpt="full.ckpt")
+    _fit_run(tmp_path, epochs=1, ckpt="part.ckpt")  # "interrupted" after one epoch
+    resumed, resumed_hist = _fit_run(tmp_path, epochs=3, resume=True, ckpt="part.ckpt")
+    for (name, a), b in zip(full.state_dict().items(), resumed.state_dict().values()):
+        assert torch.equal(a, b), name
+    assert [e.train_loss for e in full_hist.epochs] == [e.train_loss for e in resumed_hist.epochs]
+    assert [e.valid_loss for e in full_hist.epochs] == [e.valid_loss for e in resumed_hist.epochs]
+    assert load_checkpoint(tmp_path / "part.ckpt")["epoch"] == 3
+
+
+def test_resume_from_another_configuration_names_the_difference(tmp_path):
+    _fit_run(tmp_path, epochs=1)
+    with pytest.raises(WordseqError, match=r"lr: 1\.0 in the checkpoint, 0\.5 now"):
+        _fit_run(tmp_path, epochs=2, resume=True, lr=0.5)
+
+
+def test_checkpoint_refuses_pickled_objects(tmp_path):
+    path = tmp_path / "evil.ckpt"
+    torch.save({"format": "wordseq-checkpoint", "payload": object.__new__(Schedule)}, path)
+    with pytest.raises(WordseqError, match="not a readable wordseq checkpoint"):
+        load_checkpoint(path)
+
+
+class _PoisonedTask(LMTask):
+    """Its loss turns to NaN in epoch 2."""
+
+    epoch = 0
+
+    def batches(self, epoch):
+        self.epoch = epoch
+        return super().batches(epoch)
+
+    def loss(self, model, batch, carry):
+        loss, n, carry = super().loss(model, batch, carry)
+        return (loss * math.nan if self.epoch == 2 else loss), n, carry
+
+
+def test_divergence_stops_with_a_clear_error_and_keeps_the_last_good_checkpoint(tmp_path):
+    ids = np.random.default_rng(0).integers(0, 10, 500)
+    model = _tiny_lm(10)
+    ckpt = tmp_path / "m.ckpt"
+    with pytest.raises(TrainingDiverged, match=r"loss became nan in epoch 2, batch 1 .*m\.ckpt is kept"):
+        fit(model, _PoisonedTask(ids, batch=4, bptt=10), TrainConfig(epochs=3), checkpoint=ckpt, log=_quiet)
+    saved = load_checkpoint(ckpt)
+    assert saved["epoch"] == 1
+    assert all(torch.isfinite(t).all() for t in saved["model"].values())
+
+
+def test_an_exploding_learning_rate_stops_with_a_clear_error(tmp_path):
+    ids = np.random.default_rng(0).integers(0, 10, 2000)
+    model = _tiny_lm(10, model="rnn-relu", init="identity")
+    with pytest.raises(TrainingDiverged, match="diverged.*lower --lr"):
+        fit(model, LMTask(ids, batch=4, bptt=20), TrainConfig(epochs=5, lr=1e6, clip=0), log=_quiet)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_fused_cross_entropy_equals_torch(dtype):
+    from wordseq.train.losses import cross_entropy
+
+    torch.manual_seed(0)
+    z = (torch.randn(300, 7001) * 3).to(dtype).requires_grad_()  # several row blocks, a ragged last one
+    y = torch.randint(0, 7001, (300,))
+    ref = torch.nn.functional.cross_entropy(z.float(), y)
+    (g_ref,) = torch.autograd.grad(ref * 2.5, z)
+    ours = cross_entropy(z, y)
+    (g,) = torch.autograd.grad(ours * 2.5, z)
+    assert g.dtype == dtype
+    assert float(ours.detach()) == pytest.approx(float(ref.detach()), rel=1e-6)
+    torch.testing.assert_close(g.float(), g_ref.float(), rtol=0, atol=1e-7 if dtype == torch.float32 else 1e-5)
+
+
+def test_fused_cross_entropy_gradient_is_numerically_right():
+    from wordseq.train.losses import cross_entropy
+
+    z = torch.randn(5, 9, dtype=torch.float64, requires_grad=True)
+    y = torch.tensor([0, 8, 3, 3, 1])
+    assert torch.autograd.gradcheck(lambda t: cross_entropy(t.float(), y).double(), (z,), eps=1e-3, atol=1e-3)
