@@ -14,6 +14,7 @@ import io
 import os
 import re
 import warnings
+from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
@@ -72,7 +73,7 @@ def write_arpa(model, path: str | os.PathLike) -> Path:
     from wordseq.lm.ngram.model import BACKOFF
 
     if model.form != BACKOFF:
-        raise WordseqError(f"a {model.smoothing} model has no exact ARPA form (unseen n-grams do not back off); "
+        raise WordseqError(f"{model.smoothing} models have no exact ARPA form (unseen n-grams do not back off); "
                            "save it as .wsq, or use --smoothing mkn, kn or absolute")
     path = Path(path)
     itos = np.array(model.vocab.itos, dtype=object)
@@ -112,183 +113,208 @@ def write_arpa(model, path: str | os.PathLike) -> Path:
 
 
 # -- reading ------------------------------------------------------------------------------------------
-class _Lines:
-    """Lines of the file with their numbers, for error messages."""
+_WS = np.zeros(256, bool)
+_WS[[9, 10, 11, 12, 13, 32]] = True  # what bytes.split() splits on
+_SECTION_RE = re.compile(rb"^[ \t]*\\(\d+)-grams:[ \t\r]*$", re.M)
+_END_RE = re.compile(rb"^[ \t]*\\end\\[ \t\r]*$", re.M)
 
-    def __init__(self, path) -> None:
-        self.path = path
-        try:
-            with _open_text(path, "r") as f:
-                self.lines = f.read().split("\n")
-        except FileNotFoundError:
-            raise InputError(path, "no such file") from None
-        except UnicodeDecodeError:
-            raise InputError(path, "not UTF-8 text") from None
-        except (OSError, EOFError) as e:
-            raise InputError(path, f"cannot read ({e})") from None
-        if self.lines and self.lines[-1] == "":
-            self.lines.pop()
-        self.i = 0
 
-    def error(self, message: str, line: int | None = None) -> InputError:
-        return InputError(self.path, message, line if line is not None else self.i)
+def _read_bytes(path) -> bytes:
+    try:
+        if str(path).lower().endswith(".gz"):
+            with gzip.open(path, "rb") as f:
+                return f.read()
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        raise InputError(path, "no such file") from None
+    except IsADirectoryError:
+        raise InputError(path, "is a directory, not an ARPA file") from None
+    except (OSError, EOFError) as e:
+        raise InputError(path, f"cannot read ({e})") from None
 
-    def next_nonblank(self) -> tuple[int, str] | None:
-        while self.i < len(self.lines):
-            line = self.lines[self.i].strip()
-            self.i += 1
-            if line:
-                return self.i, line
-        return None
+
+class _Section:
+    """The lines of one ``\\n-grams:`` section, split into fields with a few numpy passes (no Python loop
+    per line): ``tokens`` is the flat list of fields, ``first[i]`` the index of line i's first field,
+    ``nfields[i]`` its number of fields and ``lineno[i]`` its line number in the file."""
+
+    def __init__(self, data: bytes, begin: int, end: int, first_line: int) -> None:
+        raw = data[begin:end]
+        self.tokens = raw.split()
+        b = np.frombuffer(raw, np.uint8)
+        ws = _WS[b]
+        starts = np.flatnonzero(~ws & np.concatenate([[True], ws[:-1]]))
+        newlines = np.flatnonzero(b == 10)
+        line_of = np.searchsorted(newlines, starts)
+        per_line = np.bincount(line_of, minlength=len(newlines) + 1)
+        nonblank = np.flatnonzero(per_line)
+        self.nfields = per_line[nonblank]
+        self.first = np.concatenate([[0], np.cumsum(self.nfields)[:-1]]).astype(np.int64)
+        self.lineno = first_line + nonblank
+        assert len(self.tokens) == len(starts)
+
+    def __len__(self) -> int:
+        return len(self.nfields)
 
 
 def read_arpa(path: str | os.PathLike):
     """Read an ARPA file into a backoff-form :class:`NgramModel` (whitespace tokenizer)."""
     from wordseq.lm.ngram.model import BACKOFF, NgramModel
 
-    src = _Lines(path)
-    while True:
-        got = src.next_nonblank()
-        if got is None:
-            raise InputError(path, "not an ARPA file (no \\data\\ header)")
-        if got[1] == "\\data\\":
-            break
+    data = _read_bytes(path)
+
+    def line_at(pos: int) -> int:
+        return data.count(b"\n", 0, pos) + 1
+
+    m = re.search(rb"^[ \t]*\\data\\[ \t\r]*$", data, re.M)
+    if m is None:
+        raise InputError(path, "not an ARPA file (no \\data\\ header)")
     declared: list[int] = []
-    while True:
-        got = src.next_nonblank()
-        if got is None:
-            raise src.error("ARPA file ends inside the \\data\\ header")
-        lineno, line = got
-        m = _NGRAM_COUNT.match(line)
-        if not m:
-            src.i -= 1
-            break
-        if int(m.group(1)) != len(declared) + 1:
-            raise src.error(f"expected 'ngram {len(declared) + 1}=COUNT', found {line!r}", lineno)
-        declared.append(int(m.group(2)))
+    pos = m.end()
+    header_end = _SECTION_RE.search(data, pos)
+    header = data[pos : header_end.start() if header_end else len(data)]
+    hline = line_at(pos)
+    for i, line in enumerate(header.split(b"\n")):
+        text = line.strip()
+        if not text:
+            continue
+        mm = _NGRAM_COUNT.match(text.decode("utf-8", "replace"))
+        if not mm or int(mm.group(1)) != len(declared) + 1:
+            want = f"ngram {len(declared) + 1}=COUNT"
+            raise InputError(path, f"expected {want!r} in the \\data\\ header, found {text[:60].decode('utf-8', 'replace')!r}",
+                             hline + i)
+        declared.append(int(mm.group(2)))
     if not declared:
-        raise src.error("the \\data\\ header declares no n-gram counts")
+        raise InputError(path, "the \\data\\ header declares no n-gram counts", hline)
     N = len(declared)
+    marks = list(_SECTION_RE.finditer(data, pos))
+    end = _END_RE.search(data, pos)
+    if end is None:
+        raise InputError(path, "missing \\end\\ at the end of the ARPA file", line_at(len(data)))
+    marks = [mk for mk in marks if mk.start() < end.start()]
+    found = [int(mk.group(1)) for mk in marks]
+    if found != list(range(1, N + 1)):
+        missing = next((n for n in range(1, N + 1) if n not in found), None)
+        if missing is not None:
+            raise InputError(path, f"the header declares {N} orders but there is no \\{missing}-grams: section",
+                             line_at(end.start()))
+        extra = next(mk for mk, n in zip(marks, found) if n > N or found.count(n) > 1)
+        raise InputError(path, f"unexpected section {extra.group(0).strip().decode()!r} (the header declares "
+                               f"{N} orders)", line_at(extra.start()))
     sections = []
-    for n in range(1, N + 1):
-        got = src.next_nonblank()
-        if got is None:
-            raise src.error(f"ARPA file ends before the \\{n}-grams: section (missing sections and \\end\\)")
-        lineno, line = got
-        m = _SECTION.match(line)
-        if not m or int(m.group(1)) != n:
-            raise src.error(f"expected the section header \\{n}-grams:, found {line[:60]!r}", lineno)
-        first = src.i + 1
-        rows = []
-        while src.i < len(src.lines):
-            text = src.lines[src.i].strip()
-            if text.startswith("\\"):
-                break
-            src.i += 1
-            if text:
-                rows.append((src.i, text))
-        if len(rows) != declared[n - 1]:
-            where = rows[-1][0] if rows else first
-            raise src.error(f"the header declares {declared[n - 1]:,} {n}-grams but the \\{n}-grams: section "
-                            f"(from line {first}) has {len(rows):,}", where)
-        sections.append(rows)
-    got = src.next_nonblank()
-    if got is None:
-        raise src.error("missing \\end\\ at the end of the ARPA file", len(src.lines))
-    if got[1] != "\\end\\":
-        raise src.error(f"expected \\end\\ after the \\{N}-grams: section, found {got[1][:60]!r}", got[0])
+    for n, mk in enumerate(marks, 1):
+        stop = marks[n].start() if n < N else end.start()
+        sec = _Section(data, mk.end(), stop, line_at(mk.end()))
+        if len(sec) != declared[n - 1]:
+            where = int(sec.lineno[-1]) if len(sec) else line_at(mk.start())
+            raise InputError(path, f"the header declares {declared[n - 1]:,} {n}-grams but the \\{n}-grams: "
+                                   f"section has {len(sec):,}", where)
+        bad = np.flatnonzero((sec.nfields != n + 1) & ((sec.nfields != n + 2) | (n == N)))
+        if len(bad):
+            i = int(bad[0])
+            got = int(sec.nfields[i]) - 1
+            extra = " (the highest order has no backoff weights)" if n == N and got == n + 1 else ""
+            raise InputError(path, f"a {n}-gram line needs {n} words after the probability"
+                                   f"{'' if n == N else ' and an optional backoff weight'}, found {got} fields{extra}",
+                             int(sec.lineno[i]))
+        sections.append(sec)
 
     # vocabulary from the unigrams: wordseq's specials first, then the file's words in file order
-    uni = _parse_rows(src, sections[0], 1, N)
-    words = [r[1][0] for r in uni]
-    index = {}
-    for (lineno, _), w in zip(sections[0], words):
-        if w in index:
-            raise src.error(f"the unigram {w!r} appears twice", lineno)
-        index[w] = lineno
+    uni = sections[0]
+    try:
+        words = [uni.tokens[i].decode("utf-8") for i in (uni.first + 1).tolist()]
+    except UnicodeDecodeError:
+        raise InputError(path, "not UTF-8 text (in the unigrams)") from None
+    seen: set[str] = set()
+    for w, ln in zip(words, uni.lineno.tolist()):
+        if w in seen:
+            raise InputError(path, f"the unigram {w!r} appears twice", ln)
+        seen.add(w)
     for special in (BOS, EOS):
-        if special not in index:
-            raise src.error(f"the ARPA file has no {special} unigram", sections[0][0][0] if sections[0] else 1)
+        if special not in seen:
+            raise InputError(path, f"the ARPA file has no {special} unigram", line_at(marks[0].start()))
     others = [w for w in words if w not in SPECIALS]
     vocab = Vocab(list(SPECIALS) + others, np.zeros(len(SPECIALS) + len(others), np.int64), SPECIALS)
     V = len(vocab)
+    stoi_bytes = {w.encode("utf-8"): i for w, i in vocab.stoi.items()}
     logprob: list = [None] * (N + 1)
     logbow: list = [None] * (N + 1)
     keys: list = [None, None]
-    lp1 = np.full(V, -np.inf, np.float32)
-    bow1 = np.zeros(V, np.float32)
-    for (p, ws, b) in uni:
-        i = vocab.stoi[ws[0]]
-        lp1[i] = p
-        bow1[i] = b
-    if UNK not in index:
-        warnings.warn(f"{path}: the ARPA file has no {UNK}; giving it log10 probability -100 as KenLM does",
-                      ArpaWarning, stacklevel=2)
-        lp1[vocab.unk_id] = -100.0
-    logprob[1], logbow[1] = lp1, bow1
-    for n in range(2, N + 1):
-        rows = sections[n - 1]
-        parsed = _parse_rows(src, rows, n, N)
-        flat = [w for _, ws, _ in parsed for w in ws]
-        ids = np.fromiter((vocab.stoi.get(w, -1) for w in flat), dtype=np.int64, count=len(flat)).reshape(-1, n)
-        if len(ids) and (ids < 0).any():
+    for n, sec in enumerate(sections, 1):
+        probs = _numbers(path, sec, sec.first, "log10 probability")
+        if len(probs) and probs.max() > 0:
+            i = int(np.argmax(probs > 0))
+            raise InputError(path, f"log10 probability {sec.tokens[sec.first[i]].decode()} is positive",
+                             int(sec.lineno[i]))
+        bows = np.zeros(len(sec), np.float64)
+        has_bow = np.flatnonzero(sec.nfields == n + 2)
+        if len(has_bow):
+            bows[has_bow] = _numbers(path, sec, sec.first[has_bow] + n + 1, "backoff weight", has_bow)
+        word_pos = (sec.first[:, None] + 1 + np.arange(n)).reshape(-1)
+        toks = sec.tokens
+        picked = itemgetter(*word_pos.tolist())(toks) if len(word_pos) > 1 else [toks[i] for i in word_pos]
+        try:
+            ids = np.fromiter(map(stoi_bytes.__getitem__, picked), np.int64, len(word_pos)).reshape(-1, n)
+        except KeyError:
+            get = stoi_bytes.get
+            ids = np.fromiter((get(w, -1) for w in picked), np.int64, len(word_pos)).reshape(-1, n)
+        if n == 1:
+            lp1 = np.full(V, -np.inf, np.float32)
+            bow1 = np.zeros(V, np.float32)
+            lp1[ids[:, 0]] = probs
+            bow1[ids[:, 0]] = bows
+            if UNK not in seen:
+                warnings.warn(f"{path}: the ARPA file has no {UNK}; giving it log10 probability -100 as KenLM does",
+                              ArpaWarning, stacklevel=2)
+                lp1[vocab.unk_id] = -100.0
+            logprob[1], logbow[1] = lp1, bow1
+            continue
+        if (ids < 0).any():
             r = int(np.argmax((ids < 0).any(axis=1)))
-            bad = parsed[r][1][int(np.argmax(ids[r] < 0))]
-            raise src.error(f"the word {bad!r} is not among the unigrams", rows[r][0])
+            bad_word = toks[int(word_pos[r * n + int(np.argmax(ids[r] < 0))])].decode("utf-8", "replace")
+            raise InputError(path, f"the word {bad_word!r} is not among the unigrams", int(sec.lineno[r]))
         prefix = ids[:, 0].copy()
         for j in range(1, n - 1):  # walk the prefix down the orders to its id at order n-1
+            table = keys[j + 1]
             key = prefix * V + ids[:, j]
-            pos = np.searchsorted(keys[j + 1], key)
-            found = keys[j + 1][np.minimum(pos, max(len(keys[j + 1]) - 1, 0))] == key if len(keys[j + 1]) else \
-                np.zeros(len(key), bool)
-            if not found.all():
-                r = int(np.argmin(found))
-                raise src.error(f"the context {' '.join(parsed[r][1][:-1])!r} of this {n}-gram is not among "
-                                f"the {n - 1}-grams", rows[r][0])
-            prefix = pos
+            pos_ = np.searchsorted(table, key)
+            ok = (pos_ < len(table)) & (table[np.minimum(pos_, max(len(table) - 1, 0))] == key) if len(table) \
+                else np.zeros(len(key), bool)
+            if not ok.all():
+                r = int(np.argmin(ok))
+                ctx = b" ".join(toks[i] for i in word_pos[r * n : r * n + n - 1].tolist()).decode("utf-8", "replace")
+                raise InputError(path, f"the context {ctx!r} of this {n}-gram is not among the {n - 1}-grams",
+                                 int(sec.lineno[r]))
+            prefix = pos_
         key = prefix * V + ids[:, n - 1]
         order = np.argsort(key, kind="stable")
         key = key[order]
         dup = np.flatnonzero(key[1:] == key[:-1]) if len(key) > 1 else np.zeros(0, np.int64)
         if len(dup):
-            raise src.error(f"the {n}-gram {' '.join(parsed[order[dup[0] + 1]][1])!r} appears twice",
-                            rows[order[dup[0] + 1]][0])
+            r = int(order[dup[0] + 1])
+            gram = b" ".join(toks[i] for i in word_pos[r * n : r * n + n].tolist()).decode("utf-8", "replace")
+            raise InputError(path, f"the {n}-gram {gram!r} appears twice", int(sec.lineno[r]))
         keys.append(key)
-        logprob[n] = np.array([r[0] for r in parsed], np.float32)[order]
-        logbow[n] = np.array([r[2] for r in parsed], np.float32)[order]
-    if N >= 1:
-        logbow[N] = None
-    model = NgramModel(N, vocab, BACKOFF, keys, logprob, logbow, smoothing="arpa",
-                       info={"ngrams": declared, "source": str(path)})
-    return model
+        logprob[n] = probs.astype(np.float32)[order]
+        logbow[n] = bows.astype(np.float32)[order] if n < N else None
+    return NgramModel(N, vocab, BACKOFF, keys, logprob, logbow, smoothing="arpa",
+                      info={"ngrams": declared, "source": str(path)})
 
 
-def _parse_rows(src: _Lines, rows, n: int, N: int):
-    """(log10 prob, words, log10 backoff) of each line of the n-gram section."""
-    out = []
-    for lineno, text in rows:
-        parts = text.split()
-        if len(parts) == n + 1:
-            bow = 0.0
-        elif len(parts) == n + 2 and n < N:
-            bow = _number(src, parts[-1], "backoff weight", lineno)
-        else:
-            extra = " (the highest order has no backoff weights)" if n == N and len(parts) == n + 2 else ""
-            raise src.error(f"a {n}-gram line needs {n} words after the probability"
-                            f"{'' if n == N else ' and an optional backoff weight'}, found {len(parts) - 1} "
-                            f"fields{extra}", lineno)
-        p = _number(src, parts[0], "log10 probability", lineno)
-        if p > 0:
-            raise src.error(f"log10 probability {parts[0]} is positive", lineno)
-        out.append((p, parts[1 : n + 1], bow))
-    return out
-
-
-def _number(src: _Lines, text: str, what: str, lineno: int) -> float:
+def _numbers(path, sec: _Section, positions: np.ndarray, what: str, lines: np.ndarray | None = None) -> np.ndarray:
+    """Parse the fields at ``positions`` as floats; a clear error naming the first bad line."""
+    fields = [sec.tokens[i] for i in positions.tolist()]
     try:
-        x = float(text)
+        values = np.array(fields, dtype=np.bytes_).astype(np.float64) if fields else np.zeros(0)
     except ValueError:
-        raise src.error(f"{what} {text!r} is not a number", lineno) from None
-    if x != x:
-        raise src.error(f"{what} is NaN", lineno)
-    return x
+        values = None
+    if values is None or np.isnan(values).any():
+        for j, text in enumerate(fields):
+            try:
+                x = float(text)
+            except ValueError:
+                x = None
+            if x is None or x != x:
+                line = int(sec.lineno[j if lines is None else lines[j]])
+                raise InputError(path, f"{what} {text.decode('utf-8', 'replace')!r} is not a number", line)
+    return values
