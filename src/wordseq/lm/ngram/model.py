@@ -124,19 +124,24 @@ class NgramModel:
         """ids[n][i]: id of the n-gram starting at position i (-1 when the model does not have it)."""
         V, L = self.V, len(stream)
         ids: list = [None, stream.astype(np.int64)]
+        index = self._index()
         for n in range(2, self.order + 1):
             cur = np.full(L, -1, np.int64)
             m = L - n + 1
-            keys = self.keys[n]
-            if m > 0 and len(keys):
-                prefix = ids[n - 1][:m]
-                ok = np.flatnonzero(prefix >= 0)
-                key = prefix[ok] * V + stream[n - 1 :][ok]
-                pos = np.searchsorted(keys, key)
-                hit = keys[np.minimum(pos, len(keys) - 1)] == key
-                cur[ok[hit]] = pos[hit]
+            if m > 0 and len(self.keys[n]):
+                cur[:m] = index[n].next_ids(ids[n - 1][:m], stream[n - 1 :], V)
             ids.append(cur)
         return ids
+
+    def _index(self) -> list:
+        """Hash indexes of the keys of every order (built on first use)."""
+        index = getattr(self, "_hash", None)
+        if index is None:
+            from wordseq.lm.ngram.lookup import HashIndex
+
+            index = [None, None] + [HashIndex(self.keys[n]) for n in range(2, self.order + 1)]
+            self._hash = index
+        return index
 
     @staticmethod
     def _ending_at(ids_n: np.ndarray, n: int) -> np.ndarray:
