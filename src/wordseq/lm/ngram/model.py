@@ -90,12 +90,12 @@ class NgramModel:
 
     @classmethod
     def train(cls, corpus, order: int = 3, smoothing: str = "mkn", tokenizer: Tokenizer | None = None,
-              min_count: int = 1, discount: float | None = None, k: float = 1.0) -> "NgramModel":
+              min_count: int = 1, discount: float | None = None, k: float = 1.0, cache: bool = True) -> "NgramModel":
         """Read, encode, count and estimate: a corpus path (file, directory, glob) to a model."""
         from wordseq.text.encode import encode_corpus
 
         tokenizer = tokenizer or Tokenizer()
-        enc = encode_corpus(corpus, tokenizer, min_count=min_count)
+        enc = encode_corpus(corpus, tokenizer, min_count=min_count, cache=cache)
         return cls.fit(enc.ids, enc.vocab, order, smoothing, discount, k, tokenizer)
 
     # -- basic facts --------------------------------------------------------------------------------
