@@ -60,7 +60,7 @@ def build(args: argparse.Namespace) -> int:
     enc = encode_corpus(args.corpus, tokenizer, min_count=args.min_count, cache=not args.no_cache)
     t1 = time.perf_counter()
     counts = count_ngrams(enc.ids, enc.vocab, args.order)
-    model = NgramModel.from_counts(counts, args.smoothing, args.discount, args.k, tokenizer)
+    model = NgramModel.from_counts(counts, args.smoothing, args.discount, args.k, tokenizer, release=True)
     t2 = time.perf_counter()
     model.save(args.output)
     t3 = time.perf_counter()

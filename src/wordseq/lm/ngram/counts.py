@@ -113,10 +113,10 @@ class _Scratch:
         if length > _MEMMAP_ABOVE:
             self.dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="wordseq-ngram-"))
 
-    def new(self, name: str) -> np.ndarray:
+    def new(self, name: str, dtype=np.int32) -> np.ndarray:
         if self.dir is None:
-            return np.full(self.length, -1, dtype=np.int64)
-        arr = np.lib.format.open_memmap(os.path.join(self.dir, f"{name}.npy"), mode="w+", dtype=np.int64,
+            return np.full(self.length, -1, dtype=dtype)
+        arr = np.lib.format.open_memmap(os.path.join(self.dir, f"{name}.npy"), mode="w+", dtype=dtype,
                                         shape=(self.length,))
         arr[:] = -1
         return arr
@@ -147,7 +147,7 @@ def count_ngrams(ids: np.ndarray, vocab: Vocab, order: int, chunk: int = CHUNK, 
     bar = progress(total=(order - 1) * 2 * L, desc=desc, unit="pos", unit_scale=True)
     with ExitStack() as stack:
         scratch = _Scratch(L, stack)
-        prev = stream.astype(np.int64)  # ids of order 1 at each position
+        prev = stream  # ids of order 1 at each position (the word ids)
         for n in range(2, order + 1):
             m = L - n + 1  # start positions of n-grams
             starts = range(0, m, chunk)
@@ -164,14 +164,15 @@ def count_ngrams(ids: np.ndarray, vocab: Vocab, order: int, chunk: int = CHUNK, 
                     k, c = _run_length(np.sort(key[valid]))
                     keys, counts = merge_counts(keys, counts, k, c)
                 bar.update(e - s)
-            cur = scratch.new(f"ids{n}")
-            suffix = np.zeros(len(keys), np.int64)
+            id_type = np.int32 if len(keys) < 2**31 - 1 else np.int64
+            cur = scratch.new(f"ids{n}", id_type)
+            suffix = np.zeros(len(keys), prev.dtype)
             bos_first = np.zeros(len(keys), bool)
             for s in starts:
                 e = min(s + chunk, m)
                 if single:
                     valid = _chunk_keys(prev, stream, s, e, n, V, bos, eos)[1]
-                    gid = inverse.reshape(-1).astype(np.int64)
+                    gid = inverse.reshape(-1)
                 else:
                     key, valid = _chunk_keys(prev, stream, s, e, n, V, bos, eos)
                     gid = np.searchsorted(keys, key[valid])
@@ -181,7 +182,7 @@ def count_ngrams(ids: np.ndarray, vocab: Vocab, order: int, chunk: int = CHUNK, 
                 bos_first[gid] = stream[pos] == bos
                 bar.update(e - s)
             out.keys.append(keys)
-            out.counts.append(counts)
+            out.counts.append(counts.astype(np.int32) if counts.max(initial=0) < 2**31 else counts)
             out.suffix.append(suffix)
             out.bos_first.append(bos_first)
             prev = cur
@@ -191,8 +192,8 @@ def count_ngrams(ids: np.ndarray, vocab: Vocab, order: int, chunk: int = CHUNK, 
 
 def _chunk_keys(prev, stream, s, e, n, V, bos, eos):
     """Keys of the n-grams starting at positions s..e-1 and which of them are valid (inside a sentence)."""
-    prefix = np.asarray(prev[s:e])
+    prefix = np.asarray(prev[s:e]).astype(np.int64)
     last = stream[s + n - 1 : e + n - 1]
     before_last = stream[s + n - 2 : e + n - 2]
     valid = (prefix >= 0) & (last != bos) & (before_last != eos)
-    return prefix * V + last, valid
+    return prefix * V + last.astype(np.int64), valid

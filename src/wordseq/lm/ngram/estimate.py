@@ -62,7 +62,7 @@ def adjusted_counts(c: NgramCounts, continuation: bool) -> list:
     bos, _, pad = special_ids(c.vocab)
     N = c.order
     adjusted = [None] * (N + 1)
-    adjusted[N] = c.counts[N].copy()
+    adjusted[N] = c.counts[N].astype(np.int64)
     for n in range(N - 1, 0, -1):
         raw = c.counts[n]
         if continuation:
@@ -122,8 +122,10 @@ def predicted_mask(c: NgramCounts) -> np.ndarray:
     return mask
 
 
-def estimate(c: NgramCounts, smoothing: str = "mkn", discount: float | None = None, k: float = 1.0) -> Estimate:
-    """Estimate a model from counts. ``discount`` fixes the one discount of ``kn``/``absolute``."""
+def estimate(c: NgramCounts, smoothing: str = "mkn", discount: float | None = None, k: float = 1.0,
+             release: bool = False) -> Estimate:
+    """Estimate a model from counts. ``discount`` fixes the one discount of ``kn``/``absolute``.
+    ``release`` drops the count arrays from ``c`` as soon as they are used (for models of many GB)."""
     if smoothing not in SMOOTHING:
         raise WordseqError(f"unknown smoothing {smoothing!r} (choose {', '.join(SMOOTHING)})")
     if discount is not None and not (0 < discount <= 1):
@@ -133,6 +135,9 @@ def estimate(c: NgramCounts, smoothing: str = "mkn", discount: float | None = No
     if smoothing in ("mle", "add-k"):
         return _count_form(c, smoothing)
     a = adjusted_counts(c, continuation=smoothing != "absolute")
+    if release:
+        c.counts = [None] * (c.order + 1)
+        c.bos_first = [None] * (c.order + 1)
     N = c.order
     discounts: list = [None] * (N + 1)
     for n in range(1, N + 1):
@@ -141,7 +146,7 @@ def estimate(c: NgramCounts, smoothing: str = "mkn", discount: float | None = No
         else:
             d = discount if discount is not None else single_discount(a[n], n)
             discounts[n] = (d, d, d)
-    return _interpolate(c, a, discounts, smoothing)
+    return _interpolate(c, a, discounts, smoothing, release)
 
 
 def _discounted(a: np.ndarray, d: tuple[float, float, float]) -> np.ndarray:
@@ -157,7 +162,7 @@ def _gamma_numerator(a: np.ndarray, ctx: np.ndarray | None, n_ctx: int, d) -> np
     return np.bincount(ctx, weights=weights, minlength=n_ctx)
 
 
-def _interpolate(c: NgramCounts, a: list, discounts: list, smoothing: str) -> Estimate:
+def _interpolate(c: NgramCounts, a: list, discounts: list, smoothing: str, release: bool = False) -> Estimate:
     N, V = c.order, c.vocab_size
     mask = predicted_mask(c)
     logprob: list = [None] * (N + 1)
@@ -177,6 +182,10 @@ def _interpolate(c: NgramCounts, a: list, discounts: list, smoothing: str) -> Es
             p = _discounted(a[n].astype(np.float64), discounts[n]) / den[ctx] + gamma[ctx] * p[c.suffix[n]]
             logprob[n] = np.log10(p).astype(np.float32)
             logbow[n - 1] = np.where(den > 0, np.log10(np.where(den > 0, gamma, 1.0)), 0.0).astype(np.float32)
+            del ctx, den, gamma
+            if release:
+                a[n] = None
+                c.suffix[n] = None
     bos = special_ids(c.vocab)[0]
     logprob[1][bos] = -99.0  # <s> is context only; -99 is the ARPA convention for "never predicted"
     return Estimate(smoothing, discounts, logprob, logbow)

@@ -75,10 +75,11 @@ class NgramModel:
     # -- construction -----------------------------------------------------------------------------
     @classmethod
     def from_counts(cls, counts: NgramCounts, smoothing: str = "mkn", discount: float | None = None,
-                    k: float = 1.0, tokenizer: Tokenizer | None = None) -> "NgramModel":
-        est: Estimate = estimate(counts, smoothing, discount, k)
-        form = BACKOFF if smoothing in INTERPOLATED else COUNTS
+                    k: float = 1.0, tokenizer: Tokenizer | None = None, release: bool = False) -> "NgramModel":
+        """Estimate from counts; ``release`` lets the estimator free the counts as it goes."""
         info = {"tokens": counts.tokens, "sentences": counts.sentences, "ngrams": counts.sizes()}
+        est: Estimate = estimate(counts, smoothing, discount, k, release)
+        form = BACKOFF if smoothing in INTERPOLATED else COUNTS
         return cls(counts.order, counts.vocab, form, counts.keys, est.logprob, est.logbow, est.counts, est.totals,
                    smoothing, k, est.discounts, tokenizer or Tokenizer(), info)
 
@@ -86,7 +87,7 @@ class NgramModel:
     def fit(cls, ids: np.ndarray, vocab: Vocab, order: int = 3, smoothing: str = "mkn",
             discount: float | None = None, k: float = 1.0, tokenizer: Tokenizer | None = None) -> "NgramModel":
         """Count and estimate from an encoded corpus (``</s>`` after every sentence)."""
-        return cls.from_counts(count_ngrams(ids, vocab, order), smoothing, discount, k, tokenizer)
+        return cls.from_counts(count_ngrams(ids, vocab, order), smoothing, discount, k, tokenizer, release=True)
 
     @classmethod
     def train(cls, corpus, order: int = 3, smoothing: str = "mkn", tokenizer: Tokenizer | None = None,
