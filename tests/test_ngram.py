@@ -201,6 +201,29 @@ def test_sampling_is_fast_on_ptb_sized_vocab():
     assert len(out) == 10 and time.perf_counter() - t < 1.0
 
 
+@pytest.mark.filterwarnings("ignore::wordseq.lm.ngram.estimate.DiscountWarning")
+def test_chunked_counting_and_estimation_agree(monkeypatch):
+    """Counting in many chunks (sorted runs merged) and estimating in slices give the one-pass result."""
+    import importlib
+
+    est = importlib.import_module("wordseq.lm.ngram.estimate")  # the package exports a function of that name
+    rng = np.random.default_rng(0)
+    sents = [" ".join(rng.choice(list("abcdefghijkl"), size=rng.integers(1, 12))) for _ in range(600)]
+    ids, vocab = encode(sents)
+    whole = count_ngrams(ids, vocab, 4)
+    parts = count_ngrams(ids, vocab, 4, chunk=37)
+    for n in range(2, 5):
+        for name in ("keys", "counts", "suffix", "bos_first"):
+            assert np.array_equal(getattr(whole, name)[n], getattr(parts, name)[n]), (name, n)
+    one = NgramModel.from_counts(whole, "mkn")
+    monkeypatch.setattr(est, "SLICE", 29)
+    sliced = NgramModel.from_counts(parts, "mkn", release=True)
+    for n in range(1, 5):
+        assert np.array_equal(one.logprob[n], sliced.logprob[n])
+        if n < 4:
+            assert np.array_equal(one.logbow[n], sliced.logbow[n])
+
+
 # -- bad input ---------------------------------------------------------------------------------------
 def test_bad_orders():
     ids, vocab = encode(TOY)

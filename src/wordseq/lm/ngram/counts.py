@@ -11,7 +11,7 @@ with ``</s>`` but never contains them inside, so no n-gram crosses a sentence bo
 
 Order n is counted from the ids of order n-1 at every corpus position: keys of a chunk of positions are
 sorted and run-length counted with numpy, and the sorted chunk counts are merged (a linear merge of two
-sorted runs). Memory is bounded by the distinct n-grams of one order plus one chunk; the per-position ids
+sorted runs, numba). Memory is bounded by the distinct n-grams of one order plus one chunk; the per-position ids
 of the previous order live in a memory-mapped temporary file when the corpus is large.
 """
 
@@ -22,6 +22,7 @@ import tempfile
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 
+import numba
 import numpy as np
 
 from wordseq.errors import WordseqError
@@ -96,12 +97,45 @@ def _run_length(sorted_keys: np.ndarray, weights: np.ndarray | None = None):
 
 
 def merge_counts(a_keys, a_counts, b_keys, b_counts):
-    """Merge two sorted (keys, counts) runs, summing the counts of equal keys."""
+    """Merge two sorted (keys, counts) runs, summing the counts of equal keys (one linear pass)."""
     if len(a_keys) == 0:
         return b_keys, b_counts
-    keys = np.concatenate([a_keys, b_keys])
-    order = np.argsort(keys, kind="stable")  # timsort: a linear merge of the two sorted runs
-    return _run_length(keys[order], np.concatenate([a_counts, b_counts])[order])
+    keys = np.empty(len(a_keys) + len(b_keys), np.int64)
+    counts = np.empty(len(keys), np.int64)
+    n = _merge(a_keys, a_counts.astype(np.int64, copy=False), b_keys, b_counts.astype(np.int64, copy=False),
+               keys, counts)
+    return keys[:n], counts[:n]
+
+
+@numba.njit(cache=True)
+def _merge(ak, ac, bk, bc, ok, oc):
+    i = j = n = 0
+    while i < len(ak) and j < len(bk):
+        if ak[i] < bk[j]:
+            ok[n] = ak[i]
+            oc[n] = ac[i]
+            i += 1
+        elif ak[i] > bk[j]:
+            ok[n] = bk[j]
+            oc[n] = bc[j]
+            j += 1
+        else:
+            ok[n] = ak[i]
+            oc[n] = ac[i] + bc[j]
+            i += 1
+            j += 1
+        n += 1
+    while i < len(ak):
+        ok[n] = ak[i]
+        oc[n] = ac[i]
+        i += 1
+        n += 1
+    while j < len(bk):
+        ok[n] = bk[j]
+        oc[n] = bc[j]
+        j += 1
+        n += 1
+    return n
 
 
 class _Scratch:

@@ -62,11 +62,11 @@ def adjusted_counts(c: NgramCounts, continuation: bool) -> list:
     bos, _, pad = special_ids(c.vocab)
     N = c.order
     adjusted = [None] * (N + 1)
-    adjusted[N] = c.counts[N].astype(np.int64)
+    adjusted[N] = c.counts[N] if N > 1 else c.counts[1].copy()  # never modified below for N > 1
     for n in range(N - 1, 0, -1):
         raw = c.counts[n]
         if continuation:
-            a = np.bincount(c.suffix[n + 1], minlength=len(raw)).astype(np.int64)
+            a = np.bincount(c.suffix[n + 1], minlength=len(raw)).astype(raw.dtype)
             first = c.bos_first[n]
             a[first] = raw[first]  # nothing precedes <s>: n-grams starting with it keep their raw count
         else:
@@ -175,20 +175,48 @@ def _interpolate(c: NgramCounts, a: list, discounts: list, smoothing: str, relea
     with np.errstate(divide="ignore"):
         logprob[1] = np.log10(p).astype(np.float32)
         for n in range(2, N + 1):
-            ctx = c.prefix(n)
             n_ctx = V if n == 2 else len(c.keys[n - 1])
-            den = np.bincount(ctx, weights=a[n], minlength=n_ctx)
-            gamma = _gamma_numerator(a[n], ctx, n_ctx, discounts[n]) / np.where(den > 0, den, 1.0)
-            p = _discounted(a[n].astype(np.float64), discounts[n]) / den[ctx] + gamma[ctx] * p[c.suffix[n]]
-            logprob[n] = np.log10(p).astype(np.float32)
-            logbow[n - 1] = np.where(den > 0, np.log10(np.where(den > 0, gamma, 1.0)), 0.0).astype(np.float32)
-            del ctx, den, gamma
+            p, logprob[n], logbow[n - 1] = _order(c.keys[n], a[n], c.suffix[n], p, V, n_ctx, discounts[n],
+                                                  keep=n < N)
             if release:
                 a[n] = None
                 c.suffix[n] = None
     bos = special_ids(c.vocab)[0]
     logprob[1][bos] = -99.0  # <s> is context only; -99 is the ARPA convention for "never predicted"
     return Estimate(smoothing, discounts, logprob, logbow)
+
+
+SLICE = 1 << 22  # n-grams per slice when estimating one order
+
+
+def _order(keys, a, suffix, p_lower, V: int, n_ctx: int, d, keep: bool):
+    """Interpolated probabilities of one order and the backoff weights of its contexts, in slices of the
+    (context-sorted) n-grams so that the temporaries stay small for orders of many millions."""
+    step = SLICE
+    table = np.array([0.0, d[0], d[1], d[2]])
+    den = np.zeros(n_ctx)
+    gamma = np.zeros(n_ctx)
+    for s in range(0, len(keys), step):
+        ctx = keys[s : s + step] // V
+        aa = a[s : s + step]
+        lo = int(ctx[0])
+        width = int(ctx[-1]) - lo + 1
+        den[lo : lo + width] += np.bincount(ctx - lo, weights=aa, minlength=width)
+        gamma[lo : lo + width] += np.bincount(ctx - lo, weights=table[np.minimum(aa, 3)], minlength=width)
+    seen = den > 0
+    gamma[seen] /= den[seen]
+    logbow = np.zeros(n_ctx, np.float32)
+    logbow[seen] = np.log10(gamma[seen])
+    logprob = np.empty(len(keys), np.float32)
+    p_out = np.empty(len(keys)) if keep else None
+    for s in range(0, len(keys), step):
+        ctx = keys[s : s + step] // V
+        aa = a[s : s + step].astype(np.float64)
+        p = (aa - table[np.minimum(aa, 3).astype(np.int64)]) / den[ctx] + gamma[ctx] * p_lower[suffix[s : s + step]]
+        logprob[s : s + step] = np.log10(p)
+        if keep:
+            p_out[s : s + step] = p
+    return p_out, logprob, logbow
 
 
 def _count_form(c: NgramCounts, smoothing: str) -> Estimate:
