@@ -10,7 +10,6 @@ line, the numbers, the sections and the closing ``\\end\\``, and names the line 
 from __future__ import annotations
 
 import gzip
-import io
 import os
 import re
 import warnings
@@ -24,7 +23,6 @@ from wordseq.io.atomic import atomic_write
 from wordseq.text.vocab import BOS, EOS, SPECIALS, UNK, Vocab
 
 _NGRAM_COUNT = re.compile(r"^ngram\s+(\d+)\s*=\s*(\d+)$")
-_SECTION = re.compile(r"^\\(\d+)-grams:$")
 
 
 class ArpaWarning(UserWarning):
@@ -47,25 +45,9 @@ def is_arpa(path: str | os.PathLike) -> bool:
     return head.lstrip().startswith(b"\\data\\")
 
 
-def _open_text(path: str | os.PathLike, mode: str):
-    if str(path).lower().endswith(".gz"):
-        return gzip.open(path, mode + "t", encoding="utf-8", newline="\n")
-    return open(path, mode, encoding="utf-8", newline="\n")
-
-
 # -- writing ------------------------------------------------------------------------------------------
 def _fmt(values: np.ndarray) -> list[str]:
     return [f"{v:.6f}" if v > -99 else "-99" for v in values.tolist()]
-
-
-def ngram_words(model) -> list:
-    """For each order n >= 1, the n-grams as an (count, n) array of word ids, in table order."""
-    V = model.V
-    words = [None, np.arange(V, dtype=np.int64)[:, None]]
-    for n in range(2, model.order + 1):
-        keys = model.keys[n]
-        words.append(np.hstack([words[n - 1][keys // V], (keys % V)[:, None]]))
-    return words
 
 
 def write_arpa(model, path: str | os.PathLike) -> Path:
@@ -76,35 +58,32 @@ def write_arpa(model, path: str | os.PathLike) -> Path:
         raise WordseqError(f"{model.smoothing} models have no exact ARPA form (unseen n-grams do not back off); "
                            "save it as .wsq, or use --smoothing mkn, kn or absolute")
     path = Path(path)
-    itos = np.array(model.vocab.itos, dtype=object)
-    keep1 = model.predicted() | (np.arange(model.V) == model.vocab.stoi[BOS])
-    text = [None, itos]
     V = model.V
+    itos = np.array(model.vocab.itos, dtype=object)
+    unigrams = np.flatnonzero(model.predicted() | (np.arange(V) == model.vocab.stoi[BOS]))
     with atomic_write(path, "wb") as raw:
         f = gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) if str(path).lower().endswith(".gz") else raw
-        counts = [int(keep1.sum())] + [len(model.keys[n]) for n in range(2, model.order + 1)]
-        header = "\n\\data\\\n" + "".join(f"ngram {n}={c}\n" for n, c in enumerate(counts, 1))
-        f.write(header.encode("utf-8"))
+        counts = [len(unigrams)] + [len(model.keys[n]) for n in range(2, model.order + 1)]
+        f.write(("\n\\data\\\n" + "".join(f"ngram {n}={c}\n" for n, c in enumerate(counts, 1))).encode("utf-8"))
+        text = itos  # the words of every n-gram of the current order, as one string each
         for n in range(1, model.order + 1):
-            if n >= 2:
+            if n == 1:
+                rows = unigrams
+            else:
                 keys = model.keys[n]
-                text.append(text[n - 1][keys // V] + " " + itos[keys % V])
-                text[n - 2 if n > 2 else 0] = None if n > 2 else text[0]
-            sel = np.flatnonzero(keep1) if n == 1 else slice(None)
-            grams = text[n][sel]
-            probs = _fmt(model.logprob[n][sel])
+                text = text[keys // V] + " " + itos[keys % V]
+                rows = np.arange(len(keys))
             f.write(f"\n\\{n}-grams:\n".encode("utf-8"))
             step = 1 << 20
-            for s in range(0, len(grams), step):
-                g = grams[s : s + step]
-                p = probs[s : s + step]
+            for s in range(0, len(rows), step):
+                r = rows[s : s + step]
+                probs, grams = _fmt(model.logprob[n][r]), text[r].tolist()
                 if n < model.order:
-                    b = model.logbow[n][sel][s : s + step]
-                    bs = _fmt(b)
-                    lines = [f"{pi}\t{gi}\t{bi}\n" if bv != 0 else f"{pi}\t{gi}\n"
-                             for pi, gi, bi, bv in zip(p, g, bs, b.tolist())]
+                    bows = model.logbow[n][r]
+                    lines = [f"{p}\t{g}\t{b}\n" if bv != 0 else f"{p}\t{g}\n"
+                             for p, g, b, bv in zip(probs, grams, _fmt(bows), bows.tolist())]
                 else:
-                    lines = [f"{pi}\t{gi}\n" for pi, gi in zip(p, g)]
+                    lines = [f"{p}\t{g}\n" for p, g in zip(probs, grams)]
                 f.write("".join(lines).encode("utf-8"))
         f.write(b"\n\\end\\\n")
         if f is not raw:
