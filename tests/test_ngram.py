@@ -278,3 +278,29 @@ def test_corpus_unk_is_the_model_unk():
     m = NgramModel.fit(ids, vocab, 2, "kn", discount=0.5)
     assert m.counts is None and p(m, "b", "<unk>") > p(m, "a", "<unk>")
     assert p(m, "zebra", "a") == p(m, "<unk>", "a")
+
+
+def test_unk_from_a_vocabulary_threshold(tmp_path):
+    """With min_count, rare training words become <unk>, which then has counts (and n-grams) of its own."""
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("a b c\na b d\na b e\na x b\n")
+    m = NgramModel.train(corpus, order=2, smoothing="kn", min_count=2, discount=0.5)
+    assert "c" not in m.vocab.stoi and "b" in m.vocab.stoi
+    # <unk> followed b once and preceded </s> three times: P(</s> | <unk>) is high, as for any seen word
+    assert p(m, "</s>", "<unk>") > 0.5
+    assert p(m, "zzz", "b") == p(m, "c", "b") == p(m, "<unk>", "b")
+    assert p(m, "<unk>", "b") > p(m, "a", "b")  # three of b's four successors were rare words
+
+
+def test_sixth_order_and_beyond():
+    rng = np.random.default_rng(1)
+    sents = [" ".join(rng.choice(list("abcdefghij"), size=rng.integers(5, 15))) for _ in range(400)]
+    ids, vocab = encode(sents)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DiscountWarning)
+        for order in (6, 8):
+            m = NgramModel.fit(ids, vocab, order, "mkn")
+            assert m.sizes()[-1] > 0
+            assert (10 ** m.distribution([vocab.stoi["<s>"]] + vocab.encode("a b c d e f g".split()).tolist())).sum() \
+                == pytest.approx(1.0)
+            assert max(n for _, n, _ in m.full_scores(sents[0])) == order  # a training sentence: longest match
