@@ -18,7 +18,6 @@ from typing import Any, Mapping
 
 import numpy as np
 from safetensors.numpy import load as _st_load
-from safetensors.numpy import save as _st_save
 
 from wordseq.errors import InputError
 from wordseq.io.atomic import atomic_write
@@ -95,10 +94,36 @@ def save_model(path: str | os.PathLike, model: ModelFile) -> Path:
         "extra": model.extra,
         "digest": _digest(tensors),
     }
-    blob = _st_save(tensors, metadata={"wordseq": json.dumps(meta, ensure_ascii=False)})
     with atomic_write(path, "wb") as f:
-        f.write(blob)
+        _write_safetensors(f, tensors, {"wordseq": json.dumps(meta, ensure_ascii=False)})
     return Path(path)
+
+
+_DTYPES = {"float64": "F64", "float32": "F32", "float16": "F16", "int64": "I64", "int32": "I32", "int16": "I16",
+           "int8": "I8", "uint64": "U64", "uint32": "U32", "uint16": "U16", "uint8": "U8", "bool": "BOOL"}
+
+
+def _write_safetensors(f, tensors: Mapping[str, np.ndarray], metadata: dict[str, str]) -> None:
+    """Write the safetensors layout tensor by tensor (no copy of the whole model in memory, so a model of
+    several GB needs no second copy to be saved). Same bytes layout as ``safetensors.numpy.save``."""
+    header: dict[str, Any] = {"__metadata__": metadata}
+    offset = 0
+    names = sorted(tensors, key=lambda k: (-tensors[k].dtype.itemsize, k))  # keeps every tensor aligned
+    for name in names:
+        arr = tensors[name]
+        dtype = _DTYPES.get(str(arr.dtype))
+        if dtype is None or arr.dtype.byteorder == ">":
+            raise ValueError(f"tensor {name!r}: dtype {arr.dtype} cannot be stored")
+        header[name] = {"dtype": dtype, "shape": list(arr.shape), "data_offsets": [offset, offset + arr.nbytes]}
+        offset += arr.nbytes
+    blob = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    blob += b" " * (-len(blob) % 8)
+    f.write(struct.pack("<Q", len(blob)))
+    f.write(blob)
+    for name in names:
+        arr = tensors[name]
+        if arr.nbytes:
+            f.write(memoryview(np.ascontiguousarray(arr)).cast("B"))
 
 
 def _refuse(path: str | os.PathLike, head: bytes) -> None:

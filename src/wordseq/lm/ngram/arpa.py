@@ -1,0 +1,299 @@
+"""ARPA files: the text format every n-gram toolkit reads (SRILM, KenLM, IRSTLM).
+
+Backoff form: for each order a section of lines ``log10(p)<TAB>w1 ... wn[<TAB>log10(backoff)]``; a word
+whose longest n-gram is missing is scored by backing off, adding the backoff weights of the longer
+contexts. Writing needs a backoff-form model (the interpolated estimators); MLE and add-k models have no
+exact ARPA form and are refused. Reading checks the header counts, the number of words and fields of each
+line, the numbers, the sections and the closing ``\\end\\``, and names the line at fault.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import re
+import warnings
+from operator import itemgetter
+from pathlib import Path
+
+import numpy as np
+
+from wordseq.errors import InputError, WordseqError
+from wordseq.io.atomic import atomic_write
+from wordseq.text.vocab import BOS, EOS, SPECIALS, UNK, Vocab
+
+_NGRAM_COUNT = re.compile(r"^ngram\s+(\d+)\s*=\s*(\d+)$")
+
+
+class ArpaWarning(UserWarning):
+    """Something in an ARPA file was repaired the way KenLM repairs it (a missing ``<unk>``)."""
+
+
+def is_arpa(path: str | os.PathLike) -> bool:
+    name = str(path).lower()
+    if name.endswith((".arpa", ".arpa.gz")):
+        return True
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except FileNotFoundError:
+        raise InputError(path, "no such file") from None
+    except IsADirectoryError:
+        raise InputError(path, "is a directory, not a model file") from None
+    if head[:2] == b"\x1f\x8b":
+        return False
+    return head.lstrip().startswith(b"\\data\\")
+
+
+# -- writing ------------------------------------------------------------------------------------------
+def _fmt(values: np.ndarray) -> list[str]:
+    return [f"{v:.6f}" if v > -99 else "-99" for v in values.tolist()]
+
+
+def write_arpa(model, path: str | os.PathLike) -> Path:
+    """Write a backoff-form model as an ARPA file (atomically; gzipped when the name ends in ``.gz``)."""
+    from wordseq.lm.ngram.model import BACKOFF
+
+    if model.form != BACKOFF:
+        raise WordseqError(f"{model.smoothing} models have no exact ARPA form (unseen n-grams do not back off); "
+                           "save it as .wsq, or use --smoothing mkn, kn or absolute")
+    path = Path(path)
+    V = model.V
+    itos = np.array(model.vocab.itos, dtype=object)
+    unigrams = np.flatnonzero(model.predicted() | (np.arange(V) == model.vocab.stoi[BOS]))
+    with atomic_write(path, "wb") as raw:
+        f = gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) if str(path).lower().endswith(".gz") else raw
+        counts = [len(unigrams)] + [len(model.keys[n]) for n in range(2, model.order + 1)]
+        f.write(("\n\\data\\\n" + "".join(f"ngram {n}={c}\n" for n, c in enumerate(counts, 1))).encode("utf-8"))
+        text = itos  # the words of every n-gram of the current order, as one string each
+        for n in range(1, model.order + 1):
+            if n == 1:
+                rows = unigrams
+            else:
+                keys = model.keys[n]
+                text = text[keys // V] + " " + itos[keys % V]
+                rows = np.arange(len(keys))
+            f.write(f"\n\\{n}-grams:\n".encode("utf-8"))
+            step = 1 << 20
+            for s in range(0, len(rows), step):
+                r = rows[s : s + step]
+                probs, grams = _fmt(model.logprob[n][r]), text[r].tolist()
+                if n < model.order:
+                    bows = model.logbow[n][r]
+                    lines = [f"{p}\t{g}\t{b}\n" if bv != 0 else f"{p}\t{g}\n"
+                             for p, g, b, bv in zip(probs, grams, _fmt(bows), bows.tolist())]
+                else:
+                    lines = [f"{p}\t{g}\n" for p, g in zip(probs, grams)]
+                f.write("".join(lines).encode("utf-8"))
+        f.write(b"\n\\end\\\n")
+        if f is not raw:
+            f.close()
+    return path
+
+
+# -- reading ------------------------------------------------------------------------------------------
+_WS = np.zeros(256, bool)
+_WS[[9, 10, 11, 12, 13, 32]] = True  # what bytes.split() splits on
+_SECTION_RE = re.compile(rb"^[ \t]*\\(\d+)-grams:[ \t\r]*$", re.M)
+_END_RE = re.compile(rb"^[ \t]*\\end\\[ \t\r]*$", re.M)
+
+
+def _read_bytes(path) -> bytes:
+    try:
+        if str(path).lower().endswith(".gz"):
+            with gzip.open(path, "rb") as f:
+                return f.read()
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        raise InputError(path, "no such file") from None
+    except IsADirectoryError:
+        raise InputError(path, "is a directory, not an ARPA file") from None
+    except (OSError, EOFError) as e:
+        raise InputError(path, f"cannot read ({e})") from None
+
+
+class _Section:
+    """The lines of one ``\\n-grams:`` section, split into fields with a few numpy passes (no Python loop
+    per line): ``tokens`` is the flat list of fields, ``first[i]`` the index of line i's first field,
+    ``nfields[i]`` its number of fields and ``lineno[i]`` its line number in the file."""
+
+    def __init__(self, data: bytes, begin: int, end: int, first_line: int) -> None:
+        raw = data[begin:end]
+        self.tokens = raw.split()
+        b = np.frombuffer(raw, np.uint8)
+        ws = _WS[b]
+        starts = np.flatnonzero(~ws & np.concatenate([[True], ws[:-1]]))
+        newlines = np.flatnonzero(b == 10)
+        line_of = np.searchsorted(newlines, starts)
+        per_line = np.bincount(line_of, minlength=len(newlines) + 1)
+        nonblank = np.flatnonzero(per_line)
+        self.nfields = per_line[nonblank]
+        self.first = np.concatenate([[0], np.cumsum(self.nfields)[:-1]]).astype(np.int64)
+        self.lineno = first_line + nonblank
+        assert len(self.tokens) == len(starts)
+
+    def __len__(self) -> int:
+        return len(self.nfields)
+
+
+def read_arpa(path: str | os.PathLike):
+    """Read an ARPA file into a backoff-form :class:`NgramModel` (whitespace tokenizer)."""
+    from wordseq.lm.ngram.model import BACKOFF, NgramModel
+
+    data = _read_bytes(path)
+
+    def line_at(pos: int) -> int:
+        return data.count(b"\n", 0, pos) + 1
+
+    m = re.search(rb"^[ \t]*\\data\\[ \t\r]*$", data, re.M)
+    if m is None:
+        raise InputError(path, "not an ARPA file (no \\data\\ header)")
+    declared: list[int] = []
+    pos = m.end()
+    header_end = _SECTION_RE.search(data, pos)
+    header = data[pos : header_end.start() if header_end else len(data)]
+    hline = line_at(pos)
+    for i, line in enumerate(header.split(b"\n")):
+        text = line.strip()
+        if not text:
+            continue
+        mm = _NGRAM_COUNT.match(text.decode("utf-8", "replace"))
+        if not mm or int(mm.group(1)) != len(declared) + 1:
+            want = f"ngram {len(declared) + 1}=COUNT"
+            raise InputError(path, f"expected {want!r} in the \\data\\ header, found {text[:60].decode('utf-8', 'replace')!r}",
+                             hline + i)
+        declared.append(int(mm.group(2)))
+    if not declared:
+        raise InputError(path, "the \\data\\ header declares no n-gram counts", hline)
+    N = len(declared)
+    marks = list(_SECTION_RE.finditer(data, pos))
+    end = _END_RE.search(data, pos)
+    if end is None:
+        raise InputError(path, "missing \\end\\ at the end of the ARPA file", line_at(len(data)))
+    marks = [mk for mk in marks if mk.start() < end.start()]
+    found = [int(mk.group(1)) for mk in marks]
+    if found != list(range(1, N + 1)):
+        missing = next((n for n in range(1, N + 1) if n not in found), None)
+        if missing is not None:
+            raise InputError(path, f"the header declares {N} orders but there is no \\{missing}-grams: section",
+                             line_at(end.start()))
+        extra = next(mk for mk, n in zip(marks, found) if n > N or found.count(n) > 1)
+        raise InputError(path, f"unexpected section {extra.group(0).strip().decode()!r} (the header declares "
+                               f"{N} orders)", line_at(extra.start()))
+    sections = []
+    for n, mk in enumerate(marks, 1):
+        stop = marks[n].start() if n < N else end.start()
+        sec = _Section(data, mk.end(), stop, line_at(mk.end()))
+        if len(sec) != declared[n - 1]:
+            where = int(sec.lineno[-1]) if len(sec) else line_at(mk.start())
+            raise InputError(path, f"the header declares {declared[n - 1]:,} {n}-grams but the \\{n}-grams: "
+                                   f"section has {len(sec):,}", where)
+        bad = np.flatnonzero((sec.nfields != n + 1) & ((sec.nfields != n + 2) | (n == N)))
+        if len(bad):
+            i = int(bad[0])
+            got = int(sec.nfields[i]) - 1
+            extra = " (the highest order has no backoff weights)" if n == N and got == n + 1 else ""
+            raise InputError(path, f"a {n}-gram line needs {n} words after the probability"
+                                   f"{'' if n == N else ' and an optional backoff weight'}, found {got} fields{extra}",
+                             int(sec.lineno[i]))
+        sections.append(sec)
+
+    # vocabulary from the unigrams: wordseq's specials first, then the file's words in file order
+    uni = sections[0]
+    try:
+        words = [uni.tokens[i].decode("utf-8") for i in (uni.first + 1).tolist()]
+    except UnicodeDecodeError:
+        raise InputError(path, "not UTF-8 text (in the unigrams)") from None
+    seen: set[str] = set()
+    for w, ln in zip(words, uni.lineno.tolist()):
+        if w in seen:
+            raise InputError(path, f"the unigram {w!r} appears twice", ln)
+        seen.add(w)
+    for special in (BOS, EOS):
+        if special not in seen:
+            raise InputError(path, f"the ARPA file has no {special} unigram", line_at(marks[0].start()))
+    others = [w for w in words if w not in SPECIALS]
+    vocab = Vocab(list(SPECIALS) + others, np.zeros(len(SPECIALS) + len(others), np.int64), SPECIALS)
+    V = len(vocab)
+    stoi_bytes = {w.encode("utf-8"): i for w, i in vocab.stoi.items()}
+    logprob: list = [None] * (N + 1)
+    logbow: list = [None] * (N + 1)
+    keys: list = [None, None]
+    for n, sec in enumerate(sections, 1):
+        probs = _numbers(path, sec, sec.first, "log10 probability")
+        if len(probs) and probs.max() > 0:
+            i = int(np.argmax(probs > 0))
+            raise InputError(path, f"log10 probability {sec.tokens[sec.first[i]].decode()} is positive",
+                             int(sec.lineno[i]))
+        bows = np.zeros(len(sec), np.float64)
+        has_bow = np.flatnonzero(sec.nfields == n + 2)
+        if len(has_bow):
+            bows[has_bow] = _numbers(path, sec, sec.first[has_bow] + n + 1, "backoff weight", has_bow)
+        word_pos = (sec.first[:, None] + 1 + np.arange(n)).reshape(-1)
+        toks = sec.tokens
+        picked = itemgetter(*word_pos.tolist())(toks) if len(word_pos) > 1 else [toks[i] for i in word_pos]
+        try:
+            ids = np.fromiter(map(stoi_bytes.__getitem__, picked), np.int64, len(word_pos)).reshape(-1, n)
+        except KeyError:
+            get = stoi_bytes.get
+            ids = np.fromiter((get(w, -1) for w in picked), np.int64, len(word_pos)).reshape(-1, n)
+        if n == 1:
+            lp1 = np.full(V, -np.inf, np.float32)
+            bow1 = np.zeros(V, np.float32)
+            lp1[ids[:, 0]] = probs
+            bow1[ids[:, 0]] = bows
+            if UNK not in seen:
+                warnings.warn(f"{path}: the ARPA file has no {UNK}; giving it log10 probability -100 as KenLM does",
+                              ArpaWarning, stacklevel=2)
+                lp1[vocab.unk_id] = -100.0
+            logprob[1], logbow[1] = lp1, bow1
+            continue
+        if (ids < 0).any():
+            r = int(np.argmax((ids < 0).any(axis=1)))
+            bad_word = toks[int(word_pos[r * n + int(np.argmax(ids[r] < 0))])].decode("utf-8", "replace")
+            raise InputError(path, f"the word {bad_word!r} is not among the unigrams", int(sec.lineno[r]))
+        prefix = ids[:, 0].copy()
+        for j in range(1, n - 1):  # walk the prefix down the orders to its id at order n-1
+            table = keys[j + 1]
+            key = prefix * V + ids[:, j]
+            pos_ = np.searchsorted(table, key)
+            ok = (pos_ < len(table)) & (table[np.minimum(pos_, max(len(table) - 1, 0))] == key) if len(table) \
+                else np.zeros(len(key), bool)
+            if not ok.all():
+                r = int(np.argmin(ok))
+                ctx = b" ".join(toks[i] for i in word_pos[r * n : r * n + n - 1].tolist()).decode("utf-8", "replace")
+                raise InputError(path, f"the context {ctx!r} of this {n}-gram is not among the {n - 1}-grams",
+                                 int(sec.lineno[r]))
+            prefix = pos_
+        key = prefix * V + ids[:, n - 1]
+        order = np.argsort(key, kind="stable")
+        key = key[order]
+        dup = np.flatnonzero(key[1:] == key[:-1]) if len(key) > 1 else np.zeros(0, np.int64)
+        if len(dup):
+            r = int(order[dup[0] + 1])
+            gram = b" ".join(toks[i] for i in word_pos[r * n : r * n + n].tolist()).decode("utf-8", "replace")
+            raise InputError(path, f"the {n}-gram {gram!r} appears twice", int(sec.lineno[r]))
+        keys.append(key)
+        logprob[n] = probs.astype(np.float32)[order]
+        logbow[n] = bows.astype(np.float32)[order] if n < N else None
+    return NgramModel(N, vocab, BACKOFF, keys, logprob, logbow, smoothing="arpa",
+                      info={"ngrams": declared, "source": str(path)})
+
+
+def _numbers(path, sec: _Section, positions: np.ndarray, what: str, lines: np.ndarray | None = None) -> np.ndarray:
+    """Parse the fields at ``positions`` as floats; a clear error naming the first bad line."""
+    fields = [sec.tokens[i] for i in positions.tolist()]
+    try:
+        values = np.array(fields, dtype=np.bytes_).astype(np.float64) if fields else np.zeros(0)
+    except ValueError:
+        values = None
+    if values is None or np.isnan(values).any():
+        for j, text in enumerate(fields):
+            try:
+                x = float(text)
+            except ValueError:
+                x = None
+            if x is None or x != x:
+                line = int(sec.lineno[j if lines is None else lines[j]])
+                raise InputError(path, f"{what} {text.decode('utf-8', 'replace')!r} is not a number", line)
+    return values
