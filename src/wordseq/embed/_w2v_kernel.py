@@ -70,21 +70,12 @@ def _next(state):
 
 
 @njit(inline="always")
-def _sig_index(f):
-    return int((f + MAX_EXP) * (TABLE_SIZE / (2 * MAX_EXP)))
-
-
-@njit(inline="always")
-def _score_sigmoid(f, label, sig, nlogsig):
-    """Gradient factor (label - sigmoid(f)) and loss -log p(label | f), via the tables."""
-    if f >= MAX_EXP:
-        return numba.float64(label - 1.0), numba.float64(f if label == 0.0 else 0.0)
-    if f <= -MAX_EXP:
-        return numba.float64(label), numba.float64(-f if label == 1.0 else 0.0)
-    k = _sig_index(f)
-    if label == 1.0:
-        return numba.float64(1.0 - sig[k]), numba.float64(nlogsig[k])
-    return numba.float64(-sig[k]), numba.float64(nlogsig[TABLE_SIZE - 1 - k])
+def _score_sigmoid(f, sign, sig, nlogsig):
+    """For a score ``f`` whose label is 1 (sign +1) or 0 (sign -1): the gradient factor label - sigmoid(f)
+    and the loss -log sigmoid(sign * f), branch-free via the tables (linear beyond -MAX_EXP)."""
+    x = sign * f
+    k = min(max(int((x + MAX_EXP) * (TABLE_SIZE / (2 * MAX_EXP))), 0), TABLE_SIZE - 1)
+    return sign * (numba.float32(1.0) - sig[k]), nlogsig[k] + max(numba.float32(0.0), -MAX_EXP - x)
 
 
 @njit(inline="always")
@@ -92,7 +83,7 @@ def _outputs_ns(w, negative, thresh, alias, n_words, state, outs, labels):
     """The centre word and ``negative`` draws from the noise distribution (draws equal to it dropped)."""
     outs[0] = w
     labels[0] = 1.0
-    m = 1
+    m = 1  # labels hold signs: +1 for the true word, -1 for noise
     for _ in range(negative):
         state, r = _next(state)
         k = int(((r >> numba.uint64(32)) * numba.uint64(n_words)) >> numba.uint64(32))
@@ -101,18 +92,18 @@ def _outputs_ns(w, negative, thresh, alias, n_words, state, outs, labels):
         if k == w:
             continue
         outs[m] = k
-        labels[m] = 0.0
+        labels[m] = -1.0
         m += 1
     return m, state
 
 
 @njit(inline="always")
 def _outputs_hs(w, hs_off, hs_codes, hs_points, outs, labels):
-    """The inner nodes on ``w``'s Huffman path, label 1 - code (word2vec's convention)."""
+    """The inner nodes on ``w``'s Huffman path; label 1 - code (word2vec's convention), as a sign."""
     m = 0
     for i in range(hs_off[w], hs_off[w + 1]):
         outs[m] = hs_points[i]
-        labels[m] = 1.0 - hs_codes[i]
+        labels[m] = 1.0 - 2.0 * hs_codes[i]
         m += 1
     return m
 
@@ -144,39 +135,37 @@ def _grad_row(dots, m, labels, loss_kind, target, alpha, sig, nlogsig):
 
 @njit(inline="always")
 def _sg_window(syn0, syn1, ctx, n_ctx, outs, m, labels, loss_kind, target, alpha, sig, nlogsig, dots, neu1e):
-    """Skip-gram, HogBatch: every context row is a hidden vector scored against the shared outputs."""
+    """Skip-gram, HogBatch: every context row is a hidden vector scored against the shared outputs:
+    scores = X Y^T, errors X += G Y, Y += G^T X (X: context rows, Y: output rows, both read before writing)."""
     dim = syn0.shape[1]
     loss = 0.0
     for b in range(n_ctx):
-        x = syn0[ctx[b]]
-        row = dots[b]
+        c = ctx[b]
         for j in range(m):
-            y = syn1[outs[j]]
+            o = outs[j]
             f = numba.float32(0.0)
             for d in range(dim):
-                f += x[d] * y[d]
-            row[j] = f
-        loss += _grad_row(row, m, labels, loss_kind, target, alpha, sig, nlogsig)
-        e = neu1e[b]
+                f += syn0[c, d] * syn1[o, d]
+            dots[b, j] = f
+        loss += _grad_row(dots[b], m, labels, loss_kind, target, alpha, sig, nlogsig)
         for d in range(dim):
-            e[d] = 0.0
+            neu1e[b, d] = 0.0
         for j in range(m):
-            g = row[j]
-            y = syn1[outs[j]]
+            g = dots[b, j]
+            o = outs[j]
             for d in range(dim):
-                e[d] += g * y[d]
+                neu1e[b, d] += g * syn1[o, d]
     for j in range(m):
-        y = syn1[outs[j]]
+        o = outs[j]
         for b in range(n_ctx):
             g = dots[b, j]
-            x = syn0[ctx[b]]
+            c = ctx[b]
             for d in range(dim):
-                y[d] += g * x[d]
+                syn1[o, d] += g * syn0[c, d]
     for b in range(n_ctx):
-        x = syn0[ctx[b]]
-        e = neu1e[b]
+        c = ctx[b]
         for d in range(dim):
-            x[d] += e[d]
+            syn0[c, d] += neu1e[b, d]
     return loss
 
 

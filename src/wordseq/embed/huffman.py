@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from wordseq.errors import WordseqError
 
@@ -50,10 +51,7 @@ def huffman_codes(counts: np.ndarray) -> HuffmanCodes:
         raise WordseqError("hierarchical softmax needs positive word counts")
     order = np.argsort(-counts, kind="stable")  # leaf k (falling count) is word order[k]
     parent, branch = _build_tree(counts[order])
-    # Depth of every node, from the root (node 2n-2) down: parents have larger ids than their children.
-    depth = np.zeros(2 * n - 1, dtype=np.int64)
-    for node in range(2 * n - 3, -1, -1):
-        depth[node] = depth[parent[node]] + 1
+    depth = _depths(parent)
     lengths = np.empty(n, dtype=np.int64)
     lengths[order] = depth[:n]
     offsets = np.zeros(n + 1, dtype=np.int64)
@@ -64,6 +62,7 @@ def huffman_codes(counts: np.ndarray) -> HuffmanCodes:
     return HuffmanCodes(offsets, codes, points)
 
 
+@njit(cache=True)
 def _build_tree(sorted_counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """word2vec's two-queue Huffman construction. Leaves are nodes 0..n-1 (falling count), inner nodes
     n..2n-2 in order of creation (the root is last). Returns each node's parent and branch bit."""
@@ -73,22 +72,33 @@ def _build_tree(sorted_counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     parent = np.zeros(2 * n - 1, dtype=np.int64)
     branch = np.zeros(2 * n - 1, dtype=np.uint8)
     leaf, inner = n - 1, n  # next smallest leaf (scanning down), next unmerged inner node (scanning up)
+    picked = np.zeros(2, dtype=np.int64)
     for new in range(n, 2 * n - 1):
-        picked = []
-        for _ in range(2):
+        for i in range(2):
             if leaf >= 0 and (inner >= new or count[leaf] <= count[inner]):
-                picked.append(leaf)
+                picked[i] = leaf
                 leaf -= 1
             else:
-                picked.append(inner)
+                picked[i] = inner
                 inner += 1
         count[new] = count[picked[0]] + count[picked[1]]
-        parent[picked[0]] = parent[picked[1]] = new
+        parent[picked[0]] = new
+        parent[picked[1]] = new
         branch[picked[1]] = 1
     return parent, branch
 
 
-def _fill_paths(order, parent, branch, offsets, codes, points, n) -> None:
+@njit(cache=True)
+def _depths(parent):
+    """Depth of every node, from the root (the last node) down: parents have larger ids than children."""
+    depth = np.zeros(len(parent), dtype=np.int64)
+    for node in range(len(parent) - 2, -1, -1):
+        depth[node] = depth[parent[node]] + 1
+    return depth
+
+
+@njit(cache=True)
+def _fill_paths(order, parent, branch, offsets, codes, points, n):
     root = 2 * n - 2
     for k in range(n):
         w = order[k]

@@ -119,7 +119,7 @@ class Word2Vec:
         eos = vocab.stoi[EOS]
         words = vocab.itos[first_word:]
         n_words = len(words)
-        counts = np.bincount(ids, minlength=len(vocab))[first_word:].astype(np.int64)
+        counts = _count_ids(encoded.ids, len(vocab))[first_word:]
         n_train = int(counts.sum())
         distinct = int((counts > 0).sum())
         if n_train == 0:
@@ -134,11 +134,15 @@ class Word2Vec:
             raise WordseqError(f"{cfg.loss} needs at least 2 distinct words in the corpus, got {distinct}")
 
         rng = np.random.default_rng(cfg.seed)
-        syn0 = rng.random((n_words, cfg.dim), dtype=np.float32)  # in place: no temporaries
-        syn0 -= 0.5
-        syn0 /= cfg.dim
+        width = cfg.dim
+        syn0 = np.zeros((n_words, width), dtype=np.float32)
+        for lo in range(0, n_words, 8192):  # in blocks: no full-size temporaries
+            block = rng.random((min(8192, n_words - lo), cfg.dim), dtype=np.float32)
+            block -= 0.5
+            block /= cfg.dim
+            syn0[lo : lo + len(block), : cfg.dim] = block
         out_rows = n_words - 1 if cfg.loss == "hs" else n_words
-        syn1 = np.zeros((max(out_rows, 1), cfg.dim), dtype=np.float32)
+        syn1 = np.zeros((max(out_rows, 1), width), dtype=np.float32)
 
         keep = _keep_thresholds(counts, cfg.sample)
         ns_thresh, ns_alias = np.ones(1, np.uint32), np.zeros(1, np.int32)
@@ -170,7 +174,7 @@ class Word2Vec:
         out_buf = np.zeros((T, n_out), dtype=np.int32)
         label_buf = np.zeros((T, n_out), dtype=np.float32)
         dots_buf = np.zeros((T, max_ctx, n_out), dtype=np.float32)
-        vec_buf = np.zeros((T, max(max_ctx, 2), cfg.dim), dtype=np.float32)
+        vec_buf = np.zeros((T, max(max_ctx, 2), width), dtype=np.float32)
         seeds = np.random.SeedSequence(cfg.seed).generate_state(T, dtype=np.uint64)
         rng_state = (seeds | np.uint64(1)).astype(np.uint64)  # xorshift needs a nonzero state
 
@@ -267,6 +271,16 @@ def _split(ids: np.ndarray, eos: int, parts: int, lo: int = 0, hi: int | None = 
         out.append(min(p, hi))
     out.append(hi)
     return out
+
+
+def _count_ids(ids: np.ndarray, n: int, step: int = 1 << 20) -> np.ndarray:
+    """How often each id occurs, read in blocks whose pages are released as soon as they are counted."""
+    counts = np.zeros(n, dtype=np.int64)
+    for lo in range(0, len(ids), step):
+        hi = min(lo + step, len(ids))
+        counts += np.bincount(np.asarray(ids[lo:hi]), minlength=n)
+        _release(ids, np.array([lo]), np.array([hi]))
+    return counts
 
 
 def _release(ids: np.ndarray, seg_start: np.ndarray, seg_end: np.ndarray) -> None:
