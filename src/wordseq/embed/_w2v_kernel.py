@@ -1,0 +1,286 @@
+"""The compiled word2vec kernel: skip-gram or CBOW, with negative sampling, hierarchical or full softmax.
+
+fastText's structure: a hidden vector is formed from input rows (skip-gram: one context word's row; CBOW:
+the mean or sum of the context rows), and a pluggable output loss scores it against a set of output rows.
+Skip-gram is batched the HogBatch way (Ji et al. 2016): all context words of a centre word share one set
+of output rows (the centre word and one draw of negatives, or the centre word's Huffman path), so a window
+is a small ``contexts x outputs`` matrix product whose rows stay in cache, and negatives are drawn once
+per centre word instead of once per pair.
+
+Threads: ``prange`` over thread ids, each thread its own range of the encoded corpus and its own RNG
+(xorshift64*), updates lock-free on the shared matrices (Hogwild). Losses are summed per thread in float64.
+Sigmoid and log-sigmoid come from lookup tables over [-MAX_EXP, MAX_EXP].
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+MAX_EXP = 8.0
+TABLE_SIZE = 2048
+MAX_SENTENCE = 10000  # like gensim's LineSentence: longer lines are cut into pieces
+
+SG, CBOW = 0, 1
+NS, HS, SOFTMAX = 0, 1, 2
+
+
+def sigmoid_tables() -> tuple[np.ndarray, np.ndarray]:
+    """sigmoid(x) and -log(sigmoid(x)) tabulated at bin centres over [-MAX_EXP, MAX_EXP]."""
+    x = (np.arange(TABLE_SIZE, dtype=np.float64) + 0.5) / TABLE_SIZE * 2 * MAX_EXP - MAX_EXP
+    sig = 1.0 / (1.0 + np.exp(-x))
+    return sig.astype(np.float32), np.log1p(np.exp(-x)).astype(np.float32)
+
+
+def alias_table(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Walker's alias method: draw index ``i`` with probability proportional to ``weights[i]`` in O(1).
+
+    Returns (threshold, alias): pick a uniform bucket ``k``; keep it if a uniform 32-bit number is below
+    ``threshold[k]`` (scaled to 2**32), else take ``alias[k]``.
+    """
+    n = len(weights)
+    p = np.asarray(weights, dtype=np.float64)
+    p = p * (n / p.sum())
+    threshold = np.ones(n, dtype=np.float64)
+    alias = np.arange(n, dtype=np.int32)
+    small = [i for i in range(n) if p[i] < 1.0]
+    large = [i for i in range(n) if p[i] >= 1.0]
+    while small and large:
+        s, g = small.pop(), large.pop()
+        threshold[s] = p[s]
+        alias[s] = g
+        p[g] -= 1.0 - p[s]
+        (small if p[g] < 1.0 else large).append(g)
+    scaled = np.minimum(np.floor(threshold * 4294967296.0), 4294967295.0)
+    scaled[threshold >= 1.0] = 4294967295.0
+    return scaled.astype(np.uint32), alias
+
+
+@njit(inline="always")
+def _next(state):
+    """xorshift64*: returns (new state, 64 random bits)."""
+    x = state
+    x ^= x >> numba.uint64(12)
+    x ^= x << numba.uint64(25)
+    x ^= x >> numba.uint64(27)
+    return x, x * numba.uint64(2685821657736338717)
+
+
+@njit(inline="always")
+def _score_sigmoid(f, sign, sig, nlogsig):
+    """For a score ``f`` whose label is 1 (sign +1) or 0 (sign -1): the gradient factor label - sigmoid(f)
+    and the loss -log sigmoid(sign * f), branch-free via the tables (linear beyond -MAX_EXP)."""
+    x = sign * f
+    k = min(max(int((x + MAX_EXP) * (TABLE_SIZE / (2 * MAX_EXP))), 0), TABLE_SIZE - 1)
+    return sign * (numba.float32(1.0) - sig[k]), nlogsig[k] + max(numba.float32(0.0), -MAX_EXP - x)
+
+
+@njit(inline="always")
+def _outputs_ns(w, negative, thresh, alias, n_words, state, outs, labels):
+    """The centre word and ``negative`` draws from the noise distribution (draws equal to it dropped)."""
+    outs[0] = w
+    labels[0] = 1.0
+    m = 1  # labels hold signs: +1 for the true word, -1 for noise
+    for _ in range(negative):
+        state, r = _next(state)
+        k = int(((r >> numba.uint64(32)) * numba.uint64(n_words)) >> numba.uint64(32))
+        if numba.uint32(r & numba.uint64(0xFFFFFFFF)) >= thresh[k]:
+            k = alias[k]
+        if k == w:
+            continue
+        outs[m] = k
+        labels[m] = -1.0
+        m += 1
+    return m, state
+
+
+@njit(inline="always")
+def _outputs_hs(w, hs_off, hs_codes, hs_points, outs, labels):
+    """The inner nodes on ``w``'s Huffman path; label 1 - code (word2vec's convention), as a sign."""
+    m = 0
+    for i in range(hs_off[w], hs_off[w + 1]):
+        outs[m] = hs_points[i]
+        labels[m] = 1.0 - 2.0 * hs_codes[i]
+        m += 1
+    return m
+
+
+@njit(inline="always")
+def _grad_row(dots, m, labels, loss_kind, target, alpha, sig, nlogsig):
+    """Turn one row of scores into gradient factors (times alpha), in place; return its loss."""
+    loss = 0.0
+    if loss_kind == SOFTMAX:
+        mx = dots[0]
+        for j in range(1, m):
+            mx = max(mx, dots[j])
+        z = 0.0
+        for j in range(m):
+            dots[j] = math.exp(dots[j] - mx)
+            z += dots[j]
+        loss = math.log(z) - math.log(dots[target])
+        inv = 1.0 / z
+        for j in range(m):
+            dots[j] = -dots[j] * inv * alpha
+        dots[target] += alpha
+        return loss
+    for j in range(m):
+        g, l = _score_sigmoid(dots[j], labels[j], sig, nlogsig)
+        dots[j] = g * alpha
+        loss += l
+    return loss
+
+
+@njit(inline="always")
+def _sg_window(syn0, syn1, ctx, n_ctx, outs, m, labels, loss_kind, target, alpha, sig, nlogsig, dots, neu1e):
+    """Skip-gram, HogBatch: every context row is a hidden vector scored against the shared outputs:
+    scores = X Y^T, errors X += G Y, Y += G^T X (X: context rows, Y: output rows, both read before writing)."""
+    dim = syn0.shape[1]
+    loss = 0.0
+    for b in range(n_ctx):
+        c = ctx[b]
+        for j in range(m):
+            o = outs[j]
+            f = numba.float32(0.0)
+            for d in range(dim):
+                f += syn0[c, d] * syn1[o, d]
+            dots[b, j] = f
+        loss += _grad_row(dots[b], m, labels, loss_kind, target, alpha, sig, nlogsig)
+        for d in range(dim):
+            neu1e[b, d] = 0.0
+        for j in range(m):
+            g = dots[b, j]
+            o = outs[j]
+            for d in range(dim):
+                neu1e[b, d] += g * syn1[o, d]
+    for j in range(m):
+        o = outs[j]
+        for b in range(n_ctx):
+            g = dots[b, j]
+            c = ctx[b]
+            for d in range(dim):
+                syn1[o, d] += g * syn0[c, d]
+    for b in range(n_ctx):
+        c = ctx[b]
+        for d in range(dim):
+            syn0[c, d] += neu1e[b, d]
+    return loss
+
+
+@njit(inline="always")
+def _cbow_window(syn0, syn1, ctx, n_ctx, outs, m, labels, loss_kind, target, alpha, sig, nlogsig, cbow_mean,
+                 dots, h, e):
+    """CBOW: the hidden vector is the mean (or sum) of the context rows; its error goes to each of them."""
+    dim = syn0.shape[1]
+    for d in range(dim):
+        h[d] = 0.0
+        e[d] = 0.0
+    for b in range(n_ctx):
+        x = syn0[ctx[b]]
+        for d in range(dim):
+            h[d] += x[d]
+    if cbow_mean:
+        inv = numba.float32(1.0 / n_ctx)
+        for d in range(dim):
+            h[d] *= inv
+    for j in range(m):
+        y = syn1[outs[j]]
+        f = numba.float32(0.0)
+        for d in range(dim):
+            f += h[d] * y[d]
+        dots[j] = f
+    loss = _grad_row(dots, m, labels, loss_kind, target, alpha, sig, nlogsig)
+    for j in range(m):
+        g = dots[j]
+        y = syn1[outs[j]]
+        for d in range(dim):
+            e[d] += g * y[d]
+            y[d] += g * h[d]
+    for b in range(n_ctx):
+        x = syn0[ctx[b]]
+        for d in range(dim):
+            x[d] += e[d]
+    return loss
+
+
+@njit(parallel=True, nogil=True, cache=True, fastmath=True)
+def train_chunk(ids, first_word, eos, seg_start, seg_end, range_start, range_len, epoch, epochs,
+                syn0, syn1, sig, nlogsig, keep, ns_thresh, ns_alias, hs_off, hs_codes, hs_points,
+                arch, loss_kind, window, negative, cbow_mean, alpha0, min_alpha,
+                rng, loss_sum, loss_n, words_done, sent_buf, ctx_buf, out_buf, label_buf, dots_buf, vec_buf):
+    """Train on ``ids[seg_start[t]:seg_end[t]]`` in thread ``t``, for every ``t`` in parallel.
+
+    Token ids below ``first_word`` are not trained on (specials, ``<unk>``); ``eos`` ends a sentence.
+    Word ``i`` of the model is token id ``first_word + i``. The learning rate falls linearly with each
+    thread's progress through its whole range over all epochs.
+    """
+    n_threads = len(seg_start)
+    n_words = syn0.shape[0]
+    for t in prange(n_threads):
+        state = rng[t]
+        sent = sent_buf[t]
+        ctx = ctx_buf[t]
+        outs = out_buf[t]
+        labels = label_buf[t]
+        dots = dots_buf[t]
+        vecs = vec_buf[t]
+        loss = 0.0
+        n_pred = 0
+        pos = seg_start[t]
+        end = seg_end[t]
+        while pos < end:
+            # one sentence: real words up to </s> (or MAX_SENTENCE), after subsampling
+            n = 0
+            while pos < end and n < MAX_SENTENCE:
+                tok = ids[pos]
+                pos += 1
+                if tok == eos:
+                    break
+                if tok < first_word:
+                    continue
+                w = tok - first_word
+                if keep[w] != 0xFFFFFFFF:
+                    state, r = _next(state)
+                    if numba.uint32(r >> numba.uint64(32)) >= keep[w]:
+                        continue
+                sent[n] = w
+                n += 1
+            progress = (epoch + (pos - range_start[t]) / max(range_len[t], 1)) / epochs
+            alpha = numba.float32(max(alpha0 - (alpha0 - min_alpha) * progress, min_alpha))
+            for i in range(n):
+                w = sent[i]
+                state, r = _next(state)
+                shrink = int((r >> numba.uint64(33)) % numba.uint64(window))
+                lo = max(0, i - window + shrink)
+                hi = min(n, i + window + 1 - shrink)
+                n_ctx = 0
+                for j in range(lo, hi):
+                    if j != i:
+                        ctx[n_ctx] = sent[j]
+                        n_ctx += 1
+                if n_ctx == 0:
+                    continue
+                target = 0
+                if loss_kind == NS:
+                    m, state = _outputs_ns(w, negative, ns_thresh, ns_alias, n_words, state, outs, labels)
+                elif loss_kind == HS:
+                    m = _outputs_hs(w, hs_off, hs_codes, hs_points, outs, labels)
+                else:
+                    m = n_words
+                    target = w
+                    for j in range(m):
+                        outs[j] = j
+                if arch == SG:
+                    loss += _sg_window(syn0, syn1, ctx, n_ctx, outs, m, labels, loss_kind, target, alpha,
+                                       sig, nlogsig, dots, vecs)
+                    n_pred += n_ctx
+                else:
+                    loss += _cbow_window(syn0, syn1, ctx, n_ctx, outs, m, labels, loss_kind, target, alpha,
+                                         sig, nlogsig, cbow_mean, dots[0], vecs[0], vecs[1])
+                    n_pred += 1
+        rng[t] = state
+        loss_sum[t] += loss
+        loss_n[t] += n_pred
+        words_done[t] += end - seg_start[t]

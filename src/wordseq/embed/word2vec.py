@@ -1,0 +1,306 @@
+"""word2vec: skip-gram and CBOW with negative sampling, hierarchical softmax or full softmax.
+
+``Word2Vec(Word2VecConfig(...)).fit(encoded)`` trains on an encoded corpus (:func:`wordseq.text.encode.
+encode_corpus`) with the compiled multithreaded kernel in :mod:`wordseq.embed._w2v_kernel`. Like gensim on a
+``LineSentence``: tokens below ``min_count`` (``<unk>`` here) and the other special tokens are dropped before
+windows are formed, windows never cross a ``</s>`` (a line end), frequent words are subsampled with
+word2vec's formula, the window is shrunk at random per centre word, and the learning rate falls linearly
+from ``alpha`` to ``min_alpha`` over all epochs.
+
+``losses`` holds one figure per epoch: the mean loss per prediction (skip-gram: per context-centre pair,
+CBOW: per centre word), summed in float64 per thread and reset every epoch, so it does not depend on the
+number of threads beyond Hogwild's noise.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import time
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from wordseq.embed.vectors import Vectors
+from wordseq.errors import WordseqError
+from wordseq.io.modelfile import ModelFile, load_model, save_model
+from wordseq.progress import progress
+from wordseq.text.encode import Encoded
+from wordseq.text.vocab import EOS, Vocab
+
+KIND = "word2vec"
+_CHUNK_TOKENS = 1 << 20  # tokens per thread between progress-bar updates
+
+
+@dataclass
+class Word2VecConfig:
+    """word2vec hyperparameters; the names and defaults follow gensim's ``Word2Vec`` where they exist.
+
+    ``alpha`` None means 0.025 for skip-gram and 0.05 for CBOW; ``threads`` None means all cores.
+    """
+
+    arch: Literal["sg", "cbow"] = "sg"
+    loss: Literal["ns", "hs", "softmax"] = "ns"
+    dim: int = 100
+    window: int = 5
+    negative: int = 5
+    sample: float = 1e-3
+    epochs: int = 5
+    alpha: float | None = None
+    min_alpha: float = 1e-4
+    cbow_mean: bool = True
+    ns_exponent: float = 0.75
+    seed: int = 0
+    threads: int | None = None
+
+    def validate(self) -> None:
+        """Raise a WordseqError naming the first bad setting."""
+        if self.arch not in ("sg", "cbow"):
+            raise WordseqError(f"unknown word2vec architecture {self.arch!r} (choose sg or cbow)")
+        if self.loss not in ("ns", "hs", "softmax"):
+            raise WordseqError(f"unknown word2vec loss {self.loss!r} (choose ns, hs or softmax)")
+        for name in ("dim", "window", "epochs"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, np.integer)) or value <= 0:
+                raise WordseqError(f"word2vec {name} must be a positive integer, got {value!r}")
+        if self.loss == "ns" and (not isinstance(self.negative, (int, np.integer)) or self.negative <= 0):
+            raise WordseqError(f"negative sampling needs negative >= 1, got {self.negative!r}")
+        if not self.sample >= 0:
+            raise WordseqError(f"sample must be 0 (off) or positive, got {self.sample!r}")
+        if self.alpha is not None and not self.alpha > 0:
+            raise WordseqError(f"alpha must be positive, got {self.alpha!r}")
+        if not self.min_alpha >= 0:
+            raise WordseqError(f"min_alpha must be 0 or positive, got {self.min_alpha!r}")
+        if not np.isfinite(self.ns_exponent):
+            raise WordseqError(f"ns_exponent must be a finite number, got {self.ns_exponent!r}")
+        if self.threads is not None and (not isinstance(self.threads, (int, np.integer)) or self.threads < 1):
+            raise WordseqError(f"threads must be a positive integer, got {self.threads!r}")
+
+    @property
+    def start_alpha(self) -> float:
+        if self.alpha is not None:
+            return float(self.alpha)
+        return 0.025 if self.arch == "sg" else 0.05
+
+    @property
+    def n_threads(self) -> int:
+        return int(self.threads) if self.threads is not None else (os.cpu_count() or 1)
+
+
+class Word2Vec:
+    """A word2vec model. ``fit`` trains it; ``vectors`` are the input vectors of the real words."""
+
+    def __init__(self, config: Word2VecConfig | None = None) -> None:
+        self.config = config or Word2VecConfig()
+        self.config.validate()
+        self.vocab: Vocab | None = None
+        self.vectors: Vectors | None = None
+        self.syn1: np.ndarray | None = None
+        self.losses: list[float] = []
+        self.words_per_second: float = 0.0
+        self.train_seconds: float = 0.0
+
+    # -- training -----------------------------------------------------------------------------
+    def fit(self, encoded: Encoded, progress: bool = True) -> "Word2Vec":
+        """Train on an encoded corpus (ids with ``</s>`` line ends) and return self."""
+        from wordseq.embed import _w2v_kernel as K  # numba loads on first use only
+
+        cfg = self.config
+        cfg.validate()
+        vocab = encoded.vocab
+        ids = np.asarray(encoded.ids)  # a memory map stays a memory map: no copy
+        if ids.dtype != np.int32:
+            ids = ids.astype(np.int32)
+        first_word = len(vocab.specials)
+        if EOS not in vocab.stoi or vocab.stoi[EOS] >= first_word:
+            raise WordseqError(f"word2vec needs a vocabulary with {EOS} among its special tokens")
+        eos = vocab.stoi[EOS]
+        words = vocab.itos[first_word:]
+        n_words = len(words)
+        counts = _count_ids(encoded.ids, len(vocab))[first_word:]
+        n_train = int(counts.sum())
+        distinct = int((counts > 0).sum())
+        if n_train == 0:
+            raise WordseqError("the corpus has no words to train on (all are below min_count or special)")
+        if n_train <= cfg.window:
+            raise WordseqError(f"the corpus has {n_train} words to train on, not more than the window "
+                               f"({cfg.window}); use a smaller window or a larger corpus")
+        if cfg.loss == "ns" and cfg.negative >= distinct:
+            raise WordseqError(f"negative ({cfg.negative}) must be smaller than the number of distinct "
+                               f"words in the corpus ({distinct})")
+        if cfg.loss != "ns" and distinct < 2:
+            raise WordseqError(f"{cfg.loss} needs at least 2 distinct words in the corpus, got {distinct}")
+
+        rng = np.random.default_rng(cfg.seed)
+        width = cfg.dim
+        syn0 = np.zeros((n_words, width), dtype=np.float32)
+        for lo in range(0, n_words, 8192):  # in blocks: no full-size temporaries
+            block = rng.random((min(8192, n_words - lo), cfg.dim), dtype=np.float32)
+            block -= 0.5
+            block /= cfg.dim
+            syn0[lo : lo + len(block), : cfg.dim] = block
+        out_rows = n_words - 1 if cfg.loss == "hs" else n_words
+        syn1 = np.zeros((max(out_rows, 1), width), dtype=np.float32)
+
+        keep = _keep_thresholds(counts, cfg.sample)
+        ns_thresh, ns_alias = np.ones(1, np.uint32), np.zeros(1, np.int32)
+        hs_off, hs_codes, hs_points = np.zeros(2, np.int64), np.zeros(1, np.uint8), np.zeros(1, np.int32)
+        n_out = 1
+        if cfg.loss == "ns":
+            ns_thresh, ns_alias = K.alias_table(counts.astype(np.float64) ** cfg.ns_exponent * (counts > 0))
+            n_out = cfg.negative + 1
+        elif cfg.loss == "hs":
+            from wordseq.embed.huffman import huffman_codes
+
+            huff = huffman_codes(np.maximum(counts, 1))
+            hs_off, hs_codes, hs_points = huff.offsets, huff.codes, huff.points
+            n_out = int(huff.lengths.max())
+        else:
+            n_out = n_words
+        sig, nlogsig = K.sigmoid_tables()
+
+        T = cfg.n_threads
+        ranges = _split(ids, eos, T)
+        n_chunks = max(1, int(np.ceil((len(ids) / T) / _CHUNK_TOKENS)))
+        chunks = [_split(ids, eos, n_chunks, lo, hi) for lo, hi in zip(ranges[:-1], ranges[1:])]
+        range_start = np.array(ranges[:-1], dtype=np.int64)
+        range_len = np.diff(np.array(ranges, dtype=np.int64))
+
+        max_ctx = 2 * cfg.window
+        sent_buf = np.zeros((T, K.MAX_SENTENCE), dtype=np.int32)
+        ctx_buf = np.zeros((T, max_ctx), dtype=np.int32)
+        out_buf = np.zeros((T, n_out), dtype=np.int32)
+        label_buf = np.zeros((T, n_out), dtype=np.float32)
+        dots_buf = np.zeros((T, max_ctx, n_out), dtype=np.float32)
+        vec_buf = np.zeros((T, max(max_ctx, 2), width), dtype=np.float32)
+        seeds = np.random.SeedSequence(cfg.seed).generate_state(T, dtype=np.uint64)
+        rng_state = (seeds | np.uint64(1)).astype(np.uint64)  # xorshift needs a nonzero state
+
+        import numba
+
+        numba.set_num_threads(max(1, min(T, numba.config.NUMBA_NUM_THREADS)))
+        arch = K.SG if cfg.arch == "sg" else K.CBOW
+        loss_kind = {"ns": K.NS, "hs": K.HS, "softmax": K.SOFTMAX}[cfg.loss]
+        self.losses = []
+        bar = _progress_bar(progress, total=cfg.epochs * len(ids))
+        words_done = np.zeros(T, dtype=np.int64)
+        t0 = time.perf_counter()
+        try:
+            for epoch in range(cfg.epochs):
+                loss_sum = np.zeros(T, dtype=np.float64)
+                loss_n = np.zeros(T, dtype=np.int64)
+                for c in range(n_chunks):
+                    seg_start = np.array([ch[c] for ch in chunks], dtype=np.int64)
+                    seg_end = np.array([ch[c + 1] for ch in chunks], dtype=np.int64)
+                    before = int(words_done.sum())
+                    K.train_chunk(ids, first_word, eos, seg_start, seg_end, range_start, range_len, epoch,
+                                  cfg.epochs, syn0, syn1, sig, nlogsig, keep, ns_thresh, ns_alias, hs_off,
+                                  hs_codes, hs_points, arch, loss_kind, cfg.window, cfg.negative,
+                                  cfg.cbow_mean, cfg.start_alpha, cfg.min_alpha, rng_state, loss_sum, loss_n,
+                                  words_done, sent_buf, ctx_buf, out_buf, label_buf, dots_buf, vec_buf)
+                    bar.update(int(words_done.sum()) - before)
+                    _release(encoded.ids, seg_start, seg_end)
+                mean = float(loss_sum.sum() / max(int(loss_n.sum()), 1))
+                self.losses.append(mean)
+                bar.set_postfix(epoch=epoch + 1, loss=f"{mean:.4f}")
+        finally:
+            bar.close()
+        self.train_seconds = time.perf_counter() - t0
+        self.words_per_second = n_train * cfg.epochs / max(self.train_seconds, 1e-9)
+        self.vocab = vocab
+        self.vectors = Vectors(words, syn0, counts)
+        self.syn1 = syn1
+        return self
+
+    # -- model files --------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the model (kind ``word2vec``): input and output matrices, vocabulary, config, losses."""
+        if self.vectors is None or self.vocab is None:
+            raise WordseqError("this word2vec model has not been trained; nothing to save")
+        tensors = {"vectors": self.vectors.vectors, "syn1": self.syn1,
+                   "counts": np.asarray(self.vectors.counts, dtype=np.int64)}
+        extra = {"losses": self.losses, "words_per_second": self.words_per_second,
+                 "train_seconds": self.train_seconds}
+        return save_model(path, ModelFile(KIND, asdict(self.config), tensors, {"vocab": self.vocab}, extra=extra))
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "Word2Vec":
+        """Read a model written by :meth:`save`."""
+        mf = load_model(path, KIND)
+        known = {f.name for f in fields(Word2VecConfig)}
+        model = cls(Word2VecConfig(**{k: v for k, v in mf.config.items() if k in known}))
+        vocab = mf.vocab
+        words = vocab.itos[len(vocab.specials):]
+        model.vocab = vocab
+        model.vectors = Vectors(words, mf.tensors["vectors"], mf.tensors["counts"])
+        model.syn1 = mf.tensors["syn1"]
+        model.losses = [float(x) for x in mf.extra.get("losses", [])]
+        model.words_per_second = float(mf.extra.get("words_per_second", 0.0))
+        model.train_seconds = float(mf.extra.get("train_seconds", 0.0))
+        return model
+
+
+def _keep_thresholds(counts: np.ndarray, sample: float) -> np.ndarray:
+    """Subsampling: keep a word with probability (sqrt(c / t) + 1) * t / c, t = sample * total words
+    (word2vec's formula, as gensim uses it), as a threshold on a 32-bit random number; 2**32-1 = always."""
+    keep = np.full(len(counts), 0xFFFFFFFF, dtype=np.uint32)
+    if sample <= 0:
+        return keep
+    t = sample * counts.sum()
+    c = np.maximum(counts, 1).astype(np.float64)
+    p = (np.sqrt(c / t) + 1.0) * t / c
+    partial = p < 1.0
+    keep[partial] = np.floor(p[partial] * 4294967296.0).astype(np.uint32)
+    return keep
+
+
+def _split(ids: np.ndarray, eos: int, parts: int, lo: int = 0, hi: int | None = None) -> list[int]:
+    """``parts + 1`` boundaries cutting ``ids[lo:hi]`` into nearly equal parts, each moved forward to the
+    start of a sentence when one begins within a few thousand tokens (else the cut stays where it is)."""
+    hi = len(ids) if hi is None else hi
+    out = [lo]
+    for k in range(1, parts):
+        p = lo + (hi - lo) * k // parts
+        p = max(p, out[-1])
+        window = ids[p - 1 : min(hi, p - 1 + 20000)] if p > 0 else ids[:0]
+        hits = np.flatnonzero(window == eos)
+        if len(hits):
+            p = p + int(hits[0])  # just after that </s>
+        out.append(min(p, hi))
+    out.append(hi)
+    return out
+
+
+def _count_ids(ids: np.ndarray, n: int, step: int = 1 << 20) -> np.ndarray:
+    """How often each id occurs, read in blocks whose pages are released as soon as they are counted."""
+    counts = np.zeros(n, dtype=np.int64)
+    for lo in range(0, len(ids), step):
+        hi = min(lo + step, len(ids))
+        counts += np.bincount(np.asarray(ids[lo:hi]), minlength=n)
+        _release(ids, np.array([lo]), np.array([hi]))
+    return counts
+
+
+def _release(ids: np.ndarray, seg_start: np.ndarray, seg_end: np.ndarray) -> None:
+    """Drop the pages of a memory-mapped corpus that this chunk has finished with from our resident set
+    (they stay in the page cache), so the encoded corpus never sits in memory whole."""
+    mm = getattr(ids, "_mmap", None)
+    if mm is None or not hasattr(mm, "madvise"):
+        return
+    offset = ids.ctypes.data - np.frombuffer(mm, dtype=np.uint8, count=1).ctypes.data  # ids[0] in the map
+    if offset < 0 or not ids.flags.c_contiguous:
+        return
+    page = mmap.PAGESIZE
+    for a, b in zip(seg_start.tolist(), seg_end.tolist()):
+        lo = -(-(offset + ids.itemsize * a) // page) * page
+        hi = (offset + ids.itemsize * b) // page * page
+        if hi > lo:
+            mm.madvise(mmap.MADV_DONTNEED, lo, hi - lo)
+
+
+def _progress_bar(enabled: bool, total: int):
+    if enabled:
+        return progress(total=total, unit="tok", unit_scale=True, desc="word2vec")
+    return progress(total=total, disable=True)

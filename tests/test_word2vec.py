@@ -1,0 +1,265 @@
+"""word2vec: planted structure for every architecture and loss, gradient checks of the kernel, loss
+reporting, reproducibility, model files and bad configurations. Small generated corpora only."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from wordseq.embed import _w2v_kernel as K
+from wordseq.embed.huffman import huffman_codes
+from wordseq.embed.word2vec import Word2Vec, Word2VecConfig
+from wordseq.errors import WordseqError
+from wordseq.text.encode import encode_corpus
+from wordseq.text.tokenize import Tokenizer
+
+TOPICS = 8
+
+
+def planted_corpus(path, lines=6000, seed=0):
+    """Lines ``L T R``: per topic k, 4 left words, 4 right words and two twins ``ta{k}``/``tb{k}`` in the
+    middle. The twins share all their contexts, so each must become the other's nearest neighbour."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(lines):
+        k = rng.integers(TOPICS)
+        twin = "ta" if rng.random() < 0.5 else "tb"
+        out.append(f"l{k}x{rng.integers(4)} {twin}{k} r{k}x{rng.integers(4)}")
+    path.write_text("\n".join(out) + "\n")
+    return encode_corpus(path, Tokenizer("whitespace"), min_count=1)
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory):
+    return planted_corpus(tmp_path_factory.mktemp("w2v") / "planted.txt")
+
+
+def nearest(vectors, word):
+    X = vectors.vectors / np.linalg.norm(vectors.vectors, axis=1, keepdims=True)
+    sims = X @ X[vectors.index[word]]
+    sims[vectors.index[word]] = -np.inf
+    return vectors.words[int(np.argmax(sims))]
+
+
+@pytest.mark.parametrize("arch", ["sg", "cbow"])
+@pytest.mark.parametrize("loss", ["ns", "hs", "softmax"])
+def test_planted_twins_are_nearest_neighbours(planted, arch, loss):
+    cfg = Word2VecConfig(arch=arch, loss=loss, dim=16, window=2, negative=5, sample=0, epochs=8, threads=2)
+    model = Word2Vec(cfg).fit(planted, progress=False)
+    v = model.vectors
+    assert len(v) == TOPICS * 10 and "</s>" not in v and "<unk>" not in v
+    for k in range(TOPICS):
+        assert nearest(v, f"ta{k}") == f"tb{k}"
+        assert nearest(v, f"tb{k}") == f"ta{k}"
+    assert model.losses[-1] < model.losses[0]
+    assert all(np.isfinite(model.losses))
+
+
+def test_loss_decreases_and_is_independent_of_threads(planted):
+    losses = {}
+    for threads in (1, 3):
+        cfg = Word2VecConfig(arch="sg", loss="ns", dim=16, window=2, sample=0, epochs=4, threads=threads)
+        losses[threads] = Word2Vec(cfg).fit(planted, progress=False).losses
+    for ls in losses.values():
+        assert all(a > b for a, b in zip(ls, ls[1:]))
+    np.testing.assert_allclose(losses[1], losses[3], rtol=0.06)  # Hogwild and RNG noise only
+    # below chance: the loss per pair at the start (one positive, five negatives, scores ~0) is 6 log 2
+    assert losses[1][0] < 6 * math.log(2)
+
+
+def test_reproducible_with_one_thread_and_a_seed(planted):
+    def fit(seed, arch="sg"):
+        cfg = Word2VecConfig(arch=arch, dim=8, window=3, sample=1e-2, epochs=2, threads=1, seed=seed)
+        return Word2Vec(cfg).fit(planted, progress=False)
+
+    a, b, c = fit(7), fit(7), fit(8)
+    assert np.array_equal(a.vectors.vectors, b.vectors.vectors)
+    assert np.array_equal(a.syn1, b.syn1) and a.losses == b.losses
+    assert not np.array_equal(a.vectors.vectors, c.vectors.vectors)
+    assert np.array_equal(fit(3, "cbow").vectors.vectors, fit(3, "cbow").vectors.vectors)
+
+
+def test_windows_never_cross_line_ends(tmp_path):
+    words = [f"w{i}" for i in range(10)]
+    (tmp_path / "c.txt").write_text("\n".join(words * 50) + "\n")  # one word per line: no context at all
+    enc = encode_corpus(tmp_path / "c.txt", Tokenizer("whitespace"), min_count=1)
+    model = Word2Vec(Word2VecConfig(dim=8, sample=0, epochs=2, threads=2)).fit(enc, progress=False)
+    assert not model.syn1.any()  # nothing was ever predicted
+
+
+def test_rare_words_are_dropped_before_windows_form(tmp_path):
+    # "a <rare> b": with the rare word dropped, a and b are neighbours even with window 1
+    (tmp_path / "c.txt").write_text("".join(f"a rare{i} b\n" for i in range(200)))
+    enc = encode_corpus(tmp_path / "c.txt", Tokenizer("whitespace"), min_count=5)
+    cfg = Word2VecConfig(loss="hs", dim=8, window=1, sample=0, epochs=1, threads=1)
+    model = Word2Vec(cfg).fit(enc, progress=False)
+    assert model.vectors.words == ["a", "b"]
+    assert model.syn1.any()
+
+
+def test_subsampling_keeps_rare_words_and_thins_frequent_ones():
+    from wordseq.embed.word2vec import _keep_thresholds
+
+    counts = np.array([100_000, 1_000, 10], dtype=np.int64)
+    keep = _keep_thresholds(counts, 1e-3).astype(np.float64) / 2 ** 32
+    t = 1e-3 * counts.sum()
+    assert keep[0] == pytest.approx((math.sqrt(counts[0] / t) + 1) * t / counts[0], rel=1e-6)
+    assert keep[2] == pytest.approx(1.0)
+    assert (_keep_thresholds(counts, 0) == 0xFFFFFFFF).all()
+
+
+def test_alias_table_draws_the_noise_distribution():
+    rng = np.random.default_rng(0)
+    weights = rng.random(50) ** 3
+    thresh, alias = K.alias_table(weights)
+    n = 400_000
+    k = rng.integers(len(weights), size=n)
+    u = rng.integers(0, 2 ** 32, size=n, dtype=np.uint64)
+    drawn = np.where(u < thresh[k], k, alias[k])
+    freq = np.bincount(drawn, minlength=len(weights)) / n
+    np.testing.assert_allclose(freq, weights / weights.sum(), atol=4e-3)
+
+
+# -- gradient checks: one tiny training step of the kernel against a float64 numpy model --------------
+
+def _numpy_losses(syn0, syn1, sent, arch, loss_kind, huff, cbow_mean=True):
+    """Loss of each centre word of one sentence with window 1 (every neighbour is context), float64."""
+    losses = []
+    for i, w in enumerate(sent):
+        ctx = [sent[j] for j in (i - 1, i + 1) if 0 <= j < len(sent)]
+        hiddens = [syn0[c] for c in ctx] if arch == K.SG else [
+            sum(syn0[c] for c in ctx) / (len(ctx) if cbow_mean else 1)]
+        total = 0.0
+        for h in hiddens:
+            if loss_kind == K.SOFTMAX:
+                z = syn1 @ h
+                total += np.log(np.exp(z - z.max()).sum()) + z.max() - z[w]
+            else:
+                for code, node in zip(huff.code(w), huff.path(w)):
+                    f = syn1[node] @ h
+                    total += np.log1p(np.exp(f)) if code else np.log1p(np.exp(-f))
+        losses.append(total)
+    return np.array(losses)
+
+
+def _kernel_step(syn0, syn1, sent, arch, loss_kind, huff, alpha, cbow_mean=True):
+    """Run the kernel over one sentence (window 1, no subsampling) and return its summed loss."""
+    n_words, dim = syn0.shape
+    ids = np.array([w + 4 for w in sent] + [3], dtype=np.int32)  # ids 0..3 are the specials, 3 is </s>
+    n_out = n_words if loss_kind == K.SOFTMAX else int(huff.lengths.max())
+    sig, nlogsig = K.sigmoid_tables()
+    loss_sum, loss_n, done = np.zeros(1), np.zeros(1, np.int64), np.zeros(1, np.int64)
+    K.train_chunk(ids, 4, 3, np.array([0]), np.array([len(ids)]), np.array([0]), np.array([len(ids)]), 0, 1,
+                  syn0, syn1, sig, nlogsig, np.full(n_words, 0xFFFFFFFF, np.uint32), np.ones(1, np.uint32),
+                  np.zeros(1, np.int32), huff.offsets, huff.codes, huff.points, arch, loss_kind, 1, 0,
+                  cbow_mean, alpha, alpha, np.array([12345], np.uint64), loss_sum, loss_n, done,
+                  np.zeros((1, K.MAX_SENTENCE), np.int32), np.zeros((1, 2), np.int32),
+                  np.zeros((1, n_out), np.int32), np.zeros((1, n_out), np.float32),
+                  np.zeros((1, 2, n_out), np.float32), np.zeros((1, 2, dim), np.float32))
+    return float(loss_sum[0])
+
+
+def _numeric_grad(f, x, eps=1e-6):
+    g = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        old = x[idx]
+        x[idx] = old + eps
+        up = f()
+        x[idx] = old - eps
+        down = f()
+        x[idx] = old
+        g[idx] = (up - down) / (2 * eps)
+    return g
+
+
+@pytest.mark.parametrize("arch, cbow_mean", [(K.SG, True), (K.CBOW, True), (K.CBOW, False)])
+@pytest.mark.parametrize("loss_kind", [K.HS, K.SOFTMAX])
+def test_kernel_step_is_a_gradient_step(arch, loss_kind, cbow_mean):
+    rng = np.random.default_rng(1)
+    n_words, dim = 6, 5
+    syn0 = rng.normal(0, 0.5, (n_words, dim))
+    syn1 = rng.normal(0, 0.5, (n_words, dim))
+    huff = huffman_codes(np.array([9, 7, 5, 3, 2, 1]))
+    sent = [0, 3, 1, 5, 2]
+    f = lambda: _numpy_losses(syn0, syn1, sent, arch, loss_kind, huff, cbow_mean)  # noqa: E731
+    loss0 = f().sum()
+    g1 = _numeric_grad(lambda: f().sum(), syn1)
+    # word2vec's CBOW convention (the C tool and gensim): every context row receives the whole error of
+    # the hidden vector, not 1/n of it, so with the mean its step is n times its share of the gradient
+    n_ctx = np.array([min(i, 1) + min(len(sent) - 1 - i, 1) for i in range(len(sent))])
+    scale = n_ctx if (arch == K.CBOW and cbow_mean) else np.ones(len(sent))
+    g0 = _numeric_grad(lambda: f() @ scale, syn0)
+    alpha = 1e-3
+    s0, s1 = syn0.astype(np.float32), syn1.astype(np.float32)
+    kernel_loss = _kernel_step(s0, s1, sent, arch, loss_kind, huff, alpha, cbow_mean)
+    assert kernel_loss == pytest.approx(loss0, rel=5e-3)
+    # the kernel applies the updates position by position, so a step differs from -alpha * grad by O(alpha^2)
+    np.testing.assert_allclose((s0 - syn0) / alpha, -g0, atol=0.02 * np.abs(g0).max())
+    np.testing.assert_allclose((s1 - syn1) / alpha, -g1, atol=0.02 * np.abs(g1).max())
+
+
+# -- model files and bad input -------------------------------------------------------------------------
+
+def test_save_load_round_trip(planted, tmp_path):
+    cfg = Word2VecConfig(arch="cbow", loss="hs", dim=8, window=2, epochs=2, threads=2, seed=5)
+    model = Word2Vec(cfg).fit(planted, progress=False)
+    path = model.save(tmp_path / "m.wsq")
+    back = Word2Vec.load(path)
+    assert back.config == cfg
+    assert back.vectors.words == model.vectors.words
+    assert np.array_equal(back.vectors.vectors, model.vectors.vectors)
+    assert np.array_equal(back.vectors.counts, model.vectors.counts)
+    assert np.array_equal(back.syn1, model.syn1)
+    assert back.losses == model.losses and back.vocab == model.vocab
+
+
+def test_load_refuses_other_kinds_and_untrained_save(tmp_path):
+    from wordseq.io.modelfile import ModelFile, save_model
+
+    save_model(tmp_path / "x.wsq", ModelFile("glove", {}, {"w": np.zeros(2, np.float32)}))
+    with pytest.raises(WordseqError, match="glove"):
+        Word2Vec.load(tmp_path / "x.wsq")
+    with pytest.raises(WordseqError, match="not been trained"):
+        Word2Vec().save(tmp_path / "y.wsq")
+    assert not (tmp_path / "y.wsq").exists()
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"dim": 0}, "dim must be a positive"),
+    ({"dim": -3}, "dim must be a positive"),
+    ({"window": 0}, "window must be a positive"),
+    ({"epochs": 0}, "epochs must be a positive"),
+    ({"arch": "skipgram"}, "unknown word2vec architecture"),
+    ({"loss": "nce"}, "unknown word2vec loss"),
+    ({"negative": 0}, "negative sampling needs negative >= 1"),
+    ({"sample": -1.0}, "sample must be"),
+    ({"alpha": 0.0}, "alpha must be positive"),
+    ({"threads": 0}, "threads must be a positive"),
+])
+def test_bad_config(kwargs, message):
+    with pytest.raises(WordseqError, match=message):
+        Word2Vec(Word2VecConfig(**kwargs))
+
+
+def test_negative_not_below_distinct_words(tmp_path):
+    (tmp_path / "c.txt").write_text("a b c d\n" * 10)
+    enc = encode_corpus(tmp_path / "c.txt", Tokenizer("whitespace"))
+    with pytest.raises(WordseqError, match=r"negative \(5\) must be smaller .* distinct words .*\(4\)"):
+        Word2Vec(Word2VecConfig(negative=5)).fit(enc, progress=False)
+    Word2Vec(Word2VecConfig(negative=3, epochs=1, dim=4)).fit(enc, progress=False)
+
+
+def test_corpus_smaller_than_window(tmp_path):
+    (tmp_path / "c.txt").write_text("a b c\n")
+    enc = encode_corpus(tmp_path / "c.txt", Tokenizer("whitespace"))
+    with pytest.raises(WordseqError, match="not more than the window"):
+        Word2Vec(Word2VecConfig(window=5, loss="hs")).fit(enc, progress=False)
+
+
+def test_corpus_without_trainable_words(tmp_path):
+    (tmp_path / "c.txt").write_text("a b c\n")
+    enc = encode_corpus(tmp_path / "c.txt", Tokenizer("whitespace"), min_count=5)  # everything is <unk>
+    with pytest.raises(WordseqError, match="no words to train on"):
+        Word2Vec(Word2VecConfig()).fit(enc, progress=False)
