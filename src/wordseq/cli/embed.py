@@ -62,7 +62,7 @@ def register(sub, parents) -> None:
     t.add_argument("--no-cache", action="store_true", help="do not read or write the encoding cache")
     t.set_defaults(func=train)
 
-    n = esub.add_parser("neighbors", aliases=["neighbours"], parents=parents, help="nearest neighbours of words",
+    n = esub.add_parser("neighbors", parents=parents, help="nearest neighbours of words",
                         description="The nearest words (cosine similarity) to each given word.")
     n.add_argument("model", help="vector file")
     n.add_argument("words", nargs="+", help="query words")
