@@ -21,9 +21,9 @@ from wordseq.io.atomic import atomic_write
 # Steps in the order they run; each is "module:function".
 STEPS: list[str] = [
     "wordseq.demo:corpus_step",
+    "wordseq.embed.demo:embed_step",
     "wordseq.lm.ngram.demo:ngram_step",
-    # word vectors, then the n-gram model, then the neural model (which reports its perplexity beside the
-    # n-gram model's, from ``ctx.results["ngram"]``)
+    # the neural model reports its perplexity beside the n-gram model's, from ``ctx.results["ngram"]``
     "wordseq.lm.neural.demo:neural_step",
 ]
 

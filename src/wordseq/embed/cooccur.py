@@ -1,0 +1,222 @@
+"""Windowed word-word co-occurrence counts, compiled and multithreaded, into ``scipy.sparse``.
+
+For every token and every word at distance ``d <= window`` to its left, ``X[word, left] += w(d)`` and, when
+``symmetric``, ``X[left, word] += w(d)``; ``w(d)`` is ``1/d`` with ``distance_weighting`` (GloVe's
+``cooccur``) or 1. Without ``symmetric`` only left contexts are counted (GloVe's ``-symmetric 0``).
+Out-of-vocabulary tokens (``<unk>``) are removed before the windows are taken, as GloVe and word2vec do;
+windows stop at line ends unless ``cross_lines``.
+
+How: the rows and columns are word ranks (frequent words first), and most co-occurrences involve a
+frequent word. As in GloVe's ``cooccur``, pairs whose rank product is below ``max_product`` are summed in a
+dense table whose row ``a`` holds columns ``0 .. max_product/(a+1)``; the rest are written as 64-bit keys
+(pair and distance), sorted and summed per chunk of the corpus. Each thread owns a dense table and takes
+every ``threads``-th chunk; numba releases the GIL, so the threads run in parallel. The tables and the
+reduced chunks are summed once at the end into a CSR matrix.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+import scipy.sparse as sp
+
+from wordseq.errors import WordseqError
+from wordseq.progress import progress
+
+DIST_BITS = 8  # the distance lives in the low bits of an overflow key
+
+
+@dataclass
+class CooccurConfig:
+    window: int = 10
+    symmetric: bool = True
+    distance_weighting: bool = True
+    cross_lines: bool = False
+    max_product: int = 1 << 22  # the dense table holds about max_product * ln(V^2 / max_product) cells
+    chunk_tokens: int = 1 << 20
+    threads: int | None = None
+
+    def check(self) -> None:
+        if not 1 <= self.window < (1 << DIST_BITS):
+            raise WordseqError(f"window must be between 1 and {(1 << DIST_BITS) - 1}, got {self.window}")
+        if self.max_product < 1 or self.chunk_tokens < 1:
+            raise WordseqError("max_product and chunk_tokens must be positive")
+
+
+def default_threads(threads: int | None) -> int:
+    if threads is not None:
+        if threads < 1:
+            raise WordseqError(f"threads must be at least 1, got {threads}")
+        return threads
+    env = os.environ.get("NUMBA_NUM_THREADS")
+    return int(env) if env else (os.cpu_count() or 1)
+
+
+def word_stream(encoded, cross_lines: bool = False) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """The corpus as word ranks (0 = the most frequent non-special word), ``-1`` at line ends (unless
+    ``cross_lines``), special tokens such as ``<unk>`` removed; with the word list and counts."""
+    vocab = encoded.vocab
+    ns = vocab.n_specials
+    ids = np.asarray(encoded.ids)
+    eos = vocab.stoi.get("</s>", -1)
+    keep = (ids >= ns) | ((ids == eos) & (not cross_lines))
+    stream = ids[keep].astype(np.int32) - ns
+    if not cross_lines:
+        stream[stream == eos - ns] = -1
+    return stream, list(vocab.itos[ns:]), np.asarray(vocab.counts[ns:], dtype=np.int64)
+
+
+def _dense_layout(n_words: int, max_product: int) -> tuple[np.ndarray, np.ndarray]:
+    limit = np.minimum(n_words, max_product // np.arange(1, n_words + 1, dtype=np.int64)).astype(np.int64)
+    offsets = np.zeros(n_words + 1, dtype=np.int64)
+    np.cumsum(limit, out=offsets[1:])
+    return limit, offsets
+
+
+@numba.njit(nogil=True, cache=True)
+def _count_chunk(ids, start, stop, window, symmetric, weighted, limit, offsets, dense, keys, n_words):
+    """Count the pairs whose right word lies in ids[start:stop] (windows may reach back before start).
+    Returns how many overflow keys were written."""
+    n = 0
+    for i in range(start, stop):
+        w = ids[i]
+        if w < 0:
+            continue
+        for d in range(1, window + 1):
+            j = i - d
+            if j < 0:
+                break
+            c = ids[j]
+            if c < 0:
+                break
+            wt = 1.0 / d if weighted else 1.0
+            if c < limit[w]:
+                dense[offsets[w] + c] += wt
+            else:
+                keys[n] = ((np.int64(w) * n_words + c) << DIST_BITS) | d
+                n += 1
+            if symmetric:
+                if w < limit[c]:
+                    dense[offsets[c] + w] += wt
+                else:
+                    keys[n] = ((np.int64(c) * n_words + w) << DIST_BITS) | d
+                    n += 1
+    return n
+
+
+@numba.njit(nogil=True, cache=True)
+def _reduce_keys(keys, weighted):
+    """Sort pair|distance keys and sum each pair's weights: (pair keys, values)."""
+    keys = np.sort(keys)
+    out_k = np.empty(len(keys), dtype=np.int64)
+    out_v = np.empty(len(keys), dtype=np.float64)
+    m = -1
+    prev = np.int64(-1)
+    mask = (np.int64(1) << DIST_BITS) - 1
+    for i in range(len(keys)):
+        k = keys[i]
+        pair = k >> DIST_BITS
+        wt = 1.0 / (k & mask) if weighted else 1.0
+        if pair != prev:
+            m += 1
+            out_k[m] = pair
+            out_v[m] = wt
+            prev = pair
+        else:
+            out_v[m] += wt
+    return out_k[: m + 1].copy(), out_v[: m + 1].copy()
+
+
+@numba.njit(nogil=True, cache=True)
+def _dense_to_coo(dense, limit, offsets):
+    nnz = 0
+    for i in range(len(dense)):
+        if dense[i] != 0.0:
+            nnz += 1
+    rows = np.empty(nnz, dtype=np.int32)
+    cols = np.empty(nnz, dtype=np.int32)
+    vals = np.empty(nnz, dtype=np.float64)
+    m = 0
+    for a in range(len(limit)):
+        base = offsets[a]
+        for b in range(limit[a]):
+            v = dense[base + b]
+            if v != 0.0:
+                rows[m] = a
+                cols[m] = b
+                vals[m] = v
+                m += 1
+    return rows, cols, vals
+
+
+def count_cooccurrences(stream: np.ndarray, n_words: int, config: CooccurConfig | None = None,
+                        desc: str = "co-occurrences") -> sp.csr_matrix:
+    """Co-occurrence counts of a word-rank stream (``-1`` = line end) as an ``n_words`` square CSR matrix
+    (float64)."""
+    config = config or CooccurConfig()
+    config.check()
+    stream = np.ascontiguousarray(stream, dtype=np.int32)
+    if n_words < 1:
+        raise WordseqError("no words to count co-occurrences of")
+    threads = default_threads(config.threads)
+    limit, offsets = _dense_layout(n_words, config.max_product)
+    chunks = [(s, min(s + config.chunk_tokens, len(stream))) for s in range(0, len(stream), config.chunk_tokens)]
+    per_pair = 2 if config.symmetric else 1
+    bar = progress(total=len(stream), unit="tok", unit_scale=True, desc=desc)
+
+    def work(t: int):
+        dense = np.zeros(offsets[-1], dtype=np.float64)
+        keys = np.empty(min(config.chunk_tokens, len(stream)) * config.window * per_pair, dtype=np.int64)
+        parts = []
+        for s, e in chunks[t::threads]:
+            n = _count_chunk(stream, s, e, config.window, config.symmetric, config.distance_weighting, limit,
+                             offsets, dense, keys, n_words)
+            if n:
+                parts.append(_reduce_keys(keys[:n], config.distance_weighting))
+            bar.update(e - s)
+        return dense, parts
+
+    try:
+        n_workers = max(1, min(threads, len(chunks)))
+        if n_workers == 1:
+            results = [work(0)]
+        else:
+            with ThreadPoolExecutor(n_workers) as pool:
+                results = list(pool.map(work, range(n_workers)))
+    finally:
+        bar.close()
+    dense = results[0][0]
+    for other, _ in results[1:]:
+        dense += other
+    rows, cols, vals = _dense_to_coo(dense, limit, offsets)
+    del dense
+    pair_keys = [k for _, parts in results for k, _ in parts]
+    pair_vals = [v for _, parts in results for _, v in parts]
+    results.clear()
+    if pair_keys:
+        k = np.concatenate(pair_keys)
+        rows = np.concatenate([rows, (k // n_words).astype(np.int32)])
+        cols = np.concatenate([cols, (k % n_words).astype(np.int32)])
+        vals = np.concatenate([vals] + pair_vals)
+    # COO -> CSR sums the duplicates (the same pair from several chunks)
+    return sp.coo_matrix((vals, (rows, cols)), shape=(n_words, n_words)).tocsr()
+
+
+def cooccurrence_matrix(encoded, config: CooccurConfig | None = None) -> tuple[sp.csr_matrix, list[str], np.ndarray]:
+    """Co-occurrence counts of an encoded corpus (``wordseq.text.encode.Encoded``) over its non-special
+    words, in vocabulary order: ``(matrix, words, counts)``."""
+    config = config or CooccurConfig()
+    stream, words, counts = word_stream(encoded, config.cross_lines)
+    return count_cooccurrences(stream, len(words), config), words, counts
+
+
+def row_normalize(matrix: sp.spmatrix) -> sp.csr_matrix:
+    """Each row divided by its sum: the estimate of P(context | word) the slides start from."""
+    m = sp.csr_matrix(matrix, dtype=np.float64)
+    sums = np.asarray(m.sum(axis=1)).ravel()
+    sums[sums == 0] = 1.0
+    return sp.csr_matrix(sp.diags(1.0 / sums) @ m)
