@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 import warnings
 from typing import Sequence
@@ -88,9 +87,9 @@ def _setup(args: argparse.Namespace) -> None:
     if threads is not None:
         if threads < 1:
             raise WordseqError(f"--threads must be at least 1, got {threads}")
-        # Read by numba and torch when they are first imported, which the commands do lazily.
-        os.environ["NUMBA_NUM_THREADS"] = str(threads)
-        os.environ["OMP_NUM_THREADS"] = str(threads)
+        # Commands hand --threads to their kernels (numba.set_num_threads, torch.set_num_threads); the
+        # environment is left alone, because numba refuses a NUMBA_NUM_THREADS that changes after its
+        # threads have started (as it would between two commands run in one process).
 
     def show(message, category, filename, lineno, file=None, line=None):
         print(f"wordseq: warning: {message}", file=sys.stderr)
