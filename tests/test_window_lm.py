@@ -36,6 +36,9 @@ def reference_logits(model: WindowLM, ids: torch.Tensor, state: torch.Tensor) ->
         for t in range(T):
             window = history[t + 1 : t + 1 + C]  # the C tokens up to and including ids[b, t]
             assert window[-1] == ids[b, t]
+            if model.bounded_by is not None and model.bounded_by in window:
+                last = max(i for i, w in enumerate(window) if w == model.bounded_by)
+                window = [model.pad_id] * last + window[last:]
             x = torch.cat([p["embedding.weight"][w] for w in window])
             h = torch.tanh(p["hidden.weight"] @ x + p["hidden.bias"])
             if "projection.weight" in p:
@@ -53,6 +56,8 @@ VARIANTS = [
     dict(direct=True),
     dict(tied=True, embed=5),  # embed == hidden: the embedding matrix is the output matrix
     dict(tied=True, embed=3, direct=True),  # embed != hidden: a projection before the tied output layer
+    dict(bounded_by=3),  # windows stop at </s>
+    dict(bounded_by=2, direct=True, pad_id=0),
 ]
 
 
@@ -70,7 +75,7 @@ def test_forward_is_the_written_out_model(kw):
     model = tiny(**kw)
     ids = torch.randint(0, 7, (2, 6))
     state = model.init_state(2)
-    assert state.shape == (2, 3) and (state == 3).all()
+    assert state.shape == (2, 3) and (state == model.pad_id).all()
     logits, new_state = model(ids, state)
     assert logits.shape == (2, 6, 7)
     torch.testing.assert_close(logits, reference_logits(model, ids, state))
@@ -99,6 +104,17 @@ def test_gradcheck(kw):
         return functional_call(model, dict(zip(names, ps)), (ids, state))[0]
 
     assert torch.autograd.gradcheck(f, params, eps=1e-6, atol=1e-6)
+
+
+def test_bounded_windows_do_not_see_the_line_before():
+    model = tiny(bounded_by=3)
+    a = torch.tensor([[1, 2, 4, 3, 5, 6, 5]])
+    b = torch.tensor([[6, 6, 6, 3, 5, 6, 5]])  # another line before the same one
+    la, lb = model(a, None)[0], model(b, None)[0]
+    torch.testing.assert_close(la[:, 3:], lb[:, 3:])  # from the </s> on, the line before is invisible
+    assert not torch.allclose(la[:, :3], lb[:, :3])
+    unbounded = tiny()
+    assert not torch.allclose(unbounded(a, None)[0][:, 3:5], unbounded(b, None)[0][:, 3:5])
 
 
 def test_tying_shares_the_matrix():
@@ -166,7 +182,7 @@ def test_dropout_only_in_training():
 
 
 def test_config_round_trip():
-    model = WindowLM(30, context=5, embed=6, hidden=7, dropout=0.1, tied=True, direct=True, pad_id=2)
+    model = WindowLM(30, context=5, embed=6, hidden=7, dropout=0.1, tied=True, direct=True, pad_id=2, bounded_by=3)
     again = WindowLM.from_config(model.config())
     again.load_state_dict(model.state_dict())
     ids = torch.randint(0, 30, (2, 8))
@@ -181,6 +197,7 @@ def test_config_round_trip():
     (dict(dropout=1.0), "dropout"),
     (dict(hidden=0), "sizes must be positive"),
     (dict(pad_id=10), "padding id 10"),
+    (dict(bounded_by=-1), "boundary id -1"),
 ])
 def test_bad_settings(kw, message):
     with pytest.raises(WordseqError, match=message):

@@ -43,6 +43,7 @@ class WindowConfig:
     tied: bool = False
     direct: bool = False
     pad_id: int = EOS_ID
+    bounded_by: int | None = None
 
 
 class WindowLM(nn.Module):
@@ -51,10 +52,14 @@ class WindowLM(nn.Module):
     ``dropout`` applies to the concatenated embeddings and to the hidden layer (training only). ``tied``
     shares the embedding matrix with the output layer (through a ``hidden -> embed`` projection when the sizes
     differ). ``direct`` adds Bengio's direct connections from the embeddings to the output (``W x``).
+    ``bounded_by`` (an id, usually that of ``</s>``) keeps each window within its line, as an n-gram model
+    does: tokens before the latest such id in the window read as ``pad_id``. By default a window reads
+    across line ends, as the RNNs do.
     """
 
     def __init__(self, vocab_size: int, context: int = 4, embed: int = 64, hidden: int = 256,
-                 dropout: float = 0.0, tied: bool = False, direct: bool = False, pad_id: int = EOS_ID) -> None:
+                 dropout: float = 0.0, tied: bool = False, direct: bool = False, pad_id: int = EOS_ID,
+                 bounded_by: int | None = None) -> None:
         super().__init__()
         if vocab_size < 1:
             raise WordseqError(f"vocabulary size must be positive, got {vocab_size}")
@@ -66,9 +71,11 @@ class WindowLM(nn.Module):
             raise WordseqError(f"dropout must be in [0, 1), got {dropout}")
         if not 0 <= pad_id < vocab_size:
             raise WordseqError(f"padding id {pad_id} is outside the vocabulary of {vocab_size} tokens")
+        if bounded_by is not None and not 0 <= bounded_by < vocab_size:
+            raise WordseqError(f"boundary id {bounded_by} is outside the vocabulary of {vocab_size} tokens")
         self.cfg = WindowConfig(vocab_size, context, embed, hidden, float(dropout), bool(tied), bool(direct),
-                                int(pad_id))
-        self.vocab_size, self.context, self.pad_id = vocab_size, context, pad_id
+                                int(pad_id), None if bounded_by is None else int(bounded_by))
+        self.vocab_size, self.context, self.pad_id, self.bounded_by = vocab_size, context, pad_id, bounded_by
         self.embed_size, self.hidden_size = embed, hidden
 
         self.embedding = nn.Embedding(vocab_size, embed)
@@ -112,10 +119,13 @@ class WindowLM(nn.Module):
             raise WordseqError(f"state of shape {tuple(state.shape)} does not fit a batch of {B} streams "
                                f"and a window of {self.context} tokens")
         full = torch.cat([state, ids], dim=1)  # (B, context + T)
-        emb = self.embedding(full)  # (B, context + T, E): each token is looked up once
-        # Window j covers full[:, j : j + context]; the window ending at ids[:, t] is j = t + 1.
-        windows = emb.unfold(1, self.context, 1)[:, 1:]  # (B, T, E, context)
-        x = windows.transpose(2, 3).reshape(B, T, self.context * self.embed_size)  # oldest token first
+        if self.bounded_by is None:
+            emb = self.embedding(full)  # (B, context + T, E): each token is looked up once
+            # Window j covers full[:, j : j + context]; the window ending at ids[:, t] is j = t + 1.
+            windows = emb.unfold(1, self.context, 1)[:, 1:].transpose(2, 3)  # (B, T, context, E)
+        else:
+            windows = self.embedding(self._bounded_windows(full))  # (B, T, context, E)
+        x = windows.reshape(B, T, self.context * self.embed_size)  # oldest token first
         x = self.drop(x)
         h = self.drop(torch.tanh(self.hidden(x)))
         if self.projection is not None:
@@ -124,6 +134,15 @@ class WindowLM(nn.Module):
         if self.direct is not None:
             logits = logits + self.direct(x)
         return logits, full[:, -self.context :]
+
+    def _bounded_windows(self, full: Tensor) -> Tensor:
+        """The windows' ids ``(B, T, context)`` with every token before the latest boundary token in the
+        window replaced by ``pad_id``, so no window reaches back across a line end."""
+        C = self.context
+        windows = full.unfold(1, C, 1)[:, 1:]  # (B, T, C)
+        position = torch.arange(C, device=full.device)
+        last = torch.where(windows == self.bounded_by, position, -1).amax(dim=-1, keepdim=True)  # (B, T, 1)
+        return windows.masked_fill(position < last, self.pad_id)
 
     # -- configuration ----------------------------------------------------------------------------
     def config(self) -> dict[str, Any]:
@@ -142,4 +161,4 @@ class WindowLM(nn.Module):
     def extra_repr(self) -> str:
         c = self.cfg
         return (f"context={c.context}, embed={c.embed}, hidden={c.hidden}, dropout={c.dropout}, "
-                f"tied={c.tied}, direct={c.direct}, pad_id={c.pad_id}")
+                f"tied={c.tied}, direct={c.direct}, pad_id={c.pad_id}, bounded_by={c.bounded_by}")
