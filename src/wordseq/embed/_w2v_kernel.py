@@ -7,8 +7,8 @@ of output rows (the centre word and one draw of negatives, or the centre word's 
 is a small ``contexts x outputs`` matrix product whose rows stay in cache, and negatives are drawn once
 per centre word instead of once per pair.
 
-Threads: ``prange`` over thread ids, each thread its own range of the encoded corpus and its own RNG
-(xorshift64*), updates lock-free on the shared matrices (Hogwild). Losses are summed per thread in float64.
+Threads: ``prange`` over ranges ("lanes") of the encoded corpus, each with its own RNG (xorshift64*) and
+scratch buffers, updates lock-free on the shared matrices (Hogwild). Losses are summed per lane in float64.
 Sigmoid and log-sigmoid come from lookup tables over [-MAX_EXP, MAX_EXP].
 """
 
@@ -210,15 +210,15 @@ def train_chunk(ids, first_word, eos, seg_start, seg_end, range_start, range_len
                 syn0, syn1, sig, nlogsig, keep, ns_thresh, ns_alias, hs_off, hs_codes, hs_points,
                 arch, loss_kind, window, negative, cbow_mean, alpha0, min_alpha,
                 rng, loss_sum, loss_n, words_done, sent_buf, ctx_buf, out_buf, label_buf, dots_buf, vec_buf):
-    """Train on ``ids[seg_start[t]:seg_end[t]]`` in thread ``t``, for every ``t`` in parallel.
+    """Train on ``ids[seg_start[t]:seg_end[t]]`` for every lane ``t``, lanes in parallel.
 
     Token ids below ``first_word`` are not trained on (specials, ``<unk>``); ``eos`` ends a sentence.
     Word ``i`` of the model is token id ``first_word + i``. The learning rate falls linearly with each
-    thread's progress through its whole range over all epochs.
+    lane's progress through its whole range over all epochs.
     """
-    n_threads = len(seg_start)
+    n_lanes = len(seg_start)
     n_words = syn0.shape[0]
-    for t in prange(n_threads):
+    for t in prange(n_lanes):
         state = rng[t]
         sent = sent_buf[t]
         ctx = ctx_buf[t]
