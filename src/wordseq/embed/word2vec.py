@@ -135,15 +135,14 @@ class Word2Vec:
             raise WordseqError(f"{cfg.loss} needs at least 2 distinct words in the corpus, got {distinct}")
 
         rng = np.random.default_rng(cfg.seed)
-        width = cfg.dim
-        syn0 = np.zeros((n_words, width), dtype=np.float32)
+        syn0 = np.empty((n_words, cfg.dim), dtype=np.float32)
         for lo in range(0, n_words, 8192):  # in blocks: no full-size temporaries
             block = rng.random((min(8192, n_words - lo), cfg.dim), dtype=np.float32)
             block -= 0.5
             block /= cfg.dim
-            syn0[lo : lo + len(block), : cfg.dim] = block
+            syn0[lo : lo + len(block)] = block
         out_rows = n_words - 1 if cfg.loss == "hs" else n_words
-        syn1 = np.zeros((max(out_rows, 1), width), dtype=np.float32)
+        syn1 = np.zeros((max(out_rows, 1), cfg.dim), dtype=np.float32)
 
         keep = _keep_thresholds(counts, cfg.sample)
         ns_thresh, ns_alias = np.ones(1, np.uint32), np.zeros(1, np.int32)
@@ -179,7 +178,7 @@ class Word2Vec:
         out_buf = np.zeros((L, n_out), dtype=np.int32)
         label_buf = np.zeros((L, n_out), dtype=np.float32)
         dots_buf = np.zeros((L, max_ctx, n_out), dtype=np.float32)
-        vec_buf = np.zeros((L, max(max_ctx, 2), width), dtype=np.float32)
+        vec_buf = np.zeros((L, max(max_ctx, 2), cfg.dim), dtype=np.float32)
         seeds = np.random.SeedSequence(cfg.seed).generate_state(L, dtype=np.uint64)
         rng_state = (seeds | np.uint64(1)).astype(np.uint64)  # xorshift needs a nonzero state
 
