@@ -263,3 +263,16 @@ def test_corpus_without_trainable_words(tmp_path):
     enc = encode_corpus(tmp_path / "c.txt", Tokenizer("whitespace"), min_count=5)  # everything is <unk>
     with pytest.raises(WordseqError, match="no words to train on"):
         Word2Vec(Word2VecConfig()).fit(enc, progress=False)
+
+
+def test_corpus_ranges_start_at_sentence_starts():
+    from wordseq.embed.word2vec import _split
+
+    rng = np.random.default_rng(0)
+    ids = rng.integers(4, 50, size=5000).astype(np.int32)
+    ids[rng.choice(5000, 300, replace=False)] = 3  # </s>
+    cuts = _split(ids, 3, 7)
+    assert cuts[0] == 0 and cuts[-1] == len(ids) and cuts == sorted(cuts) and len(cuts) == 8
+    assert all(ids[c - 1] == 3 for c in cuts[1:-1])  # every inner cut follows a </s>
+    no_eos = np.full(100_000, 5, dtype=np.int32)  # one endless line: cuts stay where they fall
+    assert _split(no_eos, 3, 4) == [0, 25_000, 50_000, 75_000, 100_000]

@@ -8,7 +8,7 @@ word2vec's formula, the window is shrunk at random per centre word, and the lear
 from ``alpha`` to ``min_alpha`` over all epochs.
 
 ``losses`` holds one figure per epoch: the mean loss per prediction (skip-gram: per context-centre pair,
-CBOW: per centre word), summed in float64 per thread and reset every epoch, so it does not depend on the
+CBOW: per centre word), summed in float64 per lane and reset every epoch, so it does not depend on the
 number of threads beyond Hogwild's noise.
 """
 
@@ -31,7 +31,8 @@ from wordseq.text.encode import Encoded
 from wordseq.text.vocab import EOS, Vocab
 
 KIND = "word2vec"
-_CHUNK_TOKENS = 1 << 20  # tokens per thread between progress-bar updates
+_CHUNK_TOKENS = 1 << 19  # tokens per lane between progress-bar updates
+_LANES_PER_THREAD = 4
 
 
 @dataclass
@@ -134,15 +135,14 @@ class Word2Vec:
             raise WordseqError(f"{cfg.loss} needs at least 2 distinct words in the corpus, got {distinct}")
 
         rng = np.random.default_rng(cfg.seed)
-        width = cfg.dim
-        syn0 = np.zeros((n_words, width), dtype=np.float32)
+        syn0 = np.empty((n_words, cfg.dim), dtype=np.float32)
         for lo in range(0, n_words, 8192):  # in blocks: no full-size temporaries
             block = rng.random((min(8192, n_words - lo), cfg.dim), dtype=np.float32)
             block -= 0.5
             block /= cfg.dim
-            syn0[lo : lo + len(block), : cfg.dim] = block
+            syn0[lo : lo + len(block)] = block
         out_rows = n_words - 1 if cfg.loss == "hs" else n_words
-        syn1 = np.zeros((max(out_rows, 1), width), dtype=np.float32)
+        syn1 = np.zeros((max(out_rows, 1), cfg.dim), dtype=np.float32)
 
         keep = _keep_thresholds(counts, cfg.sample)
         ns_thresh, ns_alias = np.ones(1, np.uint32), np.zeros(1, np.int32)
@@ -161,21 +161,25 @@ class Word2Vec:
             n_out = n_words
         sig, nlogsig = K.sigmoid_tables()
 
+        # The corpus is cut into ranges ("lanes"), each with its own RNG and learning-rate schedule; with
+        # several threads there are _LANES_PER_THREAD lanes per thread, handed out dynamically, so that a
+        # thread that the OS holds back on a busy machine does not keep the others waiting.
         T = cfg.n_threads
-        ranges = _split(ids, eos, T)
-        n_chunks = max(1, int(np.ceil((len(ids) / T) / _CHUNK_TOKENS)))
+        L = 1 if T == 1 else T * _LANES_PER_THREAD
+        ranges = _split(ids, eos, L)
+        n_chunks = max(1, int(np.ceil((len(ids) / L) / _CHUNK_TOKENS)))
         chunks = [_split(ids, eos, n_chunks, lo, hi) for lo, hi in zip(ranges[:-1], ranges[1:])]
         range_start = np.array(ranges[:-1], dtype=np.int64)
         range_len = np.diff(np.array(ranges, dtype=np.int64))
 
         max_ctx = 2 * cfg.window
-        sent_buf = np.zeros((T, K.MAX_SENTENCE), dtype=np.int32)
-        ctx_buf = np.zeros((T, max_ctx), dtype=np.int32)
-        out_buf = np.zeros((T, n_out), dtype=np.int32)
-        label_buf = np.zeros((T, n_out), dtype=np.float32)
-        dots_buf = np.zeros((T, max_ctx, n_out), dtype=np.float32)
-        vec_buf = np.zeros((T, max(max_ctx, 2), width), dtype=np.float32)
-        seeds = np.random.SeedSequence(cfg.seed).generate_state(T, dtype=np.uint64)
+        sent_buf = np.zeros((L, K.MAX_SENTENCE), dtype=np.int32)
+        ctx_buf = np.zeros((L, max_ctx), dtype=np.int32)
+        out_buf = np.zeros((L, n_out), dtype=np.int32)
+        label_buf = np.zeros((L, n_out), dtype=np.float32)
+        dots_buf = np.zeros((L, max_ctx, n_out), dtype=np.float32)
+        vec_buf = np.zeros((L, max(max_ctx, 2), cfg.dim), dtype=np.float32)
+        seeds = np.random.SeedSequence(cfg.seed).generate_state(L, dtype=np.uint64)
         rng_state = (seeds | np.uint64(1)).astype(np.uint64)  # xorshift needs a nonzero state
 
         import numba
@@ -185,12 +189,13 @@ class Word2Vec:
         loss_kind = {"ns": K.NS, "hs": K.HS, "softmax": K.SOFTMAX}[cfg.loss]
         self.losses = []
         bar = _progress_bar(progress, total=cfg.epochs * len(ids))
-        words_done = np.zeros(T, dtype=np.int64)
+        words_done = np.zeros(L, dtype=np.int64)
         t0 = time.perf_counter()
+        old_chunksize = numba.set_parallel_chunksize(1)  # lanes go to whichever thread is free
         try:
             for epoch in range(cfg.epochs):
-                loss_sum = np.zeros(T, dtype=np.float64)
-                loss_n = np.zeros(T, dtype=np.int64)
+                loss_sum = np.zeros(L, dtype=np.float64)
+                loss_n = np.zeros(L, dtype=np.int64)
                 for c in range(n_chunks):
                     seg_start = np.array([ch[c] for ch in chunks], dtype=np.int64)
                     seg_end = np.array([ch[c + 1] for ch in chunks], dtype=np.int64)
@@ -206,6 +211,7 @@ class Word2Vec:
                 self.losses.append(mean)
                 bar.set_postfix(epoch=epoch + 1, loss=f"{mean:.4f}")
         finally:
+            numba.set_parallel_chunksize(old_chunksize)
             bar.close()
         self.train_seconds = time.perf_counter() - t0
         self.words_per_second = n_train * cfg.epochs / max(self.train_seconds, 1e-9)
