@@ -47,7 +47,7 @@ res = {"tokens": enc.tokens, "words": len(enc.vocab) - enc.vocab.n_specials, "en
 if method == "glove":
     from wordseq.embed.glove import GloVe, GloVeConfig
     m = GloVe(GloVeConfig(dim=100, window=10, x_max=100, alpha=0.75, eta=0.05, epochs=epochs, threads=2, seed=1)).fit(enc)
-    res.update(cooccur_s=m.cooccur_seconds, entries=m.entries, epoch_s=m.epoch_seconds, losses=m.losses)
+    res.update(cooccur_s=m.cooccur_seconds, setup_s=m.setup_seconds, entries=m.entries, epoch_s=m.epoch_seconds, losses=m.losses)
 else:
     from wordseq.embed.count_models import PPMIConfig, PPMISVD
     m = PPMISVD(PPMIConfig(dim=100, window=5, alpha=0.75, eig=0.5, threads=2, seed=1)).fit(enc)

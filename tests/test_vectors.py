@@ -212,3 +212,23 @@ def test_constructor_checks():
         Vectors(["a", "b"], np.zeros((3, 2)))
     with pytest.raises(WordseqError, match="'a' appears twice"):
         Vectors(["a", "b", "a"], np.zeros((3, 2)))
+
+
+@pytest.mark.slow
+def test_google_analogies_equal_gensim_on_ptb_vectors():
+    """On the real test sets, with vectors trained on PTB: exactly gensim's per-section counts."""
+    from conftest import data_file
+
+    from wordseq.embed.count_models import PPMIConfig, PPMISVD
+    from wordseq.text.encode import encode_corpus
+
+    questions = data_file("google_analogy", "questions-words.txt")
+    simlex = data_file("word_similarity", "EN-SIMLEX-999.txt")
+    v = PPMISVD(PPMIConfig(dim=50, window=5)).fit(encode_corpus(data_file("ptb", "ptb.train.txt"))).vectors
+    kv = to_gensim(v)
+    score, gs = gensim_analogy_counts(kv, questions)
+    r = evaluate_analogies(v, questions)
+    assert [(s.name, s.correct, s.total) for s in r.sections] + [("Total accuracy", r.correct, r.total)] == gs
+    assert r.correct > 0
+    _, spearman, _ = kv.evaluate_word_pairs(str(simlex))
+    assert evaluate_similarity(v, simlex).spearman == pytest.approx(spearman[0], abs=1e-6)

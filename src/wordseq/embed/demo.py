@@ -44,7 +44,7 @@ def embed_step(ctx) -> list[str]:
         from wordseq.embed.word2vec import Word2Vec, Word2VecConfig
 
         cfg = Word2VecConfig(arch="sg", loss="ns", dim=32 if ctx.quick else 100, window=5, negative=5, sample=1e-3,
-                             epochs=1 if ctx.quick else 10, seed=ctx.seed, threads=ctx.threads or 2)
+                             epochs=1 if ctx.quick else 20, seed=ctx.seed, threads=ctx.threads or 2)
         t = time.perf_counter()
         model = Word2Vec(cfg).fit(enc)
         dt = time.perf_counter() - t

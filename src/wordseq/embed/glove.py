@@ -90,6 +90,7 @@ class GloVe:
         self.losses: list[float] = []
         self.epoch_seconds: list[float] = []
         self.cooccur_seconds = 0.0
+        self.setup_seconds = 0.0  # shuffle, log counts, weights, initialization
         self.entries = 0
 
     def fit(self, encoded) -> "GloVe":
@@ -104,6 +105,7 @@ class GloVe:
     def fit_matrix(self, X, words, counts=None) -> "GloVe":
         c = self.config
         c.check()
+        t0 = time.perf_counter()
         coo = X.tocoo()
         if coo.nnz == 0:
             raise WordseqError("no co-occurrences: the corpus is too small for the window")
@@ -126,6 +128,7 @@ class GloVe:
         gbW, gbC = np.ones_like(bW), np.ones_like(bC)
         threads = default_threads(c.threads)
         bounds = np.linspace(0, len(rows), threads + 1).astype(np.int64)
+        self.setup_seconds = time.perf_counter() - t0
 
         def part(t: int) -> float:
             return _glove_epoch(rows, cols, logx, fx, bounds[t], bounds[t + 1], W, C, bW, bC, gW, gC, gbW, gbC,
