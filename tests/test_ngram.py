@@ -218,10 +218,10 @@ def test_chunked_counting_and_estimation_agree(monkeypatch):
     one = NgramModel.from_counts(whole, "mkn")
     monkeypatch.setattr(est, "SLICE", 29)
     sliced = NgramModel.from_counts(parts, "mkn", release=True)
-    for n in range(1, 5):
-        assert np.array_equal(one.logprob[n], sliced.logprob[n])
+    for n in range(1, 5):  # equal up to float32 rounding (per-context sums are added slice by slice)
+        assert np.allclose(one.logprob[n], sliced.logprob[n], rtol=0, atol=1e-6)
         if n < 4:
-            assert np.array_equal(one.logbow[n], sliced.logbow[n])
+            assert np.allclose(one.logbow[n], sliced.logbow[n], rtol=0, atol=1e-6)
 
 
 # -- bad input ---------------------------------------------------------------------------------------

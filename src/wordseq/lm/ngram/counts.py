@@ -96,13 +96,13 @@ def _run_length(sorted_keys: np.ndarray, weights: np.ndarray | None = None):
     return sorted_keys[first], counts
 
 
-def merge_counts(a_keys, a_counts, b_keys, b_counts):
+def merge_counts(a_keys, a_counts, b_keys, b_counts, dtype=np.int64):
     """Merge two sorted (keys, counts) runs, summing the counts of equal keys (one linear pass)."""
     if len(a_keys) == 0:
-        return b_keys, b_counts
+        return b_keys, b_counts.astype(dtype)
     keys = np.empty(len(a_keys) + len(b_keys), np.int64)
-    counts = np.empty(len(keys), np.int64)
-    n = _merge(a_keys, a_counts.astype(np.int64, copy=False), b_keys, b_counts.astype(np.int64, copy=False),
+    counts = np.empty(len(keys), dtype)
+    n = _merge(a_keys, a_counts.astype(dtype, copy=False), b_keys, b_counts.astype(dtype, copy=False),
                keys, counts)
     return keys[:n], counts[:n]
 
@@ -178,6 +178,7 @@ def count_ngrams(ids: np.ndarray, vocab: Vocab, order: int, chunk: int = CHUNK, 
     out.sentences = sentences
     if pad >= 0 and unigram[pad]:
         raise WordseqError(f"the corpus contains {PAD}, which n-gram models do not predict")
+    count_type = np.int32 if L < 2**31 - 1 else np.int64  # no count can exceed the corpus length
     bar = progress(total=(order - 1) * 2 * L, desc=desc, unit="pos", unit_scale=True)
     with ExitStack() as stack:
         scratch = _Scratch(L, stack)
@@ -196,7 +197,7 @@ def count_ngrams(ids: np.ndarray, vocab: Vocab, order: int, chunk: int = CHUNK, 
                     counts = counts.astype(np.int64)
                 else:
                     k, c = _run_length(np.sort(key[valid]))
-                    keys, counts = merge_counts(keys, counts, k, c)
+                    keys, counts = merge_counts(keys, counts, k, c, count_type)
                 bar.update(e - s)
             id_type = np.int32 if len(keys) < 2**31 - 1 else np.int64
             cur = scratch.new(f"ids{n}", id_type)
@@ -216,7 +217,7 @@ def count_ngrams(ids: np.ndarray, vocab: Vocab, order: int, chunk: int = CHUNK, 
                 bos_first[gid] = stream[pos] == bos
                 bar.update(e - s)
             out.keys.append(keys)
-            out.counts.append(counts.astype(np.int32) if counts.max(initial=0) < 2**31 else counts)
+            out.counts.append(counts.astype(count_type, copy=False))
             out.suffix.append(suffix)
             out.bos_first.append(bos_first)
             prev = cur
