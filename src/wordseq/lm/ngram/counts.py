@@ -96,13 +96,13 @@ def _run_length(sorted_keys: np.ndarray, weights: np.ndarray | None = None):
     return sorted_keys[first], counts
 
 
-def merge_counts(a_keys, a_counts, b_keys, b_counts):
+def merge_counts(a_keys, a_counts, b_keys, b_counts, dtype=np.int64):
     """Merge two sorted (keys, counts) runs, summing the counts of equal keys (one linear pass)."""
     if len(a_keys) == 0:
-        return b_keys, b_counts
+        return b_keys, b_counts.astype(dtype)
     keys = np.empty(len(a_keys) + len(b_keys), np.int64)
-    counts = np.empty(len(keys), np.int64)
-    n = _merge(a_keys, a_counts.astype(np.int64, copy=False), b_keys, b_counts.astype(np.int64, copy=False),
+    counts = np.empty(len(keys), dtype)
+    n = _merge(a_keys, a_counts.astype(dtype, copy=False), b_keys, b_counts.astype(dtype, copy=False),
                keys, counts)
     return keys[:n], counts[:n]
 
@@ -155,6 +155,14 @@ class _Scratch:
         arr[:] = -1
         return arr
 
+    def keep(self, name: str, arr: np.ndarray) -> np.ndarray:
+        """Keep an array until pass 2: as it is for small corpora, in a memory-mapped file otherwise."""
+        if self.dir is None:
+            return arr
+        path = os.path.join(self.dir, f"{name}.npy")
+        np.save(path, arr)
+        return np.load(path, mmap_mode="r")
+
 
 def count_ngrams(ids: np.ndarray, vocab: Vocab, order: int, chunk: int = CHUNK, desc: str = "counting") -> NgramCounts:
     """Count every n-gram of order 1..``order`` in an encoded corpus (``</s>`` after each sentence)."""
@@ -178,6 +186,7 @@ def count_ngrams(ids: np.ndarray, vocab: Vocab, order: int, chunk: int = CHUNK, 
     out.sentences = sentences
     if pad >= 0 and unigram[pad]:
         raise WordseqError(f"the corpus contains {PAD}, which n-gram models do not predict")
+    count_type = np.int32 if L < 2**31 - 1 else np.int64  # no count can exceed the corpus length
     bar = progress(total=(order - 1) * 2 * L, desc=desc, unit="pos", unit_scale=True)
     with ExitStack() as stack:
         scratch = _Scratch(L, stack)
@@ -185,38 +194,41 @@ def count_ngrams(ids: np.ndarray, vocab: Vocab, order: int, chunk: int = CHUNK, 
         for n in range(2, order + 1):
             m = L - n + 1  # start positions of n-grams
             starts = range(0, m, chunk)
-            keys = np.zeros(0, np.int64)
-            counts = np.zeros(0, np.int64)
             single = m <= chunk
+            keys = np.zeros(0, np.int64)
+            counts = np.zeros(0, count_type)
+            cur = scratch.new(f"ids{n}", np.int32 if m < 2**31 - 1 else np.int64)
+            chunk_keys = []
+            # pass 1: count each chunk (sorted unique keys), merge into the order's counts; the chunk-local ids
+            # of each position wait in `cur`, the chunk's unique keys in `chunk_keys` (on disk when large)
             for s in starts:
                 e = min(s + chunk, m)
                 key, valid = _chunk_keys(prev, stream, s, e, n, V, bos, eos)
+                uniq, inverse, c = np.unique(key[valid], return_inverse=True, return_counts=True)
+                cur[np.flatnonzero(valid) + s] = inverse.reshape(-1)
                 if single:
-                    keys, inverse, counts = np.unique(key[valid], return_inverse=True, return_counts=True)
-                    counts = counts.astype(np.int64)
+                    keys, counts = uniq, c.astype(count_type)
                 else:
-                    k, c = _run_length(np.sort(key[valid]))
-                    keys, counts = merge_counts(keys, counts, k, c)
+                    keys, counts = merge_counts(keys, counts, uniq, c, count_type)
+                    chunk_keys.append(scratch.keep(f"keys{n}.{s}", uniq))
+                del key, valid, uniq, inverse, c
                 bar.update(e - s)
-            id_type = np.int32 if len(keys) < 2**31 - 1 else np.int64
-            cur = scratch.new(f"ids{n}", id_type)
+            # pass 2: chunk-local ids -> ids in the order's sorted keys (one sorted lookup per chunk)
             suffix = np.zeros(len(keys), prev.dtype)
             bos_first = np.zeros(len(keys), bool)
-            for s in starts:
+            for j, s in enumerate(starts):
                 e = min(s + chunk, m)
-                if single:
-                    valid = _chunk_keys(prev, stream, s, e, n, V, bos, eos)[1]
-                    gid = inverse.reshape(-1)
-                else:
-                    key, valid = _chunk_keys(prev, stream, s, e, n, V, bos, eos)
-                    gid = np.searchsorted(keys, key[valid])
-                pos = np.flatnonzero(valid) + s
+                pos = np.flatnonzero(np.asarray(cur[s:e]) >= 0) + s
+                gid = np.asarray(cur[pos]).astype(np.int64)
+                if not single:
+                    gid = np.searchsorted(keys, chunk_keys[j])[gid]
+                    chunk_keys[j] = None
                 cur[pos] = gid
                 suffix[gid] = prev[pos + 1]
                 bos_first[gid] = stream[pos] == bos
                 bar.update(e - s)
             out.keys.append(keys)
-            out.counts.append(counts.astype(np.int32) if counts.max(initial=0) < 2**31 else counts)
+            out.counts.append(counts.astype(count_type, copy=False))
             out.suffix.append(suffix)
             out.bos_first.append(bos_first)
             prev = cur

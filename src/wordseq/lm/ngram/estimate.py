@@ -194,8 +194,9 @@ def _order(keys, a, suffix, p_lower, V: int, n_ctx: int, d, keep: bool):
     (context-sorted) n-grams so that the temporaries stay small for orders of many millions."""
     step = SLICE
     table = np.array([0.0, d[0], d[1], d[2]])
-    den = np.zeros(n_ctx)
-    gamma = np.zeros(n_ctx)
+    # float32 per-context sums and weights (as KenLM stores them) halve the largest temporaries
+    den = np.zeros(n_ctx, np.float32)
+    gamma = np.zeros(n_ctx, np.float32)
     for s in range(0, len(keys), step):
         ctx = keys[s : s + step] // V
         aa = a[s : s + step]
@@ -208,11 +209,12 @@ def _order(keys, a, suffix, p_lower, V: int, n_ctx: int, d, keep: bool):
     logbow = np.zeros(n_ctx, np.float32)
     logbow[seen] = np.log10(gamma[seen])
     logprob = np.empty(len(keys), np.float32)
-    p_out = np.empty(len(keys)) if keep else None
+    p_out = np.empty(len(keys), np.float32) if keep else None
     for s in range(0, len(keys), step):
         ctx = keys[s : s + step] // V
         aa = a[s : s + step].astype(np.float64)
-        p = (aa - table[np.minimum(aa, 3).astype(np.int64)]) / den[ctx] + gamma[ctx] * p_lower[suffix[s : s + step]]
+        lower = p_lower[suffix[s : s + step]].astype(np.float64)
+        p = (aa - table[np.minimum(aa, 3).astype(np.int64)]) / den[ctx] + gamma[ctx] * lower
         logprob[s : s + step] = np.log10(p)
         if keep:
             p_out[s : s + step] = p

@@ -54,7 +54,7 @@ class Perplexity:
         return s
 
 
-@dataclass
+@dataclass(eq=False)
 class NgramModel:
     """An n-gram language model over ``vocab``; see the module docstring for the two table forms."""
 
