@@ -181,8 +181,8 @@ def perplexity(args: argparse.Namespace) -> int:
     check_level(args.test, ids, lm.vocab, lm.level)
     unk = int(np.count_nonzero(ids == lm.vocab.unk_id)) if lm.vocab.unk_id is not None else 0
     if unk:
-        print(f"{unk:,} of {len(ids):,} test tokens are not in the model's vocabulary and are scored as <unk>",
-              file=sys.stderr)
+        print(f"{unk:,} of {len(ids):,} test tokens are scored as <unk> (written <unk> in the text, or not in the "
+              f"model's vocabulary)", file=sys.stderr)
     loss, n = evaluate_lm(lm.model, ids, args.batch, args.bptt, lm.vocab.stoi.get("</s>"), args.device)
     print(_score_line(loss, n, lm.level, Path(args.test).name))
     return 0

@@ -184,6 +184,8 @@ def fit(model: nn.Module, task: Task, config: TrainConfig, checkpoint: str | Pat
             log(f"training had already stopped ({history.stopped})")
             return history
 
+    # --bf16: models with their own bfloat16 output layer (RNNLM) use it; others run under autocast
+    autocast = config.bf16 and not hasattr(model, "bf16_output")
     t_start = time.perf_counter()
     for epoch in range(start_epoch, config.epochs + 1):
         set_lr(optimizer, schedule.lr)
@@ -196,13 +198,15 @@ def fit(model: nn.Module, task: Task, config: TrainConfig, checkpoint: str | Pat
         bar = progress(batches, desc=f"epoch {epoch}", total=len(batches) if hasattr(batches, "__len__") else None,
                        **({} if main else {"disable": True}))
         for n_batches, batch in enumerate(bar, 1):
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.bf16 and not hasattr(model, "bf16_output")):
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
                 loss, n, carry = task.loss(net, batch, carry)
             value = loss.item()
-            _check_finite(value, "loss", epoch, n_batches, schedule.lr, checkpoint)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             norm = clip_gradients(model.parameters(), config.clip, config.clip_value)
+            # checked after backward, so that under DDP every process sees the (averaged, non-finite) gradient
+            # and stops at the same batch instead of waiting for one that has stopped
+            _check_finite(value, "loss", epoch, n_batches, schedule.lr, checkpoint)
             _check_finite(norm, "gradient norm", epoch, n_batches, schedule.lr, checkpoint)
             optimizer.step()
             total += value * n
@@ -211,7 +215,7 @@ def fit(model: nn.Module, task: Task, config: TrainConfig, checkpoint: str | Pat
             if config.log_interval and n_batches % config.log_interval == 0:
                 bar.set_postfix_str(f"loss {total / items:.3f}")
                 log(f"  epoch {epoch} batch {n_batches}: loss {total / items:.4f} "
-                        f"({items / (time.perf_counter() - t0):,.0f} {task.unit}s/s)")
+                    f"({items / (time.perf_counter() - t0):,.0f} {task.unit}s/s)")
             if config.max_seconds and dist.any_rank(time.perf_counter() - t_start > config.max_seconds):
                 out_of_time = True
                 break
