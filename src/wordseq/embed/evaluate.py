@@ -236,12 +236,19 @@ def evaluate_analogies(vectors, path: str | os.PathLike, restrict_vocab: int = 3
             scores = mean @ vec.T  # (batch, R), C order: rows are contiguous for the top-k scan
             scores /= safe
         else:
-            def sims(idx):
+            def sims(idx):  # cosines shifted to [0, 1], in place
                 s = unit[idx] @ vec.T
                 s /= safe
-                return (1 + s) / 2
+                s += 1
+                s *= 0.5
+                return s
 
-            scores = sims(qb) * sims(qc) / (sims(qa) + 1e-6)
+            scores = sims(qb)
+            scores *= sims(qc)
+            denom = sims(qa)
+            denom += 1e-6
+            scores /= denom
+            del denom
         rows = np.arange(len(qa))
         for idx in (qa, qb, qc):  # the question words are never answers
             scores[rows, idx] = -np.inf
