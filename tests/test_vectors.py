@@ -232,3 +232,18 @@ def test_google_analogies_equal_gensim_on_ptb_vectors():
     assert r.correct > 0
     _, spearman, _ = kv.evaluate_word_pairs(str(simlex))
     assert evaluate_similarity(v, simlex).spearman == pytest.approx(spearman[0], abs=1e-6)
+
+
+def test_top_k_equals_a_stable_sort():
+    from wordseq.embed.evaluate import _top_k
+
+    rng = np.random.default_rng(0)
+    scores = rng.normal(size=(40, 300)).astype(np.float32)
+    scores[:, 7] = scores[:, 8]  # ties: the lower index first
+    scores[3, :] = -np.inf
+    scores[3, :2] = [1, 2]
+    out = np.empty((40, 5), dtype=np.int64)
+    _top_k(scores, 5, out)
+    ref = np.argsort(-scores, axis=1, kind="stable")[:, :5]
+    np.testing.assert_array_equal(out[np.arange(40) != 3], ref[np.arange(40) != 3])
+    assert out[3].tolist() == [1, 0, -1, -1, -1]

@@ -22,9 +22,34 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+import numba
 import numpy as np
 
 from wordseq.errors import InputError, WordseqError
+
+
+@numba.njit(parallel=True, cache=True)
+def _top_k(scores, k, out):
+    """Indices of the ``k`` largest entries of each row, best first (the lower index first on ties);
+    -1 where a row has fewer than ``k`` entries above minus infinity."""
+    for i in numba.prange(scores.shape[0]):
+        best_v = np.full(k, -np.inf, dtype=scores.dtype)
+        best_i = np.full(k, -1, dtype=np.int64)
+        row = scores[i]
+        thresh = best_v[k - 1]
+        for j in range(row.shape[0]):
+            v = row[j]
+            if v > thresh:
+                p = k - 1
+                while p > 0 and best_v[p - 1] < v:
+                    best_v[p] = best_v[p - 1]
+                    best_i[p] = best_i[p - 1]
+                    p -= 1
+                best_v[p] = v
+                best_i[p] = j
+                thresh = best_v[k - 1]
+        for p in range(k):
+            out[i, p] = best_i[p]
 
 
 @dataclass
@@ -208,19 +233,31 @@ def evaluate_analogies(vectors, path: str | os.PathLike, restrict_vocab: int = 3
             mean = mean.astype(np.float64) / 3.0
             nrm = np.linalg.norm(mean, axis=1, keepdims=True)
             mean = (mean * (1.0 / np.where(nrm > 0, nrm, 1.0))).astype(np.float32)
-            scores = (vec @ mean.T).T / safe
+            scores = mean @ vec.T  # (batch, R), C order: rows are contiguous for the top-k scan
+            scores /= safe
         else:
-            sims = lambda idx: (1 + (vec @ unit[idx].T).T / safe) / 2  # noqa: E731
-            scores = sims(qb) * sims(qc) / (sims(qa) + 1e-6)
+            def sims(idx):  # cosines shifted to [0, 1], in place
+                s = unit[idx] @ vec.T
+                s /= safe
+                s += 1
+                s *= 0.5
+                return s
+
+            scores = sims(qb)
+            scores *= sims(qc)
+            denom = sims(qa)
+            denom += 1e-6
+            scores /= denom
+            del denom
         rows = np.arange(len(qa))
         for idx in (qa, qb, qc):  # the question words are never answers
             scores[rows, idx] = -np.inf
-        k = min(5, R)
-        top = np.argpartition(-scores, k - 1, axis=1)[:, :k] if k < R else np.tile(np.arange(R), (len(qa), 1))
-        order = np.argsort(-np.take_along_axis(scores, top, axis=1), axis=1, kind="stable")
-        top = np.take_along_axis(top, order, axis=1)[:, :5]
+        top = np.empty((len(qa), 5), dtype=np.int64)
+        _top_k(scores, 5, top)
+        missing = top < 0  # fewer than 5 candidates: a tiny vocabulary
+        top[missing] = 0
         keys = canon[top]  # a case variant of a question word is skipped too
-        ignored = (keys == qa[:, None]) | (keys == qb[:, None]) | (keys == qc[:, None])
+        ignored = (keys == qa[:, None]) | (keys == qb[:, None]) | (keys == qc[:, None]) | missing
         first = np.where(ignored.all(axis=1), top.shape[1] - 1, np.argmax(~ignored, axis=1))
         pick = keys[rows, first]
         correct[start:start + len(qa)] = pick == qd
