@@ -64,7 +64,7 @@ def _decode(ids: Sequence[int], vocab: Vocab, level: str, after_text: bool) -> s
 
 
 def neural_step(ctx) -> list[str]:
-    """Train a small word LSTM on the demo's LM data for about 100 s (a few seconds with ``ctx.quick``)."""
+    """Train a small word LSTM on the demo's LM data for about 140 s (a few seconds with ``ctx.quick``)."""
     from wordseq.demo import lm_data
     from wordseq.lm.neural.files import save_lm
     from wordseq.lm.neural.model import build_model, model_config
@@ -82,7 +82,7 @@ def neural_step(ctx) -> list[str]:
     model.bf16_output = True  # the output layer is most of the work; bfloat16 doubles its speed on CPUs with AMX/AVX-512
     eos = train.vocab.stoi["</s>"]
     task = LMTask(train.ids, valid.ids, None, batch=32, bptt=35, eval_batch=10, eos_id=eos, level="word")
-    budget = 4.0 if ctx.quick else 100.0
+    budget = 4.0 if ctx.quick else 140.0
     tc = TrainConfig(epochs=1 if ctx.quick else 20, optimizer="adam", lr=3e-3, clip=0.5, seed=ctx.seed,
                      max_seconds=budget, bf16=True)
     t0 = time.perf_counter()
