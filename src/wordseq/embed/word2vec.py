@@ -171,13 +171,15 @@ class Word2Vec:
         range_start = np.array(ranges[:-1], dtype=np.int64)
         range_len = np.diff(np.array(ranges, dtype=np.int64))
 
+        # Per-lane scratch, each lane's part followed by at least 128 unused bytes, so two threads never
+        # write to the same cache line (false sharing made a second thread almost worthless).
         max_ctx = 2 * cfg.window
-        sent_buf = np.zeros((L, K.MAX_SENTENCE), dtype=np.int32)
-        ctx_buf = np.zeros((L, max_ctx), dtype=np.int32)
-        out_buf = np.zeros((L, n_out), dtype=np.int32)
-        label_buf = np.zeros((L, n_out), dtype=np.float32)
-        dots_buf = np.zeros((L, max_ctx, n_out), dtype=np.float32)
-        vec_buf = np.zeros((L, max(max_ctx, 2), cfg.dim), dtype=np.float32)
+        sent_buf = np.zeros((L, K.MAX_SENTENCE + 32), dtype=np.int32)
+        ctx_buf = np.zeros((L, max_ctx + 32), dtype=np.int32)
+        out_buf = np.zeros((L, n_out + 32), dtype=np.int32)
+        label_buf = np.zeros((L, n_out + 32), dtype=np.float32)
+        dots_buf = np.zeros((L, max_ctx + 1 + 32 // n_out + 1, n_out), dtype=np.float32)
+        vec_buf = np.zeros((L, max(max_ctx, 2) + 1 + 32 // cfg.dim + 1, cfg.dim), dtype=np.float32)
         seeds = np.random.SeedSequence(cfg.seed).generate_state(L, dtype=np.uint64)
         rng_state = (seeds | np.uint64(1)).astype(np.uint64)  # xorshift needs a nonzero state
 
