@@ -21,7 +21,6 @@ import numpy as np
 from numba import njit, prange
 
 MAX_EXP = 8.0
-HS_SKIP = 6.0  # hierarchical softmax: no update where |score| >= this (word2vec's MAX_EXP)
 TABLE_SIZE = 2048
 MAX_SENTENCE = 10000  # like gensim's LineSentence: longer lines are cut into pieces
 
@@ -171,36 +170,6 @@ def _sg_window(syn0, syn1, ctx, n_ctx, outs, m, labels, loss_kind, target, alpha
 
 
 @njit(inline="always")
-def _sg_pairs_hs(syn0, syn1, ctx, n_ctx, outs, m, labels, alpha, sig, nlogsig, e):
-    """Skip-gram with hierarchical softmax, one (context, path node) pair after the other as in word2vec:
-    the centre word's path is shared by its context words (its rows stay in cache) but each node is
-    updated before the next context word sees it. Saturated nodes (|score| >= HS_SKIP) get no update,
-    as in word2vec and gensim. Per pair: one dot product and one fused pass for both updates."""
-    dim = syn0.shape[1]
-    loss = 0.0
-    for b in range(n_ctx):
-        c = ctx[b]
-        for d in range(dim):
-            e[d] = 0.0
-        for j in range(m):
-            o = outs[j]
-            f = numba.float32(0.0)
-            for d in range(dim):
-                f += syn0[c, d] * syn1[o, d]
-            g, l = _score_sigmoid(f, labels[j], sig, nlogsig)
-            loss += l
-            if f >= HS_SKIP or f <= -HS_SKIP:
-                continue
-            g *= alpha
-            for d in range(dim):
-                e[d] += g * syn1[o, d]
-                syn1[o, d] += g * syn0[c, d]
-        for d in range(dim):
-            syn0[c, d] += e[d]
-    return loss
-
-
-@njit(inline="always")
 def _cbow_window(syn0, syn1, ctx, n_ctx, outs, m, labels, loss_kind, target, alpha, sig, nlogsig, cbow_mean,
                  dots, h, e):
     """CBOW: the hidden vector is the mean (or sum) of the context rows; its error goes to each of them."""
@@ -303,10 +272,7 @@ def train_chunk(ids, first_word, eos, seg_start, seg_end, range_start, range_len
                     target = w
                     for j in range(m):
                         outs[j] = j
-                if arch == SG and loss_kind == HS:
-                    loss += _sg_pairs_hs(syn0, syn1, ctx, n_ctx, outs, m, labels, alpha, sig, nlogsig, vecs[0])
-                    n_pred += n_ctx
-                elif arch == SG:
+                if arch == SG:
                     loss += _sg_window(syn0, syn1, ctx, n_ctx, outs, m, labels, loss_kind, target, alpha,
                                        sig, nlogsig, dots, vecs)
                     n_pred += n_ctx
