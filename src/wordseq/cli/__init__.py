@@ -25,6 +25,17 @@ COMMAND_MODULES = [
 ]
 
 
+class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Adds "(default: X)" to option help, except where the help already names its default or there is
+    none to name (None, False)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        help = action.help or ""
+        if "default" in help or action.default is None or action.default is False:
+            return help
+        return super()._get_help_string(action)
+
+
 def common_options() -> argparse.ArgumentParser:
     """Options every subcommand takes, spelled the same everywhere."""
     p = argparse.ArgumentParser(add_help=False)

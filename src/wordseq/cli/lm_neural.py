@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from wordseq.errors import WordseqError
+from wordseq.cli import DefaultsHelpFormatter
 
 
 def register(sub, parents) -> None:
@@ -24,7 +25,7 @@ def register(sub, parents) -> None:
         description="Train a neural language model over words or characters with truncated backpropagation "
                     "through time. Writes MODEL, a checkpoint MODEL.ckpt after each epoch (--resume continues "
                     "from it) and a learning curve MODEL.png. Run under torchrun for data-parallel training.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        formatter_class=DefaultsHelpFormatter)
     p.add_argument("corpus", help="training corpus (file, directory or glob)")
     p.add_argument("-o", "--output", required=True, help="model file to write (.wsq)")
     p.add_argument("--valid", help="validation corpus (schedule, early stopping, per-epoch perplexity)")
