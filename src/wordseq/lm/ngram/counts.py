@@ -29,7 +29,7 @@ from wordseq.errors import WordseqError
 from wordseq.progress import progress
 from wordseq.text.vocab import BOS, EOS, PAD, Vocab
 
-CHUNK = 1 << 23  # corpus positions per chunk
+CHUNK = 1 << 22  # corpus positions per chunk
 _MEMMAP_ABOVE = 1 << 26  # corpus positions above which per-position ids go to a temporary file
 
 
@@ -143,9 +143,11 @@ class _Scratch:
 
     def __init__(self, length: int, stack: ExitStack) -> None:
         self.length = length
+        self.stack = stack
         self.dir = None
+        self.keep_dir = None
         if length > _MEMMAP_ABOVE:
-            self.dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="wordseq-ngram-"))
+            self.dir = self.keep_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="wordseq-ngram-"))
 
     def new(self, name: str, dtype=np.int32) -> np.ndarray:
         if self.dir is None:
@@ -156,10 +158,11 @@ class _Scratch:
         return arr
 
     def keep(self, name: str, arr: np.ndarray) -> np.ndarray:
-        """Keep an array until pass 2: as it is for small corpora, in a memory-mapped file otherwise."""
-        if self.dir is None:
-            return arr
-        path = os.path.join(self.dir, f"{name}.npy")
+        """Keep a chunk's keys until pass 2 in a temporary file (memory-mapped back when needed), so that
+        they do not add to the memory of the merge."""
+        if self.keep_dir is None:
+            self.keep_dir = self.stack.enter_context(tempfile.TemporaryDirectory(prefix="wordseq-ngram-"))
+        path = os.path.join(self.keep_dir, f"{name}.npy")
         np.save(path, arr)
         return np.load(path, mmap_mode="r")
 
