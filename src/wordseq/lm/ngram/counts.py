@@ -108,6 +108,37 @@ def merge_counts(a_keys, a_counts, b_keys, b_counts, dtype=np.int64):
 
 
 @numba.njit(cache=True)
+def _merge_into(buf_k, buf_c, na, bk, bc):
+    """Merge sorted (bk, bc) into the sorted run buf[:na] in place, from the back (the buffers have room for
+    na + len(bk) entries), summing equal keys; returns the new length. No second copy of the run is made."""
+    i = na - 1
+    j = len(bk) - 1
+    w = na + len(bk) - 1
+    while j >= 0:
+        if i >= 0 and buf_k[i] > bk[j]:
+            buf_k[w] = buf_k[i]
+            buf_c[w] = buf_c[i]
+            i -= 1
+        elif i >= 0 and buf_k[i] == bk[j]:
+            buf_k[w] = buf_k[i]
+            buf_c[w] = buf_c[i] + bc[j]
+            i -= 1
+            j -= 1
+        else:
+            buf_k[w] = bk[j]
+            buf_c[w] = bc[j]
+            j -= 1
+        w -= 1
+    gap = w - i  # slots freed by equal keys: close the gap
+    end = na + len(bk)
+    if gap > 0:
+        for t in range(w + 1, end):
+            buf_k[t - gap] = buf_k[t]
+            buf_c[t - gap] = buf_c[t]
+    return end - gap
+
+
+@numba.njit(cache=True)
 def _merge(ak, ac, bk, bc, ok, oc):
     i = j = n = 0
     while i < len(ak) and j < len(bk):
@@ -200,6 +231,10 @@ def count_ngrams(ids: np.ndarray, vocab: Vocab, order: int, chunk: int = CHUNK, 
             single = m <= chunk
             keys = np.zeros(0, np.int64)
             counts = np.zeros(0, count_type)
+            if not single:  # room for every position's n-gram: the merge then works in place
+                buf_k = np.empty(m, np.int64)
+                buf_c = np.empty(m, count_type)
+                filled = 0
             cur = scratch.new(f"ids{n}", np.int32 if m < 2**31 - 1 else np.int64)
             chunk_keys = []
             # pass 1: count each chunk (sorted unique keys), merge into the order's counts; the chunk-local ids
@@ -212,10 +247,15 @@ def count_ngrams(ids: np.ndarray, vocab: Vocab, order: int, chunk: int = CHUNK, 
                 if single:
                     keys, counts = uniq, c.astype(count_type)
                 else:
-                    keys, counts = merge_counts(keys, counts, uniq, c, count_type)
+                    filled = _merge_into(buf_k, buf_c, filled, uniq, c.astype(count_type))
                     chunk_keys.append(scratch.keep(f"keys{n}.{s}", uniq))
                 del key, valid, uniq, inverse, c
                 bar.update(e - s)
+            if not single:  # give the unused room back (realloc shrinks in place)
+                buf_k.resize(filled, refcheck=False)
+                buf_c.resize(filled, refcheck=False)
+                keys, counts = buf_k, buf_c
+                del buf_k, buf_c
             # pass 2: chunk-local ids -> ids in the order's sorted keys (one sorted lookup per chunk)
             suffix = np.zeros(len(keys), prev.dtype)
             bos_first = np.zeros(len(keys), bool)
