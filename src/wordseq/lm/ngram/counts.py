@@ -29,7 +29,7 @@ from wordseq.errors import WordseqError
 from wordseq.progress import progress
 from wordseq.text.vocab import BOS, EOS, PAD, Vocab
 
-CHUNK = 1 << 23  # corpus positions per chunk
+CHUNK = 1 << 22  # corpus positions per chunk
 _MEMMAP_ABOVE = 1 << 26  # corpus positions above which per-position ids go to a temporary file
 
 
@@ -108,6 +108,37 @@ def merge_counts(a_keys, a_counts, b_keys, b_counts, dtype=np.int64):
 
 
 @numba.njit(cache=True)
+def _merge_into(buf_k, buf_c, na, bk, bc):
+    """Merge sorted (bk, bc) into the sorted run buf[:na] in place, from the back (the buffers have room for
+    na + len(bk) entries), summing equal keys; returns the new length. No second copy of the run is made."""
+    i = na - 1
+    j = len(bk) - 1
+    w = na + len(bk) - 1
+    while j >= 0:
+        if i >= 0 and buf_k[i] > bk[j]:
+            buf_k[w] = buf_k[i]
+            buf_c[w] = buf_c[i]
+            i -= 1
+        elif i >= 0 and buf_k[i] == bk[j]:
+            buf_k[w] = buf_k[i]
+            buf_c[w] = buf_c[i] + bc[j]
+            i -= 1
+            j -= 1
+        else:
+            buf_k[w] = bk[j]
+            buf_c[w] = bc[j]
+            j -= 1
+        w -= 1
+    gap = w - i  # slots freed by equal keys: close the gap
+    end = na + len(bk)
+    if gap > 0:
+        for t in range(w + 1, end):
+            buf_k[t - gap] = buf_k[t]
+            buf_c[t - gap] = buf_c[t]
+    return end - gap
+
+
+@numba.njit(cache=True)
 def _merge(ak, ac, bk, bc, ok, oc):
     i = j = n = 0
     while i < len(ak) and j < len(bk):
@@ -143,9 +174,11 @@ class _Scratch:
 
     def __init__(self, length: int, stack: ExitStack) -> None:
         self.length = length
+        self.stack = stack
         self.dir = None
+        self.keep_dir = None
         if length > _MEMMAP_ABOVE:
-            self.dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="wordseq-ngram-"))
+            self.dir = self.keep_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="wordseq-ngram-"))
 
     def new(self, name: str, dtype=np.int32) -> np.ndarray:
         if self.dir is None:
@@ -156,10 +189,11 @@ class _Scratch:
         return arr
 
     def keep(self, name: str, arr: np.ndarray) -> np.ndarray:
-        """Keep an array until pass 2: as it is for small corpora, in a memory-mapped file otherwise."""
-        if self.dir is None:
-            return arr
-        path = os.path.join(self.dir, f"{name}.npy")
+        """Keep a chunk's keys until pass 2 in a temporary file (memory-mapped back when needed), so that
+        they do not add to the memory of the merge."""
+        if self.keep_dir is None:
+            self.keep_dir = self.stack.enter_context(tempfile.TemporaryDirectory(prefix="wordseq-ngram-"))
+        path = os.path.join(self.keep_dir, f"{name}.npy")
         np.save(path, arr)
         return np.load(path, mmap_mode="r")
 
@@ -197,6 +231,10 @@ def count_ngrams(ids: np.ndarray, vocab: Vocab, order: int, chunk: int = CHUNK, 
             single = m <= chunk
             keys = np.zeros(0, np.int64)
             counts = np.zeros(0, count_type)
+            if not single:  # room for every position's n-gram: the merge then works in place
+                buf_k = np.empty(m, np.int64)
+                buf_c = np.empty(m, count_type)
+                filled = 0
             cur = scratch.new(f"ids{n}", np.int32 if m < 2**31 - 1 else np.int64)
             chunk_keys = []
             # pass 1: count each chunk (sorted unique keys), merge into the order's counts; the chunk-local ids
@@ -209,10 +247,15 @@ def count_ngrams(ids: np.ndarray, vocab: Vocab, order: int, chunk: int = CHUNK, 
                 if single:
                     keys, counts = uniq, c.astype(count_type)
                 else:
-                    keys, counts = merge_counts(keys, counts, uniq, c, count_type)
+                    filled = _merge_into(buf_k, buf_c, filled, uniq, c.astype(count_type))
                     chunk_keys.append(scratch.keep(f"keys{n}.{s}", uniq))
                 del key, valid, uniq, inverse, c
                 bar.update(e - s)
+            if not single:  # give the unused room back (realloc shrinks in place)
+                buf_k.resize(filled, refcheck=False)
+                buf_c.resize(filled, refcheck=False)
+                keys, counts = buf_k, buf_c
+                del buf_k, buf_c
             # pass 2: chunk-local ids -> ids in the order's sorted keys (one sorted lookup per chunk)
             suffix = np.zeros(len(keys), prev.dtype)
             bos_first = np.zeros(len(keys), bool)
