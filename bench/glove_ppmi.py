@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import lzma
 import os
 import platform
 import subprocess
@@ -32,6 +31,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from wiki_slice import write_slice  # noqa: E402
 DATA = Path(os.environ.get("WORDSEQ_DATA", ROOT.parent / "shared" / "data"))
 
 CHILD = """
@@ -57,26 +58,6 @@ res["total_s"] = time.perf_counter() - t0
 res["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps(res))
 """
-
-
-def write_slice(src: Path, n_tokens: int, dest: Path) -> int:
-    """The first ``n_tokens`` tokens of ``src``, lowercased, split on non-alphanumerics, one line per line."""
-    sys.path.insert(0, str(ROOT / "src"))
-    from wordseq.text.tokenize import Tokenizer
-
-    tok = Tokenizer("word", lower=True, keep_apostrophes=False, keep_hyphens=False, punctuation="drop")
-    n = 0
-    with lzma.open(src, "rt", encoding="utf-8", errors="replace") as f, open(dest, "w", encoding="utf-8") as out:
-        for line in f:
-            tokens = tok(line)
-            if not tokens:
-                continue
-            tokens = tokens[: n_tokens - n]
-            out.write(" ".join(tokens) + "\n")
-            n += len(tokens)
-            if n >= n_tokens:
-                break
-    return n
 
 
 def run_child(method: str, corpus: Path, out: Path, epochs: int, env: dict) -> dict:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import lzma
 import os
 import subprocess
 import sys
@@ -29,6 +28,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from wiki_slice import write_slice  # noqa: E402
 DATA = Path(os.environ.get("WORDSEQ_DATA", ROOT.parent / "shared" / "data"))
 SETTINGS = {"sg-ns": ("sg", "ns"), "cbow-ns": ("cbow", "ns"), "sg-hs": ("sg", "hs")}
 
@@ -70,26 +71,6 @@ with open(out + ".words", "w") as f:
 print(json.dumps({"words": len(m.wv), "tokens": m.corpus_total_words, "prep_s": t1 - t0, "train_s": t2 - t1,
                   "losses": [], "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
-
-
-def write_slice(src: Path, n_tokens: int, dest: Path) -> int:
-    """The first ``n_tokens`` tokens of ``src``, lowercased, split on non-alphanumerics, one line per line."""
-    sys.path.insert(0, str(ROOT / "src"))
-    from wordseq.text.tokenize import Tokenizer
-
-    tok = Tokenizer("word", lower=True, keep_apostrophes=False, keep_hyphens=False, punctuation="drop")
-    n = 0
-    with lzma.open(src, "rt", encoding="utf-8", errors="replace") as f, open(dest, "w", encoding="utf-8") as out:
-        for line in f:
-            tokens = tok(line)
-            if not tokens:
-                continue
-            tokens = tokens[: n_tokens - n]
-            out.write(" ".join(tokens) + "\n")
-            n += len(tokens)
-            if n >= n_tokens:
-                break
-    return n
 
 
 def run_tool(code: str, corpus: Path, arch: str, loss: str, epochs: int, threads: int, out: Path,

@@ -32,3 +32,14 @@ def run_cli(*args: str, input: bytes | None = None, cwd: str | os.PathLike | Non
     env["PYTHONPATH"] = str(ROOT / "src") + os.pathsep + env.get("PYTHONPATH", "")
     return subprocess.run([sys.executable, "-m", "wordseq", *args], input=input, capture_output=True,
                           cwd=cwd, env=env, timeout=timeout)
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Tiny torch models run fastest on one thread, and leave the other core alone on a loaded machine."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)

@@ -27,13 +27,7 @@ EOS = 3
 
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models: one thread is fastest, and keeps the tests quick on a loaded machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 class FixedLM(nn.Module):
     """The same logits after every token; counts its forward calls."""

@@ -35,12 +35,7 @@ def run_cli(capsys):
 RECURRENT = ["lstm", "gru", "rnn", "rnn-relu", "peephole", "coupled"]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _model(name="lstm", vocab=40, **kw):

@@ -21,13 +21,7 @@ def _quiet(_: str) -> None:
     pass
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Small models train fastest on one thread (and leave the other cores alone)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_clip_by_norm_bounds_the_global_norm_and_keeps_the_direction():

@@ -17,13 +17,7 @@ from wordseq.text.batching import bptt_windows, lm_streams
 
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models: one thread is fastest, and keeps the tests quick on a loaded machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 def reference_logits(model: WindowLM, ids: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
     """Bengio et al.'s equations written out position by position, with explicit loops."""
