@@ -25,9 +25,8 @@ from wordseq.text.vocab import Vocab
 
 EOS = 3
 
-
-
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 
 class FixedLM(nn.Module):
     """The same logits after every token; counts its forward calls."""

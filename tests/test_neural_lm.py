@@ -34,7 +34,6 @@ def run_cli(capsys):
 
 RECURRENT = ["lstm", "gru", "rnn", "rnn-relu", "peephole", "coupled"]
 
-
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 

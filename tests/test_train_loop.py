@@ -20,7 +20,6 @@ from wordseq.train.optim import EarlyStopping, Schedule, make_optimizer
 def _quiet(_: str) -> None:
     pass
 
-
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 

@@ -15,9 +15,8 @@ from wordseq.lm.neural.window import WindowLM
 from wordseq.nn import detach_state
 from wordseq.text.batching import bptt_windows, lm_streams
 
-
-
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 
 def reference_logits(model: WindowLM, ids: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
     """Bengio et al.'s equations written out position by position, with explicit loops."""
