@@ -112,14 +112,18 @@ def single_discount(a: np.ndarray, n: int) -> float:
     return FALLBACK_SINGLE
 
 
-def predicted_mask(c: NgramCounts) -> np.ndarray:
+def predictable(vocab, size: int) -> np.ndarray:
     """Vocabulary entries a model can predict: all but ``<s>`` and ``<pad>``."""
-    bos, _, pad = special_ids(c.vocab)
-    mask = np.ones(c.vocab_size, bool)
+    bos, _, pad = special_ids(vocab)
+    mask = np.ones(size, bool)
     mask[bos] = False
     if pad >= 0:
         mask[pad] = False
     return mask
+
+
+def predicted_mask(c: NgramCounts) -> np.ndarray:
+    return predictable(c.vocab, c.vocab_size)
 
 
 def estimate(c: NgramCounts, smoothing: str = "mkn", discount: float | None = None, k: float = 1.0,

@@ -26,44 +26,34 @@ def _build(keys, table_keys, table_vals, shift):
         table_vals[s] = i
 
 
+@numba.njit(cache=True, inline="always")
+def _probe(table_keys, table_vals, shift, q):
+    """The value stored for key ``q`` (linear probing from its Fibonacci hash), or -1."""
+    mask = len(table_keys) - 1
+    s = np.int64((np.uint64(q) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(shift))
+    while table_vals[s] >= 0:
+        if table_keys[s] == q:
+            return table_vals[s]
+        s = (s + 1) & mask
+    return -1
+
+
 @numba.njit(cache=True)
 def _find(table_keys, table_vals, shift, queries, out):
-    mask = len(table_keys) - 1
     for i in range(len(queries)):
         q = queries[i]
-        if q < 0:
-            out[i] = -1
-            continue
-        h = (np.uint64(q) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(shift)
-        s = np.int64(h)
-        r = -1
-        while table_vals[s] >= 0:
-            if table_keys[s] == q:
-                r = table_vals[s]
-                break
-            s = (s + 1) & mask
-        out[i] = r
+        out[i] = -1 if q < 0 else _probe(table_keys, table_vals, shift, q)
 
 
 @numba.njit(cache=True)
 def _next_ids(table_keys, table_vals, shift, prefix, last, V, out):
     """out[i] = id of the n-gram (prefix[i], last[i]) or -1; prefix -1 means absent."""
-    mask = len(table_keys) - 1
     for i in range(len(prefix)):
         p = prefix[i]
         if p < 0:
             out[i] = -1
             continue
-        q = p * V + last[i]
-        h = (np.uint64(q) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(shift)
-        s = np.int64(h)
-        r = -1
-        while table_vals[s] >= 0:
-            if table_keys[s] == q:
-                r = table_vals[s]
-                break
-            s = (s + 1) & mask
-        out[i] = r
+        out[i] = _probe(table_keys, table_vals, shift, p * V + last[i])
 
 
 class HashIndex:

@@ -22,7 +22,7 @@ import numpy as np
 
 from wordseq.errors import InputError, WordseqError
 from wordseq.lm.ngram.counts import NgramCounts, add_sentence_starts, count_ngrams, special_ids
-from wordseq.lm.ngram.estimate import INTERPOLATED, Estimate, estimate
+from wordseq.lm.ngram.estimate import INTERPOLATED, Estimate, estimate, predictable
 from wordseq.text.tokenize import Tokenizer
 from wordseq.text.vocab import Vocab
 
@@ -113,12 +113,7 @@ class NgramModel:
         return self.V - (1 if pad >= 0 else 0)
 
     def predicted(self) -> np.ndarray:
-        bos, _, pad = special_ids(self.vocab)
-        mask = np.ones(self.V, bool)
-        mask[bos] = False
-        if pad >= 0:
-            mask[pad] = False
-        return mask
+        return predictable(self.vocab, self.V)
 
     # -- scoring ------------------------------------------------------------------------------------
     def _ngram_ids(self, stream: np.ndarray) -> list:
