@@ -98,7 +98,6 @@ class PPMISVD:
             window=c.window, symmetric=True, distance_weighting=c.distance_weighting, threads=c.threads))
         t1 = time.perf_counter()
         m = ppmi(counts, c.alpha, c.shift)
-        _check_size(m, c.dim)
         vec = truncated_svd(m, c.dim, c.eig, c.seed)
         t2 = time.perf_counter()
         self.timings = {"cooccur": t1 - t0, "ppmi_svd": t2 - t1}
@@ -141,7 +140,6 @@ class CountSVD:
         elif c.transform == "log":
             counts = counts.copy()
             counts.data = np.log1p(counts.data)
-        _check_size(counts, c.dim)
         self.vectors = Vectors(words, truncated_svd(counts, c.dim, c.eig, c.seed), freq)
         return self
 
@@ -152,8 +150,3 @@ class CountSVD:
 def _check_dim(dim: int) -> None:
     if dim < 1:
         raise WordseqError(f"dim must be at least 1, got {dim}")
-
-
-def _check_size(m: sp.spmatrix, dim: int) -> None:
-    if dim >= min(m.shape):
-        raise WordseqError(f"dim {dim} must be smaller than the vocabulary ({min(m.shape)} words)")
