@@ -49,12 +49,9 @@ def read_pairs(path: str | os.PathLike) -> list[tuple[str, str]]:
     """Word pairs from a file: ``a b`` per line; Google analogy lines ``a b c d`` give the pairs (a, b) and
     (c, d); ``: section`` lines, blank lines and ``#`` comments are skipped. Other lines are an error naming
     the line. Duplicates are dropped, order kept."""
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise InputError(path, "no such file") from None
-    except UnicodeDecodeError:
-        raise InputError(path, "not UTF-8 text") from None
+    from wordseq.embed.evaluate import _read_text
+
+    lines = _read_text(path)
     pairs: list[tuple[str, str]] = []
     for n, line in enumerate(lines, 1):
         if not line.strip() or line.startswith(": ") or line.startswith("#"):
