@@ -26,6 +26,7 @@ import scipy.sparse as sp
 
 from wordseq.errors import WordseqError
 from wordseq.progress import progress
+from wordseq.text.vocab import EOS
 
 DIST_BITS = 8  # the distance lives in the low bits of an overflow key
 
@@ -62,7 +63,7 @@ def word_stream(encoded, cross_lines: bool = False) -> tuple[np.ndarray, list[st
     vocab = encoded.vocab
     ns = vocab.n_specials
     ids = np.asarray(encoded.ids)
-    eos = vocab.stoi.get("</s>", -1)
+    eos = vocab.stoi.get(EOS, -1)
     keep = (ids >= ns) | ((ids == eos) & (not cross_lines))
     stream = ids[keep].astype(np.int32) - ns
     if not cross_lines:
