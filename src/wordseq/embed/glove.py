@@ -120,10 +120,10 @@ class GloVe:
         fx = np.minimum(1.0, (x / c.x_max) ** c.alpha).astype(np.float32)
         del x
         self.entries = len(rows)
-        W = ((rng.random((n, c.dim), dtype=np.float32) - 0.5) / c.dim).astype(np.float32)
-        C = ((rng.random((n, c.dim), dtype=np.float32) - 0.5) / c.dim).astype(np.float32)
-        bW = ((rng.random(n, dtype=np.float32) - 0.5) / c.dim).astype(np.float32)
-        bC = ((rng.random(n, dtype=np.float32) - 0.5) / c.dim).astype(np.float32)
+        W = (rng.random((n, c.dim), dtype=np.float32) - 0.5) / c.dim  # float32 throughout: no copies
+        C = (rng.random((n, c.dim), dtype=np.float32) - 0.5) / c.dim
+        bW = (rng.random(n, dtype=np.float32) - 0.5) / c.dim
+        bC = (rng.random(n, dtype=np.float32) - 0.5) / c.dim
         gW, gC = np.ones_like(W), np.ones_like(C)
         gbW, gbC = np.ones_like(bW), np.ones_like(bC)
         threads = default_threads(c.threads)
