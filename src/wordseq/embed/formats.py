@@ -22,7 +22,7 @@ import numpy as np
 
 from wordseq.errors import InputError, WordseqError
 from wordseq.io.atomic import atomic_write
-from wordseq.text.corpus import _OPENERS
+from wordseq.text.corpus import OPENERS
 from wordseq.embed.vectors import Vectors
 
 FORMATS = ("wsq", "word2vec", "word2vec-bin", "glove", "tsv")
@@ -33,7 +33,7 @@ def guess_format(path: str | os.PathLike, reading: bool = False) -> str:
     """The format a path's suffix names: .wsq, .bin, .tsv; .txt/.vec are word2vec text (when reading, a
     file whose first line is not a ``"<words> <dim>"`` header is taken as GloVe)."""
     name = str(path).lower()
-    for suffix in _OPENERS:
+    for suffix in OPENERS:
         if name.endswith(suffix):
             name = name[: -len(suffix)]
     if name.endswith(".wsq"):
@@ -48,7 +48,7 @@ def guess_format(path: str | os.PathLike, reading: bool = False) -> str:
 
 
 def _open(path: str | os.PathLike, mode: str = "rb"):
-    opener = _OPENERS.get(Path(path).suffix.lower(), open)
+    opener = OPENERS.get(Path(path).suffix.lower(), open)
     try:
         return opener(path, mode)
     except FileNotFoundError:

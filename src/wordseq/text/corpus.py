@@ -23,7 +23,8 @@ from typing import IO, Iterator, Sequence
 from wordseq.errors import InputError, WordseqError
 
 BLOCK_BYTES = 1 << 20
-_OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+# Compressed formats read transparently, by file suffix (shared with the vector-file reader).
+OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 _BINARY_SNIFF = 8192
 
 
@@ -61,7 +62,7 @@ def resolve_paths(spec: str | os.PathLike | Sequence[str | os.PathLike]) -> list
 def _open_binary(path: str) -> IO[bytes]:
     if path == "-":
         return sys.stdin.buffer
-    opener = _OPENERS.get(Path(path).suffix.lower(), open)
+    opener = OPENERS.get(Path(path).suffix.lower(), open)
     try:
         return opener(path, "rb")  # type: ignore[operator]
     except PermissionError:
