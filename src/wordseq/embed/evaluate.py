@@ -150,7 +150,8 @@ def _ok_vocab(vectors, restrict_vocab: int, case_insensitive: bool) -> tuple[dic
     return ok, canon
 
 
-def _read_text(path: str | os.PathLike) -> list[str]:
+def read_text_lines(path: str | os.PathLike) -> list[str]:
+    """The lines of a small UTF-8 text file (test sets, word lists); errors name the file and line."""
     try:
         with open(path, encoding="utf-8", errors="strict") as f:
             return f.read().splitlines()
@@ -168,7 +169,7 @@ def read_analogies(path: str | os.PathLike, case_insensitive: bool = True):
     """``(sections, invalid_lines)``: sections as ``(name, [(a, b, c, expected, line_no)])``."""
     sections: list[tuple[str, list[tuple[str, str, str, str, int]]]] = []
     invalid: list[int] = []
-    for n, line in enumerate(_read_text(path), 1):
+    for n, line in enumerate(read_text_lines(path), 1):
         if line.startswith(": "):
             sections.append((line.lstrip(": ").strip(), []))
             continue
@@ -275,7 +276,7 @@ def read_similarity(path: str | os.PathLike, case_insensitive: bool = True, deli
     """``(pairs, invalid_lines)``: pairs as ``(word1, word2, score, line_no)``."""
     pairs: list[tuple[str, str, float, int]] = []
     invalid: list[int] = []
-    for n, line in enumerate(_read_text(path), 1):
+    for n, line in enumerate(read_text_lines(path), 1):
         if not line.strip() or line.startswith("#"):
             continue
         parts = line.split(delimiter)
