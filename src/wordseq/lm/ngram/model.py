@@ -310,7 +310,7 @@ class NgramModel:
         ctx = self._context_ids(history)
         mask = self.predicted()
         if self.form == BACKOFF:
-            dist = self.logprob[1].astype(np.float64).copy()
+            dist = self.logprob[1].astype(np.float64)
             for m in range(1, N):
                 if ctx[m] < 0:
                     break
