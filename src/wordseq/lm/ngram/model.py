@@ -350,10 +350,9 @@ class NgramModel:
     # -- files --------------------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> Path:
         """Write the model: ARPA when the name ends in ``.arpa`` (or ``.arpa.gz``), else a ``.wsq`` file."""
-        name = str(path).lower()
-        if name.endswith((".arpa", ".arpa.gz")):
-            from wordseq.lm.ngram.arpa import write_arpa
+        from wordseq.lm.ngram.arpa import is_arpa_name, write_arpa
 
+        if is_arpa_name(path):
             return write_arpa(self, path)
         from wordseq.lm.ngram.modelfile import save_ngram
 
