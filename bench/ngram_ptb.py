@@ -95,7 +95,7 @@ def main() -> None:
         import kenlm
     except ImportError:
         kenlm = None
-    t_ken = math_nan = float("nan")
+    t_ken = float("nan")
     if kenlm is not None:
         t = time.perf_counter(); k = kenlm.Model(builds[(5, "arpa")]); t_ken = time.perf_counter() - t
     print("| file | wordseq | kenlm |\n|---|---|---|")
@@ -133,13 +133,12 @@ def main() -> None:
     for name, v in rows:
         print(f"| {name} | {v:,.0f} |")
     if kenlm is not None:
-        ours = {r[0]: r[1] for r in rows}
         print(f"\nratio, wordseq perplexity(path) / kenlm score: "
               f"{rows[1][1] / rows[-1][1]:.2f}x; perplexity_ids / kenlm score: {rows[2][1] / rows[-1][1]:.2f}x")
         worst = max(max(abs(a[0] - b[0]) for a, b in zip(m.full_scores(s), k.full_scores(s))) for s in lines)
         print(f"largest per-token difference, wordseq vs kenlm on our ARPA: {worst:.2e} (log10)")
     t = time.perf_counter()
-    out = m.sample(10, seed=0)
+    m.sample(10, seed=0)
     print(f"\nsampling 10 sentences from the 5-gram: {time.perf_counter() - t:.3f} s")
 
 

@@ -49,10 +49,10 @@ def build(args: argparse.Namespace) -> int:
     from wordseq.cli import tokenizer_from_args
     from wordseq.errors import WordseqError
     from wordseq.lm.ngram import NgramModel, count_ngrams
+    from wordseq.lm.ngram.arpa import is_arpa_name
     from wordseq.text.encode import encode_corpus
 
-    out = str(args.output).lower()
-    if out.endswith((".arpa", ".arpa.gz")) and args.smoothing in ("add-k", "mle"):
+    if is_arpa_name(args.output) and args.smoothing in ("add-k", "mle"):
         raise WordseqError(f"{args.smoothing} models have no exact ARPA form; write it to a .wsq file, or use "
                            "--smoothing mkn, kn or absolute")
     tokenizer = tokenizer_from_args(args)

@@ -57,8 +57,8 @@ def _vocab_tensors(name: str, vocab: Vocab) -> dict[str, np.ndarray]:
 
 def _vocab_from_tensors(name: str, tensors: Mapping[str, np.ndarray], specials: list[str]) -> Vocab:
     data = tensors[f"__vocab__.{name}.bytes"].tobytes()
-    offsets = tensors[f"__vocab__.{name}.offsets"]
-    tokens = [data[offsets[i] : offsets[i + 1]].decode("utf-8") for i in range(len(offsets) - 1)]
+    offsets = tensors[f"__vocab__.{name}.offsets"].tolist()
+    tokens = [data[a:b].decode("utf-8") for a, b in zip(offsets, offsets[1:])]
     return Vocab(tokens, tensors[f"__vocab__.{name}.counts"], specials)
 
 

@@ -29,9 +29,13 @@ class ArpaWarning(UserWarning):
     """Something in an ARPA file was repaired the way KenLM repairs it (a missing ``<unk>``)."""
 
 
+def is_arpa_name(path: str | os.PathLike) -> bool:
+    """Whether the file name says ARPA: ``.arpa`` or ``.arpa.gz``."""
+    return str(path).lower().endswith((".arpa", ".arpa.gz"))
+
+
 def is_arpa(path: str | os.PathLike) -> bool:
-    name = str(path).lower()
-    if name.endswith((".arpa", ".arpa.gz")):
+    if is_arpa_name(path):
         return True
     try:
         with open(path, "rb") as f:

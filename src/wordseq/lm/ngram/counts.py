@@ -84,29 +84,6 @@ def add_sentence_starts(ids: np.ndarray, bos: int, eos: int) -> np.ndarray:
     return np.insert(ids, starts, np.int32(bos))
 
 
-def _run_length(sorted_keys: np.ndarray, weights: np.ndarray | None = None):
-    """Unique keys of a sorted array and their counts (or summed weights)."""
-    if len(sorted_keys) == 0:
-        return sorted_keys, np.zeros(0, np.int64)
-    first = np.flatnonzero(np.concatenate([[True], sorted_keys[1:] != sorted_keys[:-1]]))
-    if weights is None:
-        counts = np.diff(np.append(first, len(sorted_keys))).astype(np.int64)
-    else:
-        counts = np.add.reduceat(weights, first)
-    return sorted_keys[first], counts
-
-
-def merge_counts(a_keys, a_counts, b_keys, b_counts, dtype=np.int64):
-    """Merge two sorted (keys, counts) runs, summing the counts of equal keys (one linear pass)."""
-    if len(a_keys) == 0:
-        return b_keys, b_counts.astype(dtype)
-    keys = np.empty(len(a_keys) + len(b_keys), np.int64)
-    counts = np.empty(len(keys), dtype)
-    n = _merge(a_keys, a_counts.astype(dtype, copy=False), b_keys, b_counts.astype(dtype, copy=False),
-               keys, counts)
-    return keys[:n], counts[:n]
-
-
 @numba.njit(cache=True)
 def _merge_into(buf_k, buf_c, na, bk, bc):
     """Merge sorted (bk, bc) into the sorted run buf[:na] in place, from the back (the buffers have room for
@@ -136,37 +113,6 @@ def _merge_into(buf_k, buf_c, na, bk, bc):
             buf_k[t - gap] = buf_k[t]
             buf_c[t - gap] = buf_c[t]
     return end - gap
-
-
-@numba.njit(cache=True)
-def _merge(ak, ac, bk, bc, ok, oc):
-    i = j = n = 0
-    while i < len(ak) and j < len(bk):
-        if ak[i] < bk[j]:
-            ok[n] = ak[i]
-            oc[n] = ac[i]
-            i += 1
-        elif ak[i] > bk[j]:
-            ok[n] = bk[j]
-            oc[n] = bc[j]
-            j += 1
-        else:
-            ok[n] = ak[i]
-            oc[n] = ac[i] + bc[j]
-            i += 1
-            j += 1
-        n += 1
-    while i < len(ak):
-        ok[n] = ak[i]
-        oc[n] = ac[i]
-        i += 1
-        n += 1
-    while j < len(bk):
-        ok[n] = bk[j]
-        oc[n] = bc[j]
-        j += 1
-        n += 1
-    return n
 
 
 class _Scratch:

@@ -153,17 +153,9 @@ def estimate(c: NgramCounts, smoothing: str = "mkn", discount: float | None = No
     return _interpolate(c, a, discounts, smoothing, release)
 
 
-def _discounted(a: np.ndarray, d: tuple[float, float, float]) -> np.ndarray:
-    table = np.array([0.0, d[0], d[1], d[2]])
-    return a - table[np.minimum(a, 3).astype(np.int64)]
-
-
-def _gamma_numerator(a: np.ndarray, ctx: np.ndarray | None, n_ctx: int, d) -> np.ndarray:
-    table = np.array([0.0, d[0], d[1], d[2]])
-    weights = table[np.minimum(a, 3)]
-    if ctx is None:
-        return np.array([weights.sum()])
-    return np.bincount(ctx, weights=weights, minlength=n_ctx)
+def _discount_of(a: np.ndarray, d: tuple[float, float, float]) -> np.ndarray:
+    """The discount each adjusted count gets: 0, D1, D2 or D3+."""
+    return np.array([0.0, d[0], d[1], d[2]])[np.minimum(a, 3).astype(np.int64)]
 
 
 def _interpolate(c: NgramCounts, a: list, discounts: list, smoothing: str, release: bool = False) -> Estimate:
@@ -174,8 +166,9 @@ def _interpolate(c: NgramCounts, a: list, discounts: list, smoothing: str, relea
     # unigrams, interpolated with the uniform distribution over the predicted vocabulary
     a1 = a[1].astype(np.float64)
     den = a1.sum()
-    gamma = _gamma_numerator(a[1], None, 1, discounts[1])[0] / den
-    p = np.where(mask, _discounted(a1, discounts[1]) / den + gamma / mask.sum(), 0.0)
+    discount = _discount_of(a[1], discounts[1])
+    gamma = discount.sum() / den
+    p = np.where(mask, (a1 - discount) / den + gamma / mask.sum(), 0.0)
     with np.errstate(divide="ignore"):
         logprob[1] = np.log10(p).astype(np.float32)
         for n in range(2, N + 1):
@@ -197,7 +190,6 @@ def _order(keys, a, suffix, p_lower, V: int, n_ctx: int, d, keep: bool):
     """Interpolated probabilities of one order and the backoff weights of its contexts, in slices of the
     (context-sorted) n-grams so that the temporaries stay small for orders of many millions."""
     step = SLICE
-    table = np.array([0.0, d[0], d[1], d[2]])
     # float32 per-context sums and weights (as KenLM stores them) halve the largest temporaries
     den = np.zeros(n_ctx, np.float32)
     gamma = np.zeros(n_ctx, np.float32)
@@ -207,7 +199,7 @@ def _order(keys, a, suffix, p_lower, V: int, n_ctx: int, d, keep: bool):
         lo = int(ctx[0])
         width = int(ctx[-1]) - lo + 1
         den[lo : lo + width] += np.bincount(ctx - lo, weights=aa, minlength=width)
-        gamma[lo : lo + width] += np.bincount(ctx - lo, weights=table[np.minimum(aa, 3)], minlength=width)
+        gamma[lo : lo + width] += np.bincount(ctx - lo, weights=_discount_of(aa, d), minlength=width)
     seen = den > 0
     gamma[seen] /= den[seen]
     logbow = np.zeros(n_ctx, np.float32)
@@ -218,7 +210,7 @@ def _order(keys, a, suffix, p_lower, V: int, n_ctx: int, d, keep: bool):
         ctx = keys[s : s + step] // V
         aa = a[s : s + step].astype(np.float64)
         lower = p_lower[suffix[s : s + step]].astype(np.float64)
-        p = (aa - table[np.minimum(aa, 3).astype(np.int64)]) / den[ctx] + gamma[ctx] * lower
+        p = (aa - _discount_of(aa, d)) / den[ctx] + gamma[ctx] * lower
         logprob[s : s + step] = np.log10(p)
         if keep:
             p_out[s : s + step] = p

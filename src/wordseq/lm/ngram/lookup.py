@@ -39,13 +39,6 @@ def _probe(table_keys, table_vals, shift, q):
 
 
 @numba.njit(cache=True)
-def _find(table_keys, table_vals, shift, queries, out):
-    for i in range(len(queries)):
-        q = queries[i]
-        out[i] = -1 if q < 0 else _probe(table_keys, table_vals, shift, q)
-
-
-@numba.njit(cache=True)
 def _next_ids(table_keys, table_vals, shift, prefix, last, V, out):
     """out[i] = id of the n-gram (prefix[i], last[i]) or -1; prefix -1 means absent."""
     for i in range(len(prefix)):
@@ -65,11 +58,6 @@ class HashIndex:
         self.table_keys = np.zeros(1 << bits, np.int64)
         self.table_vals = np.full(1 << bits, -1, np.int64)
         _build(np.ascontiguousarray(keys, dtype=np.int64), self.table_keys, self.table_vals, self.shift)
-
-    def find(self, queries: np.ndarray) -> np.ndarray:
-        out = np.empty(len(queries), np.int64)
-        _find(self.table_keys, self.table_vals, self.shift, np.ascontiguousarray(queries, dtype=np.int64), out)
-        return out
 
     def next_ids(self, prefix: np.ndarray, last: np.ndarray, V: int) -> np.ndarray:
         out = np.empty(len(prefix), np.int64)

@@ -153,18 +153,19 @@ class NgramModel:
         stream = np.asarray(stream, dtype=np.int64)
         bos = special_ids(self.vocab)[0]
         ids = self._ngram_ids(stream)
+        for n in range(2, self.order + 1):  # from here on, ids[n][i] is the n-gram ending at position i
+            ids[n] = self._ending_at(ids[n], n)
         L = len(stream)
         used = np.zeros(L, np.int8)
         if self.form == BACKOFF:
             lp = np.zeros(L, np.float64)
             for n in range(1, self.order + 1):
-                end = ids[1] if n == 1 else self._ending_at(ids[n], n)
+                end = ids[n]
                 hit = end >= 0
                 lp[hit] = self.logprob[n][end[hit]]
                 used[hit] = n
             for m in range(1, self.order):
-                ctx = self._ending_at(ids[m], m)  # context of length m ending just before each position
-                ctx = np.concatenate([[-1], ctx[:-1]])
+                ctx = np.concatenate([[-1], ids[m][:-1]])  # context of length m ending just before each position
                 add = (ctx >= 0) & (used <= m)
                 lp[add] += self.logbow[m][ctx[add]]
         else:
@@ -175,6 +176,7 @@ class NgramModel:
         return lp, used
 
     def _count_scores(self, stream: np.ndarray, ids: list, used: np.ndarray) -> np.ndarray:
+        """Count-form scores; ``ids[n][i]`` is the id of the n-gram ending at position i (-1: absent)."""
         bos = special_ids(self.vocab)[0]
         L = len(stream)
         pos = np.arange(L)
@@ -189,9 +191,9 @@ class NgramModel:
                 c = self.counts[1][stream[sel]].astype(np.float64)
                 tot = np.full(len(sel), float(self.totals[1][0]))
             else:
-                end = self._ending_at(ids[n], n)[sel]
+                end = ids[n][sel]
                 c = np.where(end >= 0, self.counts[n][np.maximum(end, 0)], 0).astype(np.float64)
-                ctx = np.concatenate([[-1], self._ending_at(ids[n - 1], n - 1)[:-1]])[sel]
+                ctx = np.concatenate([[-1], ids[n - 1][:-1]])[sel]
                 tot = np.where(ctx >= 0, self.totals[n][np.maximum(ctx, 0)], 0).astype(np.float64)
             with np.errstate(divide="ignore", invalid="ignore"):
                 if self.smoothing == "add-k":
@@ -308,7 +310,7 @@ class NgramModel:
         ctx = self._context_ids(history)
         mask = self.predicted()
         if self.form == BACKOFF:
-            dist = self.logprob[1].astype(np.float64).copy()
+            dist = self.logprob[1].astype(np.float64)
             for m in range(1, N):
                 if ctx[m] < 0:
                     break
@@ -348,10 +350,9 @@ class NgramModel:
     # -- files --------------------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> Path:
         """Write the model: ARPA when the name ends in ``.arpa`` (or ``.arpa.gz``), else a ``.wsq`` file."""
-        name = str(path).lower()
-        if name.endswith((".arpa", ".arpa.gz")):
-            from wordseq.lm.ngram.arpa import write_arpa
+        from wordseq.lm.ngram.arpa import is_arpa_name, write_arpa
 
+        if is_arpa_name(path):
             return write_arpa(self, path)
         from wordseq.lm.ngram.modelfile import save_ngram
 
