@@ -54,7 +54,7 @@ def model_family(path: str) -> str:
     if not p.exists():
         raise InputError(path, "no such file")
     name = p.name.lower()
-    if name.endswith((".arpa", ".arpa.gz", ".arpa.xz", ".arpa.bz2")):
+    if name.endswith((".arpa", ".arpa.gz")):  # the names wordseq.lm.ngram.arpa reads
         return "ngram"
     with open(p, "rb") as f:
         head = f.read(4096)
