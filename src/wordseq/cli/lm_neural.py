@@ -109,11 +109,7 @@ def train(args: argparse.Namespace) -> int:
             raise WordseqError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
     if args.level == "char" and args.tokenizer not in ("whitespace",):
         raise WordseqError(f"--level char reads characters; --tokenizer {args.tokenizer} does not apply")
-    tokenizer = None if args.level == "char" else tokenizer_from_args(args)
-    if args.level == "char" and (args.lower or args.nfkc):
-        from wordseq.text.tokenize import Tokenizer
-
-        tokenizer = Tokenizer(kind="char", lower=args.lower, nfkc=args.nfkc)
+    tokenizer = tokenizer_from_args(args)  # load_corpora makes it a char tokenizer for --level char
     device = dist.init(args.device)
     try:
         corpus = load_corpora(args.corpus, args.valid, args.test, args.level, tokenizer, args.min_count,

@@ -85,8 +85,13 @@ def encode_with(path: str | os.PathLike, tokenizer: Tokenizer, vocab: Vocab) -> 
 
 def mean_token_length(ids: np.ndarray, vocab: Vocab) -> float:
     """Mean length in characters of the known, non-special tokens of ``ids``."""
+    return _mean_length(np.bincount(ids, minlength=len(vocab)), vocab)
+
+
+def _mean_length(counts: np.ndarray, vocab: Vocab) -> float:
+    """Mean length in characters of the non-special tokens, weighted by ``counts`` (one per vocabulary id)."""
     lengths = np.array([len(t) for t in vocab.itos], dtype=np.float64)
-    counts = np.bincount(ids, minlength=len(vocab)).astype(np.float64)
+    counts = counts.astype(np.float64)
     counts[: vocab.n_specials] = 0
     return float(lengths @ counts / counts.sum()) if counts.sum() else 0.0
 
@@ -114,8 +119,7 @@ def check_level(path: str | os.PathLike, ids: np.ndarray, vocab: Vocab, level: s
                                    f"of the character model's training text: is this text tokenized differently "
                                    f"(e.g. word-level text for a model of space-separated characters)?")
     if level == "word":
-        train_len = float(np.array([len(t) for t in vocab.itos[vocab.n_specials:]]) @
-                          vocab.counts[vocab.n_specials:] / max(1, vocab.counts[vocab.n_specials:].sum()))
+        train_len = _mean_length(vocab.counts, vocab)
         test_len = mean_token_length(ids, vocab)
         if train_len >= 2.0 and 0 < test_len <= 1.2:
             raise InputError(path, f"looks like character-level text (tokens of {test_len:.1f} characters on "

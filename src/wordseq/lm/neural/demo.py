@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Sequence
 
 import torch
 from torch import nn
@@ -15,52 +14,13 @@ from wordseq.text.vocab import Vocab
 
 def generate_text(model: nn.Module, vocab: Vocab, tokenizer, level: str, prompt: str = "", max_tokens: int = 60,
                   temperature: float = 0.8, seed: int = 0) -> str:
-    """Sample a continuation of ``prompt`` (with :mod:`wordseq.lm.neural.generate` when it is installed,
-    else plain temperature sampling) and return it as text."""
-    try:
-        from wordseq.lm.neural import generate as g
-    except ImportError:
-        g = None
-    eos = vocab.stoi["</s>"]
-    if g is not None:
-        ids = g.encode_prompt(prompt, tokenizer, vocab).ids if prompt else []
-        out = g.sample(model, ids, max_tokens, temperature=temperature, eos_id=eos,
-                       banned_ids=g.never_generated(vocab, no_unk=True), seed=seed)
-        return prompt + g.Detokenizer(vocab, level, at_line_start=not prompt or prompt.endswith("\n")).text(out)
-    ids = [vocab.stoi.get(t, vocab.unk_id) for t in tokenizer.tokenize_block(prompt) if t != "\n"] if prompt else []
-    return prompt + _decode(_sample(model, ids, max_tokens, temperature, eos, vocab, seed), vocab, level, bool(prompt))
+    """Sample a continuation of ``prompt`` with :mod:`wordseq.lm.neural.generate` and return it as text."""
+    from wordseq.lm.neural import generate as g
 
-
-@torch.no_grad()
-def _sample(model: nn.Module, prompt: Sequence[int], n: int, temperature: float, eos: int, vocab: Vocab,
-            seed: int) -> list[int]:
-    gen = torch.Generator().manual_seed(seed)
-    model.eval()
-    state = model.init_state(1)
-    logits, state = model(torch.tensor([[eos, *prompt]]), state)
-    banned = [vocab.stoi[t] for t in ("<unk>", "<pad>", "<s>") if t in vocab.stoi]
-    out = []
-    for _ in range(n):
-        z = logits[0, -1].float() / temperature
-        z[banned] = -math.inf
-        token = int(torch.multinomial(torch.softmax(z, -1), 1, generator=gen))
-        out.append(token)
-        logits, state = model(torch.tensor([[token]]), state)
-    return out
-
-
-def _decode(ids: Sequence[int], vocab: Vocab, level: str, after_text: bool) -> str:
-    eos = vocab.stoi["</s>"]
-    parts, start = [], not after_text
-    for i in ids:
-        if i == eos:
-            parts.append("\n")
-            start = True
-            continue
-        t = vocab.itos[i]
-        parts.append(t if level == "char" or start else " " + t)
-        start = False
-    return "".join(parts)
+    ids = g.encode_prompt(prompt, tokenizer, vocab).ids if prompt else []
+    out = g.sample(model, ids, max_tokens, temperature=temperature, eos_id=vocab.stoi["</s>"],
+                   banned_ids=g.never_generated(vocab, no_unk=True), seed=seed)
+    return prompt + g.Detokenizer(vocab, level, at_line_start=not prompt or prompt.endswith("\n")).text(out)
 
 
 def neural_step(ctx) -> list[str]:

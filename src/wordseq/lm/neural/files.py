@@ -19,11 +19,12 @@ from torch import nn
 
 from wordseq.errors import InputError
 from wordseq.io.modelfile import ModelFile, load_model, save_model
+from wordseq.lm.neural.data import LEVELS
+from wordseq.lm.neural.task import plain
 from wordseq.text.tokenize import Tokenizer
 from wordseq.text.vocab import Vocab
 
 KIND = "neural-lm"
-LEVELS = ("word", "char")
 
 
 @dataclass
@@ -39,16 +40,12 @@ class LoadedLM:
     path: Path
 
 
-def _plain(model: nn.Module) -> nn.Module:
-    return getattr(model, "module", model)  # unwrap DistributedDataParallel
-
-
 def save_lm(path: str | os.PathLike, model: nn.Module, config: dict, vocab: Vocab, tokenizer_config: dict,
             level: str, provenance: dict | None = None) -> Path:
     """Write a neural LM file atomically; ``config`` is the model config (with ``vocab_size``)."""
     if level not in LEVELS:
         raise ValueError(f"level must be word or char, got {level!r}")
-    state = _plain(model).state_dict()
+    state = plain(model).state_dict()
     tensors = {k: v.detach().to("cpu", torch.float32).numpy() if v.is_floating_point() else v.detach().cpu().numpy()
                for k, v in state.items()}
     file_config = {"model": dict(config), "tokenizer": dict(tokenizer_config), "level": level}

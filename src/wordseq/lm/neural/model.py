@@ -23,8 +23,8 @@ import torch
 from torch import Tensor, nn
 
 from wordseq.errors import WordseqError
+from wordseq.nn import detach_state  # noqa: F401  (part of this module's interface, see above)
 from wordseq.nn import init_recurrent, make_recurrent, zero_state
-from wordseq.nn.recurrent import detach_state as _detach
 
 # --model name -> wordseq.nn cell name
 MODELS = {
@@ -38,11 +38,6 @@ MODELS = {
 }
 
 State = Any
-
-
-def detach_state(state: State) -> State:
-    """Cut the autograd graph behind a state (tensors, nested tuples/lists of tensors, or None)."""
-    return _detach(state)
 
 
 class LockedDropout(nn.Module):

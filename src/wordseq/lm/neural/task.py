@@ -14,7 +14,7 @@ import torch
 from torch import Tensor, nn
 
 from wordseq.lm.neural.model import detach_state
-from wordseq.text.batching import lm_streams
+from wordseq.text.batching import bptt_windows, lm_streams
 from wordseq.train import distributed as dist
 from wordseq.train.losses import cross_entropy
 
@@ -52,9 +52,7 @@ class LMTask:
         self.carry_state = carry_state  # False: every window starts from a zero state (for comparison)
 
     def batches(self, epoch: int) -> list[tuple[Tensor, Tensor]]:
-        T = self.streams.size(1)
-        return [(self.streams[:, i : min(i + self.bptt, T - 1)], self.streams[:, i + 1 : min(i + self.bptt, T - 1) + 1])
-                for i in range(0, T - 1, self.bptt)]
+        return list(bptt_windows(self.streams, self.bptt))
 
     def start(self, model: nn.Module):
         return plain(model).init_state(self.streams.size(0), self.device)
@@ -104,9 +102,7 @@ def evaluate_lm(model: nn.Module, ids: np.ndarray, batch: int = 10, bptt: int = 
         streams = np.stack([piece[s : s + length + 1] for s in starts])
         streams = torch.from_numpy(streams).to(device)
         state = model.init_state(b, device)
-        for i in range(0, length, bptt):
-            x = streams[:, i : min(i + bptt, length)]
-            y = streams[:, i + 1 : min(i + bptt, length) + 1]
+        for x, y in bptt_windows(streams, bptt):
             logits, state = model(x, state)
             total += float(lm_loss(logits, y, "sum"))
             count += y.numel()
