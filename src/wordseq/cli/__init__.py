@@ -76,6 +76,14 @@ def tokenizer_from_args(args: argparse.Namespace):
     )
 
 
+def set_torch_threads(args: argparse.Namespace) -> None:
+    """Apply ``--threads`` to torch (for the commands that run neural models)."""
+    if getattr(args, "threads", None):
+        import torch
+
+        torch.set_num_threads(args.threads)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wordseq",

@@ -13,6 +13,7 @@ import sys
 from typing import Any
 
 from wordseq.errors import InputError, WordseqError
+from wordseq.cli import set_torch_threads
 
 MAX_LISTED = 10  # unknown prompt tokens named in the notice
 
@@ -158,8 +159,7 @@ def run(args: argparse.Namespace) -> int:
 
     from wordseq.lm.neural import generate as gen
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    set_torch_threads(args)
     lm = _load_lm(args.model, args.device)
     level, vocab = lm.level, lm.vocab
     if args.level is not None and args.level != level:

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from wordseq.errors import WordseqError
-from wordseq.cli import DefaultsHelpFormatter
+from wordseq.cli import DefaultsHelpFormatter, set_torch_threads
 
 
 def register(sub, parents) -> None:
@@ -79,13 +79,6 @@ def perplexity_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--bf16", action="store_true", help="bfloat16 output layer")
 
 
-def _threads(args) -> None:
-    import torch
-
-    if args.threads:
-        torch.set_num_threads(args.threads)
-
-
 def _paths(output: str) -> tuple[Path, Path, Path]:
     out = Path(output)
     return out, Path(str(out) + ".ckpt"), out.with_suffix(".png")
@@ -102,7 +95,7 @@ def train(args: argparse.Namespace) -> int:
     from wordseq.train import TrainConfig, distributed as dist, fit
     from wordseq.train.curves import plot_curves
 
-    _threads(args)
+    set_torch_threads(args)
     out, ckpt, curve = _paths(args.output)
     for name in ("epochs", "batch", "bptt", "layers", "hidden", "embed", "eval_batch"):
         if getattr(args, name) < 1:
@@ -171,7 +164,7 @@ def perplexity(args: argparse.Namespace) -> int:
     from wordseq.lm.neural.model import set_bf16_output
     from wordseq.lm.neural.task import evaluate_lm
 
-    _threads(args)
+    set_torch_threads(args)
     lm = load_lm(args.model, args.device)
     set_bf16_output(lm.model, args.bf16)
     ids, _ = encode_with(args.test, lm.tokenizer, lm.vocab)
