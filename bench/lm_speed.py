@@ -93,9 +93,12 @@ class PlainAsLM(nn.Module):
     def init_state(self, batch_size, device=None):
         return self.plain.init_hidden(batch_size)
 
-    def forward(self, ids, state):
+    def forward(self, ids, state, targets=None):
         logits, state = self.plain(ids.t(), state)
-        return logits.view(ids.size(1), ids.size(0), -1).transpose(0, 1), state
+        logits = logits.view(ids.size(1), ids.size(0), -1).transpose(0, 1)
+        if targets is not None:
+            return nn.functional.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1)), state
+        return logits, state
 
 
 def main() -> None:

@@ -207,3 +207,56 @@ def test_fused_cross_entropy_gradient_is_numerically_right():
     z = torch.randn(5, 9, dtype=torch.float64, requires_grad=True)
     y = torch.tensor([0, 8, 3, 3, 1])
     assert torch.autograd.gradcheck(lambda t: cross_entropy(t.float(), y).double(), (z,), eps=1e-3, atol=1e-3)
+
+
+def test_linear_cross_entropy_gradient_is_numerically_right():
+    from wordseq.train.losses import linear_cross_entropy
+
+    torch.manual_seed(0)
+    h = torch.randn(7, 5, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(11, 5, dtype=torch.float64, requires_grad=True)
+    b = torch.randn(11, dtype=torch.float64, requires_grad=True)
+    y = torch.tensor([0, 10, 3, 3, 1, 7, 7])
+    assert torch.autograd.gradcheck(lambda h, w, b: linear_cross_entropy(h, w, b, y) * 3.0, (h, w, b))
+    assert torch.autograd.gradcheck(lambda h, w: linear_cross_entropy(h, w, None, y), (h, w))
+
+
+def test_linear_cross_entropy_equals_torch_in_float32():
+    from wordseq.train.losses import linear_cross_entropy
+
+    torch.manual_seed(0)
+    h = torch.randn(120, 64, requires_grad=True)
+    w = (torch.randn(3001, 64) * 0.3).requires_grad_()
+    b = torch.randn(3001, requires_grad=True)
+    y = torch.randint(0, 3001, (120,))
+    ref = torch.nn.functional.cross_entropy(torch.nn.functional.linear(h, w, b), y)
+    g_ref = torch.autograd.grad(ref * 1.7, (h, w, b))
+    ours = linear_cross_entropy(h, w, b, y)
+    g = torch.autograd.grad(ours * 1.7, (h, w, b))
+    assert float(ours.detach()) == pytest.approx(float(ref.detach()), rel=1e-6)
+    for a, r in zip(g, g_ref):
+        torch.testing.assert_close(a, r, rtol=1e-5, atol=1e-6)
+
+
+def test_linear_cross_entropy_survives_a_target_probability_below_float32_range():
+    from wordseq.train.losses import linear_cross_entropy
+
+    h = torch.tensor([[1.0, 0.0], [1.0, 0.0]])
+    w = torch.tensor([[500.0, 0.0], [0.0, 0.0], [-500.0, 0.0]])
+    y = torch.tensor([2, 0])  # target 2 has probability exp(-1000): zero in float32
+    ours = linear_cross_entropy(h, w, None, y)
+    ref = torch.nn.functional.cross_entropy(h @ w.t(), y)
+    assert torch.isfinite(ours) and float(ours) == pytest.approx(float(ref), rel=1e-6)
+
+
+@pytest.mark.parametrize("model", ["lstm", "window"])
+def test_a_model_given_targets_returns_the_cross_entropy_of_its_logits(model):
+    from wordseq.lm.neural.model import build_model, model_config
+
+    torch.manual_seed(0)
+    lm = build_model(model_config(vocab_size=50, model=model, embed=8, hidden=12, layers=1))
+    x, y = torch.randint(0, 50, (3, 6)), torch.randint(0, 50, (3, 6))
+    logits, _ = lm(x, lm.init_state(3))
+    loss, _ = lm(x, lm.init_state(3), targets=y)
+    ref = torch.nn.functional.cross_entropy(logits.reshape(-1, 50), y.reshape(-1))
+    assert float(loss.detach()) == pytest.approx(float(ref.detach()), rel=1e-6)
