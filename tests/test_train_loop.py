@@ -260,3 +260,49 @@ def test_a_model_given_targets_returns_the_cross_entropy_of_its_logits(model):
     loss, _ = lm(x, lm.init_state(3), targets=y)
     ref = torch.nn.functional.cross_entropy(logits.reshape(-1, 50), y.reshape(-1))
     assert float(loss.detach()) == pytest.approx(float(ref.detach()), rel=1e-6)
+
+
+def test_clipping_a_sparse_gradient_equals_clipping_its_dense_form():
+    from wordseq.train.loop import clip_gradients
+
+    torch.manual_seed(0)
+    ids = torch.tensor([[1, 4, 4, 7], [0, 4, 9, 1]])
+    results = []
+    for sparse in (False, True):
+        torch.manual_seed(0)
+        emb, lin = torch.nn.Embedding(10, 3, sparse=sparse), torch.nn.Linear(3, 2)
+        lin(emb(ids)).pow(2).sum().mul(50).backward()
+        norm = clip_gradients([emb.weight, lin.weight, lin.bias], max_norm=0.5, max_value=2.0)
+        g = emb.weight.grad.to_dense() if sparse else emb.weight.grad
+        results.append((norm, g, lin.weight.grad.clone()))
+    (n0, e0, l0), (n1, e1, l1) = results
+    assert n1 == pytest.approx(n0, rel=1e-6) and n0 > 0.5
+    torch.testing.assert_close(e1, e0)
+    torch.testing.assert_close(l1, l0)
+
+
+def test_embeddings_train_sparsely_only_where_the_update_is_the_dense_one():
+    from wordseq.train.optim import sparse_embeddings
+
+    lm = _tiny_lm(20)
+    assert sparse_embeddings(lm, "sgd") == [lm.encoder] and lm.encoder.sparse
+    for kw in ({"optimizer": "adam"}, {"optimizer": "sgd", "momentum": 0.9}, {"optimizer": "sgd", "weight_decay": 1e-4},
+               {"optimizer": "sgd", "distributed": True}):
+        assert sparse_embeddings(_tiny_lm(20), **kw) == []
+    assert sparse_embeddings(_tiny_lm(20, tied=True), "adagrad") == []  # the tied table has a dense gradient
+
+
+@pytest.mark.parametrize("optimizer, lr", [("sgd", 0.5), ("adagrad", 0.01)])
+def test_training_with_sparse_embedding_gradients_matches_dense_training(optimizer, lr, monkeypatch):
+    import wordseq.train.loop as loop
+
+    ids = np.random.default_rng(0).integers(0, 30, 3000)
+    config = TrainConfig(epochs=2, optimizer=optimizer, lr=lr, clip=0.5)
+    sparse_model = _tiny_lm(30)
+    fit(sparse_model, LMTask(ids, batch=4, bptt=10), config, log=_quiet)
+    assert not sparse_model.encoder.sparse  # switched back after training
+    monkeypatch.setattr(loop, "sparse_embeddings", lambda *a, **k: [])
+    dense_model = _tiny_lm(30)
+    fit(dense_model, LMTask(ids, batch=4, bptt=10), config, log=_quiet)
+    for (name, a), (_, b) in zip(sparse_model.state_dict().items(), dense_model.state_dict().items()):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5, msg=name)
