@@ -205,15 +205,16 @@ def test_kernel_step_is_a_gradient_step(arch, loss_kind, cbow_mean):
 @njit
 def _sg_window_call(syn0, syn1, ctx, outs, labels, loss_kind, alpha, sig, nlogsig):
     dots = np.zeros((len(ctx), len(outs)), np.float32)
-    neu1e = np.zeros((len(ctx), syn0.shape[1]), np.float32)
+    neu1e = np.zeros((len(ctx) + 1, syn0.shape[1]), np.float32)  # a spare row past the context rows
     return K._sg_window(syn0, syn1, ctx, len(ctx), outs, len(outs), labels, loss_kind, 0, alpha, sig, nlogsig,
                         dots, neu1e)
 
 
 @pytest.mark.parametrize("n_ctx", range(1, 10))
-@pytest.mark.parametrize("m", [1, 3, 4, 6, 9])
+@pytest.mark.parametrize("m", [1, 2, 3, 4, 5, 6, 9])
 def test_blocked_skipgram_window_is_the_plain_matrix_update(n_ctx, m):
-    """Every blocking remainder (4, 2 and 1 context rows; 4 and 1 output rows), against X Y^T in float64
+    """Every blocking remainder (scores: 4 x 2, 1 x 2, and 4, 2, 1 context rows against an odd last output
+    row; errors: 2 x 4, 2 x 1 and an odd last context row; updates: 4 and 1 context rows), against X Y^T in float64
     with the kernel's sigmoid table: scores S = X Y^T, G = alpha (label - sigmoid(S)), X += G Y, Y += G^T X."""
     rng = np.random.default_rng(n_ctx * 10 + m)
     dim = 19  # not a multiple of any vector width

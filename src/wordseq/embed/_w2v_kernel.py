@@ -138,12 +138,68 @@ def _sg_window(syn0, syn1, ctx, n_ctx, outs, m, labels, loss_kind, target, alpha
     """Skip-gram, HogBatch: every context row is a hidden vector scored against the shared outputs:
     scores = X Y^T, errors X += G Y, Y += G^T X (X: context rows, Y: output rows, both read before writing).
 
-    Register-blocked: each pass over a row serves four rows of the other side (four dot products per output
-    row, four output rows per error row, four context rows per output-row update), so a loaded vector is
-    used four times instead of once and each row is stored once per four rows it takes in."""
+    Register-blocked: each pass over the rows serves several rows of the other side (scores: four context
+    rows x two output rows, eight dot products per pass; errors: two context rows x four output rows;
+    output-row updates: four context rows per output row), so a loaded vector is used several times
+    instead of once and each row is stored once per several rows it takes in. ``neu1e`` needs one spare row
+    past the ``n_ctx`` context rows (an odd last context row is paired with it in the error pass)."""
     dim = syn0.shape[1]
-    # scores, four context rows per pass over an output row
-    for j in range(m):
+    # scores, four context rows x two output rows per pass
+    j = 0
+    while j + 2 <= m:
+        y0 = syn1[outs[j]]
+        y1 = syn1[outs[j + 1]]
+        b = 0
+        while b + 4 <= n_ctx:
+            x0 = syn0[ctx[b]]
+            x1 = syn0[ctx[b + 1]]
+            x2 = syn0[ctx[b + 2]]
+            x3 = syn0[ctx[b + 3]]
+            f00 = numba.float32(0.0)
+            f10 = numba.float32(0.0)
+            f20 = numba.float32(0.0)
+            f30 = numba.float32(0.0)
+            f01 = numba.float32(0.0)
+            f11 = numba.float32(0.0)
+            f21 = numba.float32(0.0)
+            f31 = numba.float32(0.0)
+            for d in range(dim):
+                a0 = y0[d]
+                a1 = y1[d]
+                c0 = x0[d]
+                c1 = x1[d]
+                c2 = x2[d]
+                c3 = x3[d]
+                f00 += c0 * a0
+                f10 += c1 * a0
+                f20 += c2 * a0
+                f30 += c3 * a0
+                f01 += c0 * a1
+                f11 += c1 * a1
+                f21 += c2 * a1
+                f31 += c3 * a1
+            dots[b, j] = f00
+            dots[b + 1, j] = f10
+            dots[b + 2, j] = f20
+            dots[b + 3, j] = f30
+            dots[b, j + 1] = f01
+            dots[b + 1, j + 1] = f11
+            dots[b + 2, j + 1] = f21
+            dots[b + 3, j + 1] = f31
+            b += 4
+        while b < n_ctx:
+            x0 = syn0[ctx[b]]
+            f00 = numba.float32(0.0)
+            f01 = numba.float32(0.0)
+            for d in range(dim):
+                c0 = x0[d]
+                f00 += c0 * y0[d]
+                f01 += c0 * y1[d]
+            dots[b, j] = f00
+            dots[b, j + 1] = f01
+            b += 1
+        j += 2
+    if j < m:
         y = syn1[outs[j]]
         b = 0
         while b + 4 <= n_ctx:
@@ -187,28 +243,43 @@ def _sg_window(syn0, syn1, ctx, n_ctx, outs, m, labels, loss_kind, target, alpha
     loss = 0.0
     for b in range(n_ctx):
         loss += _grad_row(dots[b], m, labels, loss_kind, target, alpha, sig, nlogsig)
-    # errors of the context rows, four output rows per pass
-    for b in range(n_ctx):
-        e = neu1e[b]
-        g = dots[b]
+    # errors of the context rows, two context rows x four output rows per pass
+    b = 0
+    while b < n_ctx:
+        # an odd last row pairs with a scratch row (neu1e has a spare row past the context rows)
+        e0 = neu1e[b]
+        e1 = neu1e[b + 1]
+        g0r = dots[b]
+        g1r = dots[b + 1] if b + 1 < n_ctx else dots[b]
         for d in range(dim):
-            e[d] = 0.0
+            e0[d] = 0.0
+            e1[d] = 0.0
         j = 0
         while j + 4 <= m:
             y0 = syn1[outs[j]]
             y1 = syn1[outs[j + 1]]
             y2 = syn1[outs[j + 2]]
             y3 = syn1[outs[j + 3]]
-            g0, g1, g2, g3 = g[j], g[j + 1], g[j + 2], g[j + 3]
+            g0, g1, g2, g3 = g0r[j], g0r[j + 1], g0r[j + 2], g0r[j + 3]
+            h0, h1, h2, h3 = g1r[j], g1r[j + 1], g1r[j + 2], g1r[j + 3]
             for d in range(dim):
-                e[d] += g0 * y0[d] + g1 * y1[d] + g2 * y2[d] + g3 * y3[d]
+                a0 = y0[d]
+                a1 = y1[d]
+                a2 = y2[d]
+                a3 = y3[d]
+                e0[d] += g0 * a0 + g1 * a1 + g2 * a2 + g3 * a3
+                e1[d] += h0 * a0 + h1 * a1 + h2 * a2 + h3 * a3
             j += 4
         while j < m:
             y0 = syn1[outs[j]]
-            g0 = g[j]
+            g0 = g0r[j]
+            h0 = g1r[j]
             for d in range(dim):
-                e[d] += g0 * y0[d]
+                a0 = y0[d]
+                e0[d] += g0 * a0
+                e1[d] += h0 * a0
             j += 1
+        b += 2
     # output rows, four context rows per pass
     for j in range(m):
         y = syn1[outs[j]]
