@@ -214,7 +214,7 @@ def _sg_window_call(syn0, syn1, ctx, outs, labels, loss_kind, alpha, sig, nlogsi
 @pytest.mark.parametrize("m", [1, 2, 3, 4, 5, 6, 9])
 def test_blocked_skipgram_window_is_the_plain_matrix_update(n_ctx, m):
     """Every blocking remainder (scores: 4 x 2, 1 x 2, and 4, 2, 1 context rows against an odd last output
-    row; errors: 2 x 4, 2 x 1 and an odd last context row; updates: 4 and 1 context rows), against X Y^T in float64
+    row; errors: 2 x 4, 2 x 1 and an odd last context row; updates: 2 x 4, 2 x 1 and an odd last output row), against X Y^T in float64
     with the kernel's sigmoid table: scores S = X Y^T, G = alpha (label - sigmoid(S)), X += G Y, Y += G^T X."""
     rng = np.random.default_rng(n_ctx * 10 + m)
     dim = 19  # not a multiple of any vector width

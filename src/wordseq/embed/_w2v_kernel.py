@@ -140,7 +140,7 @@ def _sg_window(syn0, syn1, ctx, n_ctx, outs, m, labels, loss_kind, target, alpha
 
     Register-blocked: each pass over the rows serves several rows of the other side (scores: four context
     rows x two output rows, eight dot products per pass; errors: two context rows x four output rows;
-    output-row updates: four context rows per output row), so a loaded vector is used several times
+    output-row updates: two output rows x four context rows), so a loaded vector is used several times
     instead of once and each row is stored once per several rows it takes in. ``neu1e`` needs one spare row
     past the ``n_ctx`` context rows (an odd last context row is paired with it in the error pass)."""
     dim = syn0.shape[1]
@@ -280,8 +280,38 @@ def _sg_window(syn0, syn1, ctx, n_ctx, outs, m, labels, loss_kind, target, alpha
                 e1[d] += h0 * a0
             j += 1
         b += 2
-    # output rows, four context rows per pass
-    for j in range(m):
+    # output rows, two output rows x four context rows per pass
+    j = 0
+    while j + 2 <= m:
+        y0 = syn1[outs[j]]
+        y1 = syn1[outs[j + 1]]
+        b = 0
+        while b + 4 <= n_ctx:
+            x0 = syn0[ctx[b]]
+            x1 = syn0[ctx[b + 1]]
+            x2 = syn0[ctx[b + 2]]
+            x3 = syn0[ctx[b + 3]]
+            g0, g1, g2, g3 = dots[b, j], dots[b + 1, j], dots[b + 2, j], dots[b + 3, j]
+            h0, h1, h2, h3 = dots[b, j + 1], dots[b + 1, j + 1], dots[b + 2, j + 1], dots[b + 3, j + 1]
+            for d in range(dim):
+                c0 = x0[d]
+                c1 = x1[d]
+                c2 = x2[d]
+                c3 = x3[d]
+                y0[d] += g0 * c0 + g1 * c1 + g2 * c2 + g3 * c3
+                y1[d] += h0 * c0 + h1 * c1 + h2 * c2 + h3 * c3
+            b += 4
+        while b < n_ctx:
+            x0 = syn0[ctx[b]]
+            g0 = dots[b, j]
+            h0 = dots[b, j + 1]
+            for d in range(dim):
+                c0 = x0[d]
+                y0[d] += g0 * c0
+                y1[d] += h0 * c0
+            b += 1
+        j += 2
+    if j < m:
         y = syn1[outs[j]]
         b = 0
         while b + 4 <= n_ctx:
