@@ -206,8 +206,9 @@ def test_kernel_step_is_a_gradient_step(arch, loss_kind, cbow_mean):
 def _sg_window_call(syn0, syn1, ctx, outs, labels, loss_kind, alpha, sig, nlogsig):
     dots = np.zeros((len(ctx), len(outs)), np.float32)
     neu1e = np.zeros((len(ctx) + 1, syn0.shape[1]), np.float32)  # a spare row past the context rows
+    hot = np.zeros((0, syn1.shape[1]), np.float32)
     return K._sg_window(syn0, syn1, ctx, len(ctx), outs, len(outs), labels, loss_kind, 0, alpha, sig, nlogsig,
-                        dots, neu1e)
+                        dots, neu1e, hot, syn1.shape[0])
 
 
 @pytest.mark.parametrize("n_ctx", range(1, 10))
@@ -237,6 +238,57 @@ def test_blocked_skipgram_window_is_the_plain_matrix_update(n_ctx, m):
     assert got == pytest.approx(loss, rel=1e-5)
     np.testing.assert_allclose(syn0, want0, atol=1e-5)
     np.testing.assert_allclose(syn1, want1, atol=1e-5)
+
+
+@njit
+def _sg_window_hot_call(syn0, syn1, ctx, outs, labels, alpha, sig, nlogsig, hot_lo):
+    dots = np.zeros((len(ctx), len(outs)), np.float32)
+    neu1e = np.zeros((len(ctx) + 1, syn0.shape[1]), np.float32)
+    hot = syn1[hot_lo:].copy()
+    snap = hot.copy()
+    loss = K._sg_window(syn0, syn1, ctx, len(ctx), outs, len(outs), labels, K.HS, 0, alpha, sig, nlogsig,
+                        dots, neu1e, hot, hot_lo)
+    untouched = True  # before the sync, the shared hot rows are as they were
+    for k in range(hot.shape[0]):
+        for d in range(syn1.shape[1]):
+            untouched = untouched and syn1[hot_lo + k, d] == snap[k, d]
+    K._sync_hot(syn1, hot, snap, hot_lo)
+    return loss, untouched, hot, snap
+
+
+@pytest.mark.parametrize("hot_lo", [0, 5, 11, 12])
+def test_hot_output_rows_are_written_back_on_sync(hot_lo):
+    """A lane's copy of the hot output rows takes the window's updates; a sync adds them to the shared rows
+    and leaves the copy equal to them: the same result as updating the shared rows directly."""
+    rng = np.random.default_rng(hot_lo)
+    dim = 19
+    syn0 = rng.normal(0, 0.5, (12, dim)).astype(np.float32)
+    syn1 = rng.normal(0, 0.5, (12, dim)).astype(np.float32)
+    ctx = rng.permutation(12)[:7].astype(np.int32)
+    outs = rng.permutation(12)[:9].astype(np.int32)
+    labels = np.where(np.arange(9) % 2 == 0, 1.0, -1.0).astype(np.float32)
+    sig, nlogsig = K.sigmoid_tables()
+    want0, want1 = syn0.copy(), syn1.copy()
+    want_loss = _sg_window_call(want0, want1, ctx, outs, labels, K.HS, np.float32(0.05), sig, nlogsig)
+    loss, untouched, hot, snap = _sg_window_hot_call(syn0, syn1, ctx, outs, labels, np.float32(0.05), sig,
+                                                     nlogsig, hot_lo)
+    assert untouched
+    assert loss == pytest.approx(want_loss, rel=1e-6)
+    np.testing.assert_allclose(syn0, want0, atol=1e-6)
+    np.testing.assert_allclose(syn1, want1, atol=1e-6)
+    np.testing.assert_array_equal(hot, syn1[hot_lo:])
+    np.testing.assert_array_equal(snap, syn1[hot_lo:])
+
+
+def test_hierarchical_softmax_loss_is_independent_of_threads(planted):
+    """Several lanes keep their own copies of the output rows nearest the Huffman root, synced per sentence."""
+    losses = {}
+    for threads in (1, 3):
+        cfg = Word2VecConfig(arch="sg", loss="hs", dim=16, window=2, sample=0, epochs=4, threads=threads)
+        losses[threads] = Word2Vec(cfg).fit(planted, progress=False).losses
+    for ls in losses.values():
+        assert all(a > b for a, b in zip(ls, ls[1:]))
+    np.testing.assert_allclose(losses[1], losses[3], rtol=0.06)
 
 
 # -- model files and bad input -------------------------------------------------------------------------

@@ -24,6 +24,8 @@ MAX_EXP = 8.0
 TABLE_SIZE = 2048
 MAX_SENTENCE = 10000  # like gensim's LineSentence: longer lines are cut into pieces
 
+HOT_ROWS = 32  # HS output rows nearest the root that each lane keeps its own copy of (several lanes only)
+
 SG, CBOW = 0, 1
 NS, HS, SOFTMAX = 0, 1, 2
 
@@ -134,7 +136,30 @@ def _grad_row(dots, m, labels, loss_kind, target, alpha, sig, nlogsig):
 
 
 @njit(inline="always")
-def _sg_window(syn0, syn1, ctx, n_ctx, outs, m, labels, loss_kind, target, alpha, sig, nlogsig, dots, neu1e):
+def _row(syn1, hot, hot_lo, k):
+    """Output row ``k``: the lane's copy for the hot rows, else the shared matrix."""
+    return hot[k - hot_lo] if k >= hot_lo else syn1[k]
+
+
+@njit(inline="always")
+def _sync_hot(syn1, hot, snap, hot_lo):
+    """Add the lane's changes to its hot rows (since the last sync) to the shared rows, then refresh the
+    copy from them, so the other lanes' changes come in too."""
+    dim = syn1.shape[1]
+    for k in range(hot.shape[0]):
+        y = syn1[hot_lo + k]
+        h = hot[k]
+        s = snap[k]
+        for d in range(dim):
+            v = y[d] + (h[d] - s[d])
+            y[d] = v
+            h[d] = v
+            s[d] = v
+
+
+@njit(inline="always")
+def _sg_window(syn0, syn1, ctx, n_ctx, outs, m, labels, loss_kind, target, alpha, sig, nlogsig, dots, neu1e,
+               hot, hot_lo):
     """Skip-gram, HogBatch: every context row is a hidden vector scored against the shared outputs:
     scores = X Y^T, errors X += G Y, Y += G^T X (X: context rows, Y: output rows, both read before writing).
 
@@ -142,13 +167,16 @@ def _sg_window(syn0, syn1, ctx, n_ctx, outs, m, labels, loss_kind, target, alpha
     rows x two output rows, eight dot products per pass; errors: two context rows x four output rows;
     output-row updates: two output rows x four context rows), so a loaded vector is used several times
     instead of once and each row is stored once per several rows it takes in. ``neu1e`` needs one spare row
-    past the ``n_ctx`` context rows (an odd last context row is paired with it in the error pass)."""
+    past the ``n_ctx`` context rows (an odd last context row is paired with it in the error pass).
+
+    Output rows ``hot_lo`` and up are read from and written to the lane's copy ``hot`` instead of ``syn1``
+    (see ``_sync_hot``)."""
     dim = syn0.shape[1]
     # scores, four context rows x two output rows per pass
     j = 0
     while j + 2 <= m:
-        y0 = syn1[outs[j]]
-        y1 = syn1[outs[j + 1]]
+        y0 = _row(syn1, hot, hot_lo, outs[j])
+        y1 = _row(syn1, hot, hot_lo, outs[j + 1])
         b = 0
         while b + 4 <= n_ctx:
             x0 = syn0[ctx[b]]
@@ -200,7 +228,7 @@ def _sg_window(syn0, syn1, ctx, n_ctx, outs, m, labels, loss_kind, target, alpha
             b += 1
         j += 2
     if j < m:
-        y = syn1[outs[j]]
+        y = _row(syn1, hot, hot_lo, outs[j])
         b = 0
         while b + 4 <= n_ctx:
             x0 = syn0[ctx[b]]
@@ -256,10 +284,10 @@ def _sg_window(syn0, syn1, ctx, n_ctx, outs, m, labels, loss_kind, target, alpha
             e1[d] = 0.0
         j = 0
         while j + 4 <= m:
-            y0 = syn1[outs[j]]
-            y1 = syn1[outs[j + 1]]
-            y2 = syn1[outs[j + 2]]
-            y3 = syn1[outs[j + 3]]
+            y0 = _row(syn1, hot, hot_lo, outs[j])
+            y1 = _row(syn1, hot, hot_lo, outs[j + 1])
+            y2 = _row(syn1, hot, hot_lo, outs[j + 2])
+            y3 = _row(syn1, hot, hot_lo, outs[j + 3])
             g0, g1, g2, g3 = g0r[j], g0r[j + 1], g0r[j + 2], g0r[j + 3]
             h0, h1, h2, h3 = g1r[j], g1r[j + 1], g1r[j + 2], g1r[j + 3]
             for d in range(dim):
@@ -271,7 +299,7 @@ def _sg_window(syn0, syn1, ctx, n_ctx, outs, m, labels, loss_kind, target, alpha
                 e1[d] += h0 * a0 + h1 * a1 + h2 * a2 + h3 * a3
             j += 4
         while j < m:
-            y0 = syn1[outs[j]]
+            y0 = _row(syn1, hot, hot_lo, outs[j])
             g0 = g0r[j]
             h0 = g1r[j]
             for d in range(dim):
@@ -283,8 +311,8 @@ def _sg_window(syn0, syn1, ctx, n_ctx, outs, m, labels, loss_kind, target, alpha
     # output rows, two output rows x four context rows per pass
     j = 0
     while j + 2 <= m:
-        y0 = syn1[outs[j]]
-        y1 = syn1[outs[j + 1]]
+        y0 = _row(syn1, hot, hot_lo, outs[j])
+        y1 = _row(syn1, hot, hot_lo, outs[j + 1])
         b = 0
         while b + 4 <= n_ctx:
             x0 = syn0[ctx[b]]
@@ -312,7 +340,7 @@ def _sg_window(syn0, syn1, ctx, n_ctx, outs, m, labels, loss_kind, target, alpha
             b += 1
         j += 2
     if j < m:
-        y = syn1[outs[j]]
+        y = _row(syn1, hot, hot_lo, outs[j])
         b = 0
         while b + 4 <= n_ctx:
             x0 = syn0[ctx[b]]
@@ -386,6 +414,9 @@ def train_chunk(ids, first_word, eos, seg_start, seg_end, range_start, range_len
     """
     n_lanes = len(seg_start)
     n_words = syn0.shape[0]
+    dim = syn0.shape[1]
+    n_hot = min(HOT_ROWS, syn1.shape[0]) if loss_kind == HS and arch == SG and n_lanes > 1 else 0
+    hot_lo = syn1.shape[0] - n_hot
     for t in prange(n_lanes):
         state = rng[t]
         sent = sent_buf[t]
@@ -394,6 +425,15 @@ def train_chunk(ids, first_word, eos, seg_start, seg_end, range_start, range_len
         labels = label_buf[t]
         dots = dots_buf[t]
         vecs = vec_buf[t]
+        # HS with several lanes: the output rows nearest the Huffman root are on almost every path, so two
+        # threads writing them after every window keep moving their cache lines between cores. Each lane
+        # works on its own copy of them and adds its changes to the shared rows once per sentence.
+        hot = np.empty((n_hot, dim), dtype=np.float32)
+        snap = np.empty((n_hot, dim), dtype=np.float32)
+        for k in range(n_hot):
+            for d in range(dim):
+                hot[k, d] = syn1[hot_lo + k, d]
+                snap[k, d] = hot[k, d]
         loss = 0.0
         n_pred = 0
         pos = seg_start[t]
@@ -442,12 +482,14 @@ def train_chunk(ids, first_word, eos, seg_start, seg_end, range_start, range_len
                         outs[j] = j
                 if arch == SG:
                     loss += _sg_window(syn0, syn1, ctx, n_ctx, outs, m, labels, loss_kind, target, alpha,
-                                       sig, nlogsig, dots, vecs)
+                                       sig, nlogsig, dots, vecs, hot, hot_lo)
                     n_pred += n_ctx
                 else:
                     loss += _cbow_window(syn0, syn1, ctx, n_ctx, outs, m, labels, loss_kind, target, alpha,
                                          sig, nlogsig, cbow_mean, dots[0], vecs[0], vecs[1])
                     n_pred += 1
+            if n_hot > 0:
+                _sync_hot(syn1, hot, snap, hot_lo)
         rng[t] = state
         loss_sum[t] += loss
         loss_n[t] += n_pred
