@@ -108,6 +108,7 @@ def encode_corpus(
             new_vocab, word_ids = Vocab.from_count_array(first_seen[1:], counts[1:], min_count=min_count,
                                                          max_size=max_size, specials=specials)
             remap = np.concatenate([np.zeros(1, dtype=np.int32), word_ids])
+            del word_ids
             if EOS in new_vocab.stoi:
                 new_vocab.counts[new_vocab.stoi[EOS]] += int(counts[0])
         else:
@@ -127,8 +128,22 @@ def encode_corpus(
         types = len(first_seen) - 1
         del first_seen
         if vocab is None:
-            new_vocab = _compact(new_vocab)
-        _release_free_heap()
+            # The tokens kept were created among millions of short-lived strings while the text was read;
+            # they would pin most of the allocator's blocks once the others are gone. So they are joined
+            # into one string, all the originals are freed (and the memory handed back), and fresh copies
+            # are cut from it, packed together. (A token never contains a line end.)
+            k = len(new_vocab.specials)
+            packed = "\n".join(new_vocab.itos[k:])
+            vocab_counts, vocab_specials, n_kept = new_vocab.counts, new_vocab.specials, len(new_vocab) - k
+            del new_vocab
+            _release_free_heap()
+            kept = packed.split("\n") if n_kept else []
+            del packed
+            assert len(kept) == n_kept, "a token holds a line end"
+            new_vocab = Vocab(list(vocab_specials) + kept, vocab_counts, vocab_specials)
+            del kept
+        else:
+            _release_free_heap()
         target_dir = cache_dir() if key else Path(tempfile.gettempdir())
         target_dir.mkdir(parents=True, exist_ok=True)
         out_path = target_dir / (f"{key}.npy" if key else f"wordseq-{os.getpid()}-{time.time_ns()}.npy")
@@ -192,22 +207,6 @@ def _first_pass(paths, tokenizer: Tokenizer, stats: ReadStats, desc: str):
     first_seen = list(index)
     del index, lookup
     return raw_path, first_seen, counts[: len(first_seen)], n_ids
-
-
-def _compact(vocab: Vocab) -> Vocab:
-    """The same vocabulary with its tokens copied into fresh strings.
-
-    The tokens kept were created among millions of short-lived ones while the text was read; once the
-    others are freed, these few would pin most of the allocator's memory blocks. Copies made now pack
-    together, so that memory goes back to the system. (Tokens never contain a line end.)
-    """
-    k = len(vocab.specials)
-    if len(vocab) == k:
-        return vocab
-    tokens = "\n".join(vocab.itos[k:]).split("\n")
-    if len(tokens) != len(vocab) - k:
-        return vocab
-    return Vocab(list(vocab.specials) + tokens, vocab.counts, vocab.specials)
 
 
 def _release_free_heap() -> None:
