@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import mmap
 import os
+import re
 import sys
 import time
 from dataclasses import asdict, dataclass, fields
@@ -351,6 +352,9 @@ def _scipy_linalg_hidden():
             del sys.modules["scipy.linalg"]
 
 
+_SMAPS_HEADER = re.compile(r"([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+ *(.*)$")
+
+
 def _release_llvm_code() -> None:
     """Drop LLVM's code pages from this process's resident set once the kernel is loaded.
 
@@ -374,12 +378,10 @@ def _release_llvm_code() -> None:
     madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
     region = None
     for line in smaps.splitlines():
-        head = line.split(None, 5)
-        if len(head) >= 5 and "-" in head[0] and ":" in head[3]:  # a mapping's header line
-            name = head[5] if len(head) == 6 else ""
-            lo, hi = (int(x, 16) for x in head[0].split("-"))
-            ok = os.path.basename(name).startswith("libllvmlite") and "w" not in head[1]
-            region = (lo, hi) if ok else None
+        m = _SMAPS_HEADER.match(line)
+        if m:  # a mapping: "start-end perms offset dev inode [path]", then its "Key: value" lines
+            ok = os.path.basename(m.group(4)).startswith("libllvmlite") and "w" not in m.group(3)
+            region = (int(m.group(1), 16), int(m.group(2), 16)) if ok else None
         elif region is not None and line.startswith("Anonymous:"):
             if int(line.split()[1]) == 0:
                 madvise(region[0], region[1] - region[0], mmap.MADV_DONTNEED)
