@@ -4,7 +4,7 @@ The plain loop is the PyTorch word_language_model example's design: ``nn.Embeddi
 on ``(T, B)`` batches from ``batchify``, ``repackage_hidden``, ``CrossEntropyLoss``, ``clip_grad_norm_`` and a
 hand-written SGD step. wordseq runs :func:`wordseq.train.fit` on an :class:`~wordseq.lm.neural.task.LMTask`,
 in float32 and with the bfloat16 output layer (``--bf16``). All start from the same weights and see the same
-tokens; the runs are interleaved and repeated, and the median time counts. After the same number of tokens,
+tokens; after an untimed warm-up run of each, the runs are interleaved and repeated, and the median time counts. After the same number of tokens,
 each model's validation perplexity is measured with the same scorer.
 
     flock /tmp/wordseq-bench.lock env PYTHONPATH=src python bench/lm_speed.py --threads 2 --batches 150
@@ -93,9 +93,12 @@ class PlainAsLM(nn.Module):
     def init_state(self, batch_size, device=None):
         return self.plain.init_hidden(batch_size)
 
-    def forward(self, ids, state):
+    def forward(self, ids, state, targets=None):
         logits, state = self.plain(ids.t(), state)
-        return logits.view(ids.size(1), ids.size(0), -1).transpose(0, 1), state
+        logits = logits.view(ids.size(1), ids.size(0), -1).transpose(0, 1)
+        if targets is not None:
+            return nn.functional.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1)), state
+        return logits, state
 
 
 def main() -> None:
@@ -103,6 +106,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--batches", type=int, default=150, help="training windows per timed run")
     ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--warmup", type=int, default=1, help="untimed runs of each trainer first (one-time set-up)")
     ap.add_argument("--bptt", type=int, default=20)
     ap.add_argument("--batch", type=int, default=20)
     ap.add_argument("--hidden", type=int, default=200)
@@ -151,6 +155,9 @@ def main() -> None:
             "wordseq bf16 output": lambda: run_wordseq(True)}
     times: dict[str, list[float]] = {k: [] for k in runs}
     models = {}
+    for _ in range(args.warmup):
+        for fn in runs.values():
+            fn()
     for r in range(args.repeat):
         for name, fn in runs.items():
             seconds, models[name] = fn()

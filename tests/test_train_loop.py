@@ -207,3 +207,102 @@ def test_fused_cross_entropy_gradient_is_numerically_right():
     z = torch.randn(5, 9, dtype=torch.float64, requires_grad=True)
     y = torch.tensor([0, 8, 3, 3, 1])
     assert torch.autograd.gradcheck(lambda t: cross_entropy(t.float(), y).double(), (z,), eps=1e-3, atol=1e-3)
+
+
+def test_linear_cross_entropy_gradient_is_numerically_right():
+    from wordseq.train.losses import linear_cross_entropy
+
+    torch.manual_seed(0)
+    h = torch.randn(7, 5, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(11, 5, dtype=torch.float64, requires_grad=True)
+    b = torch.randn(11, dtype=torch.float64, requires_grad=True)
+    y = torch.tensor([0, 10, 3, 3, 1, 7, 7])
+    assert torch.autograd.gradcheck(lambda h, w, b: linear_cross_entropy(h, w, b, y) * 3.0, (h, w, b))
+    assert torch.autograd.gradcheck(lambda h, w: linear_cross_entropy(h, w, None, y), (h, w))
+
+
+def test_linear_cross_entropy_equals_torch_in_float32():
+    from wordseq.train.losses import linear_cross_entropy
+
+    torch.manual_seed(0)
+    h = torch.randn(120, 64, requires_grad=True)
+    w = (torch.randn(3001, 64) * 0.3).requires_grad_()
+    b = torch.randn(3001, requires_grad=True)
+    y = torch.randint(0, 3001, (120,))
+    ref = torch.nn.functional.cross_entropy(torch.nn.functional.linear(h, w, b), y)
+    g_ref = torch.autograd.grad(ref * 1.7, (h, w, b))
+    ours = linear_cross_entropy(h, w, b, y)
+    g = torch.autograd.grad(ours * 1.7, (h, w, b))
+    assert float(ours.detach()) == pytest.approx(float(ref.detach()), rel=1e-6)
+    for a, r in zip(g, g_ref):
+        torch.testing.assert_close(a, r, rtol=1e-5, atol=1e-6)
+
+
+def test_linear_cross_entropy_survives_a_target_probability_below_float32_range():
+    from wordseq.train.losses import linear_cross_entropy
+
+    h = torch.tensor([[1.0, 0.0], [1.0, 0.0]])
+    w = torch.tensor([[500.0, 0.0], [0.0, 0.0], [-500.0, 0.0]])
+    y = torch.tensor([2, 0])  # target 2 has probability exp(-1000): zero in float32
+    ours = linear_cross_entropy(h, w, None, y)
+    ref = torch.nn.functional.cross_entropy(h @ w.t(), y)
+    assert torch.isfinite(ours) and float(ours) == pytest.approx(float(ref), rel=1e-6)
+
+
+@pytest.mark.parametrize("model", ["lstm", "window"])
+def test_a_model_given_targets_returns_the_cross_entropy_of_its_logits(model):
+    from wordseq.lm.neural.model import build_model, model_config
+
+    torch.manual_seed(0)
+    lm = build_model(model_config(vocab_size=50, model=model, embed=8, hidden=12, layers=1))
+    x, y = torch.randint(0, 50, (3, 6)), torch.randint(0, 50, (3, 6))
+    logits, _ = lm(x, lm.init_state(3))
+    loss, _ = lm(x, lm.init_state(3), targets=y)
+    ref = torch.nn.functional.cross_entropy(logits.reshape(-1, 50), y.reshape(-1))
+    assert float(loss.detach()) == pytest.approx(float(ref.detach()), rel=1e-6)
+
+
+def test_clipping_a_sparse_gradient_equals_clipping_its_dense_form():
+    from wordseq.train.loop import clip_gradients
+
+    torch.manual_seed(0)
+    ids = torch.tensor([[1, 4, 4, 7], [0, 4, 9, 1]])
+    results = []
+    for sparse in (False, True):
+        torch.manual_seed(0)
+        emb, lin = torch.nn.Embedding(10, 3, sparse=sparse), torch.nn.Linear(3, 2)
+        lin(emb(ids)).pow(2).sum().mul(50).backward()
+        norm = clip_gradients([emb.weight, lin.weight, lin.bias], max_norm=0.5, max_value=2.0)
+        g = emb.weight.grad.to_dense() if sparse else emb.weight.grad
+        results.append((norm, g, lin.weight.grad.clone()))
+    (n0, e0, l0), (n1, e1, l1) = results
+    assert n1 == pytest.approx(n0, rel=1e-6) and n0 > 0.5
+    torch.testing.assert_close(e1, e0)
+    torch.testing.assert_close(l1, l0)
+
+
+def test_embeddings_train_sparsely_only_where_the_update_is_the_dense_one():
+    from wordseq.train.optim import sparse_embeddings
+
+    lm = _tiny_lm(20)
+    assert sparse_embeddings(lm, "sgd") == [lm.encoder] and lm.encoder.sparse
+    for kw in ({"optimizer": "adam"}, {"optimizer": "sgd", "momentum": 0.9}, {"optimizer": "sgd", "weight_decay": 1e-4},
+               {"optimizer": "sgd", "distributed": True}):
+        assert sparse_embeddings(_tiny_lm(20), **kw) == []
+    assert sparse_embeddings(_tiny_lm(20, tied=True), "adagrad") == []  # the tied table has a dense gradient
+
+
+@pytest.mark.parametrize("optimizer, lr", [("sgd", 0.5), ("adagrad", 0.01)])
+def test_training_with_sparse_embedding_gradients_matches_dense_training(optimizer, lr, monkeypatch):
+    import wordseq.train.loop as loop
+
+    ids = np.random.default_rng(0).integers(0, 30, 3000)
+    config = TrainConfig(epochs=2, optimizer=optimizer, lr=lr, clip=0.5)
+    sparse_model = _tiny_lm(30)
+    fit(sparse_model, LMTask(ids, batch=4, bptt=10), config, log=_quiet)
+    assert not sparse_model.encoder.sparse  # switched back after training
+    monkeypatch.setattr(loop, "sparse_embeddings", lambda *a, **k: [])
+    dense_model = _tiny_lm(30)
+    fit(dense_model, LMTask(ids, batch=4, bptt=10), config, log=_quiet)
+    for (name, a), (_, b) in zip(sparse_model.state_dict().items(), dense_model.state_dict().items()):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5, msg=name)

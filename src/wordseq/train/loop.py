@@ -31,7 +31,7 @@ from wordseq.progress import progress
 from wordseq.train import distributed as dist
 from wordseq.train.checkpoint import (config_differences, load_checkpoint, rng_state, save_checkpoint,
                                       set_rng_state)
-from wordseq.train.optim import EarlyStopping, Schedule, make_optimizer, set_lr
+from wordseq.train.optim import EarlyStopping, Schedule, make_optimizer, set_lr, sparse_embeddings
 
 
 class TrainingDiverged(WordseqError):
@@ -128,9 +128,28 @@ def clip_gradients(params: Iterable[nn.Parameter], max_norm: float = 0.0, max_va
     """Clip gradients in place: each element to [-max_value, max_value], then the global L2 norm (over all
     parameters together) to ``max_norm``; 0 turns either off. Returns the global norm before norm clipping."""
     params = [p for p in params if p.grad is not None]
+    sparse = [p for p in params if p.grad.is_sparse]
+    if not sparse:
+        if max_value > 0:
+            nn.utils.clip_grad_value_(params, max_value)
+        return float(nn.utils.clip_grad_norm_(params, max_norm if max_norm > 0 else math.inf))
+    # sparse embedding gradients (see sparse_embeddings): clip the values of their rows, norms over both kinds
+    dense = [p for p in params if not p.grad.is_sparse]
+    for p in sparse:
+        p.grad = p.grad.coalesce()  # repeated rows summed, so that the norm is the true one
     if max_value > 0:
-        nn.utils.clip_grad_value_(params, max_value)
-    return float(nn.utils.clip_grad_norm_(params, max_norm if max_norm > 0 else math.inf))
+        nn.utils.clip_grad_value_(dense, max_value)
+        for p in sparse:
+            p.grad._values().clamp_(-max_value, max_value)
+    norms = [p.grad._values().norm() for p in sparse]
+    if dense:
+        norms.append(nn.utils.get_total_norm([p.grad for p in dense]))
+    total = torch.linalg.vector_norm(torch.stack(norms))
+    if max_norm > 0:
+        coef = (max_norm / (total + 1e-6)).clamp(max=1.0)
+        for p in params:
+            p.grad.mul_(coef)
+    return float(total)
 
 
 def _check_finite(value: float, what: str, epoch: int, batch: int, lr: float, checkpoint: Path | None) -> None:
@@ -187,66 +206,74 @@ def fit(model: nn.Module, task: Task, config: TrainConfig, checkpoint: str | Pat
     # --bf16: models with their own bfloat16 output layer (RNNLM) use it; others run under autocast
     autocast = config.bf16 and not hasattr(model, "bf16_output")
     t_start = time.perf_counter()
-    for epoch in range(start_epoch, config.epochs + 1):
-        set_lr(optimizer, schedule.lr)
-        net.train()
-        carry = task.start(model)
-        total, items, norms, n_batches = 0.0, 0, 0.0, 0
-        t0 = time.perf_counter()
-        out_of_time = False
-        batches = task.batches(epoch)
-        bar = progress(batches, desc=f"epoch {epoch}", total=len(batches) if hasattr(batches, "__len__") else None,
-                       **({} if main else {"disable": True}))
-        for n_batches, batch in enumerate(bar, 1):
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
-                loss, n, carry = task.loss(net, batch, carry)
-            value = loss.item()
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            norm = clip_gradients(model.parameters(), config.clip, config.clip_value)
-            # checked after backward, so that under DDP every process sees the (averaged, non-finite) gradient
-            # and stops at the same batch instead of waiting for one that has stopped
-            _check_finite(value, "loss", epoch, n_batches, schedule.lr, checkpoint)
-            _check_finite(norm, "gradient norm", epoch, n_batches, schedule.lr, checkpoint)
-            optimizer.step()
-            total += value * n
-            items += n
-            norms += norm
-            if config.log_interval and n_batches % config.log_interval == 0:
-                bar.set_postfix_str(f"loss {total / items:.3f}")
-                log(f"  epoch {epoch} batch {n_batches}: loss {total / items:.4f} "
-                    f"({items / (time.perf_counter() - t0):,.0f} {task.unit}s/s)")
-            if config.max_seconds and dist.any_rank(time.perf_counter() - t_start > config.max_seconds):
-                out_of_time = True
+    # SGD and AdaGrad update only the looked-up rows of an embedding table: no dense gradient to build,
+    # clip and apply for a vocabulary-sized matrix of which a batch touches a few hundred rows
+    sparse = sparse_embeddings(model, config.optimizer, config.momentum, config.weight_decay,
+                               distributed=net is not model)
+    try:
+        for epoch in range(start_epoch, config.epochs + 1):
+            set_lr(optimizer, schedule.lr)
+            net.train()
+            carry = task.start(model)
+            total, items, norms, n_batches = 0.0, 0, 0.0, 0
+            t0 = time.perf_counter()
+            out_of_time = False
+            batches = task.batches(epoch)
+            bar = progress(batches, desc=f"epoch {epoch}", total=len(batches) if hasattr(batches, "__len__") else None,
+                           **({} if main else {"disable": True}))
+            for n_batches, batch in enumerate(bar, 1):
+                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
+                    loss, n, carry = task.loss(net, batch, carry)
+                value = loss.item()
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                norm = clip_gradients(model.parameters(), config.clip, config.clip_value)
+                # checked after backward, so that under DDP every process sees the (averaged, non-finite) gradient
+                # and stops at the same batch instead of waiting for one that has stopped
+                _check_finite(value, "loss", epoch, n_batches, schedule.lr, checkpoint)
+                _check_finite(norm, "gradient norm", epoch, n_batches, schedule.lr, checkpoint)
+                optimizer.step()
+                total += value * n
+                items += n
+                norms += norm
+                if config.log_interval and n_batches % config.log_interval == 0:
+                    bar.set_postfix_str(f"loss {total / items:.3f}")
+                    log(f"  epoch {epoch} batch {n_batches}: loss {total / items:.4f} "
+                        f"({items / (time.perf_counter() - t0):,.0f} {task.unit}s/s)")
+                if config.max_seconds and dist.any_rank(time.perf_counter() - t_start > config.max_seconds):
+                    out_of_time = True
+                    break
+            bar.close()
+            seconds = time.perf_counter() - t0
+            if n_batches == 0:
+                raise WordseqError("the training data gives no batch (corpus too small for the batch size?)")
+            items = dist.all_sum(items)
+            total = dist.all_sum(total)
+            net.eval()
+            with torch.no_grad():
+                valid = task.evaluate(model, "valid")
+            entry = EpochLog(epoch, schedule.lr, total / items, valid, seconds, items, items / seconds,
+                             norms / n_batches)
+            if valid is not None:
+                _check_finite(valid, "validation loss", epoch, n_batches, schedule.lr, checkpoint)
+            history.epochs.append(entry)
+            log(entry.describe(task.unit))
+            schedule.update(epoch, valid)
+            if early.update(valid):
+                entry.stopped_early = True
+                history.stopped = f"early stopping: no improvement for {early.patience} epochs"
+            if out_of_time and not history.stopped:
+                history.stopped = f"time limit of {config.max_seconds:g} s reached in epoch {epoch}"
+            if checkpoint is not None and main:
+                save_checkpoint(checkpoint, {
+                    "epoch": epoch, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                    "schedule": schedule.state_dict(), "early": early.state_dict(), "history": history.to_list(),
+                    "stopped": history.stopped, "rng": rng_state(), "settings": settings,
+                })
+            if history.stopped:
+                log(history.stopped)
                 break
-        bar.close()
-        seconds = time.perf_counter() - t0
-        if n_batches == 0:
-            raise WordseqError("the training data gives no batch (corpus too small for the batch size?)")
-        items = dist.all_sum(items)
-        total = dist.all_sum(total)
-        net.eval()
-        with torch.no_grad():
-            valid = task.evaluate(model, "valid")
-        entry = EpochLog(epoch, schedule.lr, total / items, valid, seconds, items, items / seconds,
-                         norms / n_batches)
-        if valid is not None:
-            _check_finite(valid, "validation loss", epoch, n_batches, schedule.lr, checkpoint)
-        history.epochs.append(entry)
-        log(entry.describe(task.unit))
-        schedule.update(epoch, valid)
-        if early.update(valid):
-            entry.stopped_early = True
-            history.stopped = f"early stopping: no improvement for {early.patience} epochs"
-        if out_of_time and not history.stopped:
-            history.stopped = f"time limit of {config.max_seconds:g} s reached in epoch {epoch}"
-        if checkpoint is not None and main:
-            save_checkpoint(checkpoint, {
-                "epoch": epoch, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                "schedule": schedule.state_dict(), "early": early.state_dict(), "history": history.to_list(),
-                "stopped": history.stopped, "rng": rng_state(), "settings": settings,
-            })
-        if history.stopped:
-            log(history.stopped)
-            break
+    finally:
+        for module in sparse:
+            module.sparse = False
     return history

@@ -54,3 +54,69 @@ def cross_entropy(logits: Tensor, targets: Tensor) -> Tensor:
     if logits.dim() != 2 or targets.shape != logits.shape[:1]:
         raise ValueError(f"expected (N, V) logits and (N,) targets, got {tuple(logits.shape)} and {tuple(targets.shape)}")
     return _CrossEntropy.apply(logits, targets)
+
+
+def _softmax_rows_(x: Tensor) -> Tensor:
+    """Softmax over each row of a float32 matrix, in place where torch offers it (its fused row kernel)."""
+    try:
+        return torch._softmax(x, 1, False, out=x)
+    except (AttributeError, RuntimeError, TypeError):  # no out= variant in this torch: a new array
+        return torch.softmax(x, dim=1)
+
+
+class _LinearCrossEntropy(torch.autograd.Function):
+    """``cross_entropy(h @ W.T + b, y)`` in one node. The logits buffer becomes the softmax in place (one
+    vectorized pass per row while the row is in cache) and then the gradient ``softmax - onehot``; the
+    ``1/N`` of the mean is applied to the small ``(N, H)`` operands of the backward products instead of the
+    ``(N, V)`` gradient, so no vocabulary-sized array is read or written beyond what the products need."""
+
+    @staticmethod
+    def forward(ctx, h: Tensor, weight: Tensor, bias: Tensor | None, targets: Tensor) -> Tensor:
+        logits = torch.addmm(bias, h, weight.t()) if bias is not None else h @ weight.t()
+        rows = torch.arange(len(targets), device=h.device)
+        picked = logits[rows, targets]  # the targets' raw logits, before the buffer turns into probabilities
+        probs = _softmax_rows_(logits)
+        nll = -torch.log(probs[rows, targets])
+        lost = ~torch.isfinite(nll)  # a target probability below float32's range: recompute those rows
+        if bool(lost.any()):
+            idx = lost.nonzero().squeeze(1)
+            z = h[idx] @ weight.t() + (bias if bias is not None else 0.0)
+            nll[idx] = torch.logsumexp(z, dim=1) - picked[idx]
+        probs[rows, targets] -= 1.0  # now softmax - onehot
+        ctx.save_for_backward(h, weight, probs)
+        ctx.has_bias = bias is not None
+        return nll.mean()
+
+    @staticmethod
+    def backward(ctx, grad_out: Tensor):
+        h, weight, grad = ctx.saved_tensors
+        scale = grad_out / grad.size(0)
+        gh = gw = gb = None
+        if ctx.needs_input_grad[0]:
+            gh = (grad @ weight).mul_(scale)
+        if ctx.needs_input_grad[1]:
+            gw = grad.t() @ (h * scale)
+        if ctx.has_bias and ctx.needs_input_grad[2]:
+            gb = grad.sum(0).mul_(scale)
+        return gh, gw, gb, None
+
+
+def linear_cross_entropy(h: Tensor, weight: Tensor, bias: Tensor | None, targets: Tensor) -> Tensor:
+    """Mean softmax cross-entropy of the float32 logits ``h @ weight.T + bias`` against ``targets``,
+    without keeping the logits (``h``: ``(N, H)``, ``weight``: ``(V, H)``, ``targets``: ``(N,)``)."""
+    if h.dim() != 2 or targets.shape != h.shape[:1] or weight.dim() != 2 or weight.size(1) != h.size(1):
+        raise ValueError(f"expected (N, H) features, (V, H) weight and (N,) targets, got {tuple(h.shape)}, "
+                         f"{tuple(weight.shape)} and {tuple(targets.shape)}")
+    return _LinearCrossEntropy.apply(h, weight, bias, targets)
+
+
+def output_loss(decoder: torch.nn.Linear, h: Tensor, targets: Tensor, bf16: bool = False) -> Tensor:
+    """Mean cross-entropy of a model's output layer ``decoder`` applied to features ``h`` (``(..., H)``)
+    against ``targets`` (``h.shape[:-1]``): :func:`linear_cross_entropy` in float32, or the bfloat16 product
+    followed by :func:`cross_entropy`."""
+    h2, y = h.reshape(-1, h.size(-1)), targets.reshape(-1)
+    if bf16:
+        with torch.autocast(h.device.type, dtype=torch.bfloat16):
+            logits = decoder(h2)
+        return cross_entropy(logits, y)
+    return linear_cross_entropy(h2, decoder.weight, decoder.bias, y)

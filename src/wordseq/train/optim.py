@@ -38,6 +38,29 @@ def make_optimizer(name: str, params: Iterable[torch.nn.Parameter], lr: float, m
     raise WordseqError(f"unknown optimizer {name!r}; choose from {', '.join(OPTIMIZERS)}")
 
 
+def sparse_embeddings(model: torch.nn.Module, optimizer: str, momentum: float = 0.0, weight_decay: float = 0.0,
+                      distributed: bool = False) -> list[torch.nn.Embedding]:
+    """Switch the model's embedding tables to sparse gradients where the update stays exactly the dense one
+    and is cheaper: plain SGD or AdaGrad (rows without gradient do not move), no weight decay or momentum
+    (they move every row), a table that is no other layer's weight (tying makes its gradient dense anyway),
+    not data-parallel. Returns the switched modules, to switch back after training."""
+    if optimizer not in ("sgd", "adagrad") or momentum or weight_decay or distributed:
+        return []
+    uses: dict[int, int] = {}
+    for _, p in model.named_parameters(remove_duplicate=False):
+        uses[id(p)] = uses.get(id(p), 0) + 1
+    switched = []
+    for module in model.modules():
+        if isinstance(module, torch.nn.Embedding) and not module.sparse and uses.get(id(module.weight)) == 1 \
+                and module.max_norm is None:
+            module.sparse = True
+            switched.append(module)
+    if switched and optimizer == "adagrad":
+        # torch's sparse AdaGrad warns unless the (default: off) invariant checks are set explicitly
+        torch.sparse.check_sparse_tensor_invariants.disable()
+    return switched
+
+
 def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
     for group in optimizer.param_groups:
         group["lr"] = lr

@@ -10,6 +10,7 @@ Every neural LM in wordseq has the same interface, which the trainer and the gen
 
     state = model.init_state(batch_size, device)
     logits, state = model(ids, state)        # ids (B, T) -> logits (B, T, V)
+    loss, state = model(ids, state, targets) # mean cross-entropy against targets (B, T), logits never kept
     state = detach_state(state)              # truncated BPTT: keep the values, cut the graph
 
 :func:`build_model` makes any of them from a plain config dict (the dict stored in model files).
@@ -25,6 +26,7 @@ from torch import Tensor, nn
 from wordseq.errors import WordseqError
 from wordseq.nn import detach_state  # noqa: F401  (part of this module's interface, see above)
 from wordseq.nn import init_recurrent, make_recurrent, zero_state
+from wordseq.train.losses import output_loss
 
 # --model name -> wordseq.nn cell name
 MODELS = {
@@ -139,10 +141,14 @@ class RNNLM(nn.Module):
                 return self.decoder(h)
         return self.decoder(h)
 
-    def forward(self, ids: Tensor, state: State = None) -> tuple[Tensor, State]:
+    def forward(self, ids: Tensor, state: State = None, targets: Tensor | None = None) -> tuple[Tensor, State]:
+        """Logits ``(B, T, V)`` and the new state; with ``targets`` ``(B, T)``, the mean cross-entropy
+        instead of the logits (the output product and the softmax fused, see :func:`output_loss`)."""
         if state is None:
             state = self.init_state(ids.size(0), ids.device)
         h, state = self.features(ids, state)
+        if targets is not None:
+            return output_loss(self.decoder, h, targets, self.bf16_output), state
         return self.output(h), state
 
 

@@ -16,19 +16,11 @@ from torch import Tensor, nn
 from wordseq.lm.neural.model import detach_state
 from wordseq.text.batching import bptt_windows, lm_streams
 from wordseq.train import distributed as dist
-from wordseq.train.losses import cross_entropy
 
 
 def plain(model: nn.Module) -> nn.Module:
     """The model inside a DistributedDataParallel wrapper (or the model itself)."""
     return getattr(model, "module", model)
-
-
-def lm_loss(logits: Tensor, targets: Tensor, reduction: str = "mean") -> Tensor:
-    """Cross-entropy of ``(B, T, V)`` logits against ``(B, T)`` targets, computed in float32 (the fused
-    :func:`wordseq.train.losses.cross_entropy`: no float32 copy of bfloat16 logits, no one-hot gradient)."""
-    loss = cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1))
-    return loss * targets.numel() if reduction == "sum" else loss
 
 
 class LMTask:
@@ -61,8 +53,8 @@ class LMTask:
         x, y = batch
         if not self.carry_state:
             carry = self.start(model)
-        logits, carry = model(x, detach_state(carry))
-        return lm_loss(logits, y), y.numel(), carry
+        loss, carry = model(x, detach_state(carry), targets=y)
+        return loss, y.numel(), carry
 
     @torch.no_grad()
     def evaluate(self, model: nn.Module, split: str) -> float | None:
@@ -103,7 +95,7 @@ def evaluate_lm(model: nn.Module, ids: np.ndarray, batch: int = 10, bptt: int = 
         streams = torch.from_numpy(streams).to(device)
         state = model.init_state(b, device)
         for x, y in bptt_windows(streams, bptt):
-            logits, state = model(x, state)
-            total += float(lm_loss(logits, y, "sum"))
+            loss, state = model(x, state, targets=y)
+            total += float(loss) * y.numel()
             count += y.numel()
     return total / count, count

@@ -7,7 +7,8 @@ The next token is predicted from the ``n - 1 = context`` tokens before it alone:
     y = b + U h  (+ W x with direct connections)    logits of w[t+1]                       (vocab)
 
 It follows the interface every neural LM in wordseq has, so the same truncated-BPTT trainer and the same
-generator drive it: ``init_state(batch_size)`` and ``forward(ids (B, T), state) -> (logits (B, T, V), state)``.
+generator drive it: ``init_state(batch_size)`` and ``forward(ids (B, T), state) -> (logits (B, T, V), state)``
+(with ``targets``, the mean cross-entropy in place of the logits).
 Its state is simply the last ``context`` token ids of each stream; a fresh state holds ``pad_id`` (by default
 the id of ``</s>``, so the first token of a corpus is predicted as if it began a line, as every later line
 does). Carrying the state across calls therefore gives exactly the logits of one long call: nothing about
@@ -27,6 +28,7 @@ import torch
 from torch import Tensor, nn
 
 from wordseq.errors import WordseqError
+from wordseq.train.losses import cross_entropy, output_loss
 
 EOS_ID = 3  # the id of </s> in every wordseq vocabulary (specials <unk> <pad> <s> </s> take ids 0..3)
 
@@ -104,8 +106,10 @@ class WindowLM(nn.Module):
         device = device if device is not None else self.embedding.weight.device
         return torch.full((batch_size, self.context), self.pad_id, dtype=torch.long, device=device)
 
-    def forward(self, ids: Tensor, state: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        """Logits ``(B, T, V)`` for the token after each position of ``ids`` ``(B, T)``, and the new state.
+    def forward(self, ids: Tensor, state: Tensor | None = None,
+                targets: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """Logits ``(B, T, V)`` for the token after each position of ``ids`` ``(B, T)``, and the new state;
+        with ``targets`` ``(B, T)``, the mean cross-entropy instead of the logits.
 
         Position ``t`` sees ``ids[:, t]`` and the ``context - 1`` tokens before it, reaching back into
         ``state`` (the previous call's last ids) at the start of the window.
@@ -130,9 +134,13 @@ class WindowLM(nn.Module):
         h = self.drop(torch.tanh(self.hidden(x)))
         if self.projection is not None:
             h = self.projection(h)
+        if targets is not None and self.direct is None:
+            return output_loss(self.decoder, h, targets), full[:, -self.context :]
         logits = self.decoder(h)
         if self.direct is not None:
             logits = logits + self.direct(x)
+        if targets is not None:
+            return cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1)), full[:, -self.context :]
         return logits, full[:, -self.context :]
 
     def _bounded_windows(self, full: Tensor) -> Tensor:
