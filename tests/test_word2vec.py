@@ -338,7 +338,8 @@ def _llvm_resident_kb() -> int:
     return total
 
 
-def test_fit_in_a_fresh_process_leaves_scipy_linalg_unimported_and_numba_linalg_working(tmp_path):
+@pytest.mark.parametrize("loss", ["ns", "hs"])
+def test_fit_in_a_fresh_process_leaves_scipy_linalg_unimported_and_numba_linalg_working(tmp_path, loss):
     """The kernel loads without numba importing scipy.linalg; numba's linear algebra still compiles after."""
     import subprocess
     from pathlib import Path
@@ -352,7 +353,8 @@ from wordseq.embed.word2vec import Word2Vec, Word2VecConfig
 from wordseq.text.encode import encode_corpus
 path = sys.argv[1]
 open(path, "w").write("the cat sat on the mat and the dog sat on the log\\n" * 50)
-Word2Vec(Word2VecConfig(dim=8, epochs=1, threads=2)).fit(encode_corpus(path, cache=False), progress=False)
+cfg = Word2VecConfig(dim=8, epochs=1, threads=2, loss=sys.argv[2])
+Word2Vec(cfg).fit(encode_corpus(path, cache=False), progress=False)
 assert "scipy.linalg" not in sys.modules
 import numba
 @numba.njit
@@ -364,7 +366,7 @@ print("ok")
 """
     src = str(Path(wordseq.__file__).resolve().parents[1])
     env = dict(os.environ, PYTHONPATH=src)
-    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "c.txt")], capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "c.txt"), loss], capture_output=True, text=True,
                          env=env, timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"

@@ -149,7 +149,7 @@ class Word2Vec:
         elif cfg.loss == "hs":
             from wordseq.embed.huffman import huffman_codes
 
-            huff = huffman_codes(np.maximum(counts, 1))
+            huff = _numba_call(huffman_codes, np.maximum(counts, 1))  # compiled code, like the kernel
             hs_off, hs_codes, hs_points = huff.offsets, huff.codes, huff.points
             n_out = int(huff.lengths.max())
         else:
@@ -199,11 +199,7 @@ class Word2Vec:
         # load it, leaves the resident set (see _release_llvm_code).
         nothing = np.zeros(0, dtype=np.int64)
         stand_in = np.zeros((1, cfg.dim), dtype=np.float32)
-        try:
-            with _scipy_linalg_hidden():
-                train(nothing, nothing, 0, stand_in, stand_in)
-        except ImportError:  # a numba that needs scipy.linalg to start: load it with scipy.linalg
-            train(nothing, nothing, 0, stand_in, stand_in)
+        _numba_call(train, nothing, nothing, 0, stand_in, stand_in)
         _release_llvm_code()
 
         rng = np.random.default_rng(cfg.seed)
@@ -328,6 +324,15 @@ def _release(ids: np.ndarray, seg_start: np.ndarray, seg_end: np.ndarray) -> Non
         hi = (offset + ids.itemsize * b) // page * page
         if hi > lo:
             mm.madvise(mmap.MADV_DONTNEED, lo, hi - lo)
+
+
+def _numba_call(fn, *args):
+    """``fn(*args)``, with scipy.linalg hidden in case this is the process's first numba call."""
+    try:
+        with _scipy_linalg_hidden():
+            return fn(*args)
+    except ImportError:  # a numba that needs scipy.linalg to start: start it with scipy.linalg
+        return fn(*args)
 
 
 @contextlib.contextmanager
