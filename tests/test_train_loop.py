@@ -306,3 +306,32 @@ def test_training_with_sparse_embedding_gradients_matches_dense_training(optimiz
     fit(dense_model, LMTask(ids, batch=4, bptt=10), config, log=_quiet)
     for (name, a), (_, b) in zip(sparse_model.state_dict().items(), dense_model.state_dict().items()):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5, msg=name)
+
+
+def test_linear_cross_entropy_in_bfloat16_is_close_to_float32():
+    from wordseq.train.losses import linear_cross_entropy
+
+    torch.manual_seed(0)
+    h = torch.randn(64, 32, requires_grad=True)
+    w = (torch.randn(501, 32) * 0.3).requires_grad_()
+    b = torch.randn(501, requires_grad=True)
+    y = torch.randint(0, 501, (64,))
+    full = linear_cross_entropy(h, w, b, y)
+    g_full = torch.autograd.grad(full, (h, w, b))
+    half = linear_cross_entropy(h, w, b, y, torch.bfloat16)
+    g_half = torch.autograd.grad(half, (h, w, b))
+    assert float(half.detach()) == pytest.approx(float(full.detach()), rel=2e-2)
+    for a, r in zip(g_half, g_full):
+        assert a.dtype == torch.float32
+        torch.testing.assert_close(a, r, rtol=0.05, atol=2e-3)
+
+
+def test_linear_cross_entropy_under_autocast_multiplies_in_bfloat16_and_keeps_the_softmax_in_float32():
+    from wordseq.train.losses import linear_cross_entropy
+
+    torch.manual_seed(0)
+    h, w, y = torch.randn(16, 8), torch.randn(40, 8), torch.randint(0, 40, (16,))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        auto = linear_cross_entropy(h, w, None, y)
+    explicit = linear_cross_entropy(h, w, None, y, torch.bfloat16)
+    assert auto.dtype == torch.float32 and float(auto) == float(explicit)

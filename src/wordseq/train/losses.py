@@ -68,11 +68,18 @@ class _LinearCrossEntropy(torch.autograd.Function):
     """``cross_entropy(h @ W.T + b, y)`` in one node. The logits buffer becomes the softmax in place (one
     vectorized pass per row while the row is in cache) and then the gradient ``softmax - onehot``; the
     ``1/N`` of the mean is applied to the small ``(N, H)`` operands of the backward products instead of the
-    ``(N, V)`` gradient, so no vocabulary-sized array is read or written beyond what the products need."""
+    ``(N, V)`` gradient, so no vocabulary-sized array is read or written beyond what the products need.
+    With ``dtype=bfloat16`` the three products run in bfloat16 and everything else in float32."""
 
     @staticmethod
-    def forward(ctx, h: Tensor, weight: Tensor, bias: Tensor | None, targets: Tensor) -> Tensor:
-        logits = torch.addmm(bias, h, weight.t()) if bias is not None else h @ weight.t()
+    def forward(ctx, h: Tensor, weight: Tensor, bias: Tensor | None, targets: Tensor,
+                dtype: torch.dtype = torch.float32) -> Tensor:
+        low = dtype != torch.float32
+        hc, wc = (h.to(dtype), weight.to(dtype)) if low else (h, weight)
+        bc = bias.to(dtype) if low and bias is not None else bias
+        logits = torch.addmm(bc, hc, wc.t()) if bias is not None else hc @ wc.t()
+        if low:
+            logits = logits.float()
         rows = torch.arange(len(targets), device=h.device)
         picked = logits[rows, targets]  # the targets' raw logits, before the buffer turns into probabilities
         probs = _softmax_rows_(logits)
@@ -80,11 +87,11 @@ class _LinearCrossEntropy(torch.autograd.Function):
         lost = ~torch.isfinite(nll)  # a target probability below float32's range: recompute those rows
         if bool(lost.any()):
             idx = lost.nonzero().squeeze(1)
-            z = h[idx] @ weight.t() + (bias if bias is not None else 0.0)
+            z = (hc[idx] @ wc.t()).float() + (bias if bias is not None else 0.0)
             nll[idx] = torch.logsumexp(z, dim=1) - picked[idx]
         probs[rows, targets] -= 1.0  # now softmax - onehot
-        ctx.save_for_backward(h, weight, probs)
-        ctx.has_bias = bias is not None
+        ctx.save_for_backward(hc, wc, probs)
+        ctx.has_bias, ctx.dtype = bias is not None, dtype
         return nll.mean()
 
     @staticmethod
@@ -92,31 +99,35 @@ class _LinearCrossEntropy(torch.autograd.Function):
         h, weight, grad = ctx.saved_tensors
         scale = grad_out / grad.size(0)
         gh = gw = gb = None
+        g = grad.to(ctx.dtype) if ctx.dtype != torch.float32 else grad
         if ctx.needs_input_grad[0]:
-            gh = (grad @ weight).mul_(scale)
+            gh = (g @ weight).float().mul_(scale)
         if ctx.needs_input_grad[1]:
-            gw = grad.t() @ (h * scale)
+            gw = (g.t() @ (h * scale.to(h.dtype))).float()
         if ctx.has_bias and ctx.needs_input_grad[2]:
             gb = grad.sum(0).mul_(scale)
-        return gh, gw, gb, None
+        return gh, gw, gb, None, None
 
 
-def linear_cross_entropy(h: Tensor, weight: Tensor, bias: Tensor | None, targets: Tensor) -> Tensor:
-    """Mean softmax cross-entropy of the float32 logits ``h @ weight.T + bias`` against ``targets``,
-    without keeping the logits (``h``: ``(N, H)``, ``weight``: ``(V, H)``, ``targets``: ``(N,)``)."""
+def linear_cross_entropy(h: Tensor, weight: Tensor, bias: Tensor | None, targets: Tensor,
+                         dtype: torch.dtype = torch.float32) -> Tensor:
+    """Mean softmax cross-entropy of the logits ``h @ weight.T + bias`` against ``targets``, without keeping
+    the logits (``h``: ``(N, H)``, ``weight``: ``(V, H)``, ``targets``: ``(N,)``). ``dtype``: of the matrix
+    products (``torch.bfloat16`` for the CPU's and GPU's bfloat16 units); the softmax is float32 always."""
     if h.dim() != 2 or targets.shape != h.shape[:1] or weight.dim() != 2 or weight.size(1) != h.size(1):
         raise ValueError(f"expected (N, H) features, (V, H) weight and (N,) targets, got {tuple(h.shape)}, "
                          f"{tuple(weight.shape)} and {tuple(targets.shape)}")
-    return _LinearCrossEntropy.apply(h, weight, bias, targets)
+    device = h.device.type
+    if torch.is_autocast_enabled(device):  # under autocast: its type for the products, float32 for the rest
+        dtype = torch.get_autocast_dtype(device)
+        with torch.autocast(device, enabled=False):
+            return _LinearCrossEntropy.apply(h, weight, bias, targets, dtype)
+    return _LinearCrossEntropy.apply(h, weight, bias, targets, dtype)
 
 
 def output_loss(decoder: torch.nn.Linear, h: Tensor, targets: Tensor, bf16: bool = False) -> Tensor:
     """Mean cross-entropy of a model's output layer ``decoder`` applied to features ``h`` (``(..., H)``)
-    against ``targets`` (``h.shape[:-1]``): :func:`linear_cross_entropy` in float32, or the bfloat16 product
-    followed by :func:`cross_entropy`."""
-    h2, y = h.reshape(-1, h.size(-1)), targets.reshape(-1)
-    if bf16:
-        with torch.autocast(h.device.type, dtype=torch.bfloat16):
-            logits = decoder(h2)
-        return cross_entropy(logits, y)
-    return linear_cross_entropy(h2, decoder.weight, decoder.bias, y)
+    against ``targets`` (``h.shape[:-1]``), fused by :func:`linear_cross_entropy`; ``bf16``: the products in
+    bfloat16."""
+    return linear_cross_entropy(h.reshape(-1, h.size(-1)), decoder.weight, decoder.bias, targets.reshape(-1),
+                                torch.bfloat16 if bf16 else torch.float32)
