@@ -9,6 +9,7 @@ import sys
 
 import numpy as np
 import pytest
+from numba import njit
 
 from wordseq.embed import _w2v_kernel as K
 from wordseq.embed.huffman import huffman_codes
@@ -200,6 +201,43 @@ def test_kernel_step_is_a_gradient_step(arch, loss_kind, cbow_mean):
     # the kernel applies the updates position by position, so a step differs from -alpha * grad by O(alpha^2)
     np.testing.assert_allclose((s0 - syn0) / alpha, -g0, atol=0.02 * np.abs(g0).max())
     np.testing.assert_allclose((s1 - syn1) / alpha, -g1, atol=0.02 * np.abs(g1).max())
+
+
+
+@njit
+def _sg_window_call(syn0, syn1, ctx, outs, labels, loss_kind, alpha, sig, nlogsig):
+    dots = np.zeros((len(ctx), len(outs)), np.float32)
+    neu1e = np.zeros((len(ctx), syn0.shape[1]), np.float32)
+    return K._sg_window(syn0, syn1, ctx, len(ctx), outs, len(outs), labels, loss_kind, 0, alpha, sig, nlogsig,
+                        dots, neu1e)
+
+
+@pytest.mark.parametrize("n_ctx", range(1, 10))
+@pytest.mark.parametrize("m", [1, 3, 4, 6, 9])
+def test_blocked_skipgram_window_is_the_plain_matrix_update(n_ctx, m):
+    """Every blocking remainder (4, 2 and 1 context rows; 4 and 1 output rows), against X Y^T in float64
+    with the kernel's sigmoid table: scores S = X Y^T, G = alpha (label - sigmoid(S)), X += G Y, Y += G^T X."""
+    rng = np.random.default_rng(n_ctx * 10 + m)
+    dim = 19  # not a multiple of any vector width
+    syn0 = rng.normal(0, 0.5, (12, dim)).astype(np.float32)
+    syn1 = rng.normal(0, 0.5, (12, dim)).astype(np.float32)
+    ctx = rng.permutation(12)[:n_ctx].astype(np.int32)
+    outs = rng.permutation(12)[:m].astype(np.int32)
+    labels = np.where(np.arange(m) == 0, 1.0, -1.0).astype(np.float32)
+    sig, nlogsig = K.sigmoid_tables()
+    X, Y = syn0[ctx].astype(np.float64), syn1[outs].astype(np.float64)
+    S = X @ Y.T
+    scale = K.TABLE_SIZE / (2 * K.MAX_EXP)
+    k = np.clip(((labels * S + K.MAX_EXP) * scale).astype(np.int64), 0, K.TABLE_SIZE - 1)
+    G = 0.05 * labels * (1.0 - sig[k])
+    loss = nlogsig[k].astype(np.float64).sum()
+    want0, want1 = syn0.astype(np.float64), syn1.astype(np.float64)
+    want0[ctx] += G @ Y
+    want1[outs] += G.T @ X
+    got = _sg_window_call(syn0, syn1, ctx, outs, labels, K.NS, np.float32(0.05), sig, nlogsig)
+    assert got == pytest.approx(loss, rel=1e-5)
+    np.testing.assert_allclose(syn0, want0, atol=1e-5)
+    np.testing.assert_allclose(syn1, want1, atol=1e-5)
 
 
 # -- model files and bad input -------------------------------------------------------------------------

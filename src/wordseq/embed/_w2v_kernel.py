@@ -136,36 +136,103 @@ def _grad_row(dots, m, labels, loss_kind, target, alpha, sig, nlogsig):
 @njit(inline="always")
 def _sg_window(syn0, syn1, ctx, n_ctx, outs, m, labels, loss_kind, target, alpha, sig, nlogsig, dots, neu1e):
     """Skip-gram, HogBatch: every context row is a hidden vector scored against the shared outputs:
-    scores = X Y^T, errors X += G Y, Y += G^T X (X: context rows, Y: output rows, both read before writing)."""
+    scores = X Y^T, errors X += G Y, Y += G^T X (X: context rows, Y: output rows, both read before writing).
+
+    Register-blocked: each pass over a row serves four rows of the other side (four dot products per output
+    row, four output rows per error row, four context rows per output-row update), so a loaded vector is
+    used four times instead of once and each row is stored once per four rows it takes in."""
     dim = syn0.shape[1]
+    # scores, four context rows per pass over an output row
+    for j in range(m):
+        y = syn1[outs[j]]
+        b = 0
+        while b + 4 <= n_ctx:
+            x0 = syn0[ctx[b]]
+            x1 = syn0[ctx[b + 1]]
+            x2 = syn0[ctx[b + 2]]
+            x3 = syn0[ctx[b + 3]]
+            f0 = numba.float32(0.0)
+            f1 = numba.float32(0.0)
+            f2 = numba.float32(0.0)
+            f3 = numba.float32(0.0)
+            for d in range(dim):
+                yd = y[d]
+                f0 += x0[d] * yd
+                f1 += x1[d] * yd
+                f2 += x2[d] * yd
+                f3 += x3[d] * yd
+            dots[b, j] = f0
+            dots[b + 1, j] = f1
+            dots[b + 2, j] = f2
+            dots[b + 3, j] = f3
+            b += 4
+        while b + 2 <= n_ctx:
+            x0 = syn0[ctx[b]]
+            x1 = syn0[ctx[b + 1]]
+            f0 = numba.float32(0.0)
+            f1 = numba.float32(0.0)
+            for d in range(dim):
+                yd = y[d]
+                f0 += x0[d] * yd
+                f1 += x1[d] * yd
+            dots[b, j] = f0
+            dots[b + 1, j] = f1
+            b += 2
+        if b < n_ctx:
+            x0 = syn0[ctx[b]]
+            f0 = numba.float32(0.0)
+            for d in range(dim):
+                f0 += x0[d] * y[d]
+            dots[b, j] = f0
     loss = 0.0
     for b in range(n_ctx):
-        c = ctx[b]
-        for j in range(m):
-            o = outs[j]
-            f = numba.float32(0.0)
-            for d in range(dim):
-                f += syn0[c, d] * syn1[o, d]
-            dots[b, j] = f
         loss += _grad_row(dots[b], m, labels, loss_kind, target, alpha, sig, nlogsig)
-        for d in range(dim):
-            neu1e[b, d] = 0.0
-        for j in range(m):
-            g = dots[b, j]
-            o = outs[j]
-            for d in range(dim):
-                neu1e[b, d] += g * syn1[o, d]
-    for j in range(m):
-        o = outs[j]
-        for b in range(n_ctx):
-            g = dots[b, j]
-            c = ctx[b]
-            for d in range(dim):
-                syn1[o, d] += g * syn0[c, d]
+    # errors of the context rows, four output rows per pass
     for b in range(n_ctx):
-        c = ctx[b]
+        e = neu1e[b]
+        g = dots[b]
         for d in range(dim):
-            syn0[c, d] += neu1e[b, d]
+            e[d] = 0.0
+        j = 0
+        while j + 4 <= m:
+            y0 = syn1[outs[j]]
+            y1 = syn1[outs[j + 1]]
+            y2 = syn1[outs[j + 2]]
+            y3 = syn1[outs[j + 3]]
+            g0, g1, g2, g3 = g[j], g[j + 1], g[j + 2], g[j + 3]
+            for d in range(dim):
+                e[d] += g0 * y0[d] + g1 * y1[d] + g2 * y2[d] + g3 * y3[d]
+            j += 4
+        while j < m:
+            y0 = syn1[outs[j]]
+            g0 = g[j]
+            for d in range(dim):
+                e[d] += g0 * y0[d]
+            j += 1
+    # output rows, four context rows per pass
+    for j in range(m):
+        y = syn1[outs[j]]
+        b = 0
+        while b + 4 <= n_ctx:
+            x0 = syn0[ctx[b]]
+            x1 = syn0[ctx[b + 1]]
+            x2 = syn0[ctx[b + 2]]
+            x3 = syn0[ctx[b + 3]]
+            g0, g1, g2, g3 = dots[b, j], dots[b + 1, j], dots[b + 2, j], dots[b + 3, j]
+            for d in range(dim):
+                y[d] += g0 * x0[d] + g1 * x1[d] + g2 * x2[d] + g3 * x3[d]
+            b += 4
+        while b < n_ctx:
+            x0 = syn0[ctx[b]]
+            g0 = dots[b, j]
+            for d in range(dim):
+                y[d] += g0 * x0[d]
+            b += 1
+    for b in range(n_ctx):
+        x = syn0[ctx[b]]
+        e = neu1e[b]
+        for d in range(dim):
+            x[d] += e[d]
     return loss
 
 
