@@ -374,37 +374,3 @@ def _llvm_resident_kb() -> int:
             elif ours and line.startswith("Rss:"):
                 total += int(head[1])
     return total
-
-
-@pytest.mark.parametrize("loss", ["ns", "hs"])
-def test_fit_in_a_fresh_process_leaves_scipy_linalg_unimported_and_numba_linalg_working(tmp_path, loss):
-    """The kernel loads without numba importing scipy.linalg; numba's linear algebra still compiles after."""
-    import subprocess
-    from pathlib import Path
-
-    import wordseq
-
-    code = """
-import sys
-import numpy as np
-from wordseq.embed.word2vec import Word2Vec, Word2VecConfig
-from wordseq.text.encode import encode_corpus
-path = sys.argv[1]
-open(path, "w").write("the cat sat on the mat and the dog sat on the log\\n" * 50)
-cfg = Word2VecConfig(dim=8, epochs=1, threads=2, loss=sys.argv[2])
-Word2Vec(cfg).fit(encode_corpus(path, cache=False), progress=False)
-assert "scipy.linalg" not in sys.modules
-import numba
-@numba.njit
-def solve(a, b):
-    return np.linalg.solve(a, b), np.convolve(b, b)
-x, c = solve(np.array([[2.0, 0.0], [0.0, 4.0]]), np.array([2.0, 4.0]))
-assert np.allclose(x, [1.0, 1.0]) and np.allclose(c, [4.0, 16.0, 16.0])
-print("ok")
-"""
-    src = str(Path(wordseq.__file__).resolve().parents[1])
-    env = dict(os.environ, PYTHONPATH=src)
-    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "c.txt"), loss], capture_output=True, text=True,
-                         env=env, timeout=300)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "ok"

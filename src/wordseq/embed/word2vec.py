@@ -14,7 +14,6 @@ number of threads beyond Hogwild's noise.
 
 from __future__ import annotations
 
-import contextlib
 import mmap
 import os
 import re
@@ -149,7 +148,7 @@ class Word2Vec:
         elif cfg.loss == "hs":
             from wordseq.embed.huffman import huffman_codes
 
-            huff = _numba_call(huffman_codes, np.maximum(counts, 1))  # compiled code, like the kernel
+            huff = huffman_codes(np.maximum(counts, 1))
             hs_off, hs_codes, hs_points = huff.offsets, huff.codes, huff.points
             n_out = int(huff.lengths.max())
         else:
@@ -199,7 +198,7 @@ class Word2Vec:
         # load it, leaves the resident set (see _release_llvm_code).
         nothing = np.zeros(0, dtype=np.int64)
         stand_in = np.zeros((1, cfg.dim), dtype=np.float32)
-        _numba_call(train, nothing, nothing, 0, stand_in, stand_in)
+        train(nothing, nothing, 0, stand_in, stand_in)
         _release_llvm_code()
 
         rng = np.random.default_rng(cfg.seed)
@@ -324,37 +323,6 @@ def _release(ids: np.ndarray, seg_start: np.ndarray, seg_end: np.ndarray) -> Non
         hi = (offset + ids.itemsize * b) // page * page
         if hi > lo:
             mm.madvise(mmap.MADV_DONTNEED, lo, hi - lo)
-
-
-def _numba_call(fn, *args):
-    """``fn(*args)``, with scipy.linalg hidden in case this is the process's first numba call."""
-    try:
-        with _scipy_linalg_hidden():
-            return fn(*args)
-    except ImportError:  # a numba that needs scipy.linalg to start: start it with scipy.linalg
-        return fn(*args)
-
-
-@contextlib.contextmanager
-def _scipy_linalg_hidden():
-    """Keep numba from importing scipy.linalg while it starts its compiler (the first call of the kernel).
-
-    numba's start-up imports ``scipy.linalg`` only to learn whether BLAS is there for ``np.dot``-style
-    code; the kernel uses none, and the import costs about 0.15 s and 13 MB. Hidden, numba records "no
-    BLAS", which changes one thing for later numba code in this process: ``np.correlate`` and
-    ``np.convolve`` use numba's own loop instead of a BLAS dot product. Every other BLAS or LAPACK use
-    imports scipy.linalg when it is compiled, as usual. Nothing is hidden if scipy.linalg is already
-    imported or numba's compiler has already started.
-    """
-    if "scipy.linalg" in sys.modules or "numba.np.arraymath" in sys.modules:
-        yield
-        return
-    sys.modules["scipy.linalg"] = None  # type: ignore[assignment]  # "import scipy.linalg" fails now
-    try:
-        yield
-    finally:
-        if sys.modules.get("scipy.linalg", 0) is None:
-            del sys.modules["scipy.linalg"]
 
 
 _SMAPS_HEADER = re.compile(r"([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+ *(.*)$")
