@@ -89,3 +89,27 @@ def test_ptb_statistics(tmp_path):
     enc = encode_corpus(data_file("ptb", "ptb.train.txt"), cache=False)
     assert (enc.tokens, enc.lines, enc.types) == (887_521, 42_068, 9_999)
     assert len(enc.vocab) == 10_002 and UNK in enc.vocab  # 9,999 + </s> = 10,000 real words, plus <pad>, <s>
+
+
+def test_many_blocks_with_specials_in_the_text_match_the_reference(tmp_path):
+    """A corpus of several read blocks (counts add up across blocks), with <unk> and </s> in the text itself."""
+    rng = np.random.default_rng(1)
+    words = [f"w{i}" for i in range(5000)] + [UNK, EOS, "\u00e9t\u00e9", "x\u2028y"]
+    p = 1.0 / np.arange(1, len(words) + 1)
+    stream = rng.choice(len(words), size=500_000, p=p / p.sum()).tolist()
+    cuts = np.cumsum(rng.integers(1, 40, size=25_000)).tolist()
+    lines = [" ".join(words[i] for i in stream[a:b]) for a, b in zip([0] + cuts, cuts) if b <= len(stream)]
+    text = "\n".join(lines) + "\n"
+    assert len(text.encode()) > 2 << 20  # more than two blocks
+    path = write(tmp_path / "c.txt", text)
+    enc = encode_corpus(path, min_count=4, cache=False)
+    tok = Tokenizer("whitespace")
+    ref = Vocab.build((tok(line) for line in lines), min_count=4)
+    ref.counts[ref[EOS]] += len(lines)
+    assert enc.vocab == ref
+    expected = []
+    for line in lines:
+        expected += [ref[t] for t in tok(line)] + [ref[EOS]]
+    assert enc.ids.tolist() == expected
+    fixed = encode_corpus(path, vocab=ref, cache=False)
+    assert fixed.ids.tolist() == expected and fixed.vocab is ref

@@ -79,3 +79,13 @@ def test_block_tokenization_equals_line_by_line(lines):
     for line in lines:
         expected += tok(line) + [NEWLINE]
     assert tok.tokenize_block(block) == expected
+
+
+@given(st.text(alphabet=st.sampled_from("ab\u00e9 \t\n\r\x0b\x0c\x1c\x1f\x85\xa0\u2028\u2029\u3000\ufeff") | st.characters()))
+def test_whitespace_block_split_equals_the_regex(text):
+    """The split-based whitespace tokenizer gives exactly the tokens of ``[^\\s]+|\\n``, line ends included."""
+    import re
+
+    expected = re.findall(r"[^\s]+|\n", text)
+    assert Tokenizer("whitespace").tokenize_block(text) == expected
+    assert Tokenizer("whitespace", lower=True).tokenize_block(text) == re.findall(r"[^\s]+|\n", text.lower())

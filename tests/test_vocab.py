@@ -119,3 +119,34 @@ def test_save_is_atomic(tmp_path, monkeypatch):
     assert path.read_text() == "old\t1\n"
     assert [p.name for p in tmp_path.iterdir()] == ["v.tsv"]
     assert PAD in v and np.issubdtype(v.counts.dtype, np.integer)
+
+
+def _reference_from_counts(counts, min_count, max_size, specials):
+    """The token-by-token construction that ``from_count_array`` does in numpy."""
+    special_counts = [int(counts.get(s, 0)) for s in specials]
+    items = [(t, int(c)) for t, c in counts.items() if c >= min_count and t not in specials]
+    items.sort(key=lambda tc: -tc[1])
+    if max_size is not None:
+        items = items[: max_size - len(specials)]
+    vocab = Vocab(list(specials) + [t for t, _ in items], special_counts + [c for _, c in items], specials)
+    if vocab.unk_id is not None:
+        kept = set(vocab.itos)
+        vocab.counts[vocab.unk_id] += sum(c for t, c in counts.items() if t not in kept)
+    return vocab
+
+
+@given(st.lists(st.sampled_from(["a", "b", "c", "d", "e", UNK, EOS, PAD]) | st.text(max_size=2), min_size=1,
+                max_size=60),
+       st.integers(1, 4), st.none() | st.integers(4, 9), st.sampled_from([SPECIALS, (UNK, EOS), (EOS,), ()]))
+def test_from_count_array_matches_the_token_by_token_construction(stream, min_count, max_size, specials):
+    counts: dict[str, int] = {}
+    for t in stream:
+        counts[t] = counts.get(t, 0) + 1
+    ref = _reference_from_counts(counts, min_count, max_size, specials)
+    vocab, ids = Vocab.from_count_array(list(counts), np.array(list(counts.values())), min_count, max_size,
+                                        specials)
+    assert vocab == ref and vocab.specials == ref.specials
+    assert Vocab.from_counts(counts, min_count, max_size, specials) == ref
+    unk = -1 if ref.unk_id is None else ref.unk_id
+    assert ids.dtype == np.int32
+    assert ids.tolist() == [ref.stoi.get(t, unk) for t in counts]

@@ -4,6 +4,8 @@ reporting, reproducibility, model files and bad configurations. Small generated 
 from __future__ import annotations
 
 import math
+import os
+import sys
 
 import numpy as np
 import pytest
@@ -367,3 +369,61 @@ def test_corpus_ranges_start_at_sentence_starts():
     assert all(ids[c - 1] == 3 for c in cuts[1:-1])  # every inner cut follows a </s>
     no_eos = np.full(100_000, 5, dtype=np.int32)  # one endless line: cuts stay where they fall
     assert _split(no_eos, 3, 4) == [0, 25_000, 50_000, 75_000, 100_000]
+
+
+def test_kernel_is_loaded_once_with_the_types_of_the_training_calls(planted, monkeypatch):
+    """fit loads the kernel with an empty call before the matrices exist; that call must have exactly the
+    argument types of the training calls, or numba would compile a second specialization."""
+    import numba
+
+    from wordseq.embed import word2vec as W
+
+    calls = []
+    real = K.train_chunk
+
+    def spy(*args):
+        calls.append((len(args[3]), tuple(numba.typeof(a) for a in args)))
+        return real(*args)
+
+    released = []
+    monkeypatch.setattr(K, "train_chunk", spy)
+    monkeypatch.setattr(W, "_release_llvm_code", lambda: released.append(len(calls)))
+    Word2Vec(Word2VecConfig(dim=8, epochs=1, threads=2)).fit(planted, progress=False)
+    assert calls[0][0] == 0 and all(n > 0 for n, _ in calls[1:])  # no lanes first, then the real ones
+    assert len({types for _, types in calls}) == 1
+    assert released == [0, 1]  # after numba's start-up and after the kernel is loaded, before training
+
+
+def test_llvm_pages_released_and_numba_still_compiles():
+    """Dropping LLVM's clean code pages from the resident set leaves numba able to compile new code."""
+    import numba
+
+    from wordseq.embed.word2vec import _release_llvm_code
+
+    _release_llvm_code()
+
+    @numba.njit
+    def add(a, b):
+        return a + b
+
+    assert add(2, 3) == 5
+    before = _llvm_resident_kb()
+    _release_llvm_code()
+    if sys.platform.startswith("linux"):
+        assert _llvm_resident_kb() < before
+    assert add(2.5, 1.0) == 3.5
+
+
+def _llvm_resident_kb() -> int:
+    """Resident KB of LLVM's library in this process (Linux), from /proc/self/smaps."""
+    if not sys.platform.startswith("linux"):
+        return 0
+    total, ours = 0, False
+    with open("/proc/self/smaps") as f:
+        for line in f:
+            head = line.split()
+            if "-" in head[0] and len(head) >= 5 and ":" in head[3]:
+                ours = len(head) == 6 and "libllvmlite" in head[5]
+            elif ours and line.startswith("Rss:"):
+                total += int(head[1])
+    return total

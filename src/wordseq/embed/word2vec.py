@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import mmap
 import os
+import re
+import sys
 import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -108,6 +110,8 @@ class Word2Vec:
         """Train on an encoded corpus (ids with ``</s>`` line ends) and return self."""
         from wordseq.embed import _w2v_kernel as K  # numba loads on first use only
 
+        _release_llvm_code()  # what LLVM's start-up touched; loading the kernel maps back what it needs
+
         cfg = self.config
         cfg.validate()
         vocab = encoded.vocab
@@ -133,16 +137,6 @@ class Word2Vec:
                                f"words in the corpus ({distinct})")
         if cfg.loss != "ns" and distinct < 2:
             raise WordseqError(f"{cfg.loss} needs at least 2 distinct words in the corpus, got {distinct}")
-
-        rng = np.random.default_rng(cfg.seed)
-        syn0 = np.empty((n_words, cfg.dim), dtype=np.float32)
-        for lo in range(0, n_words, 8192):  # in blocks: no full-size temporaries
-            block = rng.random((min(8192, n_words - lo), cfg.dim), dtype=np.float32)
-            block -= 0.5
-            block /= cfg.dim
-            syn0[lo : lo + len(block)] = block
-        out_rows = n_words - 1 if cfg.loss == "hs" else n_words
-        syn1 = np.zeros((max(out_rows, 1), cfg.dim), dtype=np.float32)
 
         keep = _keep_thresholds(counts, cfg.sample)
         ns_thresh, ns_alias = np.ones(1, np.uint32), np.zeros(1, np.int32)
@@ -188,24 +182,48 @@ class Word2Vec:
         numba.set_num_threads(max(1, min(T, numba.config.NUMBA_NUM_THREADS)))
         arch = K.SG if cfg.arch == "sg" else K.CBOW
         loss_kind = {"ns": K.NS, "hs": K.HS, "softmax": K.SOFTMAX}[cfg.loss]
+        words_done = np.zeros(L, dtype=np.int64)
+        loss_sum = np.zeros(L, dtype=np.float64)
+        loss_n = np.zeros(L, dtype=np.int64)
+
+        def train(seg_start, seg_end, epoch, syn0, syn1):
+            K.train_chunk(ids, first_word, eos, seg_start, seg_end, range_start, range_len, epoch, cfg.epochs,
+                          syn0, syn1, sig, nlogsig, keep, ns_thresh, ns_alias, hs_off, hs_codes, hs_points, arch,
+                          loss_kind, cfg.window, cfg.negative, cfg.cbow_mean, cfg.start_alpha, cfg.min_alpha,
+                          rng_state, loss_sum, loss_n, words_done, sent_buf, ctx_buf, out_buf, label_buf,
+                          dots_buf, vec_buf)
+
+        # Load the compiled kernel (numba's on-disk cache) with a call that has no lanes and stand-in
+        # matrices of the same types, before the real matrices exist; then LLVM's code, needed only to
+        # load it, leaves the resident set (see _release_llvm_code).
+        nothing = np.zeros(0, dtype=np.int64)
+        stand_in = np.zeros((1, cfg.dim), dtype=np.float32)
+        train(nothing, nothing, 0, stand_in, stand_in)
+        _release_llvm_code()
+
+        rng = np.random.default_rng(cfg.seed)
+        syn0 = np.empty((n_words, cfg.dim), dtype=np.float32)
+        for lo in range(0, n_words, 8192):  # in blocks: no full-size temporaries
+            block = rng.random((min(8192, n_words - lo), cfg.dim), dtype=np.float32)
+            block -= 0.5
+            block /= cfg.dim
+            syn0[lo : lo + len(block)] = block
+        out_rows = n_words - 1 if cfg.loss == "hs" else n_words
+        syn1 = np.zeros((max(out_rows, 1), cfg.dim), dtype=np.float32)
+
         self.losses = []
         bar = _progress_bar(progress, total=cfg.epochs * len(ids))
-        words_done = np.zeros(L, dtype=np.int64)
         t0 = time.perf_counter()
         old_chunksize = numba.set_parallel_chunksize(1)  # lanes go to whichever thread is free
         try:
             for epoch in range(cfg.epochs):
-                loss_sum = np.zeros(L, dtype=np.float64)
-                loss_n = np.zeros(L, dtype=np.int64)
+                loss_sum[:] = 0
+                loss_n[:] = 0
                 for c in range(n_chunks):
                     seg_start = np.array([ch[c] for ch in chunks], dtype=np.int64)
                     seg_end = np.array([ch[c + 1] for ch in chunks], dtype=np.int64)
                     before = int(words_done.sum())
-                    K.train_chunk(ids, first_word, eos, seg_start, seg_end, range_start, range_len, epoch,
-                                  cfg.epochs, syn0, syn1, sig, nlogsig, keep, ns_thresh, ns_alias, hs_off,
-                                  hs_codes, hs_points, arch, loss_kind, cfg.window, cfg.negative,
-                                  cfg.cbow_mean, cfg.start_alpha, cfg.min_alpha, rng_state, loss_sum, loss_n,
-                                  words_done, sent_buf, ctx_buf, out_buf, label_buf, dots_buf, vec_buf)
+                    train(seg_start, seg_end, epoch, syn0, syn1)
                     bar.update(int(words_done.sum()) - before)
                     _release(encoded.ids, seg_start, seg_end)
                 mean = float(loss_sum.sum() / max(int(loss_n.sum()), 1))
@@ -305,6 +323,42 @@ def _release(ids: np.ndarray, seg_start: np.ndarray, seg_end: np.ndarray) -> Non
         hi = (offset + ids.itemsize * b) // page * page
         if hi > lo:
             mm.madvise(mmap.MADV_DONTNEED, lo, hi - lo)
+
+
+_SMAPS_HEADER = re.compile(r"([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+ *(.*)$")
+
+
+def _release_llvm_code() -> None:
+    """Drop LLVM's code pages from this process's resident set once the kernel is loaded.
+
+    Loading a cached numba function runs a good part of LLVM (about 70 MB of its library's code and
+    constants become resident), and training never touches it again. Those pages are clean copies of the
+    library file: ``MADV_DONTNEED`` unmaps them (they stay in the page cache) and any later use (numba
+    compiling something else) maps them back in. Only mappings that are not writable and hold no private
+    (copy-on-write) pages are touched, so no data can be lost. Linux only; elsewhere nothing happens.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        with open("/proc/self/smaps") as f:
+            smaps = f.read()
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        madvise = libc.madvise
+    except (OSError, AttributeError):
+        return
+    madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    region = None
+    for line in smaps.splitlines():
+        m = _SMAPS_HEADER.match(line)
+        if m:  # a mapping: "start-end perms offset dev inode [path]", then its "Key: value" lines
+            ok = os.path.basename(m.group(4)).startswith("libllvmlite") and "w" not in m.group(3)
+            region = (int(m.group(1), 16), int(m.group(2), 16)) if ok else None
+        elif region is not None and line.startswith("Anonymous:"):
+            if int(line.split()[1]) == 0:
+                madvise(region[0], region[1] - region[0], mmap.MADV_DONTNEED)
+            region = None
 
 
 def _progress_bar(enabled: bool, total: int):

@@ -14,7 +14,8 @@ import os
 import tempfile
 import time
 import warnings
-from itertools import repeat
+from collections import defaultdict
+from itertools import count
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -97,29 +98,52 @@ def encode_corpus(
             return hit
 
     stats = ReadStats()
-    raw_path, first_seen, counts, n_ids = _first_pass(paths, tokenizer, stats, vocab, desc)
+    raw_path, first_seen, counts, n_ids = _first_pass(paths, tokenizer, stats, desc)
     try:
         if n_ids == stats.lines:
             names = ", ".join("<stdin>" if f == "-" else f for f in stats.files)
             raise WordseqError(f"{names}: empty corpus (no tokens)")
+        # provisional id -> final id (provisional id 0 is the line end)
         if vocab is None:
-            vocab_counts = {t: int(counts[i]) for i, t in enumerate(first_seen) if t != NEWLINE}
-            new_vocab = Vocab.from_counts(vocab_counts, min_count=min_count, max_size=max_size, specials=specials)
+            new_vocab, word_ids = Vocab.from_count_array(first_seen[1:], counts[1:], min_count=min_count,
+                                                         max_size=max_size, specials=specials)
+            remap = np.concatenate([np.zeros(1, dtype=np.int32), word_ids])
+            del word_ids
             if EOS in new_vocab.stoi:
                 new_vocab.counts[new_vocab.stoi[EOS]] += int(counts[0])
         else:
             new_vocab = vocab
-        # provisional id -> final id
-        unk = new_vocab.unk_id if new_vocab.unk_id is not None else -1
+            unk = new_vocab.unk_id if new_vocab.unk_id is not None else -1
+            get = new_vocab.stoi.get
+            remap = np.fromiter((get(t, unk) for t in first_seen), dtype=np.int32, count=len(first_seen))
+        del counts
         eos = new_vocab.stoi.get(EOS, -1)
-        remap = np.array([new_vocab.stoi.get(t, unk) for t in first_seen], dtype=np.int32)
         if eos < 0:
             raise WordseqError(f"the vocabulary has no {EOS} entry, which marks line ends")
-        remap[0] = eos  # provisional id 0 is the line end
+        remap[0] = eos
         missing = remap < 0
         if missing.any():
             bad = first_seen[int(np.argmax(missing))]
             raise WordseqError(f"token {bad!r} is not in the vocabulary, which has no <unk>")
+        types = len(first_seen) - 1
+        del first_seen
+        if vocab is None:
+            # The tokens kept were created among millions of short-lived strings while the text was read;
+            # they would pin most of the allocator's blocks once the others are gone. So they are joined
+            # into one string, all the originals are freed (and the memory handed back), and fresh copies
+            # are cut from it, packed together. (A token never contains a line end.)
+            k = len(new_vocab.specials)
+            packed = "\n".join(new_vocab.itos[k:])
+            vocab_counts, vocab_specials, n_kept = new_vocab.counts, new_vocab.specials, len(new_vocab) - k
+            del new_vocab
+            _release_free_heap()
+            kept = packed.split("\n") if n_kept else []
+            del packed
+            assert len(kept) == n_kept, "a token holds a line end"
+            new_vocab = Vocab(list(vocab_specials) + kept, vocab_counts, vocab_specials)
+            del kept
+        else:
+            _release_free_heap()
         target_dir = cache_dir() if key else Path(tempfile.gettempdir())
         target_dir.mkdir(parents=True, exist_ok=True)
         out_path = target_dir / (f"{key}.npy" if key else f"wordseq-{os.getpid()}-{time.time_ns()}.npy")
@@ -132,7 +156,6 @@ def encode_corpus(
         os.unlink(raw_path)
     ids = np.load(out_path, mmap_mode="r")
     tokens = n_ids - stats.lines
-    types = len(first_seen) - 1
     enc = Encoded(ids, new_vocab, stats.lines, tokens, types, stats.invalid, corpus_hash, False)
     if key:
         meta = {"lines": stats.lines, "tokens": tokens, "types": types, "invalid_utf8": stats.invalid,
@@ -145,10 +168,17 @@ def encode_corpus(
     return enc
 
 
-def _first_pass(paths, tokenizer: Tokenizer, stats: ReadStats, vocab: Vocab | None, desc: str):
-    """Tokenize block by block; write provisional ids (order of first appearance) to a temporary file."""
-    index: dict[str, int] = {NEWLINE: 0}
-    first_seen: list[str] = [NEWLINE]
+def _first_pass(paths, tokenizer: Tokenizer, stats: ReadStats, desc: str):
+    """Tokenize block by block; write provisional ids (order of first appearance) to a temporary file.
+
+    Returns the file's path, the distinct tokens in provisional-id order (id 0 is the line end), how often
+    each occurs (counted block by block, so the file is read only once more, for the final ids) and the
+    number of ids written.
+    """
+    index: defaultdict[str, int] = defaultdict(count(1).__next__)  # a new token takes the next id
+    index[NEWLINE] = 0
+    lookup = index.__getitem__
+    counts = np.zeros(1 << 16, dtype=np.int64)
     fd, raw_path = tempfile.mkstemp(prefix="wordseq-raw-", suffix=".i32")
     n_ids = 0
     total = sum(os.path.getsize(p) for p in paths if p != "-") or None
@@ -158,32 +188,38 @@ def _first_pass(paths, tokenizer: Tokenizer, stats: ReadStats, vocab: Vocab | No
             last_bytes = 0
             for block in read_blocks(paths, stats):
                 tokens = tokenizer.tokenize_block(block)
-                arr = np.fromiter(map(index.get, tokens, repeat(-1)), dtype=np.int32, count=len(tokens))
-                new = np.flatnonzero(arr < 0)
-                if len(new):  # tokens not seen before get the next ids, in order
-                    for j in new.tolist():
-                        t = tokens[j]
-                        i = index.get(t)
-                        if i is None:
-                            i = index[t] = len(first_seen)
-                            first_seen.append(t)
-                        arr[j] = i
+                del block
+                arr = np.fromiter(map(lookup, tokens), dtype=np.int32, count=len(tokens))
+                del tokens
                 arr.tofile(raw)
                 n_ids += len(arr)
+                n = len(index)
+                if n > len(counts):
+                    counts = np.concatenate([counts, np.zeros(max(n, 2 * len(counts)) - len(counts), np.int64)])
+                counts[:n] += np.bincount(arr, minlength=n)
                 bar.update(stats.bytes - last_bytes)
                 last_bytes = stats.bytes
-        counts = np.zeros(len(first_seen), dtype=np.int64)
-        for chunk in _raw_chunks(raw_path):
-            counts += np.bincount(chunk, minlength=len(counts))
     except BaseException:
         os.unlink(raw_path)
         raise
     finally:
         bar.close()
-    return raw_path, first_seen, counts, n_ids
+    first_seen = list(index)
+    del index, lookup
+    return raw_path, first_seen, counts[: len(first_seen)], n_ids
 
 
-def _raw_chunks(raw_path: str, step: int = 1 << 23):
+def _release_free_heap() -> None:
+    """Hand the C heap's free memory back to the system (glibc's ``malloc_trim``; elsewhere nothing)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _raw_chunks(raw_path: str, step: int = 1 << 20):
     """The provisional ids, in chunks (bounded memory)."""
     with open(raw_path, "rb") as f:
         while True:

@@ -72,11 +72,32 @@ class Tokenizer:
 
     def tokenize_block(self, text: str) -> list[str]:
         """Tokens of a block of text; each line end is the token ``"\\n"``."""
-        return self._regex.findall(self.normalize(text))  # type: ignore[attr-defined]
+        text = self.normalize(text)
+        if self.kind == "whitespace":
+            return _split_block(text)
+        return self._regex.findall(text)  # type: ignore[attr-defined]
 
     def __call__(self, line: str) -> list[str]:
         """Tokens of one line (no line-end marker)."""
         return [t for t in self.tokenize_block(line) if t != NEWLINE]
+
+
+def _split_block(text: str) -> list[str]:
+    """The whitespace tokenizer without a regex: ``str.split`` line by line, a ``"\\n"`` after each line.
+
+    ``str.split()`` and the regex's ``\\s`` use the same Unicode whitespace test; only ``"\\n"`` ends a
+    line (``\\r``, ``\\x0b``, U+2028 and the like separate tokens), exactly as ``[^\\s]+|\\n`` does.
+    About twice as fast as ``findall``.
+    """
+    lines = text.split(NEWLINE)
+    last = lines.pop()  # "" when the text ends with a line end
+    out: list[str] = []
+    append = out.append
+    for line in lines:
+        out += line.split()
+        append(NEWLINE)
+    out += last.split()
+    return out
 
 
 def get_tokenizer(name: str = "whitespace", **options: object) -> Tokenizer:

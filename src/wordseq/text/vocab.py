@@ -80,23 +80,55 @@ class Vocab:
         A special token found in the data (PTB's own ``<unk>``) keeps its reserved id and its count.
         ``counts`` must iterate in first-appearance order for ties to be broken that way (dicts do).
         """
+        values = np.fromiter((int(c) for c in counts.values()), dtype=np.int64, count=len(counts))
+        return cls.from_count_array(list(counts), values, min_count, max_size, specials)[0]
+
+    @classmethod
+    def from_count_array(
+        cls,
+        tokens: Sequence[str],
+        counts: np.ndarray,
+        min_count: int = 1,
+        max_size: int | None = None,
+        specials: Sequence[str] = SPECIALS,
+    ) -> "tuple[Vocab, np.ndarray]":
+        """:meth:`from_counts` for distinct ``tokens`` (first-appearance order) and their ``counts`` array.
+
+        Also returns each given token's id (int32): its own, ``<unk>``'s for a token left out, or -1
+        when there is no ``<unk>``. Sorting and selecting happen in numpy, not per token in Python.
+        """
         if min_count < 1:
             raise WordseqError(f"min_count must be at least 1, got {min_count}")
-        special_counts = [int(counts.get(s, 0)) for s in specials]
-        items = [(t, int(c)) for t, c in counts.items() if c >= min_count and t not in specials]
-        items.sort(key=lambda tc: -tc[1])  # stable: ties keep first-appearance order
+        counts = np.asarray(counts, dtype=np.int64)
+        if len(tokens) != len(counts):
+            raise ValueError("tokens and counts differ in length")
+        where = []  # (position in tokens, reserved id) of the specials found in the data
+        for i, s in enumerate(specials):
+            try:
+                where.append((tokens.index(s), i))
+            except ValueError:
+                pass
+        special_counts = np.zeros(len(specials), dtype=np.int64)
+        eligible = counts >= min_count
+        for pos, i in where:
+            special_counts[i] = counts[pos]
+            eligible[pos] = False
+        chosen = np.flatnonzero(eligible)
+        chosen = chosen[np.argsort(-counts[chosen], kind="stable")]  # stable: ties keep first appearance
         if max_size is not None:
             if max_size < len(specials):
                 raise WordseqError(f"max_size {max_size} is smaller than the {len(specials)} special tokens")
-            items = items[: max_size - len(specials)]
-        tokens = list(specials) + [t for t, _ in items]
-        freq = special_counts + [c for _, c in items]
-        vocab = cls(tokens, freq, specials)
-        if vocab.unk_id is not None:
-            kept = set(tokens)
-            dropped = sum(c for t, c in counts.items() if t not in kept)
-            vocab.counts[vocab.unk_id] += dropped
-        return vocab
+            chosen = chosen[: max_size - len(specials)]
+        vocab = cls(list(specials) + [tokens[i] for i in chosen.tolist()],
+                    np.concatenate([special_counts, counts[chosen]]), specials)
+        ids = np.full(len(tokens), -1 if vocab.unk_id is None else vocab.unk_id, dtype=np.int32)
+        ids[chosen] = np.arange(len(specials), len(specials) + len(chosen), dtype=np.int32)
+        for pos, i in where:
+            ids[pos] = i
+        if vocab.unk_id is not None:  # the mass of the tokens left out goes to <unk>
+            kept = int(counts[chosen].sum()) + sum(int(counts[pos]) for pos, _ in where)
+            vocab.counts[vocab.unk_id] += int(counts.sum()) - kept
+        return vocab, ids
 
     @classmethod
     def build(cls, token_lists: Iterable[Iterable[str]], **kwargs) -> "Vocab":
@@ -158,9 +190,12 @@ class Vocab:
     # -- files --------------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> None:
         """Write ``token<TAB>count`` lines in id order (atomically)."""
-        lines = [f"{escape_token(t)}\t{int(c)}\n" for t, c in zip(self.itos, self.counts)]
+        tokens = self.itos
+        if any(c in "\0".join(tokens) for c in _ESCAPES):  # one scan; escape token by token only if needed
+            tokens = [escape_token(t) for t in tokens]
+        text = "".join([f"{t}\t{c}\n" for t, c in zip(tokens, self.counts.tolist())])
         with atomic_write(path, "w", encoding="utf-8", newline="") as f:
-            f.writelines(lines)
+            f.write(text)
 
     @classmethod
     def load(cls, path: str | os.PathLike, specials: Sequence[str] = SPECIALS) -> "Vocab":
