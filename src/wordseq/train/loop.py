@@ -128,27 +128,22 @@ def clip_gradients(params: Iterable[nn.Parameter], max_norm: float = 0.0, max_va
     """Clip gradients in place: each element to [-max_value, max_value], then the global L2 norm (over all
     parameters together) to ``max_norm``; 0 turns either off. Returns the global norm before norm clipping."""
     params = [p for p in params if p.grad is not None]
-    sparse = [p for p in params if p.grad.is_sparse]
-    if not sparse:
-        if max_value > 0:
-            nn.utils.clip_grad_value_(params, max_value)
-        return float(nn.utils.clip_grad_norm_(params, max_norm if max_norm > 0 else math.inf))
-    # sparse embedding gradients (see sparse_embeddings): clip the values of their rows, norms over both kinds
+    for p in params:
+        if p.grad.is_sparse:  # a sparse embedding gradient (see sparse_embeddings): repeated rows summed,
+            p.grad = p.grad.coalesce()  # so that its values are the rows' true gradients
     dense = [p for p in params if not p.grad.is_sparse]
-    for p in sparse:
-        p.grad = p.grad.coalesce()  # repeated rows summed, so that the norm is the true one
+    rows = [p.grad._values() for p in params if p.grad.is_sparse]
     if max_value > 0:
         nn.utils.clip_grad_value_(dense, max_value)
-        for p in sparse:
-            p.grad._values().clamp_(-max_value, max_value)
-    norms = [p.grad._values().norm() for p in sparse]
-    if dense:
-        norms.append(nn.utils.get_total_norm([p.grad for p in dense]))
-    total = torch.linalg.vector_norm(torch.stack(norms))
+        for v in rows:
+            v.clamp_(-max_value, max_value)
+    norms = [nn.utils.get_total_norm([p.grad for p in dense])] + [torch.linalg.vector_norm(v) for v in rows]
+    total = norms[0] if len(norms) == 1 else torch.linalg.vector_norm(torch.stack(norms))
     if max_norm > 0:
-        coef = (max_norm / (total + 1e-6)).clamp(max=1.0)
-        for p in params:
-            p.grad.mul_(coef)
+        nn.utils.clip_grads_with_norm_(dense, max_norm, total)
+        coef = (max_norm / (total + 1e-6)).clamp(max=1.0)  # the factor clip_grads_with_norm_ applies
+        for v in rows:
+            v.mul_(coef)
     return float(total)
 
 
