@@ -221,14 +221,19 @@ def test_linear_cross_entropy_gradient_is_numerically_right():
     assert torch.autograd.gradcheck(lambda h, w: linear_cross_entropy(h, w, None, y), (h, w))
 
 
+def _output_layer(n: int, hidden: int, vocab: int):
+    """Features, output weight and bias (all needing gradients) and targets for the fused loss's tests."""
+    torch.manual_seed(0)
+    h = torch.randn(n, hidden, requires_grad=True)
+    w = (torch.randn(vocab, hidden) * 0.3).requires_grad_()
+    b = torch.randn(vocab, requires_grad=True)
+    return h, w, b, torch.randint(0, vocab, (n,))
+
+
 def test_linear_cross_entropy_equals_torch_in_float32():
     from wordseq.train.losses import linear_cross_entropy
 
-    torch.manual_seed(0)
-    h = torch.randn(120, 64, requires_grad=True)
-    w = (torch.randn(3001, 64) * 0.3).requires_grad_()
-    b = torch.randn(3001, requires_grad=True)
-    y = torch.randint(0, 3001, (120,))
+    h, w, b, y = _output_layer(120, 64, 3001)
     ref = torch.nn.functional.cross_entropy(torch.nn.functional.linear(h, w, b), y)
     g_ref = torch.autograd.grad(ref * 1.7, (h, w, b))
     ours = linear_cross_entropy(h, w, b, y)
@@ -311,11 +316,7 @@ def test_training_with_sparse_embedding_gradients_matches_dense_training(optimiz
 def test_linear_cross_entropy_in_bfloat16_is_close_to_float32():
     from wordseq.train.losses import linear_cross_entropy
 
-    torch.manual_seed(0)
-    h = torch.randn(64, 32, requires_grad=True)
-    w = (torch.randn(501, 32) * 0.3).requires_grad_()
-    b = torch.randn(501, requires_grad=True)
-    y = torch.randint(0, 501, (64,))
+    h, w, b, y = _output_layer(64, 32, 501)
     full = linear_cross_entropy(h, w, b, y)
     g_full = torch.autograd.grad(full, (h, w, b))
     half = linear_cross_entropy(h, w, b, y, torch.bfloat16)
