@@ -77,16 +77,22 @@ def main() -> None:
             sims.append((f, float(sp[0]), r.spearman))
         rows.append((path.name, len(v), ours, score, same, t_gensim, t_ours, cosmul, t_cosmul, sims))
 
-    print(f"date {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, {platform.machine()}, {os.cpu_count()} cores "
-          f"(shared), BLAS threads {args.threads}")
+    print(
+        f"date {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()}, {os.cpu_count()} cores "
+        f"(shared), BLAS threads {args.threads}"
+    )
     print()
-    print("| vectors | words | questions scored | gensim accuracy | wordseq accuracy | identical per section | "
-          "gensim time | wordseq time | speed-up | wordseq 3CosMul (time) |")
+    print(
+        "| vectors | words | questions scored | gensim accuracy | wordseq accuracy | identical per section | "
+        "gensim time | wordseq time | speed-up | wordseq 3CosMul (time) |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for name, n, ours, score, same, tg, to, cosmul, tc, _ in rows:
-        print(f"| {name} | {n:,} | {ours.total:,} ({ours.oov} skipped) | {100 * score:.2f}% | {100 * ours.accuracy:.2f}% "
-              f"| {'yes' if same else 'NO'} | {tg:.1f} s | {to:.2f} s | {tg / to:.0f}x | "
-              f"{100 * cosmul.accuracy:.2f}% ({tc:.2f} s) |")
+        print(
+            f"| {name} | {n:,} | {ours.total:,} ({ours.oov} skipped) | {100 * score:.2f}% | {100 * ours.accuracy:.2f}% "
+            f"| {'yes' if same else 'NO'} | {tg:.1f} s | {to:.2f} s | {tg / to:.0f}x | "
+            f"{100 * cosmul.accuracy:.2f}% ({tc:.2f} s) |"
+        )
     print()
     for name, *_, sims in rows:
         for f, g, o in sims:

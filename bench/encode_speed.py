@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -81,8 +80,10 @@ def main() -> None:
     print(f"corpus: {corpus}")
     print(f"{'tool':42s} {'tokens':>12s} {'types':>10s} {'seconds':>8s} {'tokens/s':>12s} {'peak MB':>8s}")
     for name, r in rows:
-        print(f"{name:42s} {r['tokens']:>12,} {r['types']:>10,} {r['seconds']:>8.1f} "
-              f"{r['tokens'] / r['seconds']:>12,.0f} {r['rss_mb']:>8.0f}")
+        print(
+            f"{name:42s} {r['tokens']:>12,} {r['types']:>10,} {r['seconds']:>8.1f} "
+            f"{r['tokens'] / r['seconds']:>12,.0f} {r['rss_mb']:>8.0f}"
+        )
     ours, ref = rows[0][1], rows[-1][1]
     print(f"speed ratio wordseq (whitespace) / gensim: {ref['seconds'] / ours['seconds']:.2f}x")
 

@@ -89,8 +89,9 @@ def main() -> None:
     runs = {
         "LSTM, PyTorch example loop": lambda: example_generate(lstm, n),
         "LSTM, wordseq sample": lambda: list(sample(lstm, [], n, seed=0, banned_ids=[1, 2])),
-        "LSTM, wordseq sample top-k 40 top-p 0.9":
-            lambda: list(sample(lstm, [], n, seed=0, top_k=40, top_p=0.9, banned_ids=[1, 2])),
+        "LSTM, wordseq sample top-k 40 top-p 0.9": lambda: list(
+            sample(lstm, [], n, seed=0, top_k=40, top_p=0.9, banned_ids=[1, 2])
+        ),
         "LSTM, wordseq greedy": lambda: list(sample(lstm, [], n, temperature=0.0)),
         "window (context 4), wordseq sample": lambda: list(sample(window, [], n, seed=0)),
         "beam": lambda: beam_search(lstm, [], beam_n, beam=5),
@@ -106,8 +107,8 @@ def main() -> None:
     rows = list(best.items())
 
     print(f"{n} tokens, vocabulary {V}, {args.layers} x {H} LSTM, batch 1, {args.threads} thread(s)\n")
-    print(f"| generator | seconds | tokens/s | vs example |")
-    print(f"|---|---:|---:|---:|")
+    print("| generator | seconds | tokens/s | vs example |")
+    print("|---|---:|---:|---:|")
     for name, t in rows:
         print(f"| {name} | {t:.3f} | {n / t:,.0f} | {t_ref / t:.2f}x |")
     print(f"| LSTM, wordseq beam search, beam 5 ({beam_n} steps) | {t_beam:.3f} | {beam_n / t_beam:,.0f} steps/s | |")

@@ -32,7 +32,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from wiki_slice import write_slice  # noqa: E402
+from wiki_slice import write_slice
+
 DATA = Path(os.environ.get("WORDSEQ_DATA", ROOT.parent / "shared" / "data"))
 
 CHILD = """
@@ -62,8 +63,12 @@ print(json.dumps(res))
 
 def run_child(method: str, corpus: Path, out: Path, epochs: int, env: dict) -> dict:
     t = time.perf_counter()
-    p = subprocess.run([sys.executable, "-c", CHILD, method, str(corpus), str(out), str(epochs)],
-                       capture_output=True, text=True, env=env)
+    p = subprocess.run(
+        [sys.executable, "-c", CHILD, method, str(corpus), str(out), str(epochs)],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     if p.returncode != 0:
         raise SystemExit(p.stderr)
     r = json.loads(p.stdout.strip().splitlines()[-1])
@@ -118,20 +123,24 @@ def main() -> None:
     g, p = results["glove"], results["ppmi"]
     per_iter = sum(g["epoch_s"]) / len(g["epoch_s"])
     print()
-    print(f"date {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, {platform.machine()}, {os.cpu_count()} cores (shared)")
+    print(f"date {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()}, {os.cpu_count()} cores (shared)")
     print(f"corpus: {g['tokens']:,} tokens, {g['words']:,} words (min_count 5); co-occurrence entries {g['entries']:,}")
     print()
     print("| | wordseq | Stanford GloVe C (issue 3) | ratio |")
     print("|---|---|---|---|")
-    print(f"| co-occurrence counting (window 10) | {g['cooccur_s']:.1f} s | 29 s (cooccur + shuffle) | "
-          f"{29 / g['cooccur_s']:.1f}x faster |")
+    print(
+        f"| co-occurrence counting (window 10) | {g['cooccur_s']:.1f} s | 29 s (cooccur + shuffle) | "
+        f"{29 / g['cooccur_s']:.1f}x faster |"
+    )
     print(f"| GloVe time per iteration (2 threads) | {per_iter:.1f} s | 37 s | {37 / per_iter:.1f}x faster |")
     print()
     print("| model | total wall | peak RSS | Google analogy | semantic | syntactic | SimLex-999 | WS-353 |")
     print("|---|---|---|---|---|---|---|---|")
-    for name, r in (("GloVe, %d iterations" % args.epochs, g), ("PPMI+SVD", p)):
-        print(f"| {name} | {r['wall']:.0f} s | {r['rss_mb']:.0f} MB | {100 * r['analogy']:.1f}% | "
-              f"{100 * r['semantic']:.1f}% | {100 * r['syntactic']:.1f}% | {r['simlex']:.3f} | {r['ws353']:.3f} |")
+    for name, r in ((f"GloVe, {args.epochs} iterations", g), ("PPMI+SVD", p)):
+        print(
+            f"| {name} | {r['wall']:.0f} s | {r['rss_mb']:.0f} MB | {100 * r['analogy']:.1f}% | "
+            f"{100 * r['semantic']:.1f}% | {100 * r['syntactic']:.1f}% | {r['simlex']:.3f} | {r['ws353']:.3f} |"
+        )
     print()
     print("GloVe loss per iteration: " + " ".join(f"{x:.4f}" for x in g["losses"]))
     print(f"PPMI+SVD: counting {p['cooccur']:.1f} s, PPMI + SVD {p['ppmi_svd']:.1f} s")

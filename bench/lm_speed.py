@@ -4,8 +4,8 @@ The plain loop is the PyTorch word_language_model example's design: ``nn.Embeddi
 on ``(T, B)`` batches from ``batchify``, ``repackage_hidden``, ``CrossEntropyLoss``, ``clip_grad_norm_`` and a
 hand-written SGD step. wordseq runs :func:`wordseq.train.fit` on an :class:`~wordseq.lm.neural.task.LMTask`,
 in float32 and with the bfloat16 output layer (``--bf16``). All start from the same weights and see the same
-tokens; after an untimed warm-up run of each, the runs are interleaved and repeated, and the median time counts. After the same number of tokens,
-each model's validation perplexity is measured with the same scorer.
+tokens; after an untimed warm-up run of each, the runs are interleaved and repeated, and the median time
+counts. After the same number of tokens, each model's validation perplexity is measured with the same scorer.
 
     flock /tmp/wordseq-bench.lock env PYTHONPATH=src python bench/lm_speed.py --threads 2 --batches 150
 """
@@ -19,7 +19,6 @@ import statistics
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -126,8 +125,10 @@ def main() -> None:
     torch.manual_seed(0)
     reference = build_model(config)
     tokens = args.batches * args.bptt * args.batch
-    print(f"PTB, 2 x {H} LSTM, vocabulary {V:,}, bptt {args.bptt}, batch {args.batch}, SGD lr 20, clip 0.25; "
-          f"{args.batches} windows = {tokens:,} tokens per run; {args.threads} thread(s); torch {torch.__version__}")
+    print(
+        f"PTB, 2 x {H} LSTM, vocabulary {V:,}, bptt {args.bptt}, batch {args.batch}, SGD lr 20, clip 0.25; "
+        f"{args.batches} windows = {tokens:,} tokens per run; {args.threads} thread(s); torch {torch.__version__}"
+    )
 
     def run_plain():
         plain = PlainRNNModel(V, H, H, 2)
@@ -151,8 +152,11 @@ def main() -> None:
         fit(model, task, tc, log=None)
         return time.perf_counter() - t, model
 
-    runs = {"plain PyTorch loop": lambda: run_plain(), "wordseq fp32": lambda: run_wordseq(False),
-            "wordseq bf16 output": lambda: run_wordseq(True)}
+    runs = {
+        "plain PyTorch loop": lambda: run_plain(),
+        "wordseq fp32": lambda: run_wordseq(False),
+        "wordseq bf16 output": lambda: run_wordseq(True),
+    }
     times: dict[str, list[float]] = {k: [] for k in runs}
     models = {}
     for _ in range(args.warmup):

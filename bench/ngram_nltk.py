@@ -10,7 +10,6 @@ tokens), wordseq scores the same sentences and the whole test set.
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import tempfile
 import time
@@ -41,8 +40,7 @@ def main() -> None:
     N, d = args.order, 0.1
 
     t = time.perf_counter()
-    ours = NgramModel.train(tmp / "train.txt", order=N, smoothing="kn", discount=d, tokenizer=Tokenizer(),
-                               cache=False)
+    ours = NgramModel.train(tmp / "train.txt", order=N, smoothing="kn", discount=d, tokenizer=Tokenizer(), cache=False)
     fit_ours = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -74,20 +72,28 @@ def main() -> None:
     r_all = ours.perplexity(tmp / "test.txt")
     score_ours_all = time.perf_counter() - t
 
-    print(f"{N}-gram interpolated Kneser-Ney, discount {d}, fitted to the first {args.lines:,} lines of PTB train "
-          f"({n_train:,} words)\n")
+    print(
+        f"{N}-gram interpolated Kneser-Ney, discount {d}, fitted to the first {args.lines:,} lines of PTB train "
+        f"({n_train:,} words)\n"
+    )
     print("| | NLTK | wordseq | wordseq speed-up |\n|---|---|---|---|")
     print(f"| fit (from the text) | {fit_nltk:.2f} s | {fit_ours:.3f} s | {fit_nltk / fit_ours:,.0f}x |")
     nltk_rate = nltk_tokens / score_nltk
     ours_rate = r_few.tokens / score_ours_few
-    print(f"| score {len(few)} test sentences ({nltk_tokens} tokens) | {score_nltk:.2f} s ({nltk_rate:,.1f} tokens/s) | "
-          f"{score_ours_few * 1000:.1f} ms ({ours_rate:,.0f} tokens/s) | {ours_rate / nltk_rate:,.0f}x |")
-    print(f"| score all of PTB test ({r_all.tokens:,} tokens) | (about {r_all.tokens / nltk_rate / 3600:.1f} h at "
-          f"its rate) | {score_ours_all:.3f} s ({r_all.tokens / score_ours_all:,.0f} tokens/s) | "
-          f"{r_all.tokens / score_ours_all / nltk_rate:,.0f}x |")
-    print(f"\nNLTK gave probability 0 to {nltk_inf} of its {nltk_tokens} tokens (perplexity "
-          f"{'inf' if nltk_inf else 'finite'}); wordseq: perplexity {r_few.perplexity:.1f} on those sentences "
-          f"({r_few.oov} scored as <unk>), {r_all.perplexity:.1f} on all of PTB test.")
+    print(
+        f"| score {len(few)} test sentences ({nltk_tokens} tokens) | {score_nltk:.2f} s ({nltk_rate:,.1f} tokens/s) | "
+        f"{score_ours_few * 1000:.1f} ms ({ours_rate:,.0f} tokens/s) | {ours_rate / nltk_rate:,.0f}x |"
+    )
+    print(
+        f"| score all of PTB test ({r_all.tokens:,} tokens) | (about {r_all.tokens / nltk_rate / 3600:.1f} h at "
+        f"its rate) | {score_ours_all:.3f} s ({r_all.tokens / score_ours_all:,.0f} tokens/s) | "
+        f"{r_all.tokens / score_ours_all / nltk_rate:,.0f}x |"
+    )
+    print(
+        f"\nNLTK gave probability 0 to {nltk_inf} of its {nltk_tokens} tokens (perplexity "
+        f"{'inf' if nltk_inf else 'finite'}); wordseq: perplexity {r_few.perplexity:.1f} on those sentences "
+        f"({r_few.oov} scored as <unk>), {r_all.perplexity:.1f} on all of PTB test."
+    )
 
 
 if __name__ == "__main__":

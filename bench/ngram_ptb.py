@@ -39,14 +39,30 @@ def build_only(data: Path, order: int, out: str) -> None:
     model.save(out)
     t4 = time.perf_counter()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"encode": t1 - t0, "count": t2 - t1, "estimate": t3 - t2, "write": t4 - t3,
-                      "base_mb": base / 1024, "peak_mb": peak / 1024, "ngrams": model.sizes()}))
+    print(
+        json.dumps(
+            {
+                "encode": t1 - t0,
+                "count": t2 - t1,
+                "estimate": t3 - t2,
+                "write": t4 - t3,
+                "base_mb": base / 1024,
+                "peak_mb": peak / 1024,
+                "ngrams": model.sizes(),
+            }
+        )
+    )
 
 
 def child(data: Path, order: int, out: str) -> dict:
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    r = subprocess.run([sys.executable, __file__, "--data", str(data), "--build-only", str(order), out],
-                       capture_output=True, text=True, env=env, check=True)
+    r = subprocess.run(
+        [sys.executable, __file__, "--data", str(data), "--build-only", str(order), out],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
@@ -67,7 +83,9 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="wordseq-bench-"))
     test = data / "ptb" / "ptb.test.txt"
     print("## build (modified Kneser-Ney, PTB train 887,521 words + 42,068 </s>), fresh process, no cache")
-    print("| order | output | encode s | count s | estimate s | write s | total s | peak RSS MB (python+numpy base) | n-grams |")
+    print(
+        "| order | output | encode s | count s | estimate s | write s | total s | peak RSS MB (python+numpy base) | n-grams |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     builds = {}
     for order in (3, 5):
@@ -76,9 +94,11 @@ def main() -> None:
             b = child(data, order, out)
             builds[(order, suffix)] = out
             total = b["encode"] + b["count"] + b["estimate"] + b["write"]
-            print(f"| {order} | .{suffix} | {b['encode']:.2f} | {b['count']:.2f} | {b['estimate']:.2f} | "
-                  f"{b['write']:.2f} | {total:.2f} | {b['peak_mb']:.0f} ({b['base_mb']:.0f}) | "
-                  f"{', '.join(f'{x:,}' for x in b['ngrams'])} |")
+            print(
+                f"| {order} | .{suffix} | {b['encode']:.2f} | {b['count']:.2f} | {b['estimate']:.2f} | "
+                f"{b['write']:.2f} | {total:.2f} | {b['peak_mb']:.0f} ({b['base_mb']:.0f}) | "
+                f"{', '.join(f'{x:,}' for x in b['ngrams'])} |"
+            )
 
     print("\n## perplexity on PTB test (82,430 tokens with </s>; KenLM lmplz+query: 5-gram 141.19, 3-gram 148.28)")
     print("| order | wordseq | KenLM target | relative difference |")
@@ -89,15 +109,21 @@ def main() -> None:
         print(f"| {order} | {ppl:.3f} | {TARGETS[order]} | {100 * (ppl / TARGETS[order] - 1):+.4f}% |")
 
     print("\n## load times (5-gram)")
-    t = time.perf_counter(); m = NgramModel.load(builds[(5, "wsq")]); t_wsq = time.perf_counter() - t
-    t = time.perf_counter(); NgramModel.load(builds[(5, "arpa")]); t_arpa = time.perf_counter() - t
+    t = time.perf_counter()
+    m = NgramModel.load(builds[(5, "wsq")])
+    t_wsq = time.perf_counter() - t
+    t = time.perf_counter()
+    NgramModel.load(builds[(5, "arpa")])
+    t_arpa = time.perf_counter() - t
     try:
         import kenlm
     except ImportError:
         kenlm = None
     t_ken = float("nan")
     if kenlm is not None:
-        t = time.perf_counter(); k = kenlm.Model(builds[(5, "arpa")]); t_ken = time.perf_counter() - t
+        t = time.perf_counter()
+        k = kenlm.Model(builds[(5, "arpa")])
+        t_ken = time.perf_counter() - t
     print("| file | wordseq | kenlm |\n|---|---|---|")
     print(f"| .wsq | {t_wsq:.2f} s | - |")
     print(f"| .arpa ({Path(builds[(5, 'arpa')]).stat().st_size / 1e6:.0f} MB) | {t_arpa:.2f} s | {t_ken:.2f} s |")
@@ -126,15 +152,21 @@ def main() -> None:
     rows.append(("wordseq `perplexity_ids` on encoded ids", n / best(lambda: m.perplexity_ids(ids))))
     rows.append(("wordseq `full_scores` sentence by sentence", n / best(lambda: [m.full_scores(s) for s in lines], 1)))
     if kenlm is not None:
-        rows.append(("kenlm `full_scores` sentence by sentence (our ARPA)",
-                     n / best(lambda: [list(k.full_scores(s)) for s in lines])))
+        rows.append(
+            (
+                "kenlm `full_scores` sentence by sentence (our ARPA)",
+                n / best(lambda: [list(k.full_scores(s)) for s in lines]),
+            )
+        )
         rows.append(("kenlm `score` sentence by sentence (our ARPA)", n / best(lambda: [k.score(s) for s in lines])))
     print("| scorer | tokens/s |\n|---|---|")
     for name, v in rows:
         print(f"| {name} | {v:,.0f} |")
     if kenlm is not None:
-        print(f"\nratio, wordseq perplexity(path) / kenlm score: "
-              f"{rows[1][1] / rows[-1][1]:.2f}x; perplexity_ids / kenlm score: {rows[2][1] / rows[-1][1]:.2f}x")
+        print(
+            f"\nratio, wordseq perplexity(path) / kenlm score: "
+            f"{rows[1][1] / rows[-1][1]:.2f}x; perplexity_ids / kenlm score: {rows[2][1] / rows[-1][1]:.2f}x"
+        )
         worst = max(max(abs(a[0] - b[0]) for a, b in zip(m.full_scores(s), k.full_scores(s))) for s in lines)
         print(f"largest per-token difference, wordseq vs kenlm on our ARPA: {worst:.2e} (log10)")
     t = time.perf_counter()

@@ -35,8 +35,17 @@ def step(corpus: Path, order: int, out: str, what: str) -> None:
     enc = encode_corpus(corpus, Tokenizer())
     t1 = time.perf_counter()
     if what == "encode":
-        print(json.dumps({"encode_s": t1 - t0, "tokens": enc.tokens, "types": enc.types, "peak_mb": rss_mb(),
-                          "cached": enc.cached}))
+        print(
+            json.dumps(
+                {
+                    "encode_s": t1 - t0,
+                    "tokens": enc.tokens,
+                    "types": enc.types,
+                    "peak_mb": rss_mb(),
+                    "cached": enc.cached,
+                }
+            )
+        )
         return
     after_encode = rss_mb()
     counts = count_ngrams(enc.ids, enc.vocab, order)
@@ -48,11 +57,23 @@ def step(corpus: Path, order: int, out: str, what: str) -> None:
     after_estimate = rss_mb()
     model.save(out)
     t4 = time.perf_counter()
-    print(json.dumps({"read_s": t1 - t0, "count_s": t2 - t1, "estimate_s": t3 - t2, "write_s": t4 - t3,
-                      "peak_after_encode_mb": after_encode, "peak_after_count_mb": after_count,
-                      "peak_after_estimate_mb": after_estimate, "peak_mb": rss_mb(),
-                      "ngrams": model.sizes(), "discounts": [list(d) for d in model.discounts[1:]],
-                      "file_mb": Path(out).stat().st_size / 2**20}))
+    print(
+        json.dumps(
+            {
+                "read_s": t1 - t0,
+                "count_s": t2 - t1,
+                "estimate_s": t3 - t2,
+                "write_s": t4 - t3,
+                "peak_after_encode_mb": after_encode,
+                "peak_after_count_mb": after_count,
+                "peak_after_estimate_mb": after_estimate,
+                "peak_mb": rss_mb(),
+                "ngrams": model.sizes(),
+                "discounts": [list(d) for d in model.discounts[1:]],
+                "file_mb": Path(out).stat().st_size / 2**20,
+            }
+        )
+    )
 
 
 def run_child(*args: str) -> dict:
@@ -75,10 +96,13 @@ def main() -> None:
         step(corpus, args.order, args.step[1], args.step[0])
         return
     out = str(Path(tempfile.mkdtemp(prefix="wordseq-wiki-")) / f"wiki{args.order}.wsq")
-    enc = run_child("--data", str(args.data), "--split", args.split, "--order", str(args.order),
-                    "--step", "encode", out)
-    print(f"encode {corpus.name}: {enc['tokens']:,} tokens, {enc['types']:,} types, {enc['encode_s']:.1f} s "
-          f"(cache hit: {enc['cached']}), peak {enc['peak_mb']:.0f} MB")
+    enc = run_child(
+        "--data", str(args.data), "--split", args.split, "--order", str(args.order), "--step", "encode", out
+    )
+    print(
+        f"encode {corpus.name}: {enc['tokens']:,} tokens, {enc['types']:,} types, {enc['encode_s']:.1f} s "
+        f"(cache hit: {enc['cached']}), peak {enc['peak_mb']:.0f} MB"
+    )
     t = time.perf_counter()
     b = run_child("--data", str(args.data), "--split", args.split, "--order", str(args.order), "--step", "build", out)
     wall = time.perf_counter() - t
@@ -92,8 +116,10 @@ def main() -> None:
     print("n-grams by order: " + ", ".join(f"{x:,}" for x in b["ngrams"]) + f" (total {sum(b['ngrams']):,})")
     print("discounts: " + "; ".join("/".join(f"{x:.3f}" for x in d) for d in b["discounts"]))
     ratio = b["peak_mb"] / b["file_mb"]
-    print(f"model file {b['file_mb']:,.0f} MB; peak RSS {b['peak_mb']:,.0f} MB = {ratio:.2f}x the model "
-          f"(target < 2x: {'met' if ratio < 2 else 'missed'})")
+    print(
+        f"model file {b['file_mb']:,.0f} MB; peak RSS {b['peak_mb']:,.0f} MB = {ratio:.2f}x the model "
+        f"(target < 2x: {'met' if ratio < 2 else 'missed'})"
+    )
     os.unlink(out)
 
 

@@ -43,8 +43,10 @@ def main() -> None:
     torch.manual_seed(0)
     H = args.hidden
     x = torch.randn(args.bptt, args.batch, H)
-    print(f"{args.layers} layers x {H}, {args.bptt} steps, batch {args.batch}, {args.threads} threads; "
-          f"median ms of forward + backward over {args.repeat} runs")
+    print(
+        f"{args.layers} layers x {H}, {args.bptt} steps, batch {args.batch}, {args.threads} threads; "
+        f"median ms of forward + backward over {args.repeat} runs"
+    )
     print(f"{'cell':<15}{'fused ms':>10}{'written ms':>12}{'ratio':>8}")
     for cell in ("rnn", "gru", "lstm"):
         fused = make_recurrent(cell, H, H, args.layers)

@@ -37,12 +37,59 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     model = out / "ptb-small.wsq"
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    train = [sys.executable, "-m", "wordseq", "lm", "train", str(DATA / "ptb.train.txt"),
-             "--valid", str(DATA / "ptb.valid.txt"), "-o", str(model), "--model", "lstm", "--layers", "2",
-             "--hidden", "200", "--embed", "200", "--bptt", "20", "--batch", "20", "--optimizer", "sgd", "--lr", "20",
-             "--schedule", "step", "--decay", "0.5", "--decay-start", "4", "--epochs", str(args.epochs),
-             "--clip", "0.25", "--dropout", "0", "--init", "uniform", "--init-scale", "0.1", "--eval-batch", "10",
-             "--threads", str(args.threads), "--seed", "0", "-q", *(["--resume"] if args.resume else []), *args.extra]
+    train = [
+        sys.executable,
+        "-m",
+        "wordseq",
+        "lm",
+        "train",
+        str(DATA / "ptb.train.txt"),
+        "--valid",
+        str(DATA / "ptb.valid.txt"),
+        "-o",
+        str(model),
+        "--model",
+        "lstm",
+        "--layers",
+        "2",
+        "--hidden",
+        "200",
+        "--embed",
+        "200",
+        "--bptt",
+        "20",
+        "--batch",
+        "20",
+        "--optimizer",
+        "sgd",
+        "--lr",
+        "20",
+        "--schedule",
+        "step",
+        "--decay",
+        "0.5",
+        "--decay-start",
+        "4",
+        "--epochs",
+        str(args.epochs),
+        "--clip",
+        "0.25",
+        "--dropout",
+        "0",
+        "--init",
+        "uniform",
+        "--init-scale",
+        "0.1",
+        "--eval-batch",
+        "10",
+        "--threads",
+        str(args.threads),
+        "--seed",
+        "0",
+        "-q",
+        *(["--resume"] if args.resume else []),
+        *args.extra,
+    ]
     print("$ " + " ".join(train), flush=True)
     t0 = time.time()
     log = []
@@ -53,15 +100,30 @@ def main() -> None:
     if p.returncode:
         sys.exit(p.returncode)
     train_s = time.time() - t0
-    test = [sys.executable, "-m", "wordseq", "lm", "perplexity", str(model), str(DATA / "ptb.test.txt"),
-            "--batch", "1", "--bptt", "20", "--threads", str(args.threads)]
+    test = [
+        sys.executable,
+        "-m",
+        "wordseq",
+        "lm",
+        "perplexity",
+        str(model),
+        str(DATA / "ptb.test.txt"),
+        "--batch",
+        "1",
+        "--bptt",
+        "20",
+        "--threads",
+        str(args.threads),
+    ]
     print("$ " + " ".join(test), flush=True)
     r = subprocess.run(test, env=env, capture_output=True, text=True)
     print(r.stdout + r.stderr, flush=True)
     secs = [float(m.group(1)) for line in log if (m := re.search(r"\s([\d.]+) s\s", line))]
     ppl = re.search(r"perplexity ([\d.]+)", r.stdout)
-    print(f"\nepochs {len(secs)}, mean {sum(secs) / max(1, len(secs)):.0f} s/epoch (training only), "
-          f"total {train_s / 60:.1f} min; test perplexity {ppl.group(1) if ppl else '?'} (target <= 114.5)")
+    print(
+        f"\nepochs {len(secs)}, mean {sum(secs) / max(1, len(secs)):.0f} s/epoch (training only), "
+        f"total {train_s / 60:.1f} min; test perplexity {ppl.group(1) if ppl else '?'} (target <= 114.5)"
+    )
 
 
 if __name__ == "__main__":

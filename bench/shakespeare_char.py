@@ -46,25 +46,59 @@ def main() -> None:
     (out / "valid.txt").write_text(text[cut:], encoding="utf-8")
     corpus = load_corpora(out / "train.txt", out / "valid.txt", level="char")
     print(f"{len(text):,} characters: train {cut:,}, valid {len(text) - cut:,}; vocabulary {len(corpus.vocab)}")
-    config = model_config(vocab_size=len(corpus.vocab), model="lstm", embed=64, hidden=args.hidden, layers=2,
-                          dropout=0.2, init="uniform", init_scale=0.08)
+    config = model_config(
+        vocab_size=len(corpus.vocab),
+        model="lstm",
+        embed=64,
+        hidden=args.hidden,
+        layers=2,
+        dropout=0.2,
+        init="uniform",
+        init_scale=0.08,
+    )
     torch.manual_seed(0)
     model = build_model(config)
-    task = LMTask(corpus.train, corpus.valid, None, batch=args.batch, bptt=args.bptt, eval_batch=16,
-                  eos_id=corpus.eos_id, level="char")
-    tc = TrainConfig(epochs=args.epochs, optimizer="adam", lr=2e-3, clip=1.0, schedule="plateau",
-                     plateau_factor=2.0, max_seconds=args.minutes * 60, seed=0, log_interval=100)
+    task = LMTask(
+        corpus.train,
+        corpus.valid,
+        None,
+        batch=args.batch,
+        bptt=args.bptt,
+        eval_batch=16,
+        eos_id=corpus.eos_id,
+        level="char",
+    )
+    tc = TrainConfig(
+        epochs=args.epochs,
+        optimizer="adam",
+        lr=2e-3,
+        clip=1.0,
+        schedule="plateau",
+        plateau_factor=2.0,
+        max_seconds=args.minutes * 60,
+        seed=0,
+        log_interval=100,
+    )
     t0 = time.perf_counter()
     history = fit(model, task, tc, checkpoint=out / "char.ckpt", log=lambda s: print(s, flush=True))
     minutes = (time.perf_counter() - t0) / 60
     loss, n = evaluate_lm(model, corpus.valid, 16, args.bptt, corpus.eos_id)
-    save_lm(out / "char.wsq", model, config, corpus.vocab, corpus.tokenizer.config(), "char",
-            {"bench": "shakespeare_char", "history": history.to_list()})
+    save_lm(
+        out / "char.wsq",
+        model,
+        config,
+        corpus.vocab,
+        corpus.tokenizer.config(),
+        "char",
+        {"bench": "shakespeare_char", "history": history.to_list()},
+    )
     plot_curves(history.epochs, out / "char.png", "char", "Tiny Shakespeare, 2x384 LSTM over characters")
     best = min(e.valid_loss for e in history.epochs)
     print(f"\ntrained {minutes:.1f} min ({len(history.epochs)} epochs; {history.stopped or 'all epochs'})")
-    print(f"valid: {loss:.4f} nats/char ({loss / math.log(2):.3f} bits/char) over {n:,} characters; "
-          f"best epoch {best:.4f}; target <= 1.50 nats/char")
+    print(
+        f"valid: {loss:.4f} nats/char ({loss / math.log(2):.3f} bits/char) over {n:,} characters; "
+        f"best epoch {best:.4f}; target <= 1.50 nats/char"
+    )
     for seed, prompt in enumerate(["ROMEO:\n", "First Citizen:\n", "KING HENRY:\n"]):
         sample = generate_text(model, corpus.vocab, corpus.tokenizer, "char", prompt, 400, 0.8, seed)
         print(f"\n--- sample {seed + 1} (temperature 0.8, prompt {prompt.strip()!r}) ---\n{sample}")

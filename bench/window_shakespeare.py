@@ -38,8 +38,9 @@ def perplexity(model: WindowLM, ids: np.ndarray, batch: int = 10, bptt: int = 64
     state, total, n = model.init_state(batch), 0.0, 0
     for x, y in bptt_windows(streams, bptt):
         logits, state = model(x, state)
-        total += torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1),
-                                                   reduction="sum").item()
+        total += torch.nn.functional.cross_entropy(
+            logits.reshape(-1, logits.shape[-1]), y.reshape(-1), reduction="sum"
+        ).item()
         n += y.numel()
     return math.exp(total / n)
 
@@ -54,8 +55,11 @@ def main() -> None:
     ap.add_argument("--dropout", type=float, default=0.3)
     ap.add_argument("--tied", action="store_true")
     ap.add_argument("--direct", action="store_true")
-    ap.add_argument("--bounded", action="store_true",
-                    help="windows stop at </s>, so each line is predicted from its own words, as n-gram models do")
+    ap.add_argument(
+        "--bounded",
+        action="store_true",
+        help="windows stop at </s>, so each line is predicted from its own words, as n-gram models do",
+    )
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--bptt", type=int, default=32)
@@ -73,8 +77,16 @@ def main() -> None:
     vocab = train.vocab
     V = len(vocab)
     print(f"train {len(train_ids):,} tokens, valid {len(valid_ids):,} tokens, vocabulary {V:,}")
-    model = WindowLM(V, context=args.context, embed=args.embed, hidden=args.hidden, dropout=args.dropout,
-                     tied=args.tied, direct=args.direct, bounded_by=vocab.stoi["</s>"] if args.bounded else None)
+    model = WindowLM(
+        V,
+        context=args.context,
+        embed=args.embed,
+        hidden=args.hidden,
+        dropout=args.dropout,
+        tied=args.tied,
+        direct=args.direct,
+        bounded_by=vocab.stoi["</s>"] if args.bounded else None,
+    )
     print(model)
     print(f"parameters: {sum(p.numel() for p in model.parameters()):,}")
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
@@ -94,8 +106,11 @@ def main() -> None:
             total, n = total + loss.item() * y.numel(), n + y.numel()
         valid_ppl = perplexity(model, valid_ids)
         minutes = (time.perf_counter() - start) / 60
-        print(f"| {epoch} | {math.exp(total / n):.1f} | {valid_ppl:.1f} | {opt.param_groups[0]['lr']:.2g} "
-              f"| {minutes:.1f} |", flush=True)
+        print(
+            f"| {epoch} | {math.exp(total / n):.1f} | {valid_ppl:.1f} | {opt.param_groups[0]['lr']:.2g} "
+            f"| {minutes:.1f} |",
+            flush=True,
+        )
         if valid_ppl < best:
             best, best_state = valid_ppl, copy.deepcopy(model.state_dict())
         else:
@@ -111,11 +126,14 @@ def main() -> None:
         prompt = encode_prompt(prompt_text, tok, vocab)
         at_start = prompt_text == "" or prompt_text[-1].isspace()
         text = Detokenizer(vocab, "word", at_start).text(
-            sample(model, prompt.ids, 60, temperature=0.8, top_p=0.9, banned_ids=banned, seed=args.seed))
+            sample(model, prompt.ids, 60, temperature=0.8, top_p=0.9, banned_ids=banned, seed=args.seed)
+        )
         print(f"--- top-p 0.9, temperature 0.8, prompt {prompt_text!r}\n{prompt_text}{text}\n")
         best_hyp = beam_search(model, prompt.ids, 30, beam=8, banned_ids=banned)[0]
-        print(f"--- beam 8, prompt {prompt_text!r} (log-probability {best_hyp.logprob:.2f})\n"
-              f"{prompt_text}{Detokenizer(vocab, 'word', at_start).text(best_hyp.tokens)}\n")
+        print(
+            f"--- beam 8, prompt {prompt_text!r} (log-probability {best_hyp.logprob:.2f})\n"
+            f"{prompt_text}{Detokenizer(vocab, 'word', at_start).text(best_hyp.tokens)}\n"
+        )
 
 
 if __name__ == "__main__":

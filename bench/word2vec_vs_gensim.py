@@ -31,7 +31,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from wiki_slice import write_slice  # noqa: E402
+from wiki_slice import write_slice
+
 DATA = Path(os.environ.get("WORDSEQ_DATA", ROOT.parent / "shared" / "data"))
 SETTINGS = {"sg-ns": ("sg", "ns"), "cbow-ns": ("cbow", "ns"), "sg-hs": ("sg", "hs")}
 
@@ -44,7 +45,9 @@ def peak_mb():
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 """
 
-OURS = PEAK + """
+OURS = (
+    PEAK
+    + """
 import sys, time, json, resource, numpy as np
 t0 = time.perf_counter()
 from wordseq.text.encode import encode_corpus
@@ -63,8 +66,11 @@ with open(out + ".words", "w") as f:
 print(json.dumps({"words": len(m.vectors), "tokens": enc.tokens, "prep_s": t1 - t0, "train_s": t2 - t1,
                   "losses": m.losses, "rss_mb": peak_mb()}))
 """
+)
 
-GENSIM = PEAK + """
+GENSIM = (
+    PEAK
+    + """
 import sys, time, json, resource, numpy as np
 t0 = time.perf_counter()
 from gensim.models import Word2Vec
@@ -82,14 +88,19 @@ with open(out + ".words", "w") as f:
 print(json.dumps({"words": len(m.wv), "tokens": m.corpus_total_words, "prep_s": t1 - t0, "train_s": t2 - t1,
                   "losses": [], "rss_mb": peak_mb()}))
 """
+)
 
 
-def run_tool(code: str, corpus: Path, arch: str, loss: str, epochs: int, threads: int, out: Path,
-             env: dict) -> dict:
+def run_tool(code: str, corpus: Path, arch: str, loss: str, epochs: int, threads: int, out: Path, env: dict) -> dict:
     with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:
         t = time.perf_counter()
-        p = subprocess.Popen([sys.executable, "-c", code, str(corpus), arch, loss, str(epochs), str(threads),
-                              str(out)], stdout=stdout, stderr=stderr, text=True, env=env)
+        p = subprocess.Popen(
+            [sys.executable, "-c", code, str(corpus), arch, loss, str(epochs), str(threads), str(out)],
+            stdout=stdout,
+            stderr=stderr,
+            text=True,
+            env=env,
+        )
         _, status, usage = os.wait4(p.pid, 0)
         wall = time.perf_counter() - t
         p.returncode = os.waitstatus_to_exitcode(status)
@@ -114,8 +125,7 @@ def evaluate(out: Path, data: Path) -> dict:
     words = Path(str(out) + ".words").read_text(encoding="utf-8").split("\n")
     kv = KeyedVectors(vector_size=vectors.shape[1])
     kv.add_vectors(words, vectors)
-    analogy, _ = kv.evaluate_word_analogies(str(data / "google_analogy" / "questions-words.txt"),
-                                            restrict_vocab=300000)
+    analogy, _ = kv.evaluate_word_analogies(str(data / "google_analogy" / "questions-words.txt"), restrict_vocab=300000)
     sims = {}
     for name, fname in (("simlex", "EN-SIMLEX-999.txt"), ("ws353", "EN-WS-353-ALL.txt")):
         _, spearman, _ = kv.evaluate_word_pairs(str(data / "word_similarity" / fname))
@@ -169,24 +179,35 @@ def main() -> None:
 
 
 def report(rows: list[dict], args) -> str:
-    lines = [f"date: {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC; {args.tokens:,} tokens, "
-             f"{args.epochs} epochs, {args.threads} threads", "",
-             "| setting | tool | wall s | CPU s | prep s | train s | words/s (whole process) | peak MB | analogy % "
-             "| SimLex-999 | WS-353 |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; {args.tokens:,} tokens, "
+        f"{args.epochs} epochs, {args.threads} threads",
+        "",
+        "| setting | tool | wall s | CPU s | prep s | train s | words/s (whole process) | peak MB | analogy % "
+        "| SimLex-999 | WS-353 |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in rows:
-        lines.append(f"| {r['setting']} | {r['tool']} | {r['wall']:.1f} | {r['cpu']:.1f} | {r['prep_s']:.1f} | {r['train_s']:.1f} "
-                     f"| {r['words_per_s']:,.0f} | {r['rss_mb']:.0f} | {100 * r['analogy']:.1f} "
-                     f"| {r['simlex']:.3f} | {r['ws353']:.3f} |")
+        lines.append(
+            f"| {r['setting']} | {r['tool']} | {r['wall']:.1f} | {r['cpu']:.1f} | {r['prep_s']:.1f} | {r['train_s']:.1f} "
+            f"| {r['words_per_s']:,.0f} | {r['rss_mb']:.0f} | {100 * r['analogy']:.1f} "
+            f"| {r['simlex']:.3f} | {r['ws353']:.3f} |"
+        )
     by = {(r["setting"], r["tool"]): r for r in rows}
-    lines += ["", "| setting | speed ratio (gensim wall / wordseq wall) | CPU-time ratio | memory ratio "
-              "(wordseq / gensim) | analogy (wordseq - gensim) | SimLex (wordseq - gensim) |",
-              "|---|---:|---:|---:|---:|---:|"]
+    lines += [
+        "",
+        "| setting | speed ratio (gensim wall / wordseq wall) | CPU-time ratio | memory ratio "
+        "(wordseq / gensim) | analogy (wordseq - gensim) | SimLex (wordseq - gensim) |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     for name in args.settings.split(","):
         a, b = by.get((name, "wordseq")), by.get((name, "gensim"))
         if a and b:
-            lines.append(f"| {name} | {b['wall'] / a['wall']:.2f}x | {b['cpu'] / a['cpu']:.2f}x "
-                         f"| {a['rss_mb'] / b['rss_mb']:.2f} "
-                         f"| {100 * (a['analogy'] - b['analogy']):+.1f} | {a['simlex'] - b['simlex']:+.3f} |")
+            lines.append(
+                f"| {name} | {b['wall'] / a['wall']:.2f}x | {b['cpu'] / a['cpu']:.2f}x "
+                f"| {a['rss_mb'] / b['rss_mb']:.2f} "
+                f"| {100 * (a['analogy'] - b['analogy']):+.1f} | {a['simlex'] - b['simlex']:+.3f} |"
+            )
     return "\n".join(lines)
 
 

@@ -30,8 +30,9 @@ def run_cli(*args: str, input: bytes | None = None, cwd: str | os.PathLike | Non
     """Run ``python -m wordseq ARGS`` in a subprocess; returns the CompletedProcess (text output)."""
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT / "src") + os.pathsep + env.get("PYTHONPATH", "")
-    return subprocess.run([sys.executable, "-m", "wordseq", *args], input=input, capture_output=True,
-                          cwd=cwd, env=env, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "wordseq", *args], input=input, capture_output=True, cwd=cwd, env=env, timeout=timeout
+    )
 
 
 @pytest.fixture

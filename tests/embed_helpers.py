@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 
-def planted_corpus(path, groups: int = 8, sentences: int = 3000, seed: int = 0, words: int = 60,
-                   successors: int = 4, length: int = 10):
+def planted_corpus(
+    path, groups: int = 8, sentences: int = 3000, seed: int = 0, words: int = 60, successors: int = 4, length: int = 10
+):
     """Write a corpus where ``p{k}`` and ``q{k}`` occur in exactly the same contexts, so each must become
     the other's nearest neighbour. The text is a random walk on ``words`` words (``w{i}``), each with a few
     random successors (so every word has its own contexts); the first ``groups`` words are each replaced,

@@ -84,7 +84,10 @@ def test_bad_corpus_is_one_line_exit_1(tmp_path, content, message):
 
 def test_missing_path_and_debug_traceback(tmp_path):
     p = run_cli("vocab", str(tmp_path / "missing.txt"))
-    assert p.returncode == 1 and out(p)[1].strip() == f"wordseq: error: {tmp_path / 'missing.txt'}: no such file or directory"
+    assert (
+        p.returncode == 1
+        and out(p)[1].strip() == f"wordseq: error: {tmp_path / 'missing.txt'}: no such file or directory"
+    )
     p = run_cli("vocab", str(tmp_path / "missing.txt"), "--debug")
     assert p.returncode == 1 and "Traceback" in out(p)[1]
 
@@ -128,7 +131,6 @@ def test_vocab_file_option_and_malformed_vocab(tmp_path):
 @pytest.mark.slow
 def test_200mb_line_without_newline_stays_under_1gb(tmp_path):
     import random
-    import resource
     import subprocess
     import sys
 
@@ -143,10 +145,16 @@ def test_200mb_line_without_newline_stays_under_1gb(tmp_path):
             piece = " ".join(rng.choices(words, k=100_000)) + " "
             f.write(piece)
             size += len(piece)
-    code = ("import resource, sys; from wordseq.cli import main; rc = main(sys.argv[1:]); "
-            "print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024); sys.exit(rc)")
-    p = subprocess.run([sys.executable, "-c", code, "vocab", "--no-cache", str(path)], capture_output=True, text=True,
-                       env={"PYTHONPATH": str(ROOT / "src"), "WORDSEQ_CACHE": str(tmp_path / "c")})
+    code = (
+        "import resource, sys; from wordseq.cli import main; rc = main(sys.argv[1:]); "
+        "print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024); sys.exit(rc)"
+    )
+    p = subprocess.run(
+        [sys.executable, "-c", code, "vocab", "--no-cache", str(path)],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(ROOT / "src"), "WORDSEQ_CACHE": str(tmp_path / "c")},
+    )
     assert p.returncode == 0, p.stderr
     assert "lines       1" in p.stdout
     peak_mb = int(p.stdout.split("PEAK")[1])

@@ -1,7 +1,6 @@
 import bz2
 import gzip
 import lzma
-import resource
 import subprocess
 import sys
 import warnings
@@ -10,10 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import ROOT
 from wordseq.errors import InputError
 from wordseq.text.corpus import CorpusWarning, ReadStats, read_blocks, read_lines, resolve_paths
-
-from conftest import ROOT
 
 TEXT = "first line\nsecond  line here\n\nfourth\n"
 
@@ -95,8 +93,13 @@ def test_blocks_rebuild_the_text_for_any_block_size(tmp_path_factory, lines, blo
 
 def test_stdin(tmp_path):
     code = "from wordseq.text.corpus import read_lines; print(list(read_lines('-')))"
-    out = subprocess.run([sys.executable, "-c", code], input=b"a b\nc\n", capture_output=True,
-                         env={"PYTHONPATH": str(ROOT / "src")}, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        input=b"a b\nc\n",
+        capture_output=True,
+        env={"PYTHONPATH": str(ROOT / "src")},
+        check=True,
+    )
     assert out.stdout.decode().strip() == "['a b', 'c']"
 
 
@@ -117,8 +120,9 @@ def test_huge_line_is_read_in_pieces_with_bounded_memory(tmp_path):
         "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
         "print(n, biggest, (peak - base) // 1024)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, check=True,
-                         env={"PYTHONPATH": str(ROOT / "src")})
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, check=True, env={"PYTHONPATH": str(ROOT / "src")}
+    )
     n, biggest, grown_mb = map(int, out.stdout.split())
     assert n == path.stat().st_size + 1  # the missing final newline is added
     assert biggest <= 2 * 1024 * 1024

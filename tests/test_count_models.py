@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from embed_helpers import assert_planted_neighbours, planted_corpus
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wordseq.embed.cooccur import CooccurConfig, count_cooccurrences, cooccurrence_matrix, row_normalize, word_stream
-from wordseq.embed.count_models import CountSVD, PPMIConfig, PPMISVD, SVDConfig, ppmi, truncated_svd
+from embed_helpers import assert_planted_neighbours, planted_corpus
+from wordseq.embed.cooccur import CooccurConfig, cooccurrence_matrix, count_cooccurrences, row_normalize, word_stream
+from wordseq.embed.count_models import PPMISVD, CountSVD, PPMIConfig, SVDConfig, ppmi, truncated_svd
 from wordseq.errors import WordseqError
 from wordseq.text.encode import encode_corpus
 
@@ -38,8 +38,14 @@ def test_counts_equal_direct_counting(symmetric, weighted, max_product, threads)
     rng = np.random.default_rng(0)
     stream = rng.integers(0, 40, 4000).astype(np.int32)
     stream[rng.random(len(stream)) < 0.05] = -1
-    cfg = CooccurConfig(window=5, symmetric=symmetric, distance_weighting=weighted, max_product=max_product,
-                        chunk_tokens=333, threads=threads)
+    cfg = CooccurConfig(
+        window=5,
+        symmetric=symmetric,
+        distance_weighting=weighted,
+        max_product=max_product,
+        chunk_tokens=333,
+        threads=threads,
+    )
     X = count_cooccurrences(stream, 40, cfg)
     assert isinstance(X, sp.csr_matrix)
     np.testing.assert_allclose(X.toarray(), naive_counts(stream, 40, 5, symmetric, weighted), rtol=1e-12)
@@ -52,8 +58,12 @@ def test_counts_equal_direct_counting(symmetric, weighted, max_product, threads)
 def test_counts_property(stream, window, symmetric):
     stream = np.array(stream, dtype=np.int32)
     cfg = CooccurConfig(window=window, symmetric=symmetric, max_product=4, chunk_tokens=7, threads=2)
-    np.testing.assert_allclose(count_cooccurrences(stream, 7, cfg).toarray(),
-                               naive_counts(stream, 7, window, symmetric, True), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        count_cooccurrences(stream, 7, cfg).toarray(),
+        naive_counts(stream, 7, window, symmetric, True),
+        rtol=1e-12,
+        atol=1e-12,
+    )
 
 
 def test_word_stream_drops_specials_and_marks_line_ends(tmp_path):

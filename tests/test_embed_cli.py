@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import numpy as np
 import pytest
-import subprocess
 
 from conftest import run_cli as _run_cli
 from embed_helpers import planted_corpus
-
 from wordseq.embed.formats import load_vectors, save_vectors
 from wordseq.embed.vectors import Vectors
 
@@ -26,8 +26,22 @@ def corpus(tmp_path_factory):
 @pytest.fixture(scope="module")
 def model(tmp_path_factory, corpus):
     out = tmp_path_factory.mktemp("model") / "ppmi.wsq"
-    r = run_cli("embed", "train", str(corpus), "--method", "ppmi-svd", "--dim", "16", "--window", "2",
-                "--min-count", "1", "-o", str(out), "-q")
+    r = run_cli(
+        "embed",
+        "train",
+        str(corpus),
+        "--method",
+        "ppmi-svd",
+        "--dim",
+        "16",
+        "--window",
+        "2",
+        "--min-count",
+        "1",
+        "-o",
+        str(out),
+        "-q",
+    )
     assert r.returncode == 0, r.stderr
     assert "written" in r.stdout
     return out
@@ -53,12 +67,29 @@ def test_train_writes_a_loadable_model(model):
     assert v.most_similar("p0", topn=1)[0][0] == "q0"
 
 
-@pytest.mark.parametrize("method,extra", [("glove", ["--epochs", "30", "--window", "3"]),
-                                          ("svd", ["--transform", "log", "--window", "2"])])
+@pytest.mark.parametrize(
+    "method,extra", [("glove", ["--epochs", "30", "--window", "3"]), ("svd", ["--transform", "log", "--window", "2"])]
+)
 def test_train_other_methods_and_formats(tmp_path, corpus, method, extra):
     out = tmp_path / "v.txt"
-    stdout = ok(run_cli("embed", "train", str(corpus), "--method", method, "--dim", "20", "--min-count", "1",
-                        "-o", str(out), "--threads", "2", *extra))
+    stdout = ok(
+        run_cli(
+            "embed",
+            "train",
+            str(corpus),
+            "--method",
+            method,
+            "--dim",
+            "20",
+            "--min-count",
+            "1",
+            "-o",
+            str(out),
+            "--threads",
+            "2",
+            *extra,
+        )
+    )
     v = load_vectors(out, format="word2vec")
     assert len(v) > 60 and v.dim == 20
     assert v.most_similar("p1", topn=1)[0][0] == "q1"
@@ -70,8 +101,27 @@ def test_train_other_methods_and_formats(tmp_path, corpus, method, extra):
 def test_train_word2vec(tmp_path, corpus, method, loss):
     pytest.importorskip("wordseq.embed.word2vec")
     out = tmp_path / "w.bin"
-    ok(run_cli("embed", "train", str(corpus), "--method", method, "--loss", loss, "--dim", "20", "--min-count", "1",
-               "--epochs", "5", "-o", str(out), "--threads", "2"))
+    ok(
+        run_cli(
+            "embed",
+            "train",
+            str(corpus),
+            "--method",
+            method,
+            "--loss",
+            loss,
+            "--dim",
+            "20",
+            "--min-count",
+            "1",
+            "--epochs",
+            "5",
+            "-o",
+            str(out),
+            "--threads",
+            "2",
+        )
+    )
     v = load_vectors(out)
     assert v.dim == 20 and "p0" in v
 
@@ -90,7 +140,9 @@ def test_neighbors_analogy_eval(tmp_path, model):
     analogies.write_text(": twins\np0 q0 p1 q1\np2 q2 p3 q3\nP4 Q4 p5 Q5\np0 q0 zzz q1\nbad line\n", encoding="utf-8")
     sim = tmp_path / "s.txt"
     sim.write_text("p0\tq0\t10\np1\tw30\t2\nw20\tw21\t5\np2\tq2\t9\nzzz\tp0\t1\n", encoding="utf-8")
-    out = ok(run_cli("embed", "eval", str(model), "--analogies", str(analogies), "--similarity", str(sim), "--sections"))
+    out = ok(
+        run_cli("embed", "eval", str(model), "--analogies", str(analogies), "--similarity", str(sim), "--sections")
+    )
     r = v.evaluate_analogies(analogies)
     assert f"({r.correct}/3)" in out and "1 of 4 questions skipped" in out and "1 malformed lines" in out
     assert "twins" in out
@@ -130,29 +182,54 @@ def test_plot_tsne_and_pairs_file(tmp_path, model):
     pairs.write_text("p0 q0 p1\n", encoding="utf-8")
     with pytest.raises(Exception, match=r"pairs.txt:1: expected 2 words"):
         read_pairs(pairs)
-    png = plot_words(load_vectors(model), tmp_path / "t.png", pairs=[("p0", "q0"), ("p1", "q1"), ("p2", "Q2")],
-                     method="tsne")
+    png = plot_words(
+        load_vectors(model), tmp_path / "t.png", pairs=[("p0", "q0"), ("p1", "q1"), ("p2", "Q2")], method="tsne"
+    )
     assert png.read_bytes()[:4] == b"\x89PNG"
 
 
 def test_bad_input_is_one_clear_line(tmp_path, model, corpus):
-    one_line_error(run_cli("embed", "neighbors", str(model), "p0", "nosuchword"), "'nosuchword'", "not in the vocabulary")
+    one_line_error(
+        run_cli("embed", "neighbors", str(model), "p0", "nosuchword"), "'nosuchword'", "not in the vocabulary"
+    )
     one_line_error(run_cli("embed", "analogy", str(model), "p0", "q0", "nosuchword"), "'nosuchword'")
-    one_line_error(run_cli("embed", "plot", str(model), "--words", "p0", "nosuchword", "-o", str(tmp_path / "x.png")),
-                   "'nosuchword'")
+    one_line_error(
+        run_cli("embed", "plot", str(model), "--words", "p0", "nosuchword", "-o", str(tmp_path / "x.png")),
+        "'nosuchword'",
+    )
     assert not (tmp_path / "x.png").exists()
     out = tmp_path / "never.wsq"
-    one_line_error(run_cli("embed", "train", str(corpus), "--method", "ppmi-svd", "--dim", "0", "-o", str(out)),
-                   "--dim must be at least 1")
+    one_line_error(
+        run_cli("embed", "train", str(corpus), "--method", "ppmi-svd", "--dim", "0", "-o", str(out)),
+        "--dim must be at least 1",
+    )
     one_line_error(run_cli("embed", "train", str(corpus), "--method", "glove", "--dim", "-3", "-o", str(out)), "--dim")
     tiny = tmp_path / "tiny.txt"
     tiny.write_text("hello\n", encoding="utf-8")
-    one_line_error(run_cli("embed", "train", str(tiny), "--method", "ppmi-svd", "--min-count", "1", "-o", str(out)),
-                   "only 1 distinct words")
+    one_line_error(
+        run_cli("embed", "train", str(tiny), "--method", "ppmi-svd", "--min-count", "1", "-o", str(out)),
+        "only 1 distinct words",
+    )
     few = tmp_path / "few.txt"
     few.write_text("a b c\n", encoding="utf-8")
-    one_line_error(run_cli("embed", "train", str(few), "--method", "ppmi-svd", "--min-count", "1", "--dim", "3",
-                           "--window", "10", "-o", str(out)), "smaller than the vocabulary")
+    one_line_error(
+        run_cli(
+            "embed",
+            "train",
+            str(few),
+            "--method",
+            "ppmi-svd",
+            "--min-count",
+            "1",
+            "--dim",
+            "3",
+            "--window",
+            "10",
+            "-o",
+            str(out),
+        ),
+        "smaller than the vocabulary",
+    )
     assert not out.exists()
     bad = tmp_path / "bad.txt"
     bad.write_text("3 2\na 1 2\nb 1 2\n", encoding="utf-8")
@@ -169,6 +246,7 @@ def test_word2vec_missing_or_too_few_words(tmp_path):
     r = run_cli("embed", "train", str(few), "--method", "sgns", "--min-count", "1", "-o", str(tmp_path / "o.wsq"))
     try:
         import wordseq.embed.word2vec  # noqa: F401
+
         one_line_error(r, "--negative 5")
     except ModuleNotFoundError:
         one_line_error(r, "word2vec training is not available")

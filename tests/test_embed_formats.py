@@ -88,13 +88,13 @@ def read_like_c_tool(path):
     for _ in range(words_n):
         word = bytearray()
         while True:
-            ch = data[pos:pos + 1]
+            ch = data[pos : pos + 1]
             pos += 1
             if not ch or ch == b" ":
                 break
             if ch != b"\n":
                 word += ch
-        rows.append(struct.unpack(f"<{size}f", data[pos:pos + 4 * size]))
+        rows.append(struct.unpack(f"<{size}f", data[pos : pos + 4 * size]))
         pos += 4 * size
         words.append(word.decode())
     return words, np.array(rows, dtype=np.float32)
@@ -119,16 +119,31 @@ def test_c_tool_text_output_is_read(tmp_path):
 
 words_strategy = st.lists(
     st.text(st.characters(blacklist_categories=("Cs", "Zs", "Zl", "Zp", "Cc")), min_size=1, max_size=8),
-    min_size=1, max_size=12, unique=True)
+    min_size=1,
+    max_size=12,
+    unique=True,
+)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(words=words_strategy, dim=st.integers(1, 5), fmt=st.sampled_from(["word2vec", "word2vec-bin", "glove", "wsq"]),
-       data=st.data())
+@given(
+    words=words_strategy,
+    dim=st.integers(1, 5),
+    fmt=st.sampled_from(["word2vec", "word2vec-bin", "glove", "wsq"]),
+    data=st.data(),
+)
 def test_round_trip_property(tmp_path, words, dim, fmt, data):
     words = [w for w in words if not any(c.isspace() for c in w)] or ["w"]
-    mat = np.array(data.draw(st.lists(st.lists(st.floats(-1e6, 1e6, width=32), min_size=dim, max_size=dim),
-                                      min_size=len(words), max_size=len(words))), dtype=np.float32)
+    mat = np.array(
+        data.draw(
+            st.lists(
+                st.lists(st.floats(-1e6, 1e6, width=32), min_size=dim, max_size=dim),
+                min_size=len(words),
+                max_size=len(words),
+            )
+        ),
+        dtype=np.float32,
+    )
     v = Vectors(words, mat)
     back = load_vectors(save_vectors(v, tmp_path / "p.out", format=fmt), format=fmt)
     assert back.words == v.words
@@ -158,10 +173,12 @@ def test_header_disagreeing_with_body(tmp_path):
 def test_binary_header_disagreeing_with_body(tmp_path):
     v = sample_vectors(n=10, dim=4)
     data = save_vectors(v, tmp_path / "v.bin").read_bytes()
-    body = data[data.index(b"\n") + 1:]
-    for header, pattern in [(b"11 4", "header says 11 words but the file holds 10"),
-                            (b"9 4", "bytes after the 9 vectors"),
-                            (b"10 5", r"header|ends inside")]:
+    body = data[data.index(b"\n") + 1 :]
+    for header, pattern in [
+        (b"11 4", "header says 11 words but the file holds 10"),
+        (b"9 4", "bytes after the 9 vectors"),
+        (b"10 5", r"header|ends inside"),
+    ]:
         p = tmp_path / "bad.bin"
         p.write_bytes(header + b"\n" + body)
         with pytest.raises(InputError, match=pattern):

@@ -161,8 +161,7 @@ def test_draw_is_exact_and_skips_zeros():
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.floats(-20, 20, allow_nan=False), min_size=1, max_size=30),
-       st.floats(0.01, 1.0), st.integers(0, 40))
+@given(st.lists(st.floats(-20, 20, allow_nan=False), min_size=1, max_size=30), st.floats(0.01, 1.0), st.integers(0, 40))
 def test_filters_property(values, p, k):
     logits = torch.tensor(values, dtype=torch.float64)
     kept_k = torch.isfinite(gen.top_k_filter(logits, k))
@@ -230,8 +229,12 @@ def test_tokens_are_yielded_as_they_are_produced():
 
 
 def test_bad_sampling_settings():
-    for kw, message in [(dict(temperature=-1), "temperature"), (dict(top_k=-1), "top-k"),
-                        (dict(top_p=0.0), "top-p"), (dict(top_p=1.5), "top-p")]:
+    for kw, message in [
+        (dict(temperature=-1), "temperature"),
+        (dict(top_k=-1), "top-k"),
+        (dict(top_p=0.0), "top-p"),
+        (dict(top_p=1.5), "top-p"),
+    ]:
         with pytest.raises(WordseqError, match=message):
             next(gen.sample(FixedLM(LOGITS), [], 5, **kw))
 
@@ -295,7 +298,7 @@ def test_wide_beam_finds_the_best_sequences(seed, alpha):
     V, L = 5, 4
     model = random_trigram(V, seed)
     exact = brute_force(model, [1, 2], V, L, alpha, banned=[0])
-    hyps = gen.beam_search(model, [1, 2], L, beam=V ** L, n_best=3, length_penalty=alpha, banned_ids=[0])
+    hyps = gen.beam_search(model, [1, 2], L, beam=V**L, n_best=3, length_penalty=alpha, banned_ids=[0])
     assert [h.tokens for h in hyps] == [s for _, s in exact[:3]]
     assert [h.score for h in hyps] == pytest.approx([score for score, _ in exact[:3]])
     for h in hyps:
@@ -313,8 +316,11 @@ def test_a_narrow_beam_is_no_worse_than_greedy():
 
 def test_bad_beam_settings():
     model = FixedLM(LOGITS)
-    for kw, message in [(dict(beam=0), "beam width"), (dict(beam=2, n_best=3), "number of outputs"),
-                        (dict(length_penalty=-1), "length penalty")]:
+    for kw, message in [
+        (dict(beam=0), "beam width"),
+        (dict(beam=2, n_best=3), "number of outputs"),
+        (dict(length_penalty=-1), "length penalty"),
+    ]:
         with pytest.raises(WordseqError, match=message):
             gen.beam_search(model, [], 5, **kw)
 
@@ -360,12 +366,13 @@ def test_never_generated():
 @pytest.fixture
 def fake_lm(monkeypatch):
     """``wordseq generate`` on a small word-level window model, without a model file."""
-    vocab = Vocab.from_counts({w: 10 - i for i, w in enumerate("the cat sat on a mat and dog ran .".split())})
+    vocab = Vocab.from_counts(
+        {w: 10 - i for i, w in enumerate(["the", "cat", "sat", "on", "a", "mat", "and", "dog", "ran", "."])}
+    )
     torch.manual_seed(0)
     model = WindowLM(len(vocab), context=2, embed=8, hidden=16).eval()
     torch.nn.init.normal_(model.decoder.weight, std=1.0)
-    lm = SimpleNamespace(model=model, vocab=vocab, tokenizer=Tokenizer("word", lower=True), level="word",
-                         config={})
+    lm = SimpleNamespace(model=model, vocab=vocab, tokenizer=Tokenizer("word", lower=True), level="word", config={})
     loaded = []
     monkeypatch.setattr("wordseq.cli.generate._load_lm", lambda path, device: loaded.append(path) or lm)
     return lm
@@ -382,8 +389,9 @@ def test_cli_greedy_output_is_the_prompt_and_the_argmax_continuation(fake_lm, ca
     assert code == 0, err
     prompt = gen.encode_prompt("The cat", fake_lm.tokenizer, fake_lm.vocab)
     ids = list(gen.greedy(fake_lm.model, prompt.ids, 12, banned_ids=gen.never_generated(fake_lm.vocab)))
-    assert out == "The cat" + gen.Detokenizer(fake_lm.vocab, "word", at_line_start=False).text(ids) \
-        + ("" if ids[-1] == EOS else "\n")
+    assert out == "The cat" + gen.Detokenizer(fake_lm.vocab, "word", at_line_start=False).text(ids) + (
+        "" if ids[-1] == EOS else "\n"
+    )
     code, out2, _ = cli(capsys, "m.wsq", "--prompt", "The cat", "--beam", "1", "--max-tokens", "12")
     assert out2.startswith("The cat")
 
@@ -411,16 +419,19 @@ def test_cli_level_mismatch(fake_lm, capsys):
     assert "m.wsq: is a word-level model: it writes words, not characters" in err
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--beam", "3", "--temperature", "0.5"], "--temperature cannot be used with --beam"),
-    (["--beam", "2", "--num-samples", "3"], "more hypotheses than the beam"),
-    (["--top-p", "0"], "top-p must be in (0, 1]"),
-    (["--max-tokens", "0"], "--max-tokens must be at least 1"),
-    (["--greedy", "--temperature", "2"], "contradict"),
-    (["--prompt-file", "missing.txt"], "missing.txt: no such file"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--beam", "3", "--temperature", "0.5"], "--temperature cannot be used with --beam"),
+        (["--beam", "2", "--num-samples", "3"], "more hypotheses than the beam"),
+        (["--top-p", "0"], "top-p must be in (0, 1]"),
+        (["--max-tokens", "0"], "--max-tokens must be at least 1"),
+        (["--greedy", "--temperature", "2"], "contradict"),
+        (["--prompt-file", "missing.txt"], "missing.txt: no such file"),
+    ],
+)
 def test_cli_bad_options(fake_lm, capsys, args, message):
-    code, out, err = cli(capsys, "m.wsq", *args)
+    code, _out, err = cli(capsys, "m.wsq", *args)
     assert code == 1 and message in err and err.count("\n") == 1
 
 

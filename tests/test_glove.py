@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from embed_helpers import assert_planted_neighbours, planted_corpus
 
+from embed_helpers import assert_planted_neighbours, planted_corpus
 from wordseq.embed.glove import GloVe, GloVeConfig, _glove_epoch
 from wordseq.errors import WordseqError
 from wordseq.text.encode import encode_corpus
@@ -35,15 +35,38 @@ def test_one_update_is_adagrad_on_the_numerical_gradient():
 
     # central differences of the cell's loss
     h = 1e-5
-    grad_w = np.array([(cell_loss(w0 + h * e, c0, bW[a], bC[b], x) - cell_loss(w0 - h * e, c0, bW[a], bC[b], x)) / (2 * h)
-                       for e in np.eye(dim)])
-    grad_c = np.array([(cell_loss(w0, c0 + h * e, bW[a], bC[b], x) - cell_loss(w0, c0 - h * e, bW[a], bC[b], x)) / (2 * h)
-                       for e in np.eye(dim)])
+    grad_w = np.array(
+        [
+            (cell_loss(w0 + h * e, c0, bW[a], bC[b], x) - cell_loss(w0 - h * e, c0, bW[a], bC[b], x)) / (2 * h)
+            for e in np.eye(dim)
+        ]
+    )
+    grad_c = np.array(
+        [
+            (cell_loss(w0, c0 + h * e, bW[a], bC[b], x) - cell_loss(w0, c0 - h * e, bW[a], bC[b], x)) / (2 * h)
+            for e in np.eye(dim)
+        ]
+    )
     grad_b = (cell_loss(w0, c0, bW[a] + h, bC[b], x) - cell_loss(w0, c0, bW[a] - h, bC[b], x)) / (2 * h)
 
     f = min(1.0, (x / 100) ** 0.75)
-    cost = _glove_epoch(np.array([a], np.int32), np.array([b], np.int32), np.array([np.log(x)], np.float32),
-                        np.array([f], np.float32), 0, 1, W, C, bW, bC, gW, gC, gbW, gbC, np.float32(eta))
+    cost = _glove_epoch(
+        np.array([a], np.int32),
+        np.array([b], np.int32),
+        np.array([np.log(x)], np.float32),
+        np.array([f], np.float32),
+        0,
+        1,
+        W,
+        C,
+        bW,
+        bC,
+        gW,
+        gC,
+        gbW,
+        gbC,
+        np.float32(eta),
+    )
     W0, C0, bW0, bC0, gW0, gC0, gbW0, gbC0 = params0
     assert cost == pytest.approx(cell_loss(w0, c0, bW0[a], bC0[b], x), rel=1e-5)
     np.testing.assert_allclose(W[a], W0[a] - eta * grad_w / np.sqrt(gW0[a]), rtol=1e-4, atol=1e-6)
@@ -85,7 +108,8 @@ def test_fit_matrix_on_a_known_matrix():
     u = rng.uniform(0.5, 2, 10)
     X = np.exp(np.outer(u, u) + 1.0)
     model = GloVe(GloVeConfig(dim=4, epochs=300, threads=1, eta=0.05, x_max=1.0)).fit_matrix(
-        sp.csr_matrix(X), [f"w{i}" for i in range(10)])
+        sp.csr_matrix(X), [f"w{i}" for i in range(10)]
+    )
     assert model.losses[-1] < 1e-3 * model.losses[0]
 
 

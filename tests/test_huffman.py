@@ -54,7 +54,7 @@ def test_codes_are_prefix_free_and_optimal(counts):
 
 
 def test_skewed_counts_give_long_codes_for_rare_words():
-    counts = np.array([2 ** k for k in range(20, 0, -1)], dtype=np.int64)  # a chain-shaped tree
+    counts = np.array([2**k for k in range(20, 0, -1)], dtype=np.int64)  # a chain-shaped tree
     h = huffman_codes(counts)
     assert h.lengths.tolist() == list(range(1, 20)) + [19]
     check_tree(counts)

@@ -12,10 +12,19 @@ from wordseq.text.vocab import Vocab
 
 def make_model():
     vocab = Vocab.from_counts({"a": 3, "tab\there": 2, "new\nline": 1, "é東": 1})
-    tensors = {"emb": np.arange(12, dtype=np.float32).reshape(6, 2), "bias": np.zeros(3, np.float64),
-               "empty": np.zeros((0, 4), np.float32)}
-    return ModelFile("test-kind", {"dim": 2, "nested": {"x": [1, 2]}}, tensors, {"vocab": vocab},
-                     {"corpus_hash": "abc"}, {"note": "ok"})
+    tensors = {
+        "emb": np.arange(12, dtype=np.float32).reshape(6, 2),
+        "bias": np.zeros(3, np.float64),
+        "empty": np.zeros((0, 4), np.float32),
+    }
+    return ModelFile(
+        "test-kind",
+        {"dim": 2, "nested": {"x": [1, 2]}},
+        tensors,
+        {"vocab": vocab},
+        {"corpus_hash": "abc"},
+        {"note": "ok"},
+    )
 
 
 def test_round_trip(tmp_path):
@@ -28,7 +37,9 @@ def test_round_trip(tmp_path):
     for k in m.tensors:
         assert back.tensors[k].dtype == m.tensors[k].dtype
         assert np.array_equal(back.tensors[k], m.tensors[k])
-    assert back.provenance["corpus_hash"] == "abc" and "wordseq_version" in back.provenance and "date" in back.provenance
+    assert (
+        back.provenance["corpus_hash"] == "abc" and "wordseq_version" in back.provenance and "date" in back.provenance
+    )
     assert read_metadata(tmp_path / "m.wsq")["kind"] == "test-kind"
 
 

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
 
-from types import SimpleNamespace
-
 from wordseq.cli import main as cli_main
 from wordseq.errors import InputError, WordseqError
 from wordseq.io.modelfile import ModelFile, save_model
 from wordseq.lm.neural import build_model, detach_state, load_lm, model_config, save_lm
-from wordseq.lm.neural.data import check_level, check_length, encode_with, load_corpora
+from wordseq.lm.neural.data import check_length, check_level, encode_with, load_corpora
 from wordseq.lm.neural.model import LockedDropout, embedding_dropout
 from wordseq.lm.neural.task import evaluate_lm
 from wordseq.text.vocab import SPECIALS, Vocab
+
 
 @pytest.fixture
 def run_cli(capsys):
@@ -153,7 +152,7 @@ def test_word_model_refuses_character_text(tmp_path):
     chars = tmp_path / "chars.txt"
     chars.write_text("t h e _ q u i c k _ b r o w n\n" * 5)
     corpus = load_corpora(train, level="word")
-    ids = corpus.vocab.encode("t h e _ q u i c k".split())
+    ids = corpus.vocab.encode(["t", "h", "e", "_", "q", "u", "i", "c", "k"])
     with pytest.raises(InputError, match="chars.txt: .*unknown"):
         check_level(chars, ids, corpus.vocab, "word")
     # characters that happen to be words of the vocabulary: caught by their length
@@ -186,15 +185,46 @@ def _corpus(tmp_path, lines=300, seed=0):
     return path
 
 
-SMALL = ["--embed", "16", "--hidden", "16", "--layers", "1", "--batch", "4", "--bptt", "10", "--threads", "1",
-         "--eval-batch", "4", "-q"]
+SMALL = [
+    "--embed",
+    "16",
+    "--hidden",
+    "16",
+    "--layers",
+    "1",
+    "--batch",
+    "4",
+    "--bptt",
+    "10",
+    "--threads",
+    "1",
+    "--eval-batch",
+    "4",
+    "-q",
+]
 
 
 def test_cli_train_then_perplexity(tmp_path, run_cli):
     train, test = _corpus(tmp_path, seed=0), _corpus(tmp_path, 60, seed=1)
     model = tmp_path / "m.wsq"
-    r = run_cli("lm", "train", str(train), "--valid", str(test), "--test", str(test), "-o", str(model),
-                "--epochs", "2", "--optimizer", "adam", "--lr", "0.01", *SMALL)
+    r = run_cli(
+        "lm",
+        "train",
+        str(train),
+        "--valid",
+        str(test),
+        "--test",
+        str(test),
+        "-o",
+        str(model),
+        "--epochs",
+        "2",
+        "--optimizer",
+        "adam",
+        "--lr",
+        "0.01",
+        *SMALL,
+    )
     assert r.returncode == 0, r.stderr
     assert "epoch 2:" in r.stdout and model.exists() and (tmp_path / "m.wsq.ckpt").exists()
     assert (tmp_path / "m.png").read_bytes()[:4] == b"\x89PNG"
@@ -207,8 +237,21 @@ def test_cli_train_then_perplexity(tmp_path, run_cli):
 
 def test_cli_resume_continues_to_the_uninterrupted_result(tmp_path, run_cli):
     train = _corpus(tmp_path)
-    opts = ["--epochs", "3", "--dropout", "0.3", "--optimizer", "sgd", "--lr", "1", "--momentum", "0.9",
-            "--valid", str(train), *SMALL]
+    opts = [
+        "--epochs",
+        "3",
+        "--dropout",
+        "0.3",
+        "--optimizer",
+        "sgd",
+        "--lr",
+        "1",
+        "--momentum",
+        "0.9",
+        "--valid",
+        str(train),
+        *SMALL,
+    ]
     assert run_cli("lm", "train", str(train), "-o", str(tmp_path / "full.wsq"), *opts).returncode == 0
     part = tmp_path / "part.wsq"
     assert run_cli("lm", "train", str(train), "-o", str(part), *opts[:1], "1", *opts[2:]).returncode == 0
@@ -221,8 +264,24 @@ def test_cli_resume_continues_to_the_uninterrupted_result(tmp_path, run_cli):
 
 def test_cli_char_level_reports_bits_per_character(tmp_path, run_cli):
     train = _corpus(tmp_path, 80)
-    r = run_cli("lm", "train", str(train), "--level", "char", "--test", str(train), "-o", str(tmp_path / "c.wsq"),
-                "--epochs", "1", "--optimizer", "adam", "--lr", "0.01", *SMALL)
+    r = run_cli(
+        "lm",
+        "train",
+        str(train),
+        "--level",
+        "char",
+        "--test",
+        str(train),
+        "-o",
+        str(tmp_path / "c.wsq"),
+        "--epochs",
+        "1",
+        "--optimizer",
+        "adam",
+        "--lr",
+        "0.01",
+        *SMALL,
+    )
     assert r.returncode == 0, r.stderr
     assert "bits/char" in r.stdout
     assert load_lm(tmp_path / "c.wsq").level == "char"
@@ -238,13 +297,26 @@ def test_cli_bad_input(tmp_path, run_cli):
     train = _corpus(tmp_path)
     out = tmp_path / "m.wsq"
     assert run_cli("lm", "train", str(train), "-o", str(out), "--epochs", "1", *SMALL).returncode == 0
-    r = run_cli("lm", "train", str(train), "-o", str(out), "--epochs", "2", "--resume", "--embed", "24",
-                *SMALL[2:])
+    r = run_cli("lm", "train", str(train), "-o", str(out), "--epochs", "2", "--resume", "--embed", "24", *SMALL[2:])
     assert r.returncode == 1
     assert "cannot resume" in r.stderr and "model.embed: 16 in the checkpoint, 24 now" in r.stderr
 
-    r = run_cli("lm", "train", str(train), "-o", str(tmp_path / "x.wsq"), "--lr", "1e9", "--clip", "0",
-                "--model", "rnn-relu", "--init", "identity", *SMALL)
+    r = run_cli(
+        "lm",
+        "train",
+        str(train),
+        "-o",
+        str(tmp_path / "x.wsq"),
+        "--lr",
+        "1e9",
+        "--clip",
+        "0",
+        "--model",
+        "rnn-relu",
+        "--init",
+        "identity",
+        *SMALL,
+    )
     assert r.returncode == 1 and "training diverged" in r.stderr and "lower --lr" in r.stderr
     assert not (tmp_path / "x.wsq").exists()
 
@@ -252,7 +324,7 @@ def test_cli_bad_input(tmp_path, run_cli):
 def test_build_model_window_when_available():
     pytest.importorskip("wordseq.lm.neural.window")
     model = build_model(model_config(vocab_size=30, model="window", context=3, embed=8, hidden=16))
-    logits, state = model(torch.randint(0, 30, (2, 5)), model.init_state(2))
+    logits, _state = model(torch.randint(0, 30, (2, 5)), model.init_state(2))
     assert logits.shape == (2, 5, 30)
 
 

@@ -51,7 +51,7 @@ def test_counts_toy():
     assert c.tokens == 13 and c.sentences == 3  # 10 words + 3 </s>
     assert c.counts[1][vocab.stoi["I"]] == 3 and c.counts[1][vocab.stoi["</s>"]] == 3
     V = len(vocab)
-    key = lambda a, b: vocab.stoi[a] * V + vocab.stoi[b]  # noqa: E731
+    key = lambda a, b: vocab.stoi[a] * V + vocab.stoi[b]
     got = dict(zip(c.keys[2].tolist(), c.counts[2].tolist()))
     assert got[key("<s>", "I")] == 3 and got[key("I", "like")] == 2 and got[key("like", "NLP")] == 1
     assert len(c.keys[2]) == 10  # <s> I, I like, I enjoy, like deep, like NLP, deep learning, enjoy flying, 3 x w </s>
@@ -84,7 +84,7 @@ def test_kneser_ney_toy():
     """Interpolated KN with D = 0.75, computed by hand. Continuation counts N1+(. w): every word 1 (one
     distinct left neighbour), </s> 3; total 10; 8 types with a count, so gamma() = 0.75 * 8 / 10 = 0.6."""
     m = toy_model(2, "kn", discount=0.75)
-    p1 = lambda a: (a - 0.75) / 10 + 0.6 / 9  # noqa: E731
+    p1 = lambda a: (a - 0.75) / 10 + 0.6 / 9
     uni = toy_model(1, "kn", discount=0.75)
     # order 1 alone uses raw counts (it is the highest order): (c - 0.75)/13 + gamma/9
     assert p(uni, "I") == pytest.approx((3 - 0.75) / 13 + (0.75 * 8 / 13) / 9)
@@ -95,7 +95,7 @@ def test_kneser_ney_toy():
     assert p(m, "zebra", "I") == pytest.approx(gamma_I * 0.6 / 9)  # <unk>: only the uniform share
     # absolute discounting: same form, raw counts at the lower order (I: 3, </s>: 3, like: 2, others 1)
     a = toy_model(2, "absolute", discount=0.75)
-    pa = lambda c: (c - 0.75) / 13 + (0.75 * 8 / 13) / 9  # noqa: E731
+    pa = lambda c: (c - 0.75) / 13 + (0.75 * 8 / 13) / 9
     assert p(a, "like", "I") == pytest.approx(1.25 / 3 + gamma_I * pa(2))
     assert p(a, "flying", "I") == pytest.approx(gamma_I * pa(1))
 
@@ -119,13 +119,17 @@ def test_discount_fallback_on_tiny_corpus():
 
 
 # -- distributions sum to one ------------------------------------------------------------------------
-sentences = st.lists(st.lists(st.sampled_from("abcde"), min_size=1, max_size=8).map(" ".join),
-                     min_size=1, max_size=12)
+sentences = st.lists(st.lists(st.sampled_from("abcde"), min_size=1, max_size=8).map(" ".join), min_size=1, max_size=12)
 
 
 @settings(max_examples=40, deadline=None)
-@given(sentences, st.integers(1, 4), st.sampled_from(["mkn", "kn", "absolute", "add-k", "mle"]),
-       st.lists(st.sampled_from("abcdez"), max_size=4), st.booleans())
+@given(
+    sentences,
+    st.integers(1, 4),
+    st.sampled_from(["mkn", "kn", "absolute", "add-k", "mle"]),
+    st.lists(st.sampled_from("abcdez"), max_size=4),
+    st.booleans(),
+)
 def test_distribution_sums_to_one(sents, order, smoothing, history, at_start):
     ids, vocab = encode(sents)
     longest = max(len(s.split()) for s in sents) + 2
@@ -145,8 +149,12 @@ def test_distribution_sums_to_one(sents, order, smoothing, history, at_start):
 
 
 @settings(max_examples=30, deadline=None)
-@given(sentences, st.integers(1, 5), st.sampled_from(["mkn", "kn", "absolute", "add-k", "mle"]),
-       st.lists(st.sampled_from("abcdez"), min_size=1, max_size=7))
+@given(
+    sentences,
+    st.integers(1, 5),
+    st.sampled_from(["mkn", "kn", "absolute", "add-k", "mle"]),
+    st.lists(st.sampled_from("abcdez"), min_size=1, max_size=7),
+)
 def test_vectorized_scores_match_distribution(sents, order, smoothing, sentence):
     """The whole-stream scorer gives each token the probability of the one-context distribution."""
     ids, vocab = encode(sents)
@@ -242,7 +250,7 @@ def test_empty_corpus(tmp_path):
     empty.write_text("")
     with pytest.raises(WordseqError, match="empty"):
         NgramModel.train(empty, order=3)
-    ids, vocab = encode(TOY)
+    _ids, vocab = encode(TOY)
     with pytest.raises(WordseqError, match="empty corpus"):
         count_ngrams(np.zeros(0, np.int32), vocab, 2)
 
@@ -304,6 +312,7 @@ def test_sixth_order_and_beyond():
         for order in (6, 8):
             m = NgramModel.fit(ids, vocab, order, "mkn")
             assert m.sizes()[-1] > 0
-            assert (10 ** m.distribution([vocab.stoi["<s>"]] + vocab.encode("a b c d e f g".split()).tolist())).sum() \
-                == pytest.approx(1.0)
+            assert (
+                10 ** m.distribution([vocab.stoi["<s>"]] + vocab.encode(["a", "b", "c", "d", "e", "f", "g"]).tolist())
+            ).sum() == pytest.approx(1.0)
             assert max(n for _, n, _ in m.full_scores(sents[0])) == order  # a training sentence: longest match

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import math
-import warnings
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from wordseq.demo import bundled_corpus
 from wordseq.errors import InputError, WordseqError
-from wordseq.lm.ngram import DiscountWarning, NgramModel
+from wordseq.lm.ngram import NgramModel
 from wordseq.lm.ngram.arpa import read_arpa
 from wordseq.text.tokenize import Tokenizer
 
@@ -39,8 +35,7 @@ def test_arpa_round_trip(model4, tmp_path):
         assert set(back.vocab.itos) == set(model4.vocab.itos)
         words = model4.vocab.itos
         remap = np.array([back.vocab.stoi[w] for w in words])
-        assert np.allclose(back.logprob[1][remap][model4.predicted()], model4.logprob[1][model4.predicted()],
-                           atol=1e-6)
+        assert np.allclose(back.logprob[1][remap][model4.predicted()], model4.logprob[1][model4.predicted()], atol=1e-6)
         for line in ["First Citizen :", "the king is dead", "unheard-of words here"]:
             a, b = model4.full_scores(line), back.full_scores(line)
             assert [x[1] for x in a] == [x[1] for x in b]
@@ -139,8 +134,16 @@ def test_other_tools_arpa_scores_like_kenlm(tmp_path):
     path = tmp_path / "srilm.arpa"
     path.write_text(OTHER_TOOL_ARPA)
     ours, theirs = read_arpa(path), kenlm.Model(str(path))
-    sentences = ["the cat sat", "the dog ran", "cat sat", "the cat ran", "dog the cat sat sat",
-                 "a platypus sat", "", "ran ran ran the"]
+    sentences = [
+        "the cat sat",
+        "the dog ran",
+        "cat sat",
+        "the cat ran",
+        "dog the cat sat sat",
+        "a platypus sat",
+        "",
+        "ran ran ran the",
+    ]
     for s in sentences:
         for bos in (True, False):
             for eos in (True, False):
@@ -193,8 +196,10 @@ def test_missing_unk_gets_kenlm_value(tmp_path):
 
 
 # -- bad ARPA files -------------------------------------------------------------------------------------
-GOOD = "\\data\\\nngram 1=4\nngram 2=2\n\n\\1-grams:\n-0.5\t</s>\n-99\t<s>\t-0.1\n-1\t<unk>\n-0.4\ta\t-0.2\n\n" \
-       "\\2-grams:\n-0.2\t<s> a\n-0.1\ta </s>\n\n\\end\\\n"
+GOOD = (
+    "\\data\\\nngram 1=4\nngram 2=2\n\n\\1-grams:\n-0.5\t</s>\n-99\t<s>\t-0.1\n-1\t<unk>\n-0.4\ta\t-0.2\n\n"
+    "\\2-grams:\n-0.2\t<s> a\n-0.1\ta </s>\n\n\\end\\\n"
+)
 
 
 def _bad(tmp_path, text):
@@ -212,18 +217,21 @@ def test_good_arpa_loads(tmp_path):
     assert m.order == 2 and m.score("a") == pytest.approx(-0.3)
 
 
-@pytest.mark.parametrize("change, message, line", [
-    (("ngram 2=2", "ngram 2=3"), "declares 3 2-grams but the \\\\2-grams: section has 2", 13),
-    (("\\end\\\n", ""), "missing \\\\end\\\\", 15),
-    (("-0.1\ta </s>", "-0.1\ta b </s>"), "a 2-gram line needs 2 words", 13),
-    (("-0.1\ta </s>", "-0.1\t</s>"), "a 2-gram line needs 2 words", 13),
-    (("-0.4\ta\t-0.2", "-0.4x\ta\t-0.2"), "log10 probability '-0.4x' is not a number", 9),
-    (("-99\t<s>\t-0.1", "-99\t<s>\tabc"), "backoff weight 'abc' is not a number", 7),
-    (("-0.2\t<s> a", "-0.2\t<s> b"), "the word 'b' is not among the unigrams", 12),
-    (("ngram 1=4", "ngram 1=5"), "declares 5 1-grams", 9),
-    (("\\2-grams:", "\\3-grams:"), "no \\\\2-grams: section", 15),
-    (("-0.1\ta </s>", "-0.1\ta </s>\t-0.3"), "the highest order has no backoff weights", 13),
-])
+@pytest.mark.parametrize(
+    "change, message, line",
+    [
+        (("ngram 2=2", "ngram 2=3"), "declares 3 2-grams but the \\\\2-grams: section has 2", 13),
+        (("\\end\\\n", ""), "missing \\\\end\\\\", 15),
+        (("-0.1\ta </s>", "-0.1\ta b </s>"), "a 2-gram line needs 2 words", 13),
+        (("-0.1\ta </s>", "-0.1\t</s>"), "a 2-gram line needs 2 words", 13),
+        (("-0.4\ta\t-0.2", "-0.4x\ta\t-0.2"), "log10 probability '-0.4x' is not a number", 9),
+        (("-99\t<s>\t-0.1", "-99\t<s>\tabc"), "backoff weight 'abc' is not a number", 7),
+        (("-0.2\t<s> a", "-0.2\t<s> b"), "the word 'b' is not among the unigrams", 12),
+        (("ngram 1=4", "ngram 1=5"), "declares 5 1-grams", 9),
+        (("\\2-grams:", "\\3-grams:"), "no \\\\2-grams: section", 15),
+        (("-0.1\ta </s>", "-0.1\ta </s>\t-0.3"), "the highest order has no backoff weights", 13),
+    ],
+)
 def test_bad_arpa(tmp_path, change, message, line):
     text = GOOD.replace(*change)
     assert text != GOOD

@@ -22,8 +22,10 @@ def corpus(tmp_path_factory):
 
 def test_build_score_sample(corpus, tmp_path, capsys):
     model = tmp_path / "m.wsq"
-    assert main(["lm", "ngram", str(corpus / "train.txt"), "-n", "3", "--tokenizer", "word", "--lower",
-                 "-o", str(model)]) == 0
+    assert (
+        main(["lm", "ngram", str(corpus / "train.txt"), "-n", "3", "--tokenizer", "word", "--lower", "-o", str(model)])
+        == 0
+    )
     out = capsys.readouterr().out
     assert "3-gram mkn model" in out and "D1=" in out and model.exists()
     assert main(["lm", "perplexity", str(model), str(corpus / "test.txt")]) == 0
@@ -51,11 +53,14 @@ def test_arpa_output_and_perplexity_options(corpus, tmp_path, capsys):
     assert "over 4 tokens" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("args, message", [
-    (["-n", "0"], "order must be at least 1"),
-    (["-n", "500"], "larger than this corpus allows"),
-    (["--smoothing", "add-k", "-o", "{tmp}/x.arpa"], "no exact ARPA form"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["-n", "0"], "order must be at least 1"),
+        (["-n", "500"], "larger than this corpus allows"),
+        (["--smoothing", "add-k", "-o", "{tmp}/x.arpa"], "no exact ARPA form"),
+    ],
+)
 def test_build_errors(corpus, tmp_path, capsys, args, message):
     args = [a.replace("{tmp}", str(tmp_path)) for a in args]
     if "-o" not in args:

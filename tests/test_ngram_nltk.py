@@ -44,7 +44,7 @@ def textbook_bigram_kn(sentences, d):
         bigrams.update(zip(words, words[1:]))
     vocab = {w for pair in bigrams for w in pair} - {"<s>"} | {"<unk>"}  # what can be predicted
     left = defaultdict(set)
-    for (a, b) in bigrams:
+    for a, b in bigrams:
         left[b].add(a)
     cont = {w: len(left[w]) for w in vocab}
     total = sum(cont.values())
@@ -52,7 +52,7 @@ def textbook_bigram_kn(sentences, d):
     p_uni = {w: max(cont[w] - d, 0) / total + lam / len(vocab) for w in vocab}
     ctx_count = Counter()
     ctx_types = Counter()
-    for (a, b), c in bigrams.items():
+    for (a, _b), c in bigrams.items():
         ctx_count[a] += c
         ctx_types[a] += 1
 

@@ -49,24 +49,38 @@ def _run_with_grads(module, x, state):
     return out.detach(), [s.detach() for s in _states(final)], grads
 
 
-@pytest.mark.parametrize("fused", [
-    lambda: nn.RNN(I, H, L),
-    lambda: nn.RNN(I, H, L, nonlinearity="relu"),
-    lambda: nn.LSTM(I, H, L),
-    lambda: nn.GRU(I, H, L),
-], ids=["rnn-tanh", "rnn-relu", "lstm", "gru"])
-@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(
-    not torch.cuda.is_available(), reason="no CUDA device (compares with cuDNN)"))])
+@pytest.mark.parametrize(
+    "fused",
+    [
+        lambda: nn.RNN(I, H, L),
+        lambda: nn.RNN(I, H, L, nonlinearity="relu"),
+        lambda: nn.LSTM(I, H, L),
+        lambda: nn.GRU(I, H, L),
+    ],
+    ids=["rnn-tanh", "rnn-relu", "lstm", "gru"],
+)
+@pytest.mark.parametrize(
+    "device",
+    [
+        "cpu",
+        pytest.param(
+            "cuda",
+            marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device (compares with cuDNN)"),
+        ),
+    ],
+)
 def test_written_out_cells_equal_fused_modules(fused, device):
     torch.manual_seed(0)
     fused = fused().double().to(device)
     cells = StackedRecurrent.from_fused(fused)
     assert next(cells.parameters()).device.type == device
     assert [n for n, _ in cells.named_parameters()] == [
-        f"cells.{layer}.{w}" for layer in range(L) for w in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+        f"cells.{layer}.{w}" for layer in range(L) for w in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+    ]
     x = torch.randn(T, B, I, dtype=torch.float64, device=device)
-    state = tuple(torch.randn(L, B, H, dtype=torch.float64, device=device)
-                  for _ in range(2 if fused.mode == "LSTM" else 1))
+    state = tuple(
+        torch.randn(L, B, H, dtype=torch.float64, device=device) for _ in range(2 if fused.mode == "LSTM" else 1)
+    )
     out_f, final_f, grads_f = _run_with_grads(fused, x, state)
     out_c, final_c, grads_c = _run_with_grads(cells, x, state)
     torch.testing.assert_close(out_c, out_f, rtol=1e-10, atol=1e-12)
@@ -177,6 +191,7 @@ def test_state_carried_across_windows_equals_one_pass(cell, split, layers):
 
 # ----------------------------------------------------------------------------- make_recurrent
 
+
 @pytest.mark.parametrize("cell", CELLS)
 def test_make_recurrent_structure(cell):
     rnn = make_recurrent(cell, I, H, num_layers=2, dropout=0.2)
@@ -247,6 +262,7 @@ def test_detach_state():
 
 # ----------------------------------------------------------------------------- initializations
 
+
 @settings(max_examples=15, deadline=None)
 @given(rows=st.integers(1, 24), cols=st.integers(1, 24), seed=st.integers(0, 2**31))
 def test_orthogonal_matrix(rows, cols, seed):
@@ -297,7 +313,7 @@ def test_init_identity_for_relu_rnn():
     assert rnn.weight_ih_l0.std().item() == pytest.approx(0.001, rel=0.1)
     # with zero input the first layer of an identity ReLU RNN keeps a non-negative state as it is
     h0 = torch.rand(2, B, H)
-    out, h = rnn(torch.zeros(T, B, 200), h0)
+    _out, h = rnn(torch.zeros(T, B, 200), h0)
     torch.testing.assert_close(h[0], h0[0])
 
 

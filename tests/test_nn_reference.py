@@ -48,8 +48,7 @@ def test_rnn_gradients_match_central_differences():
 
 def test_lstm_gradients_match_central_differences():
     params, xs, targets, h0, c0 = problem(lstm=True)
-    errors = check_gradients(lambda: lstm_loss(params, xs, targets, h0, c0)[:2],
-                             dict(params, xs=xs, h0=h0, c0=c0))
+    errors = check_gradients(lambda: lstm_loss(params, xs, targets, h0, c0)[:2], dict(params, xs=xs, h0=h0, c0=c0))
     assert set(errors) == {"W_xh", "W_hh", "b_h", "W_hy", "b_y", "xs", "h0", "c0"}
     assert max(errors.values()) < 1e-6, errors
 
@@ -90,8 +89,16 @@ def _torch_loss_and_grads(lstm: bool, params, xs, targets, h0, c0):
     logits = out @ W_hy.T + b_y
     loss = F.cross_entropy(logits.reshape(-1, V), torch.from_numpy(targets).reshape(-1))
     loss.backward()
-    grads = {"W_xh": rnn.weight_ih_l0.grad, "W_hh": rnn.weight_hh_l0.grad, "b_h": rnn.bias_ih_l0.grad,
-             "b_h (hh)": rnn.bias_hh_l0.grad, "W_hy": W_hy.grad, "b_y": b_y.grad, "xs": x.grad, "h0": h.grad[0]}
+    grads = {
+        "W_xh": rnn.weight_ih_l0.grad,
+        "W_hh": rnn.weight_hh_l0.grad,
+        "b_h": rnn.bias_ih_l0.grad,
+        "b_h (hh)": rnn.bias_hh_l0.grad,
+        "W_hy": W_hy.grad,
+        "b_y": b_y.grad,
+        "xs": x.grad,
+        "h0": h.grad[0],
+    }
     if lstm:
         grads["c0"] = c.grad[0]
         state = tuple(s[0] for s in state)
@@ -145,7 +152,8 @@ def test_zero_initial_state_is_the_default():
 
 @pytest.mark.parametrize("lstm", [False, True], ids=["rnn", "lstm"])
 def test_tiny_model_overfits_a_tiny_sequence(lstm):
-    """The slides' sanity check: plain SGD drives the loss on one short sequence to near zero."""
+    """The slides' sanity check: SGD (elementwise clipping at 5, as in min-char-rnn) drives the loss on one short
+    sequence to near zero. Without the clipping, lr 1.0 made the tanh RNN's path chaotic across numpy versions."""
     text = "hello world, hello rnn"
     chars = sorted(set(text))
     ids = np.array([chars.index(ch) for ch in text])
@@ -154,10 +162,10 @@ def test_tiny_model_overfits_a_tiny_sequence(lstm):
     fn = lstm_loss if lstm else rnn_loss
     first = fn(params, xs, targets)[0]
     assert first == pytest.approx(np.log(len(chars)), rel=0.05)  # uniform guess at the start
-    for _ in range(1000):
+    for _ in range(2000):
         loss, grads, _ = fn(params, xs, targets)
         if loss < 0.01:
             break
         for k in params:
-            params[k] -= 1.0 * grads[k]
+            params[k] -= 0.5 * np.clip(grads[k], -5.0, 5.0)
     assert loss < 0.01

@@ -1,5 +1,3 @@
-import unicodedata
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -71,7 +69,11 @@ def test_word_tokens_cover_every_letter_and_digit(text):
     assert kept == [c for c in text if c.isalnum()]
 
 
-@given(st.lists(st.text(alphabet=st.characters(blacklist_characters="\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")), max_size=5))
+@given(
+    st.lists(
+        st.text(alphabet=st.characters(blacklist_characters="\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")), max_size=5
+    )
+)
 def test_block_tokenization_equals_line_by_line(lines):
     tok = Tokenizer("word", lower=True)
     block = "".join(line + "\n" for line in lines)
@@ -81,7 +83,11 @@ def test_block_tokenization_equals_line_by_line(lines):
     assert tok.tokenize_block(block) == expected
 
 
-@given(st.text(alphabet=st.sampled_from("ab\u00e9 \t\n\r\x0b\x0c\x1c\x1f\x85\xa0\u2028\u2029\u3000\ufeff") | st.characters()))
+@given(
+    st.text(
+        alphabet=st.sampled_from("ab\u00e9 \t\n\r\x0b\x0c\x1c\x1f\x85\xa0\u2028\u2029\u3000\ufeff") | st.characters()
+    )
+)
 def test_whitespace_block_split_equals_the_regex(text):
     """The split-based whitespace tokenizer gives exactly the tokens of ``[^\\s]+|\\n``, line ends included."""
     import re

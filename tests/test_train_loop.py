@@ -20,6 +20,7 @@ from wordseq.train.optim import EarlyStopping, Schedule, make_optimizer
 def _quiet(_: str) -> None:
     pass
 
+
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
@@ -29,9 +30,9 @@ def test_clip_by_norm_bounds_the_global_norm_and_keeps_the_direction():
     grads = [torch.randn(5, 3) * 10, torch.randn(7) * 10]
     for p, g in zip(params, grads):
         p.grad = g.clone()
-    before = math.sqrt(sum(float((g ** 2).sum()) for g in grads))
+    before = math.sqrt(sum(float((g**2).sum()) for g in grads))
     norm = clip_gradients(params, max_norm=1.0)
-    after = math.sqrt(sum(float((p.grad ** 2).sum()) for p in params))
+    after = math.sqrt(sum(float((p.grad**2).sum()) for p in params))
     assert norm == pytest.approx(before, rel=1e-5)
     assert after == pytest.approx(1.0, rel=1e-4)
     for p, g in zip(params, grads):  # same direction, scaled by 1 / before
@@ -65,11 +66,12 @@ def test_step_schedule_is_zaremba_and_plateau_divides_by_four():
 @pytest.mark.parametrize("name", ["sgd", "adam", "adagrad", "rmsprop"])
 def test_every_optimizer_lowers_a_quadratic(name):
     w = torch.nn.Parameter(torch.tensor([3.0, -2.0]))
-    opt = make_optimizer(name, [w], lr=0.5 if name == "adagrad" else 0.1,
-                         momentum=0.5 if name in ("sgd", "rmsprop") else 0.0)
+    opt = make_optimizer(
+        name, [w], lr=0.5 if name == "adagrad" else 0.1, momentum=0.5 if name in ("sgd", "rmsprop") else 0.0
+    )
     for _ in range(200):
         opt.zero_grad()
-        (w ** 2).sum().backward()
+        (w**2).sum().backward()
         opt.step()
     assert float((w.detach() ** 2).sum()) < 0.5
 
@@ -124,8 +126,7 @@ def _fit_run(tmp_path, epochs, resume=False, lr=1.0, dropout=0.3, ckpt="run.ckpt
     model = _tiny_lm(30, layers=2, dropout=dropout)
     task = LMTask(ids, valid, None, batch=8, bptt=10, device="cpu")
     cfg = TrainConfig(epochs=epochs, optimizer="sgd", lr=lr, momentum=0.9, schedule="plateau", clip=1.0, seed=7)
-    hist = fit(model, task, cfg, checkpoint=tmp_path / ckpt, resume=resume, meta={"model.hidden": 32},
-               log=_quiet)
+    hist = fit(model, task, cfg, checkpoint=tmp_path / ckpt, resume=resume, meta={"model.hidden": 32}, log=_quiet)
     return model, hist
 
 
@@ -291,8 +292,12 @@ def test_embeddings_train_sparsely_only_where_the_update_is_the_dense_one():
 
     lm = _tiny_lm(20)
     assert sparse_embeddings(lm, "sgd") == [lm.encoder] and lm.encoder.sparse
-    for kw in ({"optimizer": "adam"}, {"optimizer": "sgd", "momentum": 0.9}, {"optimizer": "sgd", "weight_decay": 1e-4},
-               {"optimizer": "sgd", "distributed": True}):
+    for kw in (
+        {"optimizer": "adam"},
+        {"optimizer": "sgd", "momentum": 0.9},
+        {"optimizer": "sgd", "weight_decay": 1e-4},
+        {"optimizer": "sgd", "distributed": True},
+    ):
         assert sparse_embeddings(_tiny_lm(20), **kw) == []
     assert sparse_embeddings(_tiny_lm(20, tied=True), "adagrad") == []  # the tied table has a dense gradient
 

@@ -12,8 +12,9 @@ from wordseq.errors import InputError, WordseqError
 gensim_models = pytest.importorskip("gensim.models")
 
 
-def planted_vectors(seed: int = 0, n_pairs: int = 40, n_noise: int = 150, dim: int = 12, noise: float = 0.35,
-                    zero: bool = False):
+def planted_vectors(
+    seed: int = 0, n_pairs: int = 40, n_noise: int = 150, dim: int = 12, noise: float = 0.35, zero: bool = False
+):
     """Words x_i / y_i with y_i = x_i + a shared offset + noise (so analogies x_i:y_i::x_j:y_j are often but
     not always solvable), noise words, and case variants ("X3" after "x3") to exercise case folding."""
     rng = np.random.default_rng(seed)
@@ -57,8 +58,9 @@ def write_analogies(path, n_pairs: int = 40, seed: int = 1, extra: str = ""):
 
 
 def gensim_analogy_counts(kv, path, restrict_vocab=300000, case_insensitive=True):
-    score, sections = kv.evaluate_word_analogies(str(path), restrict_vocab=restrict_vocab,
-                                                 case_insensitive=case_insensitive)
+    score, sections = kv.evaluate_word_analogies(
+        str(path), restrict_vocab=restrict_vocab, case_insensitive=case_insensitive
+    )
     return score, [(s["section"], len(s["correct"]), len(s["correct"]) + len(s["incorrect"])) for s in sections]
 
 
@@ -88,7 +90,7 @@ def test_analogy_predictions_match_most_similar(tmp_path):
     v = planted_vectors(seed=5)
     path = write_analogies(tmp_path / "q.txt", seed=6)
     r = evaluate_analogies(v, path, case_insensitive=False, keep_predictions=True)
-    for a, b, c, d, pred in r.predictions[:50]:
+    for a, b, c, _d, pred in r.predictions[:50]:
         assert v.analogy(a, b, c)[0][0] == pred
 
 
@@ -97,10 +99,10 @@ def test_3cosmul_evaluation_matches_query(tmp_path):
     path = write_analogies(tmp_path / "q.txt", seed=8)
     r = evaluate_analogies(v, path, case_insensitive=False, method="3cosmul", keep_predictions=True)
     assert r.total > 0
-    for a, b, c, d, pred in r.predictions[:50]:
+    for a, b, c, _d, pred in r.predictions[:50]:
         assert v.analogy(a, b, c, method="3cosmul")[0][0] == pred
     kv = to_gensim(v)
-    for a, b, c, d, pred in r.predictions[:20]:
+    for a, b, c, _d, pred in r.predictions[:20]:
         assert kv.most_similar_cosmul(positive=[b, c], negative=[a], topn=1)[0][0] == pred
 
 
@@ -158,8 +160,9 @@ def test_queries_equal_gensim():
         theirs = kv.most_similar(positive=pos, negative=neg, topn=7)
         assert [w for w, _ in ours] == [w for w, _ in theirs]
         np.testing.assert_allclose([s for _, s in ours], [s for _, s in theirs], atol=1e-5)
-    assert [w for w, _ in v.most_similar("x1", topn=5, restrict_vocab=30)] == \
-        [w for w, _ in kv.most_similar("x1", topn=5, restrict_vocab=30)]
+    assert [w for w, _ in v.most_similar("x1", topn=5, restrict_vocab=30)] == [
+        w for w, _ in kv.most_similar("x1", topn=5, restrict_vocab=30)
+    ]
     ours = v.most_similar_cosmul(["y3", "x4"], ["x3"], topn=5)
     theirs = kv.most_similar_cosmul(positive=["y3", "x4"], negative=["x3"], topn=5)
     assert [w for w, _ in ours] == [w for w, _ in theirs]
@@ -218,15 +221,14 @@ def test_constructor_checks():
 def test_google_analogies_equal_gensim_on_ptb_vectors():
     """On the real test sets, with vectors trained on PTB: exactly gensim's per-section counts."""
     from conftest import data_file
-
-    from wordseq.embed.count_models import PPMIConfig, PPMISVD
+    from wordseq.embed.count_models import PPMISVD, PPMIConfig
     from wordseq.text.encode import encode_corpus
 
     questions = data_file("google_analogy", "questions-words.txt")
     simlex = data_file("word_similarity", "EN-SIMLEX-999.txt")
     v = PPMISVD(PPMIConfig(dim=50, window=5)).fit(encode_corpus(data_file("ptb", "ptb.train.txt"))).vectors
     kv = to_gensim(v)
-    score, gs = gensim_analogy_counts(kv, questions)
+    _score, gs = gensim_analogy_counts(kv, questions)
     r = evaluate_analogies(v, questions)
     assert [(s.name, s.correct, s.total) for s in r.sections] + [("Total accuracy", r.correct, r.total)] == gs
     assert r.correct > 0

@@ -135,16 +135,18 @@ def _reference_from_counts(counts, min_count, max_size, specials):
     return vocab
 
 
-@given(st.lists(st.sampled_from(["a", "b", "c", "d", "e", UNK, EOS, PAD]) | st.text(max_size=2), min_size=1,
-                max_size=60),
-       st.integers(1, 4), st.none() | st.integers(4, 9), st.sampled_from([SPECIALS, (UNK, EOS), (EOS,), ()]))
+@given(
+    st.lists(st.sampled_from(["a", "b", "c", "d", "e", UNK, EOS, PAD]) | st.text(max_size=2), min_size=1, max_size=60),
+    st.integers(1, 4),
+    st.none() | st.integers(4, 9),
+    st.sampled_from([SPECIALS, (UNK, EOS), (EOS,), ()]),
+)
 def test_from_count_array_matches_the_token_by_token_construction(stream, min_count, max_size, specials):
     counts: dict[str, int] = {}
     for t in stream:
         counts[t] = counts.get(t, 0) + 1
     ref = _reference_from_counts(counts, min_count, max_size, specials)
-    vocab, ids = Vocab.from_count_array(list(counts), np.array(list(counts.values())), min_count, max_size,
-                                        specials)
+    vocab, ids = Vocab.from_count_array(list(counts), np.array(list(counts.values())), min_count, max_size, specials)
     assert vocab == ref and vocab.specials == ref.specials
     assert Vocab.from_counts(counts, min_count, max_size, specials) == ref
     unk = -1 if ref.unk_id is None else ref.unk_id

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 def reference_logits(model: WindowLM, ids: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
     """Bengio et al.'s equations written out position by position, with explicit loops."""
     p = dict(model.named_parameters())
-    E, V, C = model.embed_size, model.vocab_size, model.context
+    _E, V, C = model.embed_size, model.vocab_size, model.context
     B, T = ids.shape
     out = torch.empty(B, T, V, dtype=p["embedding.weight"].dtype)
     for b in range(B):
@@ -116,7 +116,7 @@ def test_tying_shares_the_matrix():
     proj = WindowLM(50, context=2, embed=8, hidden=16, tied=True)
     assert proj.decoder.weight is proj.embedding.weight and proj.projection.weight.shape == (8, 16)
     untied = WindowLM(50, context=2, embed=8, hidden=16)
-    count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731 (shared parameters count once)
+    count = lambda m: sum(p.numel() for p in m.parameters())
     assert count(untied) - count(proj) == 50 * 16 - 16 * 8
     # One gradient step moves the shared matrix for both uses.
     logits, _ = same(torch.tensor([[4, 5, 6]]), None)
@@ -185,13 +185,16 @@ def test_config_round_trip():
         WindowLM.from_config(model.config() | {"layers": 2})
 
 
-@pytest.mark.parametrize("kw, message", [
-    (dict(context=0), "at least one token"),
-    (dict(dropout=1.0), "dropout"),
-    (dict(hidden=0), "sizes must be positive"),
-    (dict(pad_id=10), "padding id 10"),
-    (dict(bounded_by=-1), "boundary id -1"),
-])
+@pytest.mark.parametrize(
+    "kw, message",
+    [
+        (dict(context=0), "at least one token"),
+        (dict(dropout=1.0), "dropout"),
+        (dict(hidden=0), "sizes must be positive"),
+        (dict(pad_id=10), "padding id 10"),
+        (dict(bounded_by=-1), "boundary id -1"),
+    ],
+)
 def test_bad_settings(kw, message):
     with pytest.raises(WordseqError, match=message):
         WindowLM(**(dict(vocab_size=10) | kw))
@@ -217,7 +220,7 @@ def test_overfits_a_tiny_corpus_with_truncated_bptt():
     model = WindowLM(20, context=3, embed=8, hidden=32)
     opt = torch.optim.Adam(model.parameters(), lr=0.03)
     loss_fn = torch.nn.CrossEntropyLoss()
-    for epoch in range(60):
+    for epoch in range(60):  # noqa: B007, the message names it
         state, total, n = model.init_state(4), 0.0, 0
         for x, y in bptt_windows(streams, bptt=10):
             logits, state = model(x, detach_state(state))
@@ -231,4 +234,4 @@ def test_overfits_a_tiny_corpus_with_truncated_bptt():
     model.eval()
     text = torch.tensor([line + [3] + line])
     logits, _ = model(text[:, :-1], None)
-    assert logits.argmax(-1)[0, -len(line):].tolist() == line
+    assert logits.argmax(-1)[0, -len(line) :].tolist() == line

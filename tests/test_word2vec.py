@@ -4,7 +4,6 @@ reporting, reproducibility, model files and bad configurations. Small generated 
 from __future__ import annotations
 
 import math
-import os
 import sys
 
 import numpy as np
@@ -110,7 +109,7 @@ def test_subsampling_keeps_rare_words_and_thins_frequent_ones():
     from wordseq.embed.word2vec import _keep_thresholds
 
     counts = np.array([100_000, 1_000, 10], dtype=np.int64)
-    keep = _keep_thresholds(counts, 1e-3).astype(np.float64) / 2 ** 32
+    keep = _keep_thresholds(counts, 1e-3).astype(np.float64) / 2**32
     t = 1e-3 * counts.sum()
     assert keep[0] == pytest.approx((math.sqrt(counts[0] / t) + 1) * t / counts[0], rel=1e-6)
     assert keep[2] == pytest.approx(1.0)
@@ -123,7 +122,7 @@ def test_alias_table_draws_the_noise_distribution():
     thresh, alias = K.alias_table(weights)
     n = 400_000
     k = rng.integers(len(weights), size=n)
-    u = rng.integers(0, 2 ** 32, size=n, dtype=np.uint64)
+    u = rng.integers(0, 2**32, size=n, dtype=np.uint64)
     drawn = np.where(u < thresh[k], k, alias[k])
     freq = np.bincount(drawn, minlength=len(weights)) / n
     np.testing.assert_allclose(freq, weights / weights.sum(), atol=4e-3)
@@ -131,13 +130,15 @@ def test_alias_table_draws_the_noise_distribution():
 
 # -- gradient checks: one tiny training step of the kernel against a float64 numpy model --------------
 
+
 def _numpy_losses(syn0, syn1, sent, arch, loss_kind, huff, cbow_mean=True):
     """Loss of each centre word of one sentence with window 1 (every neighbour is context), float64."""
     losses = []
     for i, w in enumerate(sent):
         ctx = [sent[j] for j in (i - 1, i + 1) if 0 <= j < len(sent)]
-        hiddens = [syn0[c] for c in ctx] if arch == K.SG else [
-            sum(syn0[c] for c in ctx) / (len(ctx) if cbow_mean else 1)]
+        hiddens = (
+            [syn0[c] for c in ctx] if arch == K.SG else [sum(syn0[c] for c in ctx) / (len(ctx) if cbow_mean else 1)]
+        )
         total = 0.0
         for h in hiddens:
             if loss_kind == K.SOFTMAX:
@@ -158,13 +159,44 @@ def _kernel_step(syn0, syn1, sent, arch, loss_kind, huff, alpha, cbow_mean=True)
     n_out = n_words if loss_kind == K.SOFTMAX else int(huff.lengths.max())
     sig, nlogsig = K.sigmoid_tables()
     loss_sum, loss_n, done = np.zeros(1), np.zeros(1, np.int64), np.zeros(1, np.int64)
-    K.train_chunk(ids, 4, 3, np.array([0]), np.array([len(ids)]), np.array([0]), np.array([len(ids)]), 0, 1,
-                  syn0, syn1, sig, nlogsig, np.full(n_words, 0xFFFFFFFF, np.uint32), np.ones(1, np.uint32),
-                  np.zeros(1, np.int32), huff.offsets, huff.codes, huff.points, arch, loss_kind, 1, 0,
-                  cbow_mean, alpha, alpha, np.array([12345], np.uint64), loss_sum, loss_n, done,
-                  np.zeros((1, K.MAX_SENTENCE), np.int32), np.zeros((1, 2), np.int32),
-                  np.zeros((1, n_out), np.int32), np.zeros((1, n_out), np.float32),
-                  np.zeros((1, 2, n_out), np.float32), np.zeros((1, 2, dim), np.float32))
+    K.train_chunk(
+        ids,
+        4,
+        3,
+        np.array([0]),
+        np.array([len(ids)]),
+        np.array([0]),
+        np.array([len(ids)]),
+        0,
+        1,
+        syn0,
+        syn1,
+        sig,
+        nlogsig,
+        np.full(n_words, 0xFFFFFFFF, np.uint32),
+        np.ones(1, np.uint32),
+        np.zeros(1, np.int32),
+        huff.offsets,
+        huff.codes,
+        huff.points,
+        arch,
+        loss_kind,
+        1,
+        0,
+        cbow_mean,
+        alpha,
+        alpha,
+        np.array([12345], np.uint64),
+        loss_sum,
+        loss_n,
+        done,
+        np.zeros((1, K.MAX_SENTENCE), np.int32),
+        np.zeros((1, 2), np.int32),
+        np.zeros((1, n_out), np.int32),
+        np.zeros((1, n_out), np.float32),
+        np.zeros((1, 2, n_out), np.float32),
+        np.zeros((1, 2, dim), np.float32),
+    )
     return float(loss_sum[0])
 
 
@@ -190,7 +222,7 @@ def test_kernel_step_is_a_gradient_step(arch, loss_kind, cbow_mean):
     syn1 = rng.normal(0, 0.5, (n_words, dim))
     huff = huffman_codes(np.array([9, 7, 5, 3, 2, 1]))
     sent = [0, 3, 1, 5, 2]
-    f = lambda: _numpy_losses(syn0, syn1, sent, arch, loss_kind, huff, cbow_mean)  # noqa: E731
+    f = lambda: _numpy_losses(syn0, syn1, sent, arch, loss_kind, huff, cbow_mean)
     loss0 = f().sum()
     g1 = _numeric_grad(lambda: f().sum(), syn1)
     # word2vec's CBOW convention (the C tool and gensim): every context row receives the whole error of
@@ -207,14 +239,29 @@ def test_kernel_step_is_a_gradient_step(arch, loss_kind, cbow_mean):
     np.testing.assert_allclose((s1 - syn1) / alpha, -g1, atol=0.02 * np.abs(g1).max())
 
 
-
 @njit
 def _sg_window_call(syn0, syn1, ctx, outs, labels, loss_kind, alpha, sig, nlogsig):
     dots = np.zeros((len(ctx), len(outs)), np.float32)
     neu1e = np.zeros((len(ctx) + 1, syn0.shape[1]), np.float32)  # a spare row past the context rows
     hot = np.zeros((0, syn1.shape[1]), np.float32)
-    return K._sg_window(syn0, syn1, ctx, len(ctx), outs, len(outs), labels, loss_kind, 0, alpha, sig, nlogsig,
-                        dots, neu1e, hot, syn1.shape[0])
+    return K._sg_window(
+        syn0,
+        syn1,
+        ctx,
+        len(ctx),
+        outs,
+        len(outs),
+        labels,
+        loss_kind,
+        0,
+        alpha,
+        sig,
+        nlogsig,
+        dots,
+        neu1e,
+        hot,
+        syn1.shape[0],
+    )
 
 
 @pytest.mark.parametrize("n_ctx", range(1, 10))
@@ -252,8 +299,9 @@ def _sg_window_hot_call(syn0, syn1, ctx, outs, labels, alpha, sig, nlogsig, hot_
     neu1e = np.zeros((len(ctx) + 1, syn0.shape[1]), np.float32)
     hot = syn1[hot_lo:].copy()
     snap = hot.copy()
-    loss = K._sg_window(syn0, syn1, ctx, len(ctx), outs, len(outs), labels, K.HS, 0, alpha, sig, nlogsig,
-                        dots, neu1e, hot, hot_lo)
+    loss = K._sg_window(
+        syn0, syn1, ctx, len(ctx), outs, len(outs), labels, K.HS, 0, alpha, sig, nlogsig, dots, neu1e, hot, hot_lo
+    )
     untouched = True  # before the sync, the shared hot rows are as they were
     for k in range(hot.shape[0]):
         for d in range(syn1.shape[1]):
@@ -276,8 +324,9 @@ def test_hot_output_rows_are_written_back_on_sync(hot_lo):
     sig, nlogsig = K.sigmoid_tables()
     want0, want1 = syn0.copy(), syn1.copy()
     want_loss = _sg_window_call(want0, want1, ctx, outs, labels, K.HS, np.float32(0.05), sig, nlogsig)
-    loss, untouched, hot, snap = _sg_window_hot_call(syn0, syn1, ctx, outs, labels, np.float32(0.05), sig,
-                                                     nlogsig, hot_lo)
+    loss, untouched, hot, snap = _sg_window_hot_call(
+        syn0, syn1, ctx, outs, labels, np.float32(0.05), sig, nlogsig, hot_lo
+    )
     assert untouched
     assert loss == pytest.approx(want_loss, rel=1e-6)
     np.testing.assert_allclose(syn0, want0, atol=1e-6)
@@ -287,6 +336,7 @@ def test_hot_output_rows_are_written_back_on_sync(hot_lo):
 
 
 # -- model files and bad input -------------------------------------------------------------------------
+
 
 def test_save_load_round_trip(planted, tmp_path):
     cfg = Word2VecConfig(arch="cbow", loss="hs", dim=8, window=2, epochs=2, threads=2, seed=5)
@@ -312,18 +362,21 @@ def test_load_refuses_other_kinds_and_untrained_save(tmp_path):
     assert not (tmp_path / "y.wsq").exists()
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"dim": 0}, "dim must be a positive"),
-    ({"dim": -3}, "dim must be a positive"),
-    ({"window": 0}, "window must be a positive"),
-    ({"epochs": 0}, "epochs must be a positive"),
-    ({"arch": "skipgram"}, "unknown word2vec architecture"),
-    ({"loss": "nce"}, "unknown word2vec loss"),
-    ({"negative": 0}, "negative sampling needs negative >= 1"),
-    ({"sample": -1.0}, "sample must be"),
-    ({"alpha": 0.0}, "alpha must be positive"),
-    ({"threads": 0}, "threads must be a positive"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"dim": 0}, "dim must be a positive"),
+        ({"dim": -3}, "dim must be a positive"),
+        ({"window": 0}, "window must be a positive"),
+        ({"epochs": 0}, "epochs must be a positive"),
+        ({"arch": "skipgram"}, "unknown word2vec architecture"),
+        ({"loss": "nce"}, "unknown word2vec loss"),
+        ({"negative": 0}, "negative sampling needs negative >= 1"),
+        ({"sample": -1.0}, "sample must be"),
+        ({"alpha": 0.0}, "alpha must be positive"),
+        ({"threads": 0}, "threads must be a positive"),
+    ],
+)
 def test_bad_config(kwargs, message):
     with pytest.raises(WordseqError, match=message):
         Word2Vec(Word2VecConfig(**kwargs))

@@ -9,10 +9,10 @@ from __future__ import annotations
 import importlib
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -65,9 +65,11 @@ def corpus_step(ctx: DemoContext) -> list[str]:
     enc = encode_corpus(ctx.train, desc="counting")
     enc.vocab.save(ctx.output / "vocab.tsv")
     ctx.results["corpus"] = enc
-    return [f"corpus: {ctx.corpus.name} (train {ctx.train.name}, valid {ctx.valid.name})"] + [
-        "  " + line for line in corpus_report(enc, [10, 100, 1000])
-    ] + [f"  vocabulary written to {ctx.output / 'vocab.tsv'}"]
+    return (
+        [f"corpus: {ctx.corpus.name} (train {ctx.train.name}, valid {ctx.valid.name})"]
+        + ["  " + line for line in corpus_report(enc, [10, 100, 1000])]
+        + [f"  vocabulary written to {ctx.output / 'vocab.tsv'}"]
+    )
 
 
 def lm_data(ctx: DemoContext):
@@ -95,8 +97,14 @@ def _load_step(spec: str) -> Callable[[DemoContext], list[str]]:
     return getattr(importlib.import_module(module), func)
 
 
-def run_demo(output: str | os.PathLike = "wordseq-demo", corpus: str | os.PathLike | None = None, seed: int = 0,
-             threads: int | None = None, quick: bool = False, echo: Callable[[str], None] = print) -> list[str]:
+def run_demo(
+    output: str | os.PathLike = "wordseq-demo",
+    corpus: str | os.PathLike | None = None,
+    seed: int = 0,
+    threads: int | None = None,
+    quick: bool = False,
+    echo: Callable[[str], None] = print,
+) -> list[str]:
     """Run every demo step; print and return the report."""
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)

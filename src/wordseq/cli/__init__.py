@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 import warnings
-from typing import Sequence
+from collections.abc import Sequence
 
 from wordseq import __version__
 from wordseq.errors import WordseqError
@@ -53,8 +53,12 @@ def tokenizer_options() -> argparse.ArgumentParser:
     """Options that choose a tokenizer (for commands that read raw text)."""
     p = argparse.ArgumentParser(add_help=False)
     g = p.add_argument_group("tokenizer")
-    g.add_argument("--tokenizer", choices=["whitespace", "word", "char"], default="whitespace",
-                   help="how text is split into tokens (default whitespace)")
+    g.add_argument(
+        "--tokenizer",
+        choices=["whitespace", "word", "char"],
+        default="whitespace",
+        help="how text is split into tokens (default whitespace)",
+    )
     g.add_argument("--lower", action="store_true", help="lowercase the text")
     g.add_argument("--nfkc", action="store_true", help="apply Unicode NFKC normalization")
     g.add_argument("--split-apostrophes", action="store_true", help="word tokenizer: split don't into don ' t")
@@ -103,9 +107,8 @@ def _setup(args: argparse.Namespace) -> None:
 
     progress.set_quiet(bool(getattr(args, "quiet", False)))
     threads = getattr(args, "threads", None)
-    if threads is not None:
-        if threads < 1:
-            raise WordseqError(f"--threads must be at least 1, got {threads}")
+    if threads is not None and threads < 1:
+        raise WordseqError(f"--threads must be at least 1, got {threads}")
         # Commands hand --threads to their kernels (numba.set_num_threads, torch.set_num_threads); the
         # environment is left alone, because numba refuses a NUMBA_NUM_THREADS that changes after its
         # threads have started (as it would between two commands run in one process).

@@ -6,9 +6,13 @@ import argparse
 
 
 def register(sub, parents) -> None:
-    p = sub.add_parser("demo", parents=parents, help="show all of wordseq on the bundled Tiny Shakespeare",
-                       description="Train and evaluate every kind of model on the bundled corpus (a few minutes on "
-                                   "2 cores) and write the results and a report to a folder.")
+    p = sub.add_parser(
+        "demo",
+        parents=parents,
+        help="show all of wordseq on the bundled Tiny Shakespeare",
+        description="Train and evaluate every kind of model on the bundled corpus (a few minutes on "
+        "2 cores) and write the results and a report to a folder.",
+    )
     p.add_argument("-o", "--output", default="wordseq-demo", help="results folder (default ./wordseq-demo/)")
     p.add_argument("--corpus", help="use this text file instead of the bundled corpus")
     p.add_argument("--quick", action="store_true", help="a much smaller run (seconds), for a smoke test")

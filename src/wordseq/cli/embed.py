@@ -25,53 +25,85 @@ FORMATS = ("wsq", "word2vec", "word2vec-bin", "glove", "tsv")
 def register(sub, parents) -> None:
     from wordseq.cli import tokenizer_options
 
-    p = sub.add_parser("embed", help="word vectors: train, neighbours, analogies, evaluation, plots",
-                       description="Word vectors by word2vec (skip-gram, CBOW), GloVe, PPMI+SVD or count+SVD; "
-                                   "nearest neighbours, analogies, evaluation on analogy and similarity sets, "
-                                   "plots and format conversion.")
+    p = sub.add_parser(
+        "embed",
+        help="word vectors: train, neighbours, analogies, evaluation, plots",
+        description="Word vectors by word2vec (skip-gram, CBOW), GloVe, PPMI+SVD or count+SVD; "
+        "nearest neighbours, analogies, evaluation on analogy and similarity sets, "
+        "plots and format conversion.",
+    )
     esub = p.add_subparsers(dest="embed_command", metavar="EMBED_COMMAND")
     esub.required = True
 
-    t = esub.add_parser("train", parents=parents + [tokenizer_options()], help="train word vectors on a corpus",
-                        description="Train word vectors on a corpus and write them (.wsq, or word2vec/GloVe text, "
-                                    "word2vec binary, projector TSV, chosen by --format or the suffix of -o).")
+    t = esub.add_parser(
+        "train",
+        parents=parents + [tokenizer_options()],
+        help="train word vectors on a corpus",
+        description="Train word vectors on a corpus and write them (.wsq, or word2vec/GloVe text, "
+        "word2vec binary, projector TSV, chosen by --format or the suffix of -o).",
+    )
     t.add_argument("corpus", nargs="+", help="file(s), directory, glob, or - for stdin")
     t.add_argument("-o", "--output", required=True, help="output vector file")
     t.add_argument("--format", choices=FORMATS, help="output format (default: from the suffix of -o; .wsq otherwise)")
     t.add_argument("--method", choices=METHODS, default="sgns", help="training method (default sgns)")
-    t.add_argument("--loss", choices=["ns", "hs", "softmax"], default="ns",
-                   help="sgns/cbow output layer: negative sampling, hierarchical or full softmax (default ns)")
+    t.add_argument(
+        "--loss",
+        choices=["ns", "hs", "softmax"],
+        default="ns",
+        help="sgns/cbow output layer: negative sampling, hierarchical or full softmax (default ns)",
+    )
     t.add_argument("--dim", type=int, default=100, help="vector size (default 100)")
     t.add_argument("--window", type=int, default=None, help="context window (default 5; 10 for glove)")
     t.add_argument("--min-count", type=int, default=5, help="ignore words seen fewer times (default 5)")
     t.add_argument("--epochs", type=int, default=None, help="passes over the data (default 5; 15 for glove)")
-    t.add_argument("--alpha", type=float, default=None,
-                   help="initial learning rate (word2vec: 0.025 sg / 0.05 cbow; glove: 0.05)")
+    t.add_argument(
+        "--alpha", type=float, default=None, help="initial learning rate (word2vec: 0.025 sg / 0.05 cbow; glove: 0.05)"
+    )
     t.add_argument("--min-alpha", type=float, default=1e-4, help="word2vec: final learning rate (default 1e-4)")
     t.add_argument("--negative", type=int, default=5, help="word2vec: negative samples (default 5)")
     t.add_argument("--sample", type=float, default=1e-3, help="word2vec: subsampling threshold (default 1e-3)")
     t.add_argument("--cbow-sum", action="store_true", help="cbow: sum the context vectors instead of the mean")
     t.add_argument("--x-max", type=float, default=100.0, help="glove: weighting cut-off x_max (default 100)")
-    t.add_argument("--power", type=float, default=0.75,
-                   help="glove: weighting exponent; ppmi-svd: context-distribution smoothing (default 0.75)")
+    t.add_argument(
+        "--power",
+        type=float,
+        default=0.75,
+        help="glove: weighting exponent; ppmi-svd: context-distribution smoothing (default 0.75)",
+    )
     t.add_argument("--shift", type=float, default=1.0, help="ppmi-svd: shift PMI by log k (default k=1, none)")
-    t.add_argument("--eig", type=float, default=None,
-                   help="ppmi-svd/svd: eigenvalue weighting p, vectors U S^p (default 0.5 ppmi-svd, 1 svd)")
-    t.add_argument("--transform", choices=["none", "rownorm", "log"], default="none",
-                   help="svd: decompose raw counts, row-normalized counts or log(1+count) (default none)")
+    t.add_argument(
+        "--eig",
+        type=float,
+        default=None,
+        help="ppmi-svd/svd: eigenvalue weighting p, vectors U S^p (default 0.5 ppmi-svd, 1 svd)",
+    )
+    t.add_argument(
+        "--transform",
+        choices=["none", "rownorm", "log"],
+        default="none",
+        help="svd: decompose raw counts, row-normalized counts or log(1+count) (default none)",
+    )
     t.add_argument("--no-cache", action="store_true", help="do not read or write the encoding cache")
     t.set_defaults(func=train)
 
-    n = esub.add_parser("neighbors", parents=parents, help="nearest neighbours of words",
-                        description="The nearest words (cosine similarity) to each given word.")
+    n = esub.add_parser(
+        "neighbors",
+        parents=parents,
+        help="nearest neighbours of words",
+        description="The nearest words (cosine similarity) to each given word.",
+    )
     n.add_argument("model", help="vector file")
     n.add_argument("words", nargs="+", help="query words")
     n.add_argument("--topn", type=int, default=10, help="how many neighbours (default 10)")
     n.add_argument("--restrict-vocab", type=int, default=None, help="search only the most frequent N words")
     n.set_defaults(func=neighbors)
 
-    a = esub.add_parser("analogy", parents=parents, help="a is to b as c is to ?",
-                        description="Answer 'a is to b as c is to ?' with 3CosAdd (b - a + c) or 3CosMul.")
+    a = esub.add_parser(
+        "analogy",
+        parents=parents,
+        help="a is to b as c is to ?",
+        description="Answer 'a is to b as c is to ?' with 3CosAdd (b - a + c) or 3CosMul.",
+    )
     a.add_argument("model", help="vector file")
     a.add_argument("a")
     a.add_argument("b")
@@ -80,22 +112,31 @@ def register(sub, parents) -> None:
     a.add_argument("--topn", type=int, default=5, help="how many answers (default 5)")
     a.set_defaults(func=analogy)
 
-    e = esub.add_parser("eval", parents=parents, help="accuracy on analogies, correlation on word similarity",
-                        description="Evaluate vectors by gensim's rules: Google-format analogies (per-section and "
-                                    "total accuracy) and word-similarity files (Spearman, Pearson).")
+    e = esub.add_parser(
+        "eval",
+        parents=parents,
+        help="accuracy on analogies, correlation on word similarity",
+        description="Evaluate vectors by gensim's rules: Google-format analogies (per-section and "
+        "total accuracy) and word-similarity files (Spearman, Pearson).",
+    )
     e.add_argument("model", help="vector file")
     e.add_argument("--analogies", action="append", default=[], help="Google-format analogy file (repeatable)")
-    e.add_argument("--similarity", nargs="+", action="extend", default=[],
-                   help="word1<TAB>word2<TAB>score file(s)")
+    e.add_argument("--similarity", nargs="+", action="extend", default=[], help="word1<TAB>word2<TAB>score file(s)")
     e.add_argument("--method", choices=["3cosadd", "3cosmul"], default="3cosadd", help="analogy method")
     e.add_argument("--restrict-vocab", type=int, default=300000, help="only the most frequent N words (default 300000)")
-    e.add_argument("--case-sensitive", action="store_true", help="compare words as they are (default: case-insensitive)")
+    e.add_argument(
+        "--case-sensitive", action="store_true", help="compare words as they are (default: case-insensitive)"
+    )
     e.add_argument("--sections", action="store_true", help="print every analogy section")
     e.set_defaults(func=evaluate)
 
-    pl = esub.add_parser("plot", parents=parents, help="2-D picture of chosen words or word pairs",
-                         description="PCA (or t-SNE) projection of chosen words, or of word pairs joined by lines "
-                                     "(like the word2vec paper's countries and capitals), to a PNG.")
+    pl = esub.add_parser(
+        "plot",
+        parents=parents,
+        help="2-D picture of chosen words or word pairs",
+        description="PCA (or t-SNE) projection of chosen words, or of word pairs joined by lines "
+        "(like the word2vec paper's countries and capitals), to a PNG.",
+    )
     pl.add_argument("model", help="vector file")
     g = pl.add_mutually_exclusive_group(required=True)
     g.add_argument("--words", nargs="+", help="words to draw")
@@ -106,8 +147,12 @@ def register(sub, parents) -> None:
     pl.add_argument("--title", help="figure title")
     pl.set_defaults(func=plot)
 
-    c = esub.add_parser("convert", parents=parents, help="convert between vector file formats",
-                        description="Read vectors in any supported format and write them in another.")
+    c = esub.add_parser(
+        "convert",
+        parents=parents,
+        help="convert between vector file formats",
+        description="Read vectors in any supported format and write them in another.",
+    )
     c.add_argument("input", help="vector file")
     c.add_argument("output", help="output file (TSV also writes the metadata file beside it)")
     c.add_argument("--to", choices=FORMATS, help="output format (default: from the suffix)")
@@ -142,25 +187,64 @@ def build_model(args: argparse.Namespace):
         except ModuleNotFoundError as e:
             if e.name != "wordseq.embed.word2vec":
                 raise
-            raise WordseqError("word2vec training is not available in this build (no wordseq.embed.word2vec); "
-                               "use --method glove, ppmi-svd or svd") from None
-        cfg = Word2VecConfig(arch="sg" if method == "sgns" else "cbow", loss=args.loss, dim=args.dim,
-                             window=args.window or 5, negative=args.negative, sample=args.sample,
-                             epochs=args.epochs or 5, alpha=args.alpha, min_alpha=args.min_alpha,
-                             cbow_mean=not args.cbow_sum, seed=args.seed, threads=threads)
+            raise WordseqError(
+                "word2vec training is not available in this build (no wordseq.embed.word2vec); "
+                "use --method glove, ppmi-svd or svd"
+            ) from None
+        cfg = Word2VecConfig(
+            arch="sg" if method == "sgns" else "cbow",
+            loss=args.loss,
+            dim=args.dim,
+            window=args.window or 5,
+            negative=args.negative,
+            sample=args.sample,
+            epochs=args.epochs or 5,
+            alpha=args.alpha,
+            min_alpha=args.min_alpha,
+            cbow_mean=not args.cbow_sum,
+            seed=args.seed,
+            threads=threads,
+        )
         return Word2Vec(cfg)
     if method == "glove":
         from wordseq.embed.glove import GloVe, GloVeConfig
 
-        return GloVe(GloVeConfig(dim=args.dim, window=args.window or 10, x_max=args.x_max, alpha=args.power,
-                                 eta=args.alpha or 0.05, epochs=args.epochs or 15, seed=args.seed, threads=threads))
-    from wordseq.embed.count_models import CountSVD, PPMIConfig, PPMISVD, SVDConfig
+        return GloVe(
+            GloVeConfig(
+                dim=args.dim,
+                window=args.window or 10,
+                x_max=args.x_max,
+                alpha=args.power,
+                eta=args.alpha or 0.05,
+                epochs=args.epochs or 15,
+                seed=args.seed,
+                threads=threads,
+            )
+        )
+    from wordseq.embed.count_models import PPMISVD, CountSVD, PPMIConfig, SVDConfig
 
     if method == "ppmi-svd":
-        return PPMISVD(PPMIConfig(dim=args.dim, window=args.window or 5, alpha=args.power, shift=args.shift,
-                                  eig=0.5 if args.eig is None else args.eig, seed=args.seed, threads=threads))
-    return CountSVD(SVDConfig(dim=args.dim, window=args.window or 5, transform=args.transform,
-                              eig=1.0 if args.eig is None else args.eig, seed=args.seed, threads=threads))
+        return PPMISVD(
+            PPMIConfig(
+                dim=args.dim,
+                window=args.window or 5,
+                alpha=args.power,
+                shift=args.shift,
+                eig=0.5 if args.eig is None else args.eig,
+                seed=args.seed,
+                threads=threads,
+            )
+        )
+    return CountSVD(
+        SVDConfig(
+            dim=args.dim,
+            window=args.window or 5,
+            transform=args.transform,
+            eig=1.0 if args.eig is None else args.eig,
+            seed=args.seed,
+            threads=threads,
+        )
+    )
 
 
 def _config_of(model, args) -> dict:
@@ -184,21 +268,35 @@ def train(args: argparse.Namespace) -> int:
     enc = encode_corpus(args.corpus, tok, min_count=args.min_count, cache=not args.no_cache)
     n_words = len(enc.vocab) - enc.vocab.n_specials
     if n_words < 2:
-        raise WordseqError(f"only {n_words} distinct words seen at least {args.min_count} times: "
-                           "nothing to learn vectors for (lower --min-count or give more text)")
+        raise WordseqError(
+            f"only {n_words} distinct words seen at least {args.min_count} times: "
+            "nothing to learn vectors for (lower --min-count or give more text)"
+        )
     if args.method in ("sgns", "cbow") and args.loss == "ns" and n_words <= args.negative:
-        raise WordseqError(f"only {n_words} distinct words, not more than --negative {args.negative}: "
-                           "too few words to draw negative samples from")
+        raise WordseqError(
+            f"only {n_words} distinct words, not more than --negative {args.negative}: "
+            "too few words to draw negative samples from"
+        )
     t1 = time.perf_counter()
     model.fit(enc)
     t2 = time.perf_counter()
     vectors = model.vectors
-    provenance = {"corpus": [str(c) for c in args.corpus], "tokenizer": tok.config(), "min_count": args.min_count,
-                  "tokens": int(enc.tokens)}
-    path = save_vectors(vectors, args.output, format=args.format or _default_format(args.output),
-                        config=_config_of(model, args), provenance=provenance)
-    print(f"corpus      {enc.tokens:,} tokens, {n_words:,} words seen at least {args.min_count} times "
-          f"[{t1 - t0:.1f} s]")
+    provenance = {
+        "corpus": [str(c) for c in args.corpus],
+        "tokenizer": tok.config(),
+        "min_count": args.min_count,
+        "tokens": int(enc.tokens),
+    }
+    path = save_vectors(
+        vectors,
+        args.output,
+        format=args.format or _default_format(args.output),
+        config=_config_of(model, args),
+        provenance=provenance,
+    )
+    print(
+        f"corpus      {enc.tokens:,} tokens, {n_words:,} words seen at least {args.min_count} times [{t1 - t0:.1f} s]"
+    )
     print(f"training    {args.method}, dim {vectors.dim} [{t2 - t1:.1f} s]")
     losses = getattr(model, "losses", None)
     if losses:
@@ -241,11 +339,12 @@ def evaluate(args: argparse.Namespace) -> int:
     v = _load(args.model)
     for path in args.analogies:
         t = time.perf_counter()
-        r = evaluate_analogies(v, path, restrict_vocab=args.restrict_vocab, case_insensitive=not args.case_sensitive,
-                               method=args.method)
+        r = evaluate_analogies(
+            v, path, restrict_vocab=args.restrict_vocab, case_insensitive=not args.case_sensitive, method=args.method
+        )
         lines = r.report()
         if not args.sections:
-            lines = lines[len(r.sections):]
+            lines = lines[len(r.sections) :]
         print(f"{path} [{time.perf_counter() - t:.1f} s]")
         print("\n".join("  " + line for line in lines))
     for path in args.similarity:
@@ -259,8 +358,15 @@ def plot(args: argparse.Namespace) -> int:
 
     v = _load(args.model)
     pairs = read_pairs(args.pairs)[: args.max_pairs] if args.pairs else []
-    path = plot_words(v, args.output, words=args.words or [], pairs=pairs, method="tsne" if args.tsne else "pca",
-                      title=args.title, seed=args.seed)
+    path = plot_words(
+        v,
+        args.output,
+        words=args.words or [],
+        pairs=pairs,
+        method="tsne" if args.tsne else "pca",
+        title=args.title,
+        seed=args.seed,
+    )
     print(f"written     {path}")
     return 0
 
@@ -273,6 +379,10 @@ def convert(args: argparse.Namespace) -> int:
     path = save_vectors(v, args.output, format=fmt)
     extra = f" and {metadata_path(path)}" if fmt == "tsv" else ""
     print(f"written     {path}{extra} ({len(v):,} vectors, {fmt})")
-    if fmt in ("word2vec", "word2vec-bin", "glove", "tsv") and Path(args.input).suffix == ".wsq" and v.counts is not None:
+    if (
+        fmt in ("word2vec", "word2vec-bin", "glove", "tsv")
+        and Path(args.input).suffix == ".wsq"
+        and v.counts is not None
+    ):
         print("note        word counts are kept only in .wsq files")
     return 0

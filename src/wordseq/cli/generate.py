@@ -12,53 +12,105 @@ import importlib
 import sys
 from typing import Any
 
-from wordseq.errors import InputError, WordseqError
 from wordseq.cli import set_torch_threads
+from wordseq.errors import InputError, WordseqError
 
 MAX_LISTED = 10  # unknown prompt tokens named in the notice
 
 
 def register(sub, parents) -> None:
     p = sub.add_parser(
-        "generate", parents=parents, help="write text with a neural language model",
+        "generate",
+        parents=parents,
+        help="write text with a neural language model",
         description="Continue a prompt with a neural language model (word or character level), printing each "
-                    "token as soon as it is produced. By default tokens are sampled from the model's "
-                    "distribution (--temperature, --top-k, --top-p: applied in this order); --greedy takes "
-                    "the most likely token each time; --beam N searches for the most likely continuation up "
-                    "to the end of the line (printed when the search ends). The same --seed gives the same "
-                    "text.")
+        "token as soon as it is produced. By default tokens are sampled from the model's "
+        "distribution (--temperature, --top-k, --top-p: applied in this order); --greedy takes "
+        "the most likely token each time; --beam N searches for the most likely continuation up "
+        "to the end of the line (printed when the search ends). The same --seed gives the same "
+        "text.",
+    )
     p.add_argument("model", help="a neural language model file (.wsq) from `wordseq lm train`")
     src = p.add_mutually_exclusive_group()
-    src.add_argument("--prompt", default=None, metavar="TEXT",
-                     help="text to continue (default: none, start a new line); a newline in it ends a line")
-    src.add_argument("--prompt-file", default=None, metavar="FILE",
-                     help="read the prompt from FILE (- for stdin), exactly as written: a final newline means "
-                          "the text continues on a new line")
+    src.add_argument(
+        "--prompt",
+        default=None,
+        metavar="TEXT",
+        help="text to continue (default: none, start a new line); a newline in it ends a line",
+    )
+    src.add_argument(
+        "--prompt-file",
+        default=None,
+        metavar="FILE",
+        help="read the prompt from FILE (- for stdin), exactly as written: a final newline means "
+        "the text continues on a new line",
+    )
     g = p.add_argument_group("generation")
-    g.add_argument("--max-tokens", type=int, default=200, metavar="N",
-                   help="tokens (words or characters) to generate per sample (default 200)")
-    g.add_argument("--num-samples", type=int, default=1, metavar="N",
-                   help="independent samples to write (with --beam: the N best hypotheses) (default 1)")
-    g.add_argument("--temperature", type=float, default=None, metavar="T",
-                   help="divide the logits by T before sampling: <1 sharper, >1 flatter, 0 greedy (default 1)")
-    g.add_argument("--top-k", type=int, default=None, metavar="K",
-                   help="sample only among the K most likely tokens (default 0: all)")
-    g.add_argument("--top-p", type=float, default=None, metavar="P",
-                   help="sample only within the nucleus: the most likely tokens whose probability adds up to P "
-                        "(default 1: all)")
+    g.add_argument(
+        "--max-tokens",
+        type=int,
+        default=200,
+        metavar="N",
+        help="tokens (words or characters) to generate per sample (default 200)",
+    )
+    g.add_argument(
+        "--num-samples",
+        type=int,
+        default=1,
+        metavar="N",
+        help="independent samples to write (with --beam: the N best hypotheses) (default 1)",
+    )
+    g.add_argument(
+        "--temperature",
+        type=float,
+        default=None,
+        metavar="T",
+        help="divide the logits by T before sampling: <1 sharper, >1 flatter, 0 greedy (default 1)",
+    )
+    g.add_argument(
+        "--top-k",
+        type=int,
+        default=None,
+        metavar="K",
+        help="sample only among the K most likely tokens (default 0: all)",
+    )
+    g.add_argument(
+        "--top-p",
+        type=float,
+        default=None,
+        metavar="P",
+        help="sample only within the nucleus: the most likely tokens whose probability adds up to P (default 1: all)",
+    )
     g.add_argument("--greedy", action="store_true", help="always take the most likely token (= --temperature 0)")
-    g.add_argument("--beam", type=int, default=0, metavar="N",
-                   help="beam search with a beam of N hypotheses for the best continuation up to </s> "
-                        "(default 0: sample); --beam 1 is greedy decoding")
-    g.add_argument("--length-penalty", type=float, default=1.0, metavar="A",
-                   help="beam search ranks hypotheses by log-probability / length^A: 0 prefers short ones, "
-                        "1 ranks by the mean per token (default 1)")
-    g.add_argument("--stop-at-eos", action="store_true",
-                   help="end each sample at the end of its line (</s>) instead of after --max-tokens tokens")
+    g.add_argument(
+        "--beam",
+        type=int,
+        default=0,
+        metavar="N",
+        help="beam search with a beam of N hypotheses for the best continuation up to </s> "
+        "(default 0: sample); --beam 1 is greedy decoding",
+    )
+    g.add_argument(
+        "--length-penalty",
+        type=float,
+        default=1.0,
+        metavar="A",
+        help="beam search ranks hypotheses by log-probability / length^A: 0 prefers short ones, "
+        "1 ranks by the mean per token (default 1)",
+    )
+    g.add_argument(
+        "--stop-at-eos",
+        action="store_true",
+        help="end each sample at the end of its line (</s>) instead of after --max-tokens tokens",
+    )
     g.add_argument("--no-unk", action="store_true", help="never produce <unk>")
     g.add_argument("--no-echo", action="store_true", help="print only the generated text, not the prompt first")
-    g.add_argument("--level", choices=["word", "char"], default=None,
-                   help="the kind of text expected; refuse a model of the other level (default: the model's)")
+    g.add_argument(
+        "--level",
+        choices=["word", "char"],
+        default=None,
+        help="the kind of text expected; refuse a model of the other level (default: the model's)",
+    )
     p.set_defaults(func=run)
 
 
@@ -72,21 +124,29 @@ def check_options(args: argparse.Namespace) -> None:
         raise WordseqError(f"--num-samples must be at least 1, got {args.num_samples}")
     if args.beam < 0:
         raise WordseqError(f"--beam must be at least 1 (0: sample instead), got {args.beam}")
-    sampling = [name for name, value in (("--temperature", args.temperature), ("--top-k", args.top_k),
-                                         ("--top-p", args.top_p)) if value is not None]
+    sampling = [
+        name
+        for name, value in (("--temperature", args.temperature), ("--top-k", args.top_k), ("--top-p", args.top_p))
+        if value is not None
+    ]
     if args.beam:
         if sampling or args.greedy:
-            raise WordseqError(f"beam search is deterministic: {', '.join(sampling or ['--greedy'])} "
-                               f"cannot be used with --beam")
+            raise WordseqError(
+                f"beam search is deterministic: {', '.join(sampling or ['--greedy'])} cannot be used with --beam"
+            )
         if args.num_samples > args.beam:
-            raise WordseqError(f"--num-samples {args.num_samples} asks for more hypotheses than the beam "
-                               f"of {args.beam} holds")
+            raise WordseqError(
+                f"--num-samples {args.num_samples} asks for more hypotheses than the beam of {args.beam} holds"
+            )
         if not args.length_penalty >= 0:
             raise WordseqError(f"--length-penalty must be >= 0, got {args.length_penalty}")
     elif args.greedy and args.temperature not in (None, 0.0):
         raise WordseqError(f"--greedy and --temperature {args.temperature} contradict each other")
-    check_sampling(1.0 if args.temperature is None else args.temperature,
-                   0 if args.top_k is None else args.top_k, 1.0 if args.top_p is None else args.top_p)
+    check_sampling(
+        1.0 if args.temperature is None else args.temperature,
+        0 if args.top_k is None else args.top_k,
+        1.0 if args.top_p is None else args.top_p,
+    )
 
 
 def read_prompt(args: argparse.Namespace) -> str:
@@ -117,14 +177,18 @@ def _load_lm(path: str, device: str) -> Any:
     from wordseq.cli.lm import model_family
 
     if model_family(path) == "ngram":
-        raise InputError(path, "is an n-gram model; `wordseq generate` writes text with neural models "
-                               "(sample from an n-gram model with `wordseq lm sample`)")
+        raise InputError(
+            path,
+            "is an n-gram model; `wordseq generate` writes text with neural models "
+            "(sample from an n-gram model with `wordseq lm sample`)",
+        )
     try:
         files = importlib.import_module("wordseq.lm.neural.files")
     except ModuleNotFoundError as e:
         if e.name and e.name.startswith("wordseq"):
-            raise WordseqError("this installation cannot read neural models (wordseq.lm.neural.files is "
-                               "missing)") from None
+            raise WordseqError(
+                "this installation cannot read neural models (wordseq.lm.neural.files is missing)"
+            ) from None
         raise
     return files.load_lm(path, device=device)
 
@@ -147,8 +211,11 @@ def notice_unknown(unknown: list[str], level: str, vocab_size: int) -> None:
     what = ("character" if level == "char" else "word") + ("s" if len(unknown) > 1 else "")
     verb = "are" if len(unknown) > 1 else "is"
     listed = ", ".join(repr(t) for t in unknown[:MAX_LISTED]) + (", ..." if len(unknown) > MAX_LISTED else "")
-    print(f"wordseq: notice: {len(unknown)} prompt {what} not in the model's vocabulary of {vocab_size} "
-          f"{verb} read as <unk>: {listed}", file=sys.stderr)
+    print(
+        f"wordseq: notice: {len(unknown)} prompt {what} not in the model's vocabulary of {vocab_size} "
+        f"{verb} read as <unk>: {listed}",
+        file=sys.stderr,
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -163,16 +230,21 @@ def run(args: argparse.Namespace) -> int:
     lm = _load_lm(args.model, args.device)
     level, vocab = lm.level, lm.vocab
     if args.level is not None and args.level != level:
-        raise InputError(args.model, f"is a {_level_name(level)}-level model: it writes "
-                                     f"{'characters' if level == 'char' else 'words'}, not "
-                                     f"{'characters' if args.level == 'char' else 'words'} "
-                                     f"(use a {_level_name(args.level)}-level model, or drop --level)")
+        raise InputError(
+            args.model,
+            f"is a {_level_name(level)}-level model: it writes "
+            f"{'characters' if level == 'char' else 'words'}, not "
+            f"{'characters' if args.level == 'char' else 'words'} "
+            f"(use a {_level_name(args.level)}-level model, or drop --level)",
+        )
     prompt = gen.encode_prompt(prompt_text, lm.tokenizer, vocab)
     notice_unknown(prompt.unknown, level, len(vocab))
     if prompt.tokens and len(prompt.unknown) and all(i == vocab.unk_id for i in prompt.ids):
-        print(f"wordseq: notice: the model knows none of the prompt's {prompt.tokens} "
-              f"{'characters' if level == 'char' else 'words'}; it continues from <unk> alone",
-              file=sys.stderr)
+        print(
+            f"wordseq: notice: the model knows none of the prompt's {prompt.tokens} "
+            f"{'characters' if level == 'char' else 'words'}; it continues from <unk> alone",
+            file=sys.stderr,
+        )
     banned = gen.never_generated(vocab, no_unk=args.no_unk)
     eos_id = vocab.stoi.get("</s>")
     out = sys.stdout
@@ -195,25 +267,44 @@ def run(args: argparse.Namespace) -> int:
 
     separator = "-" * 40 + "\n"
     if args.beam:
-        hyps = gen.beam_search(lm.model, prompt.ids, args.max_tokens, args.beam,
-                               length_penalty=args.length_penalty, n_best=args.num_samples, eos_id=eos_id,
-                               banned_ids=banned)
+        hyps = gen.beam_search(
+            lm.model,
+            prompt.ids,
+            args.max_tokens,
+            args.beam,
+            length_penalty=args.length_penalty,
+            n_best=args.num_samples,
+            eos_id=eos_id,
+            banned_ids=banned,
+        )
         for n, h in enumerate(hyps):
             if n:
                 out.write(separator)
             write_sample(h.tokens)
             if args.verbose:
-                print(f"wordseq: hypothesis {n + 1}: log-probability {h.logprob:.4f}, {len(h.tokens)} tokens, "
-                      f"score {h.score:.4f}{'' if h.complete else ' (no </s> within --max-tokens)'}",
-                      file=sys.stderr)
+                print(
+                    f"wordseq: hypothesis {n + 1}: log-probability {h.logprob:.4f}, {len(h.tokens)} tokens, "
+                    f"score {h.score:.4f}{'' if h.complete else ' (no </s> within --max-tokens)'}",
+                    file=sys.stderr,
+                )
         return 0
     temperature = 0.0 if args.greedy else (1.0 if args.temperature is None else args.temperature)
     generator = torch.Generator().manual_seed(args.seed)
     for n in range(args.num_samples):
         if n:
             out.write(separator)
-        write_sample(gen.sample(lm.model, prompt.ids, args.max_tokens, temperature=temperature,
-                                top_k=args.top_k or 0, top_p=1.0 if args.top_p is None else args.top_p,
-                                eos_id=eos_id, stop_at_eos=args.stop_at_eos, banned_ids=banned,
-                                generator=generator))
+        write_sample(
+            gen.sample(
+                lm.model,
+                prompt.ids,
+                args.max_tokens,
+                temperature=temperature,
+                top_k=args.top_k or 0,
+                top_p=1.0 if args.top_p is None else args.top_p,
+                eos_id=eos_id,
+                stop_at_eos=args.stop_at_eos,
+                banned_ids=banned,
+                generator=generator,
+            )
+        )
     return 0

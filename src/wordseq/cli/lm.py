@@ -26,18 +26,25 @@ def _module(name: str) -> ModuleType | None:
 
 
 def register(sub, parents) -> None:
-    p = sub.add_parser("lm", help="language models: n-gram and neural",
-                       description="Train, score and sample language models: n-gram models from counts "
-                                   "(MLE, add-k, Kneser-Ney, modified Kneser-Ney; ARPA files) and neural ones "
-                                   "(fixed-window, RNN, LSTM, GRU).")
+    p = sub.add_parser(
+        "lm",
+        help="language models: n-gram and neural",
+        description="Train, score and sample language models: n-gram models from counts "
+        "(MLE, add-k, Kneser-Ney, modified Kneser-Ney; ARPA files) and neural ones "
+        "(fixed-window, RNN, LSTM, GRU).",
+    )
     lm_sub = p.add_subparsers(dest="lm_command", metavar="LM_COMMAND")
     lm_sub.required = True
     modules = [m for m in map(_module, FAMILY_MODULES.values()) if m is not None]
     for m in modules:
         m.register(lm_sub, parents)
-    pp = lm_sub.add_parser("perplexity", parents=parents, help="perplexity of any language model on a test corpus",
-                           description="Perplexity of an n-gram model (ARPA or .wsq) or a neural model on a test "
-                                       "corpus, tokenized the way the model was trained; </s> counts as a token.")
+    pp = lm_sub.add_parser(
+        "perplexity",
+        parents=parents,
+        help="perplexity of any language model on a test corpus",
+        description="Perplexity of an n-gram model (ARPA or .wsq) or a neural model on a test "
+        "corpus, tokenized the way the model was trained; </s> counts as a token.",
+    )
     pp.add_argument("model", help="model file: .wsq, or ARPA (.arpa, .arpa.gz)")
     pp.add_argument("test", help="test corpus (file, directory, glob or - for stdin)")
     for m in modules:

@@ -13,19 +13,22 @@ import math
 import sys
 from pathlib import Path
 
-from wordseq.errors import WordseqError
 from wordseq.cli import DefaultsHelpFormatter, set_torch_threads
+from wordseq.errors import WordseqError
 
 
 def register(sub, parents) -> None:
     from wordseq.cli import tokenizer_options
 
     p = sub.add_parser(
-        "train", parents=parents + [tokenizer_options()], help="train a neural language model (RNN, LSTM, GRU, window)",
+        "train",
+        parents=parents + [tokenizer_options()],
+        help="train a neural language model (RNN, LSTM, GRU, window)",
         description="Train a neural language model over words or characters with truncated backpropagation "
-                    "through time. Writes MODEL, a checkpoint MODEL.ckpt after each epoch (--resume continues "
-                    "from it) and a learning curve MODEL.png. Run under torchrun for data-parallel training.",
-        formatter_class=DefaultsHelpFormatter)
+        "through time. Writes MODEL, a checkpoint MODEL.ckpt after each epoch (--resume continues "
+        "from it) and a learning curve MODEL.png. Run under torchrun for data-parallel training.",
+        formatter_class=DefaultsHelpFormatter,
+    )
     p.add_argument("corpus", help="training corpus (file, directory or glob)")
     p.add_argument("-o", "--output", required=True, help="model file to write (.wsq)")
     p.add_argument("--valid", help="validation corpus (schedule, early stopping, per-epoch perplexity)")
@@ -34,8 +37,12 @@ def register(sub, parents) -> None:
     p.add_argument("--min-count", type=int, default=1, help="words seen fewer times become <unk>")
     p.add_argument("--max-vocab", type=int, default=None, help="keep at most this many words")
     g = p.add_argument_group("model")
-    g.add_argument("--model", choices=["lstm", "gru", "rnn", "rnn-relu", "peephole", "coupled", "window"],
-                   default="lstm", help="recurrent cell, or the fixed-window model")
+    g.add_argument(
+        "--model",
+        choices=["lstm", "gru", "rnn", "rnn-relu", "peephole", "coupled", "window"],
+        default="lstm",
+        help="recurrent cell, or the fixed-window model",
+    )
     g.add_argument("--layers", type=int, default=2, help="recurrent layers")
     g.add_argument("--hidden", type=int, default=200, help="hidden units per layer")
     g.add_argument("--embed", type=int, default=200, help="embedding size")
@@ -45,8 +52,12 @@ def register(sub, parents) -> None:
     g.add_argument("--dropoute", type=float, default=0.0, help="embedding dropout: drop whole words")
     g.add_argument("--locked", action="store_true", help="variational dropout: one mask for all time steps")
     g.add_argument("--tied", action="store_true", help="tie the input and output embeddings (--embed = --hidden)")
-    g.add_argument("--init", choices=["uniform", "xavier", "orthogonal", "identity"], default="uniform",
-                   help="initialization of the recurrent weights")
+    g.add_argument(
+        "--init",
+        choices=["uniform", "xavier", "orthogonal", "identity"],
+        default="uniform",
+        help="initialization of the recurrent weights",
+    )
     g.add_argument("--init-scale", type=float, default=0.1, help="uniform init: weights from U(-r, r)")
     g = p.add_argument_group("training")
     g.add_argument("--epochs", type=int, default=10)
@@ -59,9 +70,13 @@ def register(sub, parents) -> None:
     g.add_argument("--weight-decay", type=float, default=0.0)
     g.add_argument("--clip", type=float, default=5.0, help="clip the global gradient norm (0: off)")
     g.add_argument("--clip-value", type=float, default=0.0, help="clip each gradient element (0: off)")
-    g.add_argument("--schedule", choices=["none", "step", "plateau"], default="plateau",
-                   help="step: multiply by --decay after each epoch from --decay-start on (Zaremba); "
-                        "plateau: divide by 4 when validation does not improve")
+    g.add_argument(
+        "--schedule",
+        choices=["none", "step", "plateau"],
+        default="plateau",
+        help="step: multiply by --decay after each epoch from --decay-start on (Zaremba); "
+        "plateau: divide by 4 when validation does not improve",
+    )
     g.add_argument("--decay", type=float, default=0.5, help="step schedule factor")
     g.add_argument("--decay-start", type=int, default=4, help="step schedule: first decay after this epoch")
     g.add_argument("--patience", type=int, default=0, help="early stopping after N epochs without improvement")
@@ -92,7 +107,8 @@ def train(args: argparse.Namespace) -> int:
     from wordseq.lm.neural.files import save_lm
     from wordseq.lm.neural.model import build_model, model_config, set_bf16_output
     from wordseq.lm.neural.task import LMTask, evaluate_lm
-    from wordseq.train import TrainConfig, distributed as dist, fit
+    from wordseq.train import TrainConfig, fit
+    from wordseq.train import distributed as dist
     from wordseq.train.curves import plot_curves
 
     set_torch_threads(args)
@@ -105,32 +121,74 @@ def train(args: argparse.Namespace) -> int:
     tokenizer = tokenizer_from_args(args)  # load_corpora makes it a char tokenizer for --level char
     device = dist.init(args.device)
     try:
-        corpus = load_corpora(args.corpus, args.valid, args.test, args.level, tokenizer, args.min_count,
-                              args.max_vocab)
+        corpus = load_corpora(args.corpus, args.valid, args.test, args.level, tokenizer, args.min_count, args.max_vocab)
         check_length(args.corpus, len(corpus.train), args.batch, args.bptt)
-        config = model_config(vocab_size=len(corpus.vocab), model=args.model, embed=args.embed, hidden=args.hidden,
-                              layers=args.layers, dropout=args.dropout, dropouti=args.dropouti,
-                              dropoute=args.dropoute, locked=args.locked, tied=args.tied, init=args.init,
-                              init_scale=args.init_scale, context=args.context)
+        config = model_config(
+            vocab_size=len(corpus.vocab),
+            model=args.model,
+            embed=args.embed,
+            hidden=args.hidden,
+            layers=args.layers,
+            dropout=args.dropout,
+            dropouti=args.dropouti,
+            dropoute=args.dropoute,
+            locked=args.locked,
+            tied=args.tied,
+            init=args.init,
+            init_scale=args.init_scale,
+            context=args.context,
+        )
         torch.manual_seed(args.seed)
         model = build_model(config)
         set_bf16_output(model, args.bf16)
-        task = LMTask(corpus.train, corpus.valid, None, args.batch, args.bptt, args.eval_batch,
-                      eos_id=corpus.eos_id, level=args.level, device=device)
-        tc = TrainConfig(epochs=args.epochs, optimizer=args.optimizer, lr=args.lr, momentum=args.momentum,
-                         weight_decay=args.weight_decay, schedule=args.schedule, decay=args.decay,
-                         decay_start=args.decay_start, patience=args.patience, clip=args.clip,
-                         clip_value=args.clip_value, seed=args.seed, device=device, bf16=args.bf16,
-                         max_seconds=args.max_minutes * 60, log_interval=args.log_interval)
-        meta = {**{f"model.{k}": v for k, v in config.items()}, "level": args.level, "batch": args.batch,
-                "bptt": args.bptt, "tokenizer": json.dumps(corpus.tokenizer.config(), sort_keys=True),
-                "train_data": corpus.fingerprints.get("train"), "world_size": dist.world_size()}
+        task = LMTask(
+            corpus.train,
+            corpus.valid,
+            None,
+            args.batch,
+            args.bptt,
+            args.eval_batch,
+            eos_id=corpus.eos_id,
+            level=args.level,
+            device=device,
+        )
+        tc = TrainConfig(
+            epochs=args.epochs,
+            optimizer=args.optimizer,
+            lr=args.lr,
+            momentum=args.momentum,
+            weight_decay=args.weight_decay,
+            schedule=args.schedule,
+            decay=args.decay,
+            decay_start=args.decay_start,
+            patience=args.patience,
+            clip=args.clip,
+            clip_value=args.clip_value,
+            seed=args.seed,
+            device=device,
+            bf16=args.bf16,
+            max_seconds=args.max_minutes * 60,
+            log_interval=args.log_interval,
+        )
+        meta = {
+            **{f"model.{k}": v for k, v in config.items()},
+            "level": args.level,
+            "batch": args.batch,
+            "bptt": args.bptt,
+            "tokenizer": json.dumps(corpus.tokenizer.config(), sort_keys=True),
+            "train_data": corpus.fingerprints.get("train"),
+            "world_size": dist.world_size(),
+        }
         n_params = sum(p.numel() for p in model.parameters())
         if dist.is_main():
-            print(f"{args.model} LM, {n_params:,} parameters, vocabulary {len(corpus.vocab):,} "
-                  f"({args.level}s), {len(corpus.train):,} training tokens", file=sys.stderr)
-        history = fit(model, task, tc, checkpoint=ckpt, resume=args.resume, meta=meta,
-                      log=lambda s: print(s, flush=True))
+            print(
+                f"{args.model} LM, {n_params:,} parameters, vocabulary {len(corpus.vocab):,} "
+                f"({args.level}s), {len(corpus.train):,} training tokens",
+                file=sys.stderr,
+            )
+        history = fit(
+            model, task, tc, checkpoint=ckpt, resume=args.resume, meta=meta, log=lambda s: print(s, flush=True)
+        )
         if not dist.is_main():
             return 0
         provenance = {"corpus": corpus.paths, "history": history.to_list(), "train_settings": tc.settings()}
@@ -171,8 +229,11 @@ def perplexity(args: argparse.Namespace) -> int:
     check_level(args.test, ids, lm.vocab, lm.level)
     unk = int(np.count_nonzero(ids == lm.vocab.unk_id)) if lm.vocab.unk_id is not None else 0
     if unk:
-        print(f"{unk:,} of {len(ids):,} test tokens are scored as <unk> (written <unk> in the text, or not in the "
-              f"model's vocabulary)", file=sys.stderr)
+        print(
+            f"{unk:,} of {len(ids):,} test tokens are scored as <unk> (written <unk> in the text, or not in the "
+            f"model's vocabulary)",
+            file=sys.stderr,
+        )
     loss, n = evaluate_lm(lm.model, ids, args.batch, args.bptt, lm.vocab.stoi.get("</s>"), args.device)
     print(_score_line(loss, n, lm.level, Path(args.test).name))
     return 0

@@ -158,8 +158,9 @@ def _sync_hot(syn1, hot, snap, hot_lo):
 
 
 @njit(inline="always")
-def _sg_window(syn0, syn1, ctx, n_ctx, outs, m, labels, loss_kind, target, alpha, sig, nlogsig, dots, neu1e,
-               hot, hot_lo):
+def _sg_window(
+    syn0, syn1, ctx, n_ctx, outs, m, labels, loss_kind, target, alpha, sig, nlogsig, dots, neu1e, hot, hot_lo
+):
     """Skip-gram, HogBatch: every context row is a hidden vector scored against the shared outputs:
     scores = X Y^T, errors X += G Y, Y += G^T X (X: context rows, Y: output rows, both read before writing).
 
@@ -366,8 +367,9 @@ def _sg_window(syn0, syn1, ctx, n_ctx, outs, m, labels, loss_kind, target, alpha
 
 
 @njit(inline="always")
-def _cbow_window(syn0, syn1, ctx, n_ctx, outs, m, labels, loss_kind, target, alpha, sig, nlogsig, cbow_mean,
-                 dots, h, e):
+def _cbow_window(
+    syn0, syn1, ctx, n_ctx, outs, m, labels, loss_kind, target, alpha, sig, nlogsig, cbow_mean, dots, h, e
+):
     """CBOW: the hidden vector is the mean (or sum) of the context rows; its error goes to each of them."""
     dim = syn0.shape[1]
     for d in range(dim):
@@ -402,10 +404,44 @@ def _cbow_window(syn0, syn1, ctx, n_ctx, outs, m, labels, loss_kind, target, alp
 
 
 @njit(parallel=True, nogil=True, cache=True, fastmath=True)
-def train_chunk(ids, first_word, eos, seg_start, seg_end, range_start, range_len, epoch, epochs,
-                syn0, syn1, sig, nlogsig, keep, ns_thresh, ns_alias, hs_off, hs_codes, hs_points,
-                arch, loss_kind, window, negative, cbow_mean, alpha0, min_alpha,
-                rng, loss_sum, loss_n, words_done, sent_buf, ctx_buf, out_buf, label_buf, dots_buf, vec_buf):
+def train_chunk(
+    ids,
+    first_word,
+    eos,
+    seg_start,
+    seg_end,
+    range_start,
+    range_len,
+    epoch,
+    epochs,
+    syn0,
+    syn1,
+    sig,
+    nlogsig,
+    keep,
+    ns_thresh,
+    ns_alias,
+    hs_off,
+    hs_codes,
+    hs_points,
+    arch,
+    loss_kind,
+    window,
+    negative,
+    cbow_mean,
+    alpha0,
+    min_alpha,
+    rng,
+    loss_sum,
+    loss_n,
+    words_done,
+    sent_buf,
+    ctx_buf,
+    out_buf,
+    label_buf,
+    dots_buf,
+    vec_buf,
+):
     """Train on ``ids[seg_start[t]:seg_end[t]]`` for every lane ``t``, lanes in parallel.
 
     Token ids below ``first_word`` are not trained on (specials, ``<unk>``); ``eos`` ends a sentence.
@@ -481,12 +517,44 @@ def train_chunk(ids, first_word, eos, seg_start, seg_end, range_start, range_len
                     for j in range(m):
                         outs[j] = j
                 if arch == SG:
-                    loss += _sg_window(syn0, syn1, ctx, n_ctx, outs, m, labels, loss_kind, target, alpha,
-                                       sig, nlogsig, dots, vecs, hot, hot_lo)
+                    loss += _sg_window(
+                        syn0,
+                        syn1,
+                        ctx,
+                        n_ctx,
+                        outs,
+                        m,
+                        labels,
+                        loss_kind,
+                        target,
+                        alpha,
+                        sig,
+                        nlogsig,
+                        dots,
+                        vecs,
+                        hot,
+                        hot_lo,
+                    )
                     n_pred += n_ctx
                 else:
-                    loss += _cbow_window(syn0, syn1, ctx, n_ctx, outs, m, labels, loss_kind, target, alpha,
-                                         sig, nlogsig, cbow_mean, dots[0], vecs[0], vecs[1])
+                    loss += _cbow_window(
+                        syn0,
+                        syn1,
+                        ctx,
+                        n_ctx,
+                        outs,
+                        m,
+                        labels,
+                        loss_kind,
+                        target,
+                        alpha,
+                        sig,
+                        nlogsig,
+                        cbow_mean,
+                        dots[0],
+                        vecs[0],
+                        vecs[1],
+                    )
                     n_pred += 1
             if n_hot > 0:
                 _sync_hot(syn1, hot, snap, hot_lo)

@@ -154,8 +154,9 @@ def _dense_to_coo(dense, limit, offsets):
     return rows, cols, vals
 
 
-def count_cooccurrences(stream: np.ndarray, n_words: int, config: CooccurConfig | None = None,
-                        desc: str = "co-occurrences") -> sp.csr_matrix:
+def count_cooccurrences(
+    stream: np.ndarray, n_words: int, config: CooccurConfig | None = None, desc: str = "co-occurrences"
+) -> sp.csr_matrix:
     """Co-occurrence counts of a word-rank stream (``-1`` = line end) as an ``n_words`` square CSR matrix
     (float64)."""
     config = config or CooccurConfig()
@@ -174,8 +175,19 @@ def count_cooccurrences(stream: np.ndarray, n_words: int, config: CooccurConfig 
         keys = np.empty(min(config.chunk_tokens, len(stream)) * config.window * per_pair, dtype=np.int64)
         parts = []
         for s, e in chunks[t::threads]:
-            n = _count_chunk(stream, s, e, config.window, config.symmetric, config.distance_weighting, limit,
-                             offsets, dense, keys, n_words)
+            n = _count_chunk(
+                stream,
+                s,
+                e,
+                config.window,
+                config.symmetric,
+                config.distance_weighting,
+                limit,
+                offsets,
+                dense,
+                keys,
+                n_words,
+            )
             if n:
                 parts.append(_reduce_keys(keys[:n], config.distance_weighting))
             bar.update(e - s)

@@ -67,7 +67,7 @@ def truncated_svd(matrix: sp.spmatrix, dim: int, p: float = 0.5, seed: int = 0) 
     u, s = u[:, order], s[order]
     signs = np.sign(u[np.argmax(np.abs(u), axis=0), np.arange(dim)])
     signs[signs == 0] = 1
-    return (u * signs * s ** p).astype(np.float32)
+    return (u * signs * s**p).astype(np.float32)
 
 
 @dataclass
@@ -90,12 +90,14 @@ class PPMISVD:
         self.vectors: Vectors | None = None
         self.timings: dict[str, float] = {}
 
-    def fit(self, encoded) -> "PPMISVD":
+    def fit(self, encoded) -> PPMISVD:
         c = self.config
         _check_dim(c.dim)
         t0 = time.perf_counter()
-        counts, words, freq = cooccurrence_matrix(encoded, CooccurConfig(
-            window=c.window, symmetric=True, distance_weighting=c.distance_weighting, threads=c.threads))
+        counts, words, freq = cooccurrence_matrix(
+            encoded,
+            CooccurConfig(window=c.window, symmetric=True, distance_weighting=c.distance_weighting, threads=c.threads),
+        )
         t1 = time.perf_counter()
         m = ppmi(counts, c.alpha, c.shift)
         vec = truncated_svd(m, c.dim, c.eig, c.seed)
@@ -126,13 +128,15 @@ class CountSVD:
         self.config = config or SVDConfig()
         self.vectors: Vectors | None = None
 
-    def fit(self, encoded) -> "CountSVD":
+    def fit(self, encoded) -> CountSVD:
         c = self.config
         _check_dim(c.dim)
         if c.transform not in ("none", "rownorm", "log"):
             raise WordseqError(f"unknown transform {c.transform!r} (choose none, rownorm or log)")
-        counts, words, freq = cooccurrence_matrix(encoded, CooccurConfig(
-            window=c.window, symmetric=True, distance_weighting=c.distance_weighting, threads=c.threads))
+        counts, words, freq = cooccurrence_matrix(
+            encoded,
+            CooccurConfig(window=c.window, symmetric=True, distance_weighting=c.distance_weighting, threads=c.threads),
+        )
         if counts.nnz == 0:
             raise WordseqError("no co-occurrences: the corpus is too small for the window")
         if c.transform == "rownorm":

@@ -12,9 +12,36 @@ import importlib.util
 import time
 
 QUERY_WORDS = ["king", "love", "good", "romeo", "death", "father"]
-PLOT_WORDS = ["king", "queen", "prince", "duke", "lord", "lady", "father", "mother", "son", "daughter",
-              "brother", "sister", "love", "hate", "good", "bad", "romeo", "juliet", "day", "night",
-              "heaven", "earth", "sword", "crown", "sweet", "fair", "die", "live"]
+PLOT_WORDS = [
+    "king",
+    "queen",
+    "prince",
+    "duke",
+    "lord",
+    "lady",
+    "father",
+    "mother",
+    "son",
+    "daughter",
+    "brother",
+    "sister",
+    "love",
+    "hate",
+    "good",
+    "bad",
+    "romeo",
+    "juliet",
+    "day",
+    "night",
+    "heaven",
+    "earth",
+    "sword",
+    "crown",
+    "sweet",
+    "fair",
+    "die",
+    "live",
+]
 
 
 def _neighbour_lines(vectors, words, topn: int = 6) -> list[str]:
@@ -27,7 +54,7 @@ def _neighbour_lines(vectors, words, topn: int = 6) -> list[str]:
 
 
 def embed_step(ctx) -> list[str]:
-    from wordseq.embed.count_models import PPMIConfig, PPMISVD
+    from wordseq.embed.count_models import PPMISVD, PPMIConfig
     from wordseq.embed.formats import save_vectors
     from wordseq.text.encode import encode_corpus
     from wordseq.text.tokenize import Tokenizer
@@ -36,22 +63,34 @@ def embed_step(ctx) -> list[str]:
     min_count = 5 if ctx.quick else 3
     enc = encode_corpus(ctx.train, tok, min_count=min_count, desc="encoding")
     n_words = len(enc.vocab) - enc.vocab.n_specials
-    lines = [f"word vectors: Tiny Shakespeare train split, {enc.tokens:,} lowercased word tokens, "
-             f"{n_words:,} words seen at least {min_count} times"]
+    lines = [
+        f"word vectors: Tiny Shakespeare train split, {enc.tokens:,} lowercased word tokens, "
+        f"{n_words:,} words seen at least {min_count} times"
+    ]
     models = {}
 
     if importlib.util.find_spec("wordseq.embed.word2vec") is not None:
         from wordseq.embed.word2vec import Word2Vec, Word2VecConfig
 
-        cfg = Word2VecConfig(arch="sg", loss="ns", dim=32 if ctx.quick else 100, window=5, negative=5, sample=1e-3,
-                             epochs=1 if ctx.quick else 20, seed=ctx.seed, threads=ctx.threads or 2)
+        cfg = Word2VecConfig(
+            arch="sg",
+            loss="ns",
+            dim=32 if ctx.quick else 100,
+            window=5,
+            negative=5,
+            sample=1e-3,
+            epochs=1 if ctx.quick else 20,
+            seed=ctx.seed,
+            threads=ctx.threads or 2,
+        )
         t = time.perf_counter()
         model = Word2Vec(cfg).fit(enc)
         dt = time.perf_counter() - t
         models["sgns"] = model.vectors
         loss = f", loss {model.losses[0]:.3f} -> {model.losses[-1]:.3f}" if getattr(model, "losses", None) else ""
-        lines.append(f"  word2vec skip-gram, negative sampling: dim {cfg.dim}, window 5, {cfg.epochs} epochs "
-                     f"[{dt:.1f} s{loss}]")
+        lines.append(
+            f"  word2vec skip-gram, negative sampling: dim {cfg.dim}, window 5, {cfg.epochs} epochs [{dt:.1f} s{loss}]"
+        )
     else:
         lines.append("  word2vec: not available in this build (wordseq.embed.word2vec missing); skipped")
 
@@ -72,9 +111,12 @@ def embed_step(ctx) -> list[str]:
         from wordseq.embed.plot import plot_words
 
         words = [w for w in PLOT_WORDS if w in best]
-        png = plot_words(best, ctx.output / "vectors-pca.png", words=words,
-                         title=f"PCA of {len(words)} word vectors ({'sgns' if 'sgns' in models else 'ppmi-svd'}), "
-                               "Tiny Shakespeare")
+        png = plot_words(
+            best,
+            ctx.output / "vectors-pca.png",
+            words=words,
+            title=f"PCA of {len(words)} word vectors ({'sgns' if 'sgns' in models else 'ppmi-svd'}), Tiny Shakespeare",
+        )
         lines.append(f"  PCA picture of {len(words)} words: {png.name}")
     except ImportError:
         lines.append("  PCA picture skipped (matplotlib is not installed: pip install 'wordseq[plot]')")

@@ -102,7 +102,7 @@ class AnalogyResult:
         """Accuracy over the semantic sections and over the ``gram*`` (syntactic) ones."""
         sem = [s for s in self.sections if not s.name.startswith("gram")]
         syn = [s for s in self.sections if s.name.startswith("gram")]
-        acc = lambda ss: sum(s.correct for s in ss) / max(1, sum(s.total for s in ss))  # noqa: E731
+        acc = lambda ss: sum(s.correct for s in ss) / max(1, sum(s.total for s in ss))
         return acc(sem), acc(syn)
 
     def report(self) -> list[str]:
@@ -110,8 +110,10 @@ class AnalogyResult:
         sem, syn = self.semantic_syntactic()
         lines.append(f"{'semantic':<30} {100 * sem:6.2f}%")
         lines.append(f"{'syntactic':<30} {100 * syn:6.2f}%")
-        lines.append(f"{'total (' + self.method + ')':<30} {100 * self.accuracy:6.2f}%  ({self.correct}/{self.total}), "
-                     f"{self.oov} of {self.questions} questions skipped as out-of-vocabulary")
+        lines.append(
+            f"{'total (' + self.method + ')':<30} {100 * self.accuracy:6.2f}%  ({self.correct}/{self.total}), "
+            f"{self.oov} of {self.questions} questions skipped as out-of-vocabulary"
+        )
         if self.invalid:
             lines.append(f"{self.invalid} malformed lines skipped (the first at line {self.first_invalid})")
         return lines
@@ -135,8 +137,10 @@ class SimilarityResult:
 
     def report(self, name: str = "") -> str:
         extra = f", {self.invalid} malformed lines skipped" if self.invalid else ""
-        return (f"{name + ': ' if name else ''}Spearman {self.spearman:.4f}  Pearson {self.pearson:.4f}  "
-                f"({self.pairs} pairs, {self.oov} out-of-vocabulary = {100 * self.oov_ratio:.1f}%{extra})")
+        return (
+            f"{name + ': ' if name else ''}Spearman {self.spearman:.4f}  Pearson {self.pearson:.4f}  "
+            f"({self.pairs} pairs, {self.oov} out-of-vocabulary = {100 * self.oov_ratio:.1f}%{extra})"
+        )
 
 
 def _ok_vocab(vectors, restrict_vocab: int, case_insensitive: bool) -> tuple[dict[str, int], np.ndarray]:
@@ -189,9 +193,15 @@ def read_analogies(path: str | os.PathLike, case_insensitive: bool = True):
     return sections, invalid
 
 
-def evaluate_analogies(vectors, path: str | os.PathLike, restrict_vocab: int = 300000, case_insensitive: bool = True,
-                       method: str = "3cosadd", batch_size: int | None = None,
-                       keep_predictions: bool = False) -> AnalogyResult:
+def evaluate_analogies(
+    vectors,
+    path: str | os.PathLike,
+    restrict_vocab: int = 300000,
+    case_insensitive: bool = True,
+    method: str = "3cosadd",
+    batch_size: int | None = None,
+    keep_predictions: bool = False,
+) -> AnalogyResult:
     """Accuracy on a Google-format analogy file ("a b c d" lines under ": section" lines).
 
     With ``method="3cosadd"`` the result equals gensim's ``evaluate_word_analogies`` on the same vectors.
@@ -227,7 +237,7 @@ def evaluate_analogies(vectors, path: str | os.PathLike, restrict_vocab: int = 3
     correct = np.zeros(len(q), dtype=bool)
     chosen_all = np.zeros(len(q), dtype=np.int64)
     for start in range(0, len(q), batch_size):
-        qa, qb, qc, qd = (q[start:start + batch_size, k] for k in range(1, 5))
+        qa, qb, qc, qd = (q[start : start + batch_size, k] for k in range(1, 5))
         if method == "3cosadd":
             # gensim: mean of the unit vectors (+b +c -a) in float32, divided by 3, unit-normalized
             mean = (unit[qb] + unit[qc]) - unit[qa]
@@ -237,6 +247,7 @@ def evaluate_analogies(vectors, path: str | os.PathLike, restrict_vocab: int = 3
             scores = mean @ vec.T  # (batch, R), C order: rows are contiguous for the top-k scan
             scores /= safe
         else:
+
             def sims(idx):  # cosines shifted to [0, 1], in place
                 s = unit[idx] @ vec.T
                 s /= safe
@@ -261,14 +272,16 @@ def evaluate_analogies(vectors, path: str | os.PathLike, restrict_vocab: int = 3
         ignored = (keys == qa[:, None]) | (keys == qb[:, None]) | (keys == qc[:, None]) | missing
         first = np.where(ignored.all(axis=1), top.shape[1] - 1, np.argmax(~ignored, axis=1))
         pick = keys[rows, first]
-        correct[start:start + len(qa)] = pick == qd
-        chosen_all[start:start + len(qa)] = top[rows, first]
+        correct[start : start + len(qa)] = pick == qd
+        chosen_all[start : start + len(qa)] = top[rows, first]
     counts = np.bincount(q[:, 0], weights=correct, minlength=len(sections))
     for sec, c in zip(result.sections, counts):
         sec.correct = int(c)
     if keep_predictions:
         w = vectors.words
-        result.predictions = [(w[a], w[b], w[c], w[d], w[p]) for (_, a, b, c, d), p in zip(q.tolist(), chosen_all.tolist())]
+        result.predictions = [
+            (w[a], w[b], w[c], w[d], w[p]) for (_, a, b, c, d), p in zip(q.tolist(), chosen_all.tolist())
+        ]
     return result
 
 
@@ -294,8 +307,9 @@ def read_similarity(path: str | os.PathLike, case_insensitive: bool = True, deli
     return pairs, invalid
 
 
-def evaluate_similarity(vectors, path: str | os.PathLike, restrict_vocab: int = 300000,
-                        case_insensitive: bool = True, delimiter: str = "\t") -> SimilarityResult:
+def evaluate_similarity(
+    vectors, path: str | os.PathLike, restrict_vocab: int = 300000, case_insensitive: bool = True, delimiter: str = "\t"
+) -> SimilarityResult:
     """Spearman and Pearson correlation between cosine similarity and the human scores of a
     ``word1<TAB>word2<TAB>score`` file; pairs with an unknown word are skipped and counted, malformed lines
     too. Equals gensim's ``evaluate_word_pairs`` on the same vectors."""
@@ -313,8 +327,11 @@ def evaluate_similarity(vectors, path: str | os.PathLike, restrict_vocab: int = 
         gold.append(score)
         model.append(float(np.dot(unit[ok[a]], unit[ok[b]])))
     if len(gold) < 2:
-        raise InputError(path, f"only {len(gold)} pairs with both words known ({oov} out of vocabulary, "
-                               f"{len(invalid)} malformed lines): nothing to correlate")
+        raise InputError(
+            path,
+            f"only {len(gold)} pairs with both words known ({oov} out of vocabulary, "
+            f"{len(invalid)} malformed lines): nothing to correlate",
+        )
     spearman = float(stats.spearmanr(gold, model)[0])
     pearson = float(stats.pearsonr(gold, model)[0])
     return SimilarityResult(spearman, pearson, len(gold), oov, len(invalid), invalid[0] if invalid else None)

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
+from wordseq.embed.vectors import Vectors
 from wordseq.errors import InputError, WordseqError
 from wordseq.io.atomic import atomic_write
 from wordseq.text.corpus import OPENERS
-from wordseq.embed.vectors import Vectors
 
 FORMATS = ("wsq", "word2vec", "word2vec-bin", "glove", "tsv")
 KIND = "vectors"
@@ -75,8 +75,10 @@ def _parse_header(path, line: bytes) -> tuple[int, int]:
 
 def _check_word(word: str) -> None:
     if not word or any(c.isspace() for c in word):
-        raise WordseqError(f"the word {word!r} contains whitespace (or is empty) and cannot be written to a "
-                           "text or binary vector file; use the .wsq format")
+        raise WordseqError(
+            f"the word {word!r} contains whitespace (or is empty) and cannot be written to a "
+            "text or binary vector file; use the .wsq format"
+        )
 
 
 # -- word2vec and GloVe text ---------------------------------------------------------------------
@@ -104,8 +106,12 @@ def _read_text(path, header: bool) -> Vectors:
                 if dim < 1:
                     raise InputError(path, "expected a word and its numbers", n)
             if len(parts) != dim + 1:
-                raise InputError(path, f"expected a word and {dim} numbers, found {len(parts) - 1} numbers"
-                                       + (" (the header disagrees with the body)" if header else ""), n)
+                raise InputError(
+                    path,
+                    f"expected a word and {dim} numbers, found {len(parts) - 1} numbers"
+                    + (" (the header disagrees with the body)" if header else ""),
+                    n,
+                )
             if n_expected is not None and len(words) >= n_expected:
                 raise InputError(path, f"the header says {n_expected} words but there are more", n)
             try:
@@ -166,31 +172,43 @@ def _read_binary(path) -> Vectors:
         if pos >= end:
             raise InputError(path, f"the header says {n_expected} words but the file holds {i}")
         if sp < 0:
-            raise InputError(path, f"word {i + 1}: no space after the word (the header's dimension {dim} "
-                                   "disagrees with the body, or the file is cut short)")
+            raise InputError(
+                path,
+                f"word {i + 1}: no space after the word (the header's dimension {dim} "
+                "disagrees with the body, or the file is cut short)",
+            )
         try:
             word = data[pos:sp].decode("utf-8")
         except UnicodeDecodeError:
-            raise InputError(path, f"word {i + 1} is not UTF-8 (the header's dimension {dim} may disagree "
-                                   "with the body)") from None
+            raise InputError(
+                path, f"word {i + 1} is not UTF-8 (the header's dimension {dim} may disagree with the body)"
+            ) from None
         if sp + 1 + width > end:
-            raise InputError(path, f"word {i + 1} ({word!r}): the file ends inside its vector "
-                                   f"(the header says {n_expected} words of dimension {dim})")
+            raise InputError(
+                path,
+                f"word {i + 1} ({word!r}): the file ends inside its vector "
+                f"(the header says {n_expected} words of dimension {dim})",
+            )
         if word in seen:
-            raise InputError(path, f"word {i + 1}: {word!r} appears twice (the header's dimension {dim} may "
-                                   "disagree with the body)")
+            raise InputError(
+                path, f"word {i + 1}: {word!r} appears twice (the header's dimension {dim} may disagree with the body)"
+            )
         seen.add(word)
         words.append(word)
         mat[i] = np.frombuffer(data, dtype="<f4", count=dim, offset=sp + 1)
         pos = sp + 1 + width
     rest = data[pos:].strip(b"\r\n")
     if rest:
-        raise InputError(path, f"{len(rest)} bytes after the {n_expected} vectors the header announces "
-                               "(the header disagrees with the body)")
+        raise InputError(
+            path,
+            f"{len(rest)} bytes after the {n_expected} vectors the header announces "
+            "(the header disagrees with the body)",
+        )
     if not np.all(np.isfinite(mat)):
         bad = int(np.argmax(~np.isfinite(mat).all(axis=1)))
-        raise InputError(path, f"word {bad + 1} ({words[bad]!r}) has a non-finite number (the header may "
-                               "disagree with the body)")
+        raise InputError(
+            path, f"word {bad + 1} ({words[bad]!r}) has a non-finite number (the header may disagree with the body)"
+        )
     return Vectors(words, mat)
 
 
@@ -260,8 +278,10 @@ def _write_wsq(vectors: Vectors, path, config: dict | None = None, provenance: d
     cfg = dict(config or {})
     cfg.setdefault("dim", vectors.dim)
     cfg["has_counts"] = vectors.counts is not None
-    save_model(path, ModelFile(KIND, cfg, {"vectors": vectors.vectors}, {"vocab": Vocab(vectors.words, counts)},
-                               provenance or {}))
+    save_model(
+        path,
+        ModelFile(KIND, cfg, {"vectors": vectors.vectors}, {"vocab": Vocab(vectors.words, counts)}, provenance or {}),
+    )
 
 
 def _read_wsq(path) -> Vectors:
@@ -277,7 +297,9 @@ def _read_wsq(path) -> Vectors:
 
 
 # -- entry points -------------------------------------------------------------------------------------
-def load_vectors(path: str | os.PathLike, format: str | None = None, metadata: str | os.PathLike | None = None) -> Vectors:
+def load_vectors(
+    path: str | os.PathLike, format: str | None = None, metadata: str | os.PathLike | None = None
+) -> Vectors:
     """Read vectors in any supported format (guessed from the suffix and the first line unless given)."""
     if not os.path.exists(path):
         raise InputError(path, "no such file")
@@ -295,8 +317,13 @@ def load_vectors(path: str | os.PathLike, format: str | None = None, metadata: s
     raise WordseqError(f"unknown vector format {fmt!r} (choose {', '.join(FORMATS)})")
 
 
-def save_vectors(vectors: Vectors, path: str | os.PathLike, format: str | None = None, config: dict | None = None,
-                 provenance: dict | None = None) -> Path:
+def save_vectors(
+    vectors: Vectors,
+    path: str | os.PathLike,
+    format: str | None = None,
+    config: dict | None = None,
+    provenance: dict | None = None,
+) -> Path:
     """Write vectors (format from the suffix unless given); returns the path. TSV also writes the
     metadata file beside it (see :func:`metadata_path`)."""
     fmt = format or guess_format(path)

@@ -93,16 +93,20 @@ class GloVe:
         self.setup_seconds = 0.0  # shuffle, log counts, weights, initialization
         self.entries = 0
 
-    def fit(self, encoded) -> "GloVe":
+    def fit(self, encoded) -> GloVe:
         c = self.config
         c.check()
         t0 = time.perf_counter()
-        X, words, counts = cooccurrence_matrix(encoded, CooccurConfig(
-            window=c.window, symmetric=c.symmetric, distance_weighting=c.distance_weighting, threads=c.threads))
+        X, words, counts = cooccurrence_matrix(
+            encoded,
+            CooccurConfig(
+                window=c.window, symmetric=c.symmetric, distance_weighting=c.distance_weighting, threads=c.threads
+            ),
+        )
         self.cooccur_seconds = time.perf_counter() - t0
         return self.fit_matrix(X, words, counts)
 
-    def fit_matrix(self, X, words, counts=None) -> "GloVe":
+    def fit_matrix(self, X, words, counts=None) -> GloVe:
         c = self.config
         c.check()
         t0 = time.perf_counter()
@@ -131,8 +135,9 @@ class GloVe:
         self.setup_seconds = time.perf_counter() - t0
 
         def part(t: int) -> float:
-            return _glove_epoch(rows, cols, logx, fx, bounds[t], bounds[t + 1], W, C, bW, bC, gW, gC, gbW, gbC,
-                                np.float32(c.eta))
+            return _glove_epoch(
+                rows, cols, logx, fx, bounds[t], bounds[t + 1], W, C, bW, bC, gW, gC, gbW, gbC, np.float32(c.eta)
+            )
 
         self.losses, self.epoch_seconds = [], []
         with ThreadPoolExecutor(threads) as pool:

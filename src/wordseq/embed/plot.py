@@ -9,8 +9,8 @@ display is needed; t-SNE uses scikit-learn.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -42,7 +42,8 @@ def tsne_2d(X: np.ndarray, seed: int = 0) -> np.ndarray:
         raise WordseqError("t-SNE needs at least 3 words")
     perplexity = float(min(30, max(1, (len(X) - 1) // 3)))
     return TSNE(n_components=2, perplexity=perplexity, metric="cosine", init="pca", random_state=seed).fit_transform(
-        np.asarray(X, dtype=np.float64))
+        np.asarray(X, dtype=np.float64)
+    )
 
 
 def read_pairs(path: str | os.PathLike) -> list[tuple[str, str]]:
@@ -81,9 +82,15 @@ def resolve_case(vectors: Vectors, word: str) -> str | None:
     return None
 
 
-def plot_words(vectors: Vectors, path: str | os.PathLike, words: Sequence[str] = (),
-               pairs: Sequence[tuple[str, str]] = (), method: str = "pca", title: str | None = None,
-               seed: int = 0) -> Path:
+def plot_words(
+    vectors: Vectors,
+    path: str | os.PathLike,
+    words: Sequence[str] = (),
+    pairs: Sequence[tuple[str, str]] = (),
+    method: str = "pca",
+    title: str | None = None,
+    seed: int = 0,
+) -> Path:
     """Draw the chosen ``words`` (every one must be known) or ``pairs`` (pairs with an unknown word are
     left out) projected to 2-D; write a PNG atomically. Returns the path."""
     import matplotlib
@@ -106,8 +113,10 @@ def plot_words(vectors: Vectors, path: str | os.PathLike, words: Sequence[str] =
         if r not in chosen:
             chosen.append(r)  # type: ignore[arg-type]
     if len(chosen) < 2:
-        raise WordseqError(f"need at least 2 known words to plot, got {len(chosen)}"
-                           + (f" ({len(pairs) - len(shown_pairs)} pairs had an unknown word)" if pairs else ""))
+        raise WordseqError(
+            f"need at least 2 known words to plot, got {len(chosen)}"
+            + (f" ({len(pairs) - len(shown_pairs)} pairs had an unknown word)" if pairs else "")
+        )
     X = vectors.unit[[vectors.id(w) for w in chosen]]
     xy = pca_2d(X) if method == "pca" else tsne_2d(X, seed)
     pos = {w: xy[i] for i, w in enumerate(chosen)}

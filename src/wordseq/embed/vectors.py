@@ -10,13 +10,13 @@ that code written for gensim reads the same; ``analogy(a, b, c)`` answers "a is 
 from __future__ import annotations
 
 import os
-from typing import Iterable, Sequence, Union
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
 from wordseq.errors import WordseqError
 
-Query = Union[str, np.ndarray]
+Query = str | np.ndarray
 
 
 class UnknownWordError(WordseqError, KeyError):
@@ -141,9 +141,13 @@ class Vectors:
         best = best[np.argsort(-scores[best], kind="stable")]
         return [(self.words[i], float(scores[i])) for i in best.tolist() if i not in exclude][:topn]
 
-    def most_similar(self, positive: Query | Iterable[Query] | None = None,
-                     negative: Query | Iterable[Query] | None = None, topn: int = 10,
-                     restrict_vocab: int | None = None) -> list[tuple[str, float]]:
+    def most_similar(
+        self,
+        positive: Query | Iterable[Query] | None = None,
+        negative: Query | Iterable[Query] | None = None,
+        topn: int = 10,
+        restrict_vocab: int | None = None,
+    ) -> list[tuple[str, float]]:
         """The ``topn`` words nearest (cosine) to the mean of the unit ``positive`` vectors minus the
         ``negative`` ones, as ``(word, similarity)``; the query words themselves are left out.
         Queries are words or vectors; ``restrict_vocab`` searches only the first rows."""
@@ -161,8 +165,9 @@ class Vectors:
         exclude = [self.index[q] for q in pos + neg if isinstance(q, str)]
         return self.similar_by_vector(mean, topn, restrict_vocab, exclude=exclude)
 
-    def similar_by_vector(self, vector: np.ndarray, topn: int = 10, restrict_vocab: int | None = None,
-                          exclude: Iterable[int] = ()) -> list[tuple[str, float]]:
+    def similar_by_vector(
+        self, vector: np.ndarray, topn: int = 10, restrict_vocab: int | None = None, exclude: Iterable[int] = ()
+    ) -> list[tuple[str, float]]:
         """The ``topn`` words nearest (cosine) to any vector."""
         v = self._query_vector(vector)
         n = float(np.linalg.norm(v))
@@ -174,9 +179,13 @@ class Vectors:
         """The ``topn`` nearest neighbours of a word."""
         return self.most_similar([word], topn=topn, restrict_vocab=restrict_vocab)
 
-    def most_similar_cosmul(self, positive: Query | Iterable[Query] | None = None,
-                            negative: Query | Iterable[Query] | None = None, topn: int = 10,
-                            restrict_vocab: int | None = None) -> list[tuple[str, float]]:
+    def most_similar_cosmul(
+        self,
+        positive: Query | Iterable[Query] | None = None,
+        negative: Query | Iterable[Query] | None = None,
+        topn: int = 10,
+        restrict_vocab: int | None = None,
+    ) -> list[tuple[str, float]]:
         """3CosMul (Levy & Goldberg 2014, eq. 4; cosines shifted to [0, 1]): the product of the similarities
         to the positive words over the product of those to the negative ones (+1e-6)."""
         pos, neg = _as_list(positive), _as_list(negative)
@@ -197,9 +206,10 @@ class Vectors:
         exclude = [self.index[q] for q in pos + neg if isinstance(q, str)]
         return self._top(scores, topn, exclude)
 
-    def analogy(self, a: str, b: str, c: str, method: str = "3cosadd", topn: int = 1,
-                restrict_vocab: int | None = None) -> list[tuple[str, float]]:
-        """"``a`` is to ``b`` as ``c`` is to ?": the ``topn`` answers, ``a``, ``b`` and ``c`` excluded.
+    def analogy(
+        self, a: str, b: str, c: str, method: str = "3cosadd", topn: int = 1, restrict_vocab: int | None = None
+    ) -> list[tuple[str, float]]:
+        """ "``a`` is to ``b`` as ``c`` is to ?": the ``topn`` answers, ``a``, ``b`` and ``c`` excluded.
         ``method`` is ``3cosadd`` (b - a + c, the vector offset) or ``3cosmul``."""
         method = method.lower()
         if method == "3cosadd":
@@ -224,17 +234,22 @@ class Vectors:
         return self.rank_by_centrality(list(words))[-1][1]
 
     # -- evaluation -----------------------------------------------------------------------------
-    def evaluate_analogies(self, path: str | os.PathLike, restrict_vocab: int = 300000, case_insensitive: bool = True,
-                           method: str = "3cosadd"):
+    def evaluate_analogies(
+        self,
+        path: str | os.PathLike,
+        restrict_vocab: int = 300000,
+        case_insensitive: bool = True,
+        method: str = "3cosadd",
+    ):
         """Accuracy on a Google-format analogy file, by gensim's rules; see
         :func:`wordseq.embed.evaluate.evaluate_analogies`."""
         from wordseq.embed.evaluate import evaluate_analogies
 
-        return evaluate_analogies(self, path, restrict_vocab=restrict_vocab, case_insensitive=case_insensitive,
-                                  method=method)
+        return evaluate_analogies(
+            self, path, restrict_vocab=restrict_vocab, case_insensitive=case_insensitive, method=method
+        )
 
-    def evaluate_similarity(self, path: str | os.PathLike, restrict_vocab: int = 300000,
-                            case_insensitive: bool = True):
+    def evaluate_similarity(self, path: str | os.PathLike, restrict_vocab: int = 300000, case_insensitive: bool = True):
         """Spearman and Pearson correlation with human similarity scores; see
         :func:`wordseq.embed.evaluate.evaluate_similarity`."""
         from wordseq.embed.evaluate import evaluate_similarity
@@ -249,7 +264,7 @@ class Vectors:
         save_vectors(self, path, format=format, **kwargs)
 
     @classmethod
-    def load(cls, path: str | os.PathLike, format: str | None = None, **kwargs) -> "Vectors":
+    def load(cls, path: str | os.PathLike, format: str | None = None, **kwargs) -> Vectors:
         """Read vectors from any supported file; see :mod:`wordseq.embed.formats`."""
         from wordseq.embed.formats import load_vectors
 

@@ -106,7 +106,7 @@ class Word2Vec:
         self.train_seconds: float = 0.0
 
     # -- training -----------------------------------------------------------------------------
-    def fit(self, encoded: Encoded, progress: bool = True) -> "Word2Vec":
+    def fit(self, encoded: Encoded, progress: bool = True) -> Word2Vec:
         """Train on an encoded corpus (ids with ``</s>`` line ends) and return self."""
         from wordseq.embed import _w2v_kernel as K  # numba loads on first use only
 
@@ -130,11 +130,15 @@ class Word2Vec:
         if n_train == 0:
             raise WordseqError("the corpus has no words to train on (all are below min_count or special)")
         if n_train <= cfg.window:
-            raise WordseqError(f"the corpus has {n_train} words to train on, not more than the window "
-                               f"({cfg.window}); use a smaller window or a larger corpus")
+            raise WordseqError(
+                f"the corpus has {n_train} words to train on, not more than the window "
+                f"({cfg.window}); use a smaller window or a larger corpus"
+            )
         if cfg.loss == "ns" and cfg.negative >= distinct:
-            raise WordseqError(f"negative ({cfg.negative}) must be smaller than the number of distinct "
-                               f"words in the corpus ({distinct})")
+            raise WordseqError(
+                f"negative ({cfg.negative}) must be smaller than the number of distinct "
+                f"words in the corpus ({distinct})"
+            )
         if cfg.loss != "ns" and distinct < 2:
             raise WordseqError(f"{cfg.loss} needs at least 2 distinct words in the corpus, got {distinct}")
 
@@ -187,11 +191,44 @@ class Word2Vec:
         loss_n = np.zeros(L, dtype=np.int64)
 
         def train(seg_start, seg_end, epoch, syn0, syn1):
-            K.train_chunk(ids, first_word, eos, seg_start, seg_end, range_start, range_len, epoch, cfg.epochs,
-                          syn0, syn1, sig, nlogsig, keep, ns_thresh, ns_alias, hs_off, hs_codes, hs_points, arch,
-                          loss_kind, cfg.window, cfg.negative, cfg.cbow_mean, cfg.start_alpha, cfg.min_alpha,
-                          rng_state, loss_sum, loss_n, words_done, sent_buf, ctx_buf, out_buf, label_buf,
-                          dots_buf, vec_buf)
+            K.train_chunk(
+                ids,
+                first_word,
+                eos,
+                seg_start,
+                seg_end,
+                range_start,
+                range_len,
+                epoch,
+                cfg.epochs,
+                syn0,
+                syn1,
+                sig,
+                nlogsig,
+                keep,
+                ns_thresh,
+                ns_alias,
+                hs_off,
+                hs_codes,
+                hs_points,
+                arch,
+                loss_kind,
+                cfg.window,
+                cfg.negative,
+                cfg.cbow_mean,
+                cfg.start_alpha,
+                cfg.min_alpha,
+                rng_state,
+                loss_sum,
+                loss_n,
+                words_done,
+                sent_buf,
+                ctx_buf,
+                out_buf,
+                label_buf,
+                dots_buf,
+                vec_buf,
+            )
 
         # Load the compiled kernel (numba's on-disk cache) with a call that has no lanes and stand-in
         # matrices of the same types, before the real matrices exist; then LLVM's code, needed only to
@@ -244,20 +281,22 @@ class Word2Vec:
         """Write the model (kind ``word2vec``): input and output matrices, vocabulary, config, losses."""
         if self.vectors is None or self.vocab is None:
             raise WordseqError("this word2vec model has not been trained; nothing to save")
-        tensors = {"vectors": self.vectors.vectors, "syn1": self.syn1,
-                   "counts": np.asarray(self.vectors.counts, dtype=np.int64)}
-        extra = {"losses": self.losses, "words_per_second": self.words_per_second,
-                 "train_seconds": self.train_seconds}
+        tensors = {
+            "vectors": self.vectors.vectors,
+            "syn1": self.syn1,
+            "counts": np.asarray(self.vectors.counts, dtype=np.int64),
+        }
+        extra = {"losses": self.losses, "words_per_second": self.words_per_second, "train_seconds": self.train_seconds}
         return save_model(path, ModelFile(KIND, asdict(self.config), tensors, {"vocab": self.vocab}, extra=extra))
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "Word2Vec":
+    def load(cls, path: str | os.PathLike) -> Word2Vec:
         """Read a model written by :meth:`save`."""
         mf = load_model(path, KIND)
         known = {f.name for f in fields(Word2VecConfig)}
         model = cls(Word2VecConfig(**{k: v for k, v in mf.config.items() if k in known}))
         vocab = mf.vocab
-        words = vocab.itos[len(vocab.specials):]
+        words = vocab.itos[len(vocab.specials) :]
         model.vocab = vocab
         model.vectors = Vectors(words, mf.tensors["vectors"], mf.tensors["counts"])
         model.syn1 = mf.tensors["syn1"]

@@ -12,9 +12,10 @@ import hashlib
 import json
 import os
 import struct
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 from safetensors.numpy import load as _st_load
@@ -81,7 +82,7 @@ def save_model(path: str | os.PathLike, model: ModelFile) -> Path:
         tensors.update(_vocab_tensors(name, vocab))
     provenance = {
         "wordseq_version": __version__,
-        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         **model.provenance,
     }
     meta = {
@@ -99,8 +100,20 @@ def save_model(path: str | os.PathLike, model: ModelFile) -> Path:
     return Path(path)
 
 
-_DTYPES = {"float64": "F64", "float32": "F32", "float16": "F16", "int64": "I64", "int32": "I32", "int16": "I16",
-           "int8": "I8", "uint64": "U64", "uint32": "U32", "uint16": "U16", "uint8": "U8", "bool": "BOOL"}
+_DTYPES = {
+    "float64": "F64",
+    "float32": "F32",
+    "float16": "F16",
+    "int64": "I64",
+    "int32": "I32",
+    "int16": "I16",
+    "int8": "I8",
+    "uint64": "U64",
+    "uint32": "U32",
+    "uint16": "U16",
+    "uint8": "U8",
+    "bool": "BOOL",
+}
 
 
 def _write_safetensors(f, tensors: Mapping[str, np.ndarray], metadata: dict[str, str]) -> None:

@@ -13,7 +13,7 @@ LSTMs); models use the fused kernels where those exist, see :func:`wordseq.nn.ma
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -97,12 +97,12 @@ class ElmanCell(_Cell):
 class LSTMCell(_Cell):
     """LSTM (Hochreiter & Schmidhuber 1997, with the forget gate of Gers et al. 2000)::
 
-        i = sigmoid(W_ii x + U_hi h + b_i)      input gate
-        f = sigmoid(W_if x + U_hf h + b_f)      forget gate
-        g = tanh(W_ig x + U_hg h + b_g)         candidate cell
-        o = sigmoid(W_io x + U_ho h + b_o)      output gate
-        c' = f * c + i * g
-        h' = o * tanh(c')
+    i = sigmoid(W_ii x + U_hi h + b_i)      input gate
+    f = sigmoid(W_if x + U_hf h + b_f)      forget gate
+    g = tanh(W_ig x + U_hg h + b_g)         candidate cell
+    o = sigmoid(W_io x + U_ho h + b_o)      output gate
+    c' = f * c + i * g
+    h' = o * tanh(c')
     """
 
     gates = 4
@@ -121,10 +121,10 @@ class LSTMCell(_Cell):
 class GRUCell(_Cell):
     """GRU (Cho et al. 2014), in torch's exact form (the reset gate multiplies ``U_hn h + b_hn``)::
 
-        r = sigmoid(W_ir x + b_ir + U_hr h + b_hr)          reset gate
-        z = sigmoid(W_iz x + b_iz + U_hz h + b_hz)          update gate
-        n = tanh(W_in x + b_in + r * (U_hn h + b_hn))       candidate
-        h' = (1 - z) * n + z * h
+    r = sigmoid(W_ir x + b_ir + U_hr h + b_hr)          reset gate
+    z = sigmoid(W_iz x + b_iz + U_hz h + b_hz)          update gate
+    n = tanh(W_in x + b_in + r * (U_hn h + b_hn))       candidate
+    h' = (1 - z) * n + z * h
     """
 
     gates = 3
@@ -250,7 +250,7 @@ class StackedRecurrent(nn.Module):
         """No-op, for code written against torch's fused modules."""
 
     @classmethod
-    def from_fused(cls, fused: nn.RNNBase) -> "StackedRecurrent":
+    def from_fused(cls, fused: nn.RNNBase) -> StackedRecurrent:
         """Written-out cells holding a copy of the weights of a fused ``nn.RNN``, ``nn.LSTM`` or ``nn.GRU``."""
         if fused.batch_first or fused.bidirectional or getattr(fused, "proj_size", 0):
             raise WordseqError("only unidirectional, sequence-first modules without projections can be converted")
@@ -259,7 +259,7 @@ class StackedRecurrent(nn.Module):
         elif isinstance(fused, nn.GRU):
             factory = GRUCell
         elif isinstance(fused, nn.RNN):
-            factory = lambda i, h, bias: ElmanCell(i, h, fused.nonlinearity, bias)  # noqa: E731
+            factory = lambda i, h, bias: ElmanCell(i, h, fused.nonlinearity, bias)
         else:
             raise WordseqError(f"cannot convert {type(fused).__name__} to written-out cells")
         I, H, bias = fused.input_size, fused.hidden_size, fused.bias

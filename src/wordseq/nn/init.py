@@ -52,8 +52,9 @@ def recurrent_modules(module: nn.Module) -> list[nn.Module]:
 
 
 @torch.no_grad()
-def init_recurrent(module: nn.Module, scheme: str = "uniform", scale: float = 0.1,
-                   forget_bias: float | None = None) -> nn.Module:
+def init_recurrent(
+    module: nn.Module, scheme: str = "uniform", scale: float = 0.1, forget_bias: float | None = None
+) -> nn.Module:
     """Initialize the recurrent layers in ``module`` in place with ``scheme`` (see the module docstring).
 
     ``scale`` is the bound r of the ``uniform`` scheme (the other schemes have no free scale). ``forget_bias``,

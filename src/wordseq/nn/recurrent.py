@@ -12,8 +12,9 @@ CELLS = ("rnn", "rnn-relu", "rnn-sigmoid", "lstm", "gru", "lstm-peephole", "lstm
 LSTM_CELLS = ("lstm", "lstm-peephole", "lstm-coupled")
 
 
-def make_recurrent(cell: str, input_size: int, hidden_size: int, num_layers: int = 1, dropout: float = 0.0,
-                   nonlinearity: str = "tanh") -> nn.Module:
+def make_recurrent(
+    cell: str, input_size: int, hidden_size: int, num_layers: int = 1, dropout: float = 0.0, nonlinearity: str = "tanh"
+) -> nn.Module:
     """A recurrent network of ``num_layers`` layers of ``cell``: input ``(T, B, input_size)`` -> ``(output, state)``.
 
     ``rnn``, ``rnn-relu``, ``lstm`` and ``gru`` return torch's fused ``nn.RNN``/``nn.LSTM``/``nn.GRU``; the
@@ -65,8 +66,9 @@ def has_cell_state(module: nn.Module) -> bool:
 def zero_state(module: nn.Module, batch_size: int, device=None, dtype=None) -> State:
     """The all-zero initial state of ``module`` for ``batch_size`` streams, in torch's structure."""
     p = next(module.parameters())
-    h = torch.zeros(module.num_layers, batch_size, module.hidden_size,
-                    device=device or p.device, dtype=dtype or p.dtype)
+    h = torch.zeros(
+        module.num_layers, batch_size, module.hidden_size, device=device or p.device, dtype=dtype or p.dtype
+    )
     return (h, torch.zeros_like(h)) if has_cell_state(module) else h
 
 

@@ -49,7 +49,7 @@ inputs), and the final state, so that windows can be chained as in truncated BPT
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -57,6 +57,7 @@ Params = dict[str, np.ndarray]
 
 
 # ----------------------------------------------------------------------------- helpers
+
 
 def sigmoid(a: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * a))  # stable for large |a|
@@ -81,19 +82,32 @@ def softmax_cross_entropy(logits: np.ndarray, targets: np.ndarray, n: int) -> tu
     return loss, dy / n
 
 
-def init_rnn_params(input_size: int, hidden_size: int, output_size: int, rng: np.random.Generator,
-                    scale: float = 0.1, lstm: bool = False) -> Params:
+def init_rnn_params(
+    input_size: int,
+    hidden_size: int,
+    output_size: int,
+    rng: np.random.Generator,
+    scale: float = 0.1,
+    lstm: bool = False,
+) -> Params:
     """Parameters drawn from U(-scale, scale): W_xh, W_hh, b_h (4 stacked gates for an LSTM), W_hy, b_y."""
     G = 4 if lstm else 1
-    shapes = {"W_xh": (G * hidden_size, input_size), "W_hh": (G * hidden_size, hidden_size),
-              "b_h": (G * hidden_size,), "W_hy": (output_size, hidden_size), "b_y": (output_size,)}
+    shapes = {
+        "W_xh": (G * hidden_size, input_size),
+        "W_hh": (G * hidden_size, hidden_size),
+        "b_h": (G * hidden_size,),
+        "W_hy": (output_size, hidden_size),
+        "b_y": (output_size,),
+    }
     return {k: rng.uniform(-scale, scale, size=s) for k, s in shapes.items()}
 
 
 # ----------------------------------------------------------------------------- vanilla RNN
 
-def rnn_loss(params: Params, xs: np.ndarray, targets: np.ndarray, h0: np.ndarray | None = None
-             ) -> tuple[float, Params, np.ndarray]:
+
+def rnn_loss(
+    params: Params, xs: np.ndarray, targets: np.ndarray, h0: np.ndarray | None = None
+) -> tuple[float, Params, np.ndarray]:
     """Loss, gradients and final hidden state of the tanh RNN with a softmax output (see module docstring).
 
     ``xs``: inputs (T, B, D); ``targets``: ids (T, B); ``h0``: (B, H) or None for zeros.
@@ -137,8 +151,10 @@ def rnn_loss(params: Params, xs: np.ndarray, targets: np.ndarray, h0: np.ndarray
 
 # ----------------------------------------------------------------------------- LSTM
 
-def lstm_loss(params: Params, xs: np.ndarray, targets: np.ndarray, h0: np.ndarray | None = None,
-              c0: np.ndarray | None = None) -> tuple[float, Params, tuple[np.ndarray, np.ndarray]]:
+
+def lstm_loss(
+    params: Params, xs: np.ndarray, targets: np.ndarray, h0: np.ndarray | None = None, c0: np.ndarray | None = None
+) -> tuple[float, Params, tuple[np.ndarray, np.ndarray]]:
     """Loss, gradients and final ``(h_T, c_T)`` of the LSTM with a softmax output (see module docstring).
 
     ``xs``: (T, B, D); ``targets``: (T, B); ``h0``, ``c0``: (B, H) or None for zeros. ``grads`` has a key
@@ -159,7 +175,7 @@ def lstm_loss(params: Params, xs: np.ndarray, targets: np.ndarray, h0: np.ndarra
     dys = []
     for t in range(T):
         a = xs[t] @ W_xh.T + hs[t] @ W_hh.T + b_h
-        i, f, gg, o = sigmoid(a[:, :H]), sigmoid(a[:, H:2 * H]), np.tanh(a[:, 2 * H:3 * H]), sigmoid(a[:, 3 * H:])
+        i, f, gg, o = sigmoid(a[:, :H]), sigmoid(a[:, H : 2 * H]), np.tanh(a[:, 2 * H : 3 * H]), sigmoid(a[:, 3 * H :])
         cs[t + 1] = f * cs[t] + i * gg
         hs[t + 1] = o * np.tanh(cs[t + 1])
         gates.append((i, f, gg, o))
@@ -196,6 +212,7 @@ def lstm_loss(params: Params, xs: np.ndarray, targets: np.ndarray, h0: np.ndarra
 
 # ----------------------------------------------------------------------------- gradient checking
 
+
 def numerical_gradient(f: Callable[[], float], x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
     """dF/dx by central differences, (f(x + eps e_i) - f(x - eps e_i)) / (2 eps), perturbing ``x`` in place.
 
@@ -224,13 +241,16 @@ def relative_error(a: np.ndarray, b: np.ndarray) -> float:
     return 0.0 if denom == 0 else float(np.linalg.norm(a - b) / denom)
 
 
-def check_gradients(loss_fn: Callable[[], tuple[float, Params]], arrays: dict[str, np.ndarray],
-                    eps: float = 1e-6) -> dict[str, float]:
+def check_gradients(
+    loss_fn: Callable[[], tuple[float, Params]], arrays: dict[str, np.ndarray], eps: float = 1e-6
+) -> dict[str, float]:
     """Relative error between analytic and numerical gradients for each array in ``arrays``.
 
     ``loss_fn()`` returns ``(loss, grads)`` computed from the current contents of ``arrays`` (which it
     closes over); ``grads[name]`` is compared with central differences of the loss w.r.t. ``arrays[name]``.
     """
     _, grads = loss_fn()
-    return {name: relative_error(grads[name], numerical_gradient(lambda: loss_fn()[0], x, eps))
-            for name, x in arrays.items()}
+    return {
+        name: relative_error(grads[name], numerical_gradient(lambda: loss_fn()[0], x, eps))
+        for name, x in arrays.items()
+    }

@@ -7,6 +7,21 @@ from wordseq.text.tokenize import Tokenizer, get_tokenizer
 from wordseq.text.vocab import BOS, EOS, PAD, SPECIALS, UNK, Vocab
 
 __all__ = [
-    "BOS", "EOS", "PAD", "SPECIALS", "UNK", "Encoded", "Tokenizer", "Vocab", "bptt_windows", "encode_corpus",
-    "get_tokenizer", "lm_streams", "pad_batch", "read_blocks", "read_lines", "resolve_paths", "sentences",
+    "BOS",
+    "EOS",
+    "PAD",
+    "SPECIALS",
+    "UNK",
+    "Encoded",
+    "Tokenizer",
+    "Vocab",
+    "bptt_windows",
+    "encode_corpus",
+    "get_tokenizer",
+    "lm_streams",
+    "pad_batch",
+    "read_blocks",
+    "read_lines",
+    "resolve_paths",
+    "sentences",
 ]

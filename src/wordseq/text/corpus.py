@@ -16,9 +16,10 @@ import lzma
 import os
 import sys
 import warnings
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Iterator, Sequence
+from typing import IO
 
 from wordseq.errors import InputError, WordseqError
 
@@ -161,7 +162,9 @@ def _read_file_blocks(path: str, stats: ReadStats, block_bytes: int) -> Iterator
             text = decoder.decode(piece, final=eof)
             newlines = text.count("\n")
             if _Counter.count != before and first_bad_line is None:
-                first_bad_line = line_no + 1 + text[: text.index("\ufffd")].count("\n") if "\ufffd" in text else line_no + 1
+                first_bad_line = (
+                    line_no + 1 + text[: text.index("\ufffd")].count("\n") if "\ufffd" in text else line_no + 1
+                )
             line_no += newlines
             if text:
                 ended = text.endswith("\n")
@@ -181,8 +184,10 @@ def _read_file_blocks(path: str, stats: ReadStats, block_bytes: int) -> Iterator
     bad = _Counter.count - invalid_before
     stats.invalid += bad
     if bad:
-        message = (f"{name}:{first_bad_line}: invalid UTF-8 ({bad} byte sequence{'s' if bad > 1 else ''} in this "
-                   "file replaced with U+FFFD)")
+        message = (
+            f"{name}:{first_bad_line}: invalid UTF-8 ({bad} byte sequence{'s' if bad > 1 else ''} in this "
+            "file replaced with U+FFFD)"
+        )
         stats.warnings.append(message)
         warnings.warn(message, CorpusWarning, stacklevel=2)
 

@@ -15,10 +15,10 @@ import tempfile
 import time
 import warnings
 from collections import defaultdict
-from itertools import count
+from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import count
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -105,8 +105,9 @@ def encode_corpus(
             raise WordseqError(f"{names}: empty corpus (no tokens)")
         # provisional id -> final id (provisional id 0 is the line end)
         if vocab is None:
-            new_vocab, word_ids = Vocab.from_count_array(first_seen[1:], counts[1:], min_count=min_count,
-                                                         max_size=max_size, specials=specials)
+            new_vocab, word_ids = Vocab.from_count_array(
+                first_seen[1:], counts[1:], min_count=min_count, max_size=max_size, specials=specials
+            )
             remap = np.concatenate([np.zeros(1, dtype=np.int32), word_ids])
             del word_ids
             if EOS in new_vocab.stoi:
@@ -149,7 +150,8 @@ def encode_corpus(
         out_path = target_dir / (f"{key}.npy" if key else f"wordseq-{os.getpid()}-{time.time_ns()}.npy")
         with atomic_path(out_path) as tmp, open(tmp, "wb") as out:
             np.lib.format.write_array_header_1_0(
-                out, {"descr": np.dtype(np.int32).str, "fortran_order": False, "shape": (n_ids,)})
+                out, {"descr": np.dtype(np.int32).str, "fortran_order": False, "shape": (n_ids,)}
+            )
             for chunk in _raw_chunks(raw_path):
                 remap[chunk].tofile(out)
     finally:
@@ -158,8 +160,13 @@ def encode_corpus(
     tokens = n_ids - stats.lines
     enc = Encoded(ids, new_vocab, stats.lines, tokens, types, stats.invalid, corpus_hash, False)
     if key:
-        meta = {"lines": stats.lines, "tokens": tokens, "types": types, "invalid_utf8": stats.invalid,
-                "warnings": stats.warnings}
+        meta = {
+            "lines": stats.lines,
+            "tokens": tokens,
+            "types": types,
+            "invalid_utf8": stats.invalid,
+            "warnings": stats.warnings,
+        }
         new_vocab.save(cache_dir() / f"{key}.vocab")
         with atomic_path(cache_dir() / f"{key}.json") as tmp:
             tmp.write_text(json.dumps(meta))

@@ -6,9 +6,10 @@ Saved as UTF-8 text, one ``token<TAB>count`` per line in id order. Backslash esc
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections import Counter
-from typing import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -74,7 +75,7 @@ class Vocab:
         min_count: int = 1,
         max_size: int | None = None,
         specials: Sequence[str] = SPECIALS,
-    ) -> "Vocab":
+    ) -> Vocab:
         """Keep tokens with ``count >= min_count``, most frequent first, at most ``max_size`` in all.
 
         A special token found in the data (PTB's own ``<unk>``) keeps its reserved id and its count.
@@ -91,7 +92,7 @@ class Vocab:
         min_count: int = 1,
         max_size: int | None = None,
         specials: Sequence[str] = SPECIALS,
-    ) -> "tuple[Vocab, np.ndarray]":
+    ) -> tuple[Vocab, np.ndarray]:
         """:meth:`from_counts` for distinct ``tokens`` (first-appearance order) and their ``counts`` array.
 
         Also returns each given token's id (int32): its own, ``<unk>``'s for a token left out, or -1
@@ -104,10 +105,8 @@ class Vocab:
             raise ValueError("tokens and counts differ in length")
         where = []  # (position in tokens, reserved id) of the specials found in the data
         for i, s in enumerate(specials):
-            try:
+            with contextlib.suppress(ValueError):
                 where.append((tokens.index(s), i))
-            except ValueError:
-                pass
         special_counts = np.zeros(len(specials), dtype=np.int64)
         eligible = counts >= min_count
         for pos, i in where:
@@ -119,8 +118,11 @@ class Vocab:
             if max_size < len(specials):
                 raise WordseqError(f"max_size {max_size} is smaller than the {len(specials)} special tokens")
             chosen = chosen[: max_size - len(specials)]
-        vocab = cls(list(specials) + [tokens[i] for i in chosen.tolist()],
-                    np.concatenate([special_counts, counts[chosen]]), specials)
+        vocab = cls(
+            list(specials) + [tokens[i] for i in chosen.tolist()],
+            np.concatenate([special_counts, counts[chosen]]),
+            specials,
+        )
         ids = np.full(len(tokens), -1 if vocab.unk_id is None else vocab.unk_id, dtype=np.int32)
         ids[chosen] = np.arange(len(specials), len(specials) + len(chosen), dtype=np.int32)
         for pos, i in where:
@@ -131,7 +133,7 @@ class Vocab:
         return vocab, ids
 
     @classmethod
-    def build(cls, token_lists: Iterable[Iterable[str]], **kwargs) -> "Vocab":
+    def build(cls, token_lists: Iterable[Iterable[str]], **kwargs) -> Vocab:
         """Count tokens from an iterable of token lists and build the vocabulary."""
         counter: Counter[str] = Counter()
         for tokens in token_lists:
@@ -198,7 +200,7 @@ class Vocab:
             f.write(text)
 
     @classmethod
-    def load(cls, path: str | os.PathLike, specials: Sequence[str] = SPECIALS) -> "Vocab":
+    def load(cls, path: str | os.PathLike, specials: Sequence[str] = SPECIALS) -> Vocab:
         """Read a vocabulary file; the leading lines that are special tokens become the specials."""
         tokens: list[str] = []
         counts: list[int] = []

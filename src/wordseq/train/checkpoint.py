@@ -49,7 +49,9 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
     try:
         ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e:  # torch raises UnpicklingError for anything but plain data, RuntimeError for bad zips
-        raise InputError(path, f"not a readable wordseq checkpoint ({type(e).__name__}: {str(e).splitlines()[0]})") from None
+        raise InputError(
+            path, f"not a readable wordseq checkpoint ({type(e).__name__}: {str(e).splitlines()[0]})"
+        ) from None
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
         raise InputError(path, "not a wordseq checkpoint")
     if ckpt.get("version", 0) > VERSION:

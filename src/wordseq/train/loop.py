@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Protocol
+from typing import Any, Protocol
 
 import torch
 from torch import Tensor, nn
@@ -29,8 +30,7 @@ from torch import Tensor, nn
 from wordseq.errors import WordseqError
 from wordseq.progress import progress
 from wordseq.train import distributed as dist
-from wordseq.train.checkpoint import (config_differences, load_checkpoint, rng_state, save_checkpoint,
-                                      set_rng_state)
+from wordseq.train.checkpoint import config_differences, load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from wordseq.train.optim import EarlyStopping, Schedule, make_optimizer, set_lr, sparse_embeddings
 
 
@@ -106,8 +106,10 @@ class EpochLog:
                 return f"loss {loss:.4f} ({loss / math.log(2):.3f} bits/char)"
             return f"loss {loss:.4f} (ppl {perplexity(loss):.2f})"
 
-        return (f"epoch {self.epoch}: lr {self.lr:.4g}  train {metric(self.train_loss)}  valid "
-                f"{metric(self.valid_loss)}  {self.seconds:.1f} s  {self.items_per_s:,.0f} {unit}s/s")
+        return (
+            f"epoch {self.epoch}: lr {self.lr:.4g}  train {metric(self.train_loss)}  valid "
+            f"{metric(self.valid_loss)}  {self.seconds:.1f} s  {self.items_per_s:,.0f} {unit}s/s"
+        )
 
 
 @dataclass
@@ -150,15 +152,26 @@ def clip_gradients(params: Iterable[nn.Parameter], max_norm: float = 0.0, max_va
 def _check_finite(value: float, what: str, epoch: int, batch: int, lr: float, checkpoint: Path | None) -> None:
     if math.isfinite(value):
         return
-    kept = (f"the last good checkpoint {checkpoint} is kept" if checkpoint and checkpoint.exists()
-            else "no checkpoint was written yet")
-    raise TrainingDiverged(f"training diverged: the {what} became {value} in epoch {epoch}, batch {batch} "
-                           f"(learning rate {lr:g}); {kept}; try a lower --lr or --clip")
+    kept = (
+        f"the last good checkpoint {checkpoint} is kept"
+        if checkpoint and checkpoint.exists()
+        else "no checkpoint was written yet"
+    )
+    raise TrainingDiverged(
+        f"training diverged: the {what} became {value} in epoch {epoch}, batch {batch} "
+        f"(learning rate {lr:g}); {kept}; try a lower --lr or --clip"
+    )
 
 
-def fit(model: nn.Module, task: Task, config: TrainConfig, checkpoint: str | Path | None = None,
-        resume: bool = False, meta: dict[str, Any] | None = None,
-        log: Callable[[str], None] | None = print) -> History:
+def fit(
+    model: nn.Module,
+    task: Task,
+    config: TrainConfig,
+    checkpoint: str | Path | None = None,
+    resume: bool = False,
+    meta: dict[str, Any] | None = None,
+    log: Callable[[str], None] | None = print,
+) -> History:
     """Train ``model`` on ``task``; see the module docstring. ``meta`` (model config, data fingerprints, ...)
     is stored in the checkpoint and must match on resume, like the training settings."""
     checkpoint = Path(checkpoint) if checkpoint else None
@@ -183,8 +196,9 @@ def fit(model: nn.Module, task: Task, config: TrainConfig, checkpoint: str | Pat
         ckpt = load_checkpoint(checkpoint, map_location=device)
         diff = config_differences(ckpt["settings"], settings)
         if diff:
-            raise WordseqError(f"{checkpoint}: cannot resume, the checkpoint is from another model or "
-                               f"configuration: {'; '.join(diff)}")
+            raise WordseqError(
+                f"{checkpoint}: cannot resume, the checkpoint is from another model or configuration: {'; '.join(diff)}"
+            )
         model.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])
         schedule.load_state_dict(ckpt["schedule"])
@@ -203,8 +217,9 @@ def fit(model: nn.Module, task: Task, config: TrainConfig, checkpoint: str | Pat
     t_start = time.perf_counter()
     # SGD and AdaGrad update only the looked-up rows of an embedding table: no dense gradient to build,
     # clip and apply for a vocabulary-sized matrix of which a batch touches a few hundred rows
-    sparse = sparse_embeddings(model, config.optimizer, config.momentum, config.weight_decay,
-                               distributed=net is not model)
+    sparse = sparse_embeddings(
+        model, config.optimizer, config.momentum, config.weight_decay, distributed=net is not model
+    )
     try:
         for epoch in range(start_epoch, config.epochs + 1):
             set_lr(optimizer, schedule.lr)
@@ -214,8 +229,12 @@ def fit(model: nn.Module, task: Task, config: TrainConfig, checkpoint: str | Pat
             t0 = time.perf_counter()
             out_of_time = False
             batches = task.batches(epoch)
-            bar = progress(batches, desc=f"epoch {epoch}", total=len(batches) if hasattr(batches, "__len__") else None,
-                           **({} if main else {"disable": True}))
+            bar = progress(
+                batches,
+                desc=f"epoch {epoch}",
+                total=len(batches) if hasattr(batches, "__len__") else None,
+                **({} if main else {"disable": True}),
+            )
             for n_batches, batch in enumerate(bar, 1):
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
                     loss, n, carry = task.loss(net, batch, carry)
@@ -233,8 +252,10 @@ def fit(model: nn.Module, task: Task, config: TrainConfig, checkpoint: str | Pat
                 norms += norm
                 if config.log_interval and n_batches % config.log_interval == 0:
                     bar.set_postfix_str(f"loss {total / items:.3f}")
-                    log(f"  epoch {epoch} batch {n_batches}: loss {total / items:.4f} "
-                        f"({items / (time.perf_counter() - t0):,.0f} {task.unit}s/s)")
+                    log(
+                        f"  epoch {epoch} batch {n_batches}: loss {total / items:.4f} "
+                        f"({items / (time.perf_counter() - t0):,.0f} {task.unit}s/s)"
+                    )
                 if config.max_seconds and dist.any_rank(time.perf_counter() - t_start > config.max_seconds):
                     out_of_time = True
                     break
@@ -247,8 +268,9 @@ def fit(model: nn.Module, task: Task, config: TrainConfig, checkpoint: str | Pat
             net.eval()
             with torch.no_grad():
                 valid = task.evaluate(model, "valid")
-            entry = EpochLog(epoch, schedule.lr, total / items, valid, seconds, items, items / seconds,
-                             norms / n_batches)
+            entry = EpochLog(
+                epoch, schedule.lr, total / items, valid, seconds, items, items / seconds, norms / n_batches
+            )
             if valid is not None:
                 _check_finite(valid, "validation loss", epoch, n_batches, schedule.lr, checkpoint)
             history.epochs.append(entry)
@@ -260,11 +282,20 @@ def fit(model: nn.Module, task: Task, config: TrainConfig, checkpoint: str | Pat
             if out_of_time and not history.stopped:
                 history.stopped = f"time limit of {config.max_seconds:g} s reached in epoch {epoch}"
             if checkpoint is not None and main:
-                save_checkpoint(checkpoint, {
-                    "epoch": epoch, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                    "schedule": schedule.state_dict(), "early": early.state_dict(), "history": history.to_list(),
-                    "stopped": history.stopped, "rng": rng_state(), "settings": settings,
-                })
+                save_checkpoint(
+                    checkpoint,
+                    {
+                        "epoch": epoch,
+                        "model": model.state_dict(),
+                        "optimizer": optimizer.state_dict(),
+                        "schedule": schedule.state_dict(),
+                        "early": early.state_dict(),
+                        "history": history.to_list(),
+                        "stopped": history.stopped,
+                        "rng": rng_state(),
+                        "settings": settings,
+                    },
+                )
             if history.stopped:
                 log(history.stopped)
                 break

@@ -52,7 +52,9 @@ class _CrossEntropy(torch.autograd.Function):
 def cross_entropy(logits: Tensor, targets: Tensor) -> Tensor:
     """Mean softmax cross-entropy of ``(N, V)`` logits (any float type) against ``(N,)`` class ids."""
     if logits.dim() != 2 or targets.shape != logits.shape[:1]:
-        raise ValueError(f"expected (N, V) logits and (N,) targets, got {tuple(logits.shape)} and {tuple(targets.shape)}")
+        raise ValueError(
+            f"expected (N, V) logits and (N,) targets, got {tuple(logits.shape)} and {tuple(targets.shape)}"
+        )
     return _CrossEntropy.apply(logits, targets)
 
 
@@ -72,8 +74,9 @@ class _LinearCrossEntropy(torch.autograd.Function):
     With ``dtype=bfloat16`` the three products run in bfloat16 and everything else in float32."""
 
     @staticmethod
-    def forward(ctx, h: Tensor, weight: Tensor, bias: Tensor | None, targets: Tensor,
-                dtype: torch.dtype = torch.float32) -> Tensor:
+    def forward(
+        ctx, h: Tensor, weight: Tensor, bias: Tensor | None, targets: Tensor, dtype: torch.dtype = torch.float32
+    ) -> Tensor:
         low = dtype != torch.float32
         hc, wc = (h.to(dtype), weight.to(dtype)) if low else (h, weight)
         bc = bias.to(dtype) if low and bias is not None else bias
@@ -109,14 +112,17 @@ class _LinearCrossEntropy(torch.autograd.Function):
         return gh, gw, gb, None, None
 
 
-def linear_cross_entropy(h: Tensor, weight: Tensor, bias: Tensor | None, targets: Tensor,
-                         dtype: torch.dtype = torch.float32) -> Tensor:
+def linear_cross_entropy(
+    h: Tensor, weight: Tensor, bias: Tensor | None, targets: Tensor, dtype: torch.dtype = torch.float32
+) -> Tensor:
     """Mean softmax cross-entropy of the logits ``h @ weight.T + bias`` against ``targets``, without keeping
     the logits (``h``: ``(N, H)``, ``weight``: ``(V, H)``, ``targets``: ``(N,)``). ``dtype``: of the matrix
     products (``torch.bfloat16`` for the CPU's and GPU's bfloat16 units); the softmax is float32 always."""
     if h.dim() != 2 or targets.shape != h.shape[:1] or weight.dim() != 2 or weight.size(1) != h.size(1):
-        raise ValueError(f"expected (N, H) features, (V, H) weight and (N,) targets, got {tuple(h.shape)}, "
-                         f"{tuple(weight.shape)} and {tuple(targets.shape)}")
+        raise ValueError(
+            f"expected (N, H) features, (V, H) weight and (N,) targets, got {tuple(h.shape)}, "
+            f"{tuple(weight.shape)} and {tuple(targets.shape)}"
+        )
     device = h.device.type
     if torch.is_autocast_enabled(device):  # under autocast: its type for the products, float32 for the rest
         dtype = torch.get_autocast_dtype(device)
@@ -129,5 +135,10 @@ def output_loss(decoder: torch.nn.Linear, h: Tensor, targets: Tensor, bf16: bool
     """Mean cross-entropy of a model's output layer ``decoder`` applied to features ``h`` (``(..., H)``)
     against ``targets`` (``h.shape[:-1]``), fused by :func:`linear_cross_entropy`; ``bf16``: the products in
     bfloat16."""
-    return linear_cross_entropy(h.reshape(-1, h.size(-1)), decoder.weight, decoder.bias, targets.reshape(-1),
-                                torch.bfloat16 if bf16 else torch.float32)
+    return linear_cross_entropy(
+        h.reshape(-1, h.size(-1)),
+        decoder.weight,
+        decoder.bias,
+        targets.reshape(-1),
+        torch.bfloat16 if bf16 else torch.float32,
+    )

@@ -10,8 +10,8 @@ keep their state in plain dicts so that checkpoints restore them exactly.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import Iterable
 
 import torch
 
@@ -21,8 +21,9 @@ OPTIMIZERS = ("sgd", "adam", "adagrad", "rmsprop")
 SCHEDULES = ("none", "step", "plateau")
 
 
-def make_optimizer(name: str, params: Iterable[torch.nn.Parameter], lr: float, momentum: float = 0.0,
-                   weight_decay: float = 0.0) -> torch.optim.Optimizer:
+def make_optimizer(
+    name: str, params: Iterable[torch.nn.Parameter], lr: float, momentum: float = 0.0, weight_decay: float = 0.0
+) -> torch.optim.Optimizer:
     """An optimizer by name; ``momentum`` applies to SGD and RMSProp."""
     if not lr > 0 or not math.isfinite(lr):
         raise WordseqError(f"learning rate must be positive, got {lr}")
@@ -38,8 +39,9 @@ def make_optimizer(name: str, params: Iterable[torch.nn.Parameter], lr: float, m
     raise WordseqError(f"unknown optimizer {name!r}; choose from {', '.join(OPTIMIZERS)}")
 
 
-def sparse_embeddings(model: torch.nn.Module, optimizer: str, momentum: float = 0.0, weight_decay: float = 0.0,
-                      distributed: bool = False) -> list[torch.nn.Embedding]:
+def sparse_embeddings(
+    model: torch.nn.Module, optimizer: str, momentum: float = 0.0, weight_decay: float = 0.0, distributed: bool = False
+) -> list[torch.nn.Embedding]:
     """Switch the model's embedding tables to sparse gradients where the update stays exactly the dense one
     and is cheaper: plain SGD or AdaGrad (rows without gradient do not move), no weight decay or momentum
     (they move every row), a table that is no other layer's weight (tying makes its gradient dense anyway),
@@ -51,8 +53,12 @@ def sparse_embeddings(model: torch.nn.Module, optimizer: str, momentum: float = 
         uses[id(p)] = uses.get(id(p), 0) + 1
     switched = []
     for module in model.modules():
-        if isinstance(module, torch.nn.Embedding) and not module.sparse and uses.get(id(module.weight)) == 1 \
-                and module.max_norm is None:
+        if (
+            isinstance(module, torch.nn.Embedding)
+            and not module.sparse
+            and uses.get(id(module.weight)) == 1
+            and module.max_norm is None
+        ):
             module.sparse = True
             switched.append(module)
     if switched and optimizer == "adagrad":

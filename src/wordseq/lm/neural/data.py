@@ -56,13 +56,20 @@ class LMCorpus:
         return self.vocab.stoi["</s>"]
 
 
-def load_corpora(train: str | os.PathLike, valid: str | os.PathLike | None = None,
-                 test: str | os.PathLike | None = None, level: str = "word", tokenizer: Tokenizer | None = None,
-                 min_count: int = 1, max_vocab: int | None = None) -> LMCorpus:
+def load_corpora(
+    train: str | os.PathLike,
+    valid: str | os.PathLike | None = None,
+    test: str | os.PathLike | None = None,
+    level: str = "word",
+    tokenizer: Tokenizer | None = None,
+    min_count: int = 1,
+    max_vocab: int | None = None,
+) -> LMCorpus:
     """Read and encode the corpora; the vocabulary is built from ``train``."""
     tokenizer = tokenizer_for(level, tokenizer)
-    enc = encode_corpus(train, tokenizer, min_count=min_count, max_size=max_vocab, specials=SPECIALS,
-                        desc="reading train")
+    enc = encode_corpus(
+        train, tokenizer, min_count=min_count, max_size=max_vocab, specials=SPECIALS, desc="reading train"
+    )
     corpus = LMCorpus(level, tokenizer, enc.vocab, np.asarray(enc.ids, dtype=np.int64))
     corpus.paths["train"] = str(train)
     corpus.fingerprints["train"] = enc.corpus_hash
@@ -108,28 +115,40 @@ def check_level(path: str | os.PathLike, ids: np.ndarray, vocab: Vocab, level: s
     if unk is not None:
         rate = float(np.count_nonzero(ids == unk)) / n
         if rate > 0.5:
-            raise InputError(path, f"{rate:.0%} of the tokens are unknown to the model's {level}-level vocabulary; "
-                                   f"is this text of the kind the model was trained on?")
+            raise InputError(
+                path,
+                f"{rate:.0%} of the tokens are unknown to the model's {level}-level vocabulary; "
+                f"is this text of the kind the model was trained on?",
+            )
     if level == "char" and " " in vocab.stoi:
         space = vocab.stoi[" "]
         train_share = float(vocab.counts[space]) / max(1, int(vocab.counts.sum()))
         test_share = float(np.count_nonzero(ids == space)) / n
         if abs(train_share - test_share) > 0.1 and not 0.5 <= test_share / max(train_share, 1e-9) <= 2.0:
-            raise InputError(path, f"spaces are {test_share:.0%} of the characters here but were {train_share:.0%} "
-                                   f"of the character model's training text: is this text tokenized differently "
-                                   f"(e.g. word-level text for a model of space-separated characters)?")
+            raise InputError(
+                path,
+                f"spaces are {test_share:.0%} of the characters here but were {train_share:.0%} "
+                f"of the character model's training text: is this text tokenized differently "
+                f"(e.g. word-level text for a model of space-separated characters)?",
+            )
     if level == "word":
         train_len = _mean_length(vocab.counts, vocab)
         test_len = mean_token_length(ids, vocab)
         if train_len >= 2.0 and 0 < test_len <= 1.2:
-            raise InputError(path, f"looks like character-level text (tokens of {test_len:.1f} characters on "
-                                   f"average), but this is a word-level model (its words average "
-                                   f"{train_len:.1f} characters)")
+            raise InputError(
+                path,
+                f"looks like character-level text (tokens of {test_len:.1f} characters on "
+                f"average), but this is a word-level model (its words average "
+                f"{train_len:.1f} characters)",
+            )
 
 
 def check_length(path: str | os.PathLike, n_tokens: int, batch: int, bptt: int) -> None:
     """A clear error for a corpus too short to fill one BPTT window in each of ``batch`` streams."""
     need = batch * (bptt + 1)
     if n_tokens < need:
-        raise InputError(path, f"{n_tokens} tokens is shorter than one BPTT window: {batch} streams x "
-                               f"{bptt + 1} tokens need {need}; use a smaller --batch or --bptt")
+        raise InputError(
+            path,
+            f"{n_tokens} tokens is shorter than one BPTT window: {batch} streams x "
+            f"{bptt + 1} tokens need {need}; use a smaller --batch or --bptt",
+        )

@@ -12,14 +12,29 @@ from torch import nn
 from wordseq.text.vocab import Vocab
 
 
-def generate_text(model: nn.Module, vocab: Vocab, tokenizer, level: str, prompt: str = "", max_tokens: int = 60,
-                  temperature: float = 0.8, seed: int = 0) -> str:
+def generate_text(
+    model: nn.Module,
+    vocab: Vocab,
+    tokenizer,
+    level: str,
+    prompt: str = "",
+    max_tokens: int = 60,
+    temperature: float = 0.8,
+    seed: int = 0,
+) -> str:
     """Sample a continuation of ``prompt`` with :mod:`wordseq.lm.neural.generate` and return it as text."""
     from wordseq.lm.neural import generate as g
 
     ids = g.encode_prompt(prompt, tokenizer, vocab).ids if prompt else []
-    out = g.sample(model, ids, max_tokens, temperature=temperature, eos_id=vocab.stoi["</s>"],
-                   banned_ids=g.never_generated(vocab, no_unk=True), seed=seed)
+    out = g.sample(
+        model,
+        ids,
+        max_tokens,
+        temperature=temperature,
+        eos_id=vocab.stoi["</s>"],
+        banned_ids=g.never_generated(vocab, no_unk=True),
+        seed=seed,
+    )
     return prompt + g.Detokenizer(vocab, level, at_line_start=not prompt or prompt.endswith("\n")).text(out)
 
 
@@ -35,28 +50,47 @@ def neural_step(ctx) -> list[str]:
     if ctx.threads:
         torch.set_num_threads(ctx.threads)
     size = 64 if ctx.quick else 200
-    config = model_config(vocab_size=len(train.vocab), model="lstm", embed=size, hidden=size, layers=1,
-                          dropout=0.0 if ctx.quick else 0.3, tied=True)
+    config = model_config(
+        vocab_size=len(train.vocab),
+        model="lstm",
+        embed=size,
+        hidden=size,
+        layers=1,
+        dropout=0.0 if ctx.quick else 0.3,
+        tied=True,
+    )
     torch.manual_seed(ctx.seed)
     model = build_model(config)
-    model.bf16_output = True  # the output layer is most of the work; bfloat16 doubles its speed on CPUs with AMX/AVX-512
+    model.bf16_output = (
+        True  # the output layer is most of the work; bfloat16 doubles its speed on CPUs with AMX/AVX-512
+    )
     eos = train.vocab.stoi["</s>"]
     task = LMTask(train.ids, valid.ids, None, batch=32, bptt=35, eval_batch=10, eos_id=eos, level="word")
     budget = 4.0 if ctx.quick else 140.0
-    tc = TrainConfig(epochs=1 if ctx.quick else 20, optimizer="adam", lr=3e-3, clip=0.5, seed=ctx.seed,
-                     max_seconds=budget, bf16=True)
+    tc = TrainConfig(
+        epochs=1 if ctx.quick else 20, optimizer="adam", lr=3e-3, clip=0.5, seed=ctx.seed, max_seconds=budget, bf16=True
+    )
     t0 = time.perf_counter()
     history = fit(model, task, tc, log=None)
     seconds = time.perf_counter() - t0
     loss, n = evaluate_lm(model, valid.ids, 10, 35, eos)
     ppl = math.exp(loss)
     path = ctx.output / "lstm.wsq"
-    save_lm(path, model, config, train.vocab, tok.config(), "word",
-            {"demo": True, "history": history.to_list(), "valid_perplexity": ppl})
+    save_lm(
+        path,
+        model,
+        config,
+        train.vocab,
+        tok.config(),
+        "word",
+        {"demo": True, "history": history.to_list(), "valid_perplexity": ppl},
+    )
     ctx.results["neural"] = {"perplexity": ppl, "path": path}
-    lines = [f"neural LM: 1-layer LSTM, {size} units, tied embeddings, {sum(p.numel() for p in model.parameters()):,} "
-             f"parameters, trained {seconds:.0f} s ({len(history.epochs)} epoch(s), {history.stopped or 'all epochs'})",
-             f"  valid perplexity {ppl:.1f} over {n:,} tokens"]
+    lines = [
+        f"neural LM: 1-layer LSTM, {size} units, tied embeddings, {sum(p.numel() for p in model.parameters()):,} "
+        f"parameters, trained {seconds:.0f} s ({len(history.epochs)} epoch(s), {history.stopped or 'all epochs'})",
+        f"  valid perplexity {ppl:.1f} over {n:,} tokens",
+    ]
     ngram = ctx.results.get("ngram", {})
     if isinstance(ngram, dict) and "perplexity" in ngram:
         lines.append(f"  n-gram model on the same data: {ngram['perplexity']:.1f}")

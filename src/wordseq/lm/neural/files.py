@@ -40,14 +40,23 @@ class LoadedLM:
     path: Path
 
 
-def save_lm(path: str | os.PathLike, model: nn.Module, config: dict, vocab: Vocab, tokenizer_config: dict,
-            level: str, provenance: dict | None = None) -> Path:
+def save_lm(
+    path: str | os.PathLike,
+    model: nn.Module,
+    config: dict,
+    vocab: Vocab,
+    tokenizer_config: dict,
+    level: str,
+    provenance: dict | None = None,
+) -> Path:
     """Write a neural LM file atomically; ``config`` is the model config (with ``vocab_size``)."""
     if level not in LEVELS:
         raise ValueError(f"level must be word or char, got {level!r}")
     state = plain(model).state_dict()
-    tensors = {k: v.detach().to("cpu", torch.float32).numpy() if v.is_floating_point() else v.detach().cpu().numpy()
-               for k, v in state.items()}
+    tensors = {
+        k: v.detach().to("cpu", torch.float32).numpy() if v.is_floating_point() else v.detach().cpu().numpy()
+        for k, v in state.items()
+    }
     file_config = {"model": dict(config), "tokenizer": dict(tokenizer_config), "level": level}
     return save_model(path, ModelFile(KIND, file_config, tensors, {"vocab": vocab}, dict(provenance or {})))
 
@@ -69,7 +78,8 @@ def load_lm(path: str | os.PathLike, device: str | torch.device = "cpu") -> Load
     if missing or unexpected:
         raise InputError(path, f"weights do not match the model config (missing {missing}, unexpected {unexpected})")
     if len(mf.vocab) != mf.config["model"]["vocab_size"]:
-        raise InputError(path, f"vocabulary of {len(mf.vocab)} tokens, but the model expects "
-                               f"{mf.config['model']['vocab_size']}")
+        raise InputError(
+            path, f"vocabulary of {len(mf.vocab)} tokens, but the model expects {mf.config['model']['vocab_size']}"
+        )
     model.to(device).eval()
     return LoadedLM(model, mf.config["model"], mf.vocab, tokenizer, level, mf.provenance, Path(path))

@@ -25,9 +25,9 @@ The prompt is read after a ``</s>``, so the model starts as it started every lin
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -157,10 +157,20 @@ def _model_device(model: nn.Module):
 
 
 @torch.no_grad()
-def sample(model: nn.Module, prompt: Sequence[int], max_tokens: int, *, temperature: float = 1.0,
-           top_k: int = 0, top_p: float = 1.0, eos_id: int | None = 3, stop_at_eos: bool = False,
-           banned_ids: Iterable[int] = (), generator: torch.Generator | None = None,
-           seed: int | None = None) -> Iterator[int]:
+def sample(
+    model: nn.Module,
+    prompt: Sequence[int],
+    max_tokens: int,
+    *,
+    temperature: float = 1.0,
+    top_k: int = 0,
+    top_p: float = 1.0,
+    eos_id: int | None = 3,
+    stop_at_eos: bool = False,
+    banned_ids: Iterable[int] = (),
+    generator: torch.Generator | None = None,
+    seed: int | None = None,
+) -> Iterator[int]:
     """Yield up to ``max_tokens`` new token ids continuing ``prompt``, each as soon as it is drawn.
 
     ``temperature = 0`` is greedy decoding. ``banned_ids`` are never produced (``<pad>``, ``<s>``: tokens a
@@ -247,9 +257,17 @@ def _select_rows(state, dims, index: Tensor):
 
 
 @torch.no_grad()
-def beam_search(model: nn.Module, prompt: Sequence[int], max_tokens: int, beam: int = 5, *,
-                length_penalty: float = 1.0, n_best: int = 1, eos_id: int = 3,
-                banned_ids: Iterable[int] = ()) -> list[Hypothesis]:
+def beam_search(
+    model: nn.Module,
+    prompt: Sequence[int],
+    max_tokens: int,
+    beam: int = 5,
+    *,
+    length_penalty: float = 1.0,
+    n_best: int = 1,
+    eos_id: int = 3,
+    banned_ids: Iterable[int] = (),
+) -> list[Hypothesis]:
     """The ``n_best`` best continuations of ``prompt`` found with a beam of width ``beam``, best first.
 
     A hypothesis ends at ``</s>`` or after ``max_tokens`` tokens. See the module docstring for the method.
@@ -272,7 +290,7 @@ def _beam_search(model, prompt, max_tokens, beam, length_penalty, n_best, eos_id
     dims = _batch_dims(model, device)
 
     def normalized(logprob: float, length: int) -> float:
-        return logprob / (length ** length_penalty)
+        return logprob / (length**length_penalty)
 
     logits, state = _prime(model, prompt, eos_id, device)
     logits = logits.unsqueeze(0)  # (live, V)
@@ -349,8 +367,9 @@ def encode_prompt(text: str, tokenizer: Tokenizer, vocab: Vocab) -> Prompt:
         if i is None:
             unknown[token] = None
             if vocab.unk_id is None:
-                raise WordseqError(f"the prompt's token {token!r} is not in the model's vocabulary, "
-                                   f"which has no {UNK} to stand for it")
+                raise WordseqError(
+                    f"the prompt's token {token!r} is not in the model's vocabulary, which has no {UNK} to stand for it"
+                )
             i = vocab.unk_id
         ids.append(i)
     return Prompt(ids, list(unknown), len(tokens))

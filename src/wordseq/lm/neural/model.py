@@ -24,8 +24,12 @@ import torch
 from torch import Tensor, nn
 
 from wordseq.errors import WordseqError
-from wordseq.nn import detach_state  # noqa: F401  (part of this module's interface, see above)
-from wordseq.nn import init_recurrent, make_recurrent, zero_state
+from wordseq.nn import (
+    detach_state,  # noqa: F401  (part of this module's interface, see above)
+    init_recurrent,
+    make_recurrent,
+    zero_state,
+)
 from wordseq.train.losses import output_loss
 
 # --model name -> wordseq.nn cell name
@@ -75,13 +79,26 @@ class RNNLM(nn.Module):
     Zaremba), or any :data:`wordseq.nn.SCHEMES` name for the recurrent layers.
     """
 
-    def __init__(self, vocab_size: int, model: str = "lstm", embed: int = 200, hidden: int = 200, layers: int = 2,
-                 dropout: float = 0.0, dropouti: float | None = None, dropoute: float = 0.0, locked: bool = False,
-                 tied: bool = False, init: str = "uniform", init_scale: float = 0.1) -> None:
+    def __init__(
+        self,
+        vocab_size: int,
+        model: str = "lstm",
+        embed: int = 200,
+        hidden: int = 200,
+        layers: int = 2,
+        dropout: float = 0.0,
+        dropouti: float | None = None,
+        dropoute: float = 0.0,
+        locked: bool = False,
+        tied: bool = False,
+        init: str = "uniform",
+        init_scale: float = 0.1,
+    ) -> None:
         super().__init__()
         if model not in MODELS or model == "window":
-            raise WordseqError(f"unknown recurrent model {model!r}; choose from "
-                               f"{', '.join(m for m in MODELS if m != 'window')}")
+            raise WordseqError(
+                f"unknown recurrent model {model!r}; choose from {', '.join(m for m in MODELS if m != 'window')}"
+            )
         if vocab_size < 1 or embed < 1 or hidden < 1:
             raise WordseqError(f"sizes must be positive (vocabulary {vocab_size}, embed {embed}, hidden {hidden})")
         for name, p in (("dropout", dropout), ("dropouti", dropouti or 0.0), ("dropoute", dropoute)):
@@ -94,8 +111,9 @@ class RNNLM(nn.Module):
         self.dropoute = dropoute
         self.encoder = nn.Embedding(vocab_size, embed)
         if locked:  # one module per layer, so that a locked mask can go between them
-            self.rnns = nn.ModuleList(make_recurrent(self.cell, embed if i == 0 else hidden, hidden, 1)
-                                      for i in range(layers))
+            self.rnns = nn.ModuleList(
+                make_recurrent(self.cell, embed if i == 0 else hidden, hidden, 1) for i in range(layers)
+            )
             self.drop_in = LockedDropout(dropout if dropouti is None else dropouti)
             self.drop = LockedDropout(dropout)
         else:
@@ -158,9 +176,20 @@ def set_bf16_output(model: nn.Module, on: bool) -> None:
         model.bf16_output = on
 
 
-DEFAULTS: dict[str, Any] = {"model": "lstm", "embed": 200, "hidden": 200, "layers": 2, "dropout": 0.0,
-                            "dropouti": None, "dropoute": 0.0, "locked": False, "tied": False,
-                            "init": "uniform", "init_scale": 0.1, "context": 4}
+DEFAULTS: dict[str, Any] = {
+    "model": "lstm",
+    "embed": 200,
+    "hidden": 200,
+    "layers": 2,
+    "dropout": 0.0,
+    "dropouti": None,
+    "dropoute": 0.0,
+    "locked": False,
+    "tied": False,
+    "init": "uniform",
+    "init_scale": 0.1,
+    "context": 4,
+}
 
 
 def model_config(**kwargs: Any) -> dict[str, Any]:
@@ -179,7 +208,25 @@ def build_model(config: dict[str, Any]) -> nn.Module:
     if c["model"] == "window":
         from wordseq.lm.neural.window import WindowLM
 
-        return WindowLM(c["vocab_size"], context=c["context"], embed=c["embed"], hidden=c["hidden"],
-                        dropout=c["dropout"], tied=c["tied"])
-    return RNNLM(c["vocab_size"], c["model"], c["embed"], c["hidden"], c["layers"], c["dropout"], c["dropouti"],
-                 c["dropoute"], c["locked"], c["tied"], c["init"], c["init_scale"])
+        return WindowLM(
+            c["vocab_size"],
+            context=c["context"],
+            embed=c["embed"],
+            hidden=c["hidden"],
+            dropout=c["dropout"],
+            tied=c["tied"],
+        )
+    return RNNLM(
+        c["vocab_size"],
+        c["model"],
+        c["embed"],
+        c["hidden"],
+        c["layers"],
+        c["dropout"],
+        c["dropouti"],
+        c["dropoute"],
+        c["locked"],
+        c["tied"],
+        c["init"],
+        c["init_scale"],
+    )

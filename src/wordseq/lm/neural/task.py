@@ -30,10 +30,20 @@ class LMTask:
     starts every training window from a zero state instead (an ablation: what TBPTT's carried state is worth).
     """
 
-    def __init__(self, train: np.ndarray, valid: np.ndarray | None = None, test: np.ndarray | None = None,
-                 batch: int = 20, bptt: int = 35, eval_batch: int = 10, eval_bptt: int | None = None,
-                 eos_id: int | None = None, level: str = "word", device: str | torch.device = "cpu",
-                 carry_state: bool = True) -> None:
+    def __init__(
+        self,
+        train: np.ndarray,
+        valid: np.ndarray | None = None,
+        test: np.ndarray | None = None,
+        batch: int = 20,
+        bptt: int = 35,
+        eval_batch: int = 10,
+        eval_bptt: int | None = None,
+        eos_id: int | None = None,
+        level: str = "word",
+        device: str | torch.device = "cpu",
+        carry_state: bool = True,
+    ) -> None:
         self.unit = "char" if level == "char" else "token"
         self.device = torch.device(device)
         self.bptt, self.eval_batch, self.eval_bptt = bptt, eval_batch, eval_bptt or bptt
@@ -65,8 +75,14 @@ class LMTask:
 
 
 @torch.no_grad()
-def evaluate_lm(model: nn.Module, ids: np.ndarray, batch: int = 10, bptt: int = 35, eos_id: int | None = None,
-                device: str | torch.device = "cpu") -> tuple[float, int]:
+def evaluate_lm(
+    model: nn.Module,
+    ids: np.ndarray,
+    batch: int = 10,
+    bptt: int = 35,
+    eos_id: int | None = None,
+    device: str | torch.device = "cpu",
+) -> tuple[float, int]:
     """Mean cross-entropy per token (nats) and the number of tokens scored, state carried across windows.
 
     With ``eos_id`` the text is read as if it followed a ``</s>``, so its first token is scored too. The

@@ -21,8 +21,9 @@ linear projection ``hidden -> embed`` comes before the tied output layer.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -59,9 +60,18 @@ class WindowLM(nn.Module):
     across line ends, as the RNNs do.
     """
 
-    def __init__(self, vocab_size: int, context: int = 4, embed: int = 64, hidden: int = 256,
-                 dropout: float = 0.0, tied: bool = False, direct: bool = False, pad_id: int = EOS_ID,
-                 bounded_by: int | None = None) -> None:
+    def __init__(
+        self,
+        vocab_size: int,
+        context: int = 4,
+        embed: int = 64,
+        hidden: int = 256,
+        dropout: float = 0.0,
+        tied: bool = False,
+        direct: bool = False,
+        pad_id: int = EOS_ID,
+        bounded_by: int | None = None,
+    ) -> None:
         super().__init__()
         if vocab_size < 1:
             raise WordseqError(f"vocabulary size must be positive, got {vocab_size}")
@@ -75,8 +85,17 @@ class WindowLM(nn.Module):
             raise WordseqError(f"padding id {pad_id} is outside the vocabulary of {vocab_size} tokens")
         if bounded_by is not None and not 0 <= bounded_by < vocab_size:
             raise WordseqError(f"boundary id {bounded_by} is outside the vocabulary of {vocab_size} tokens")
-        self.cfg = WindowConfig(vocab_size, context, embed, hidden, float(dropout), bool(tied), bool(direct),
-                                int(pad_id), None if bounded_by is None else int(bounded_by))
+        self.cfg = WindowConfig(
+            vocab_size,
+            context,
+            embed,
+            hidden,
+            float(dropout),
+            bool(tied),
+            bool(direct),
+            int(pad_id),
+            None if bounded_by is None else int(bounded_by),
+        )
         self.vocab_size, self.context, self.pad_id, self.bounded_by = vocab_size, context, pad_id, bounded_by
         self.embed_size, self.hidden_size = embed, hidden
 
@@ -106,8 +125,7 @@ class WindowLM(nn.Module):
         device = device if device is not None else self.embedding.weight.device
         return torch.full((batch_size, self.context), self.pad_id, dtype=torch.long, device=device)
 
-    def forward(self, ids: Tensor, state: Tensor | None = None,
-                targets: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    def forward(self, ids: Tensor, state: Tensor | None = None, targets: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """Logits ``(B, T, V)`` for the token after each position of ``ids`` ``(B, T)``, and the new state;
         with ``targets`` ``(B, T)``, the mean cross-entropy instead of the logits.
 
@@ -120,8 +138,10 @@ class WindowLM(nn.Module):
         if state is None:
             state = self.init_state(B, ids.device)
         if state.shape != (B, self.context):
-            raise WordseqError(f"state of shape {tuple(state.shape)} does not fit a batch of {B} streams "
-                               f"and a window of {self.context} tokens")
+            raise WordseqError(
+                f"state of shape {tuple(state.shape)} does not fit a batch of {B} streams "
+                f"and a window of {self.context} tokens"
+            )
         full = torch.cat([state, ids], dim=1)  # (B, context + T)
         if self.bounded_by is None:
             emb = self.embedding(full)  # (B, context + T, E): each token is looked up once
@@ -158,7 +178,7 @@ class WindowLM(nn.Module):
         return asdict(self.cfg)
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> "WindowLM":
+    def from_config(cls, config: Mapping[str, Any]) -> WindowLM:
         """Rebuild from :meth:`config` (unknown keys are refused, so a mismatched file is caught)."""
         known = {f.name for f in fields(WindowConfig)}
         unknown = set(config) - known
@@ -168,5 +188,7 @@ class WindowLM(nn.Module):
 
     def extra_repr(self) -> str:
         c = self.cfg
-        return (f"context={c.context}, embed={c.embed}, hidden={c.hidden}, dropout={c.dropout}, "
-                f"tied={c.tied}, direct={c.direct}, pad_id={c.pad_id}, bounded_by={c.bounded_by}")
+        return (
+            f"context={c.context}, embed={c.embed}, hidden={c.hidden}, dropout={c.dropout}, "
+            f"tied={c.tied}, direct={c.direct}, pad_id={c.pad_id}, bounded_by={c.bounded_by}"
+        )

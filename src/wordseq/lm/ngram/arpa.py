@@ -59,8 +59,10 @@ def write_arpa(model, path: str | os.PathLike) -> Path:
     from wordseq.lm.ngram.model import BACKOFF
 
     if model.form != BACKOFF:
-        raise WordseqError(f"{model.smoothing} models have no exact ARPA form (unseen n-grams do not back off); "
-                           "save it as .wsq, or use --smoothing mkn, kn or absolute")
+        raise WordseqError(
+            f"{model.smoothing} models have no exact ARPA form (unseen n-grams do not back off); "
+            "save it as .wsq, or use --smoothing mkn, kn or absolute"
+        )
     path = Path(path)
     V = model.V
     itos = np.array(model.vocab.itos, dtype=object)
@@ -77,15 +79,17 @@ def write_arpa(model, path: str | os.PathLike) -> Path:
                 keys = model.keys[n]
                 text = text[keys // V] + " " + itos[keys % V]
                 rows = np.arange(len(keys))
-            f.write(f"\n\\{n}-grams:\n".encode("utf-8"))
+            f.write(f"\n\\{n}-grams:\n".encode())
             step = 1 << 20
             for s in range(0, len(rows), step):
                 r = rows[s : s + step]
                 probs, grams = _fmt(model.logprob[n][r]), text[r].tolist()
                 if n < model.order:
                     bows = model.logbow[n][r]
-                    lines = [f"{p}\t{g}\t{b}\n" if bv != 0 else f"{p}\t{g}\n"
-                             for p, g, b, bv in zip(probs, grams, _fmt(bows), bows.tolist())]
+                    lines = [
+                        f"{p}\t{g}\t{b}\n" if bv != 0 else f"{p}\t{g}\n"
+                        for p, g, b, bv in zip(probs, grams, _fmt(bows), bows.tolist())
+                    ]
                 else:
                     lines = [f"{p}\t{g}\n" for p, g in zip(probs, grams)]
                 f.write("".join(lines).encode("utf-8"))
@@ -164,8 +168,11 @@ def read_arpa(path: str | os.PathLike):
         mm = _NGRAM_COUNT.match(text.decode("utf-8", "replace"))
         if not mm or int(mm.group(1)) != len(declared) + 1:
             want = f"ngram {len(declared) + 1}=COUNT"
-            raise InputError(path, f"expected {want!r} in the \\data\\ header, found {text[:60].decode('utf-8', 'replace')!r}",
-                             hline + i)
+            raise InputError(
+                path,
+                f"expected {want!r} in the \\data\\ header, found {text[:60].decode('utf-8', 'replace')!r}",
+                hline + i,
+            )
         declared.append(int(mm.group(2)))
     if not declared:
         raise InputError(path, "the \\data\\ header declares no n-gram counts", hline)
@@ -179,27 +186,37 @@ def read_arpa(path: str | os.PathLike):
     if found != list(range(1, N + 1)):
         missing = next((n for n in range(1, N + 1) if n not in found), None)
         if missing is not None:
-            raise InputError(path, f"the header declares {N} orders but there is no \\{missing}-grams: section",
-                             line_at(end.start()))
+            raise InputError(
+                path, f"the header declares {N} orders but there is no \\{missing}-grams: section", line_at(end.start())
+            )
         extra = next(mk for mk, n in zip(marks, found) if n > N or found.count(n) > 1)
-        raise InputError(path, f"unexpected section {extra.group(0).strip().decode()!r} (the header declares "
-                               f"{N} orders)", line_at(extra.start()))
+        raise InputError(
+            path,
+            f"unexpected section {extra.group(0).strip().decode()!r} (the header declares {N} orders)",
+            line_at(extra.start()),
+        )
     sections = []
     for n, mk in enumerate(marks, 1):
         stop = marks[n].start() if n < N else end.start()
         sec = _Section(data, mk.end(), stop, line_at(mk.end()))
         if len(sec) != declared[n - 1]:
             where = int(sec.lineno[-1]) if len(sec) else line_at(mk.start())
-            raise InputError(path, f"the header declares {declared[n - 1]:,} {n}-grams but the \\{n}-grams: "
-                                   f"section has {len(sec):,}", where)
+            raise InputError(
+                path,
+                f"the header declares {declared[n - 1]:,} {n}-grams but the \\{n}-grams: section has {len(sec):,}",
+                where,
+            )
         bad = np.flatnonzero((sec.nfields != n + 1) & ((sec.nfields != n + 2) | (n == N)))
         if len(bad):
             i = int(bad[0])
             got = int(sec.nfields[i]) - 1
             extra = " (the highest order has no backoff weights)" if n == N and got == n + 1 else ""
-            raise InputError(path, f"a {n}-gram line needs {n} words after the probability"
-                                   f"{'' if n == N else ' and an optional backoff weight'}, found {got} fields{extra}",
-                             int(sec.lineno[i]))
+            raise InputError(
+                path,
+                f"a {n}-gram line needs {n} words after the probability"
+                f"{'' if n == N else ' and an optional backoff weight'}, found {got} fields{extra}",
+                int(sec.lineno[i]),
+            )
         sections.append(sec)
 
     # vocabulary from the unigrams: wordseq's specials first, then the file's words in file order
@@ -227,8 +244,9 @@ def read_arpa(path: str | os.PathLike):
         probs = _numbers(path, sec, sec.first, "log10 probability")
         if len(probs) and probs.max() > 0:
             i = int(np.argmax(probs > 0))
-            raise InputError(path, f"log10 probability {sec.tokens[sec.first[i]].decode()} is positive",
-                             int(sec.lineno[i]))
+            raise InputError(
+                path, f"log10 probability {sec.tokens[sec.first[i]].decode()} is positive", int(sec.lineno[i])
+            )
         bows = np.zeros(len(sec), np.float64)
         has_bow = np.flatnonzero(sec.nfields == n + 2)
         if len(has_bow):
@@ -247,8 +265,11 @@ def read_arpa(path: str | os.PathLike):
             lp1[ids[:, 0]] = probs
             bow1[ids[:, 0]] = bows
             if UNK not in seen:
-                warnings.warn(f"{path}: the ARPA file has no {UNK}; giving it log10 probability -100 as KenLM does",
-                              ArpaWarning, stacklevel=2)
+                warnings.warn(
+                    f"{path}: the ARPA file has no {UNK}; giving it log10 probability -100 as KenLM does",
+                    ArpaWarning,
+                    stacklevel=2,
+                )
                 lp1[vocab.unk_id] = -100.0
             logprob[1], logbow[1] = lp1, bow1
             continue
@@ -261,13 +282,17 @@ def read_arpa(path: str | os.PathLike):
             table = keys[j + 1]
             key = prefix * V + ids[:, j]
             pos_ = np.searchsorted(table, key)
-            ok = (pos_ < len(table)) & (table[np.minimum(pos_, max(len(table) - 1, 0))] == key) if len(table) \
+            ok = (
+                (pos_ < len(table)) & (table[np.minimum(pos_, max(len(table) - 1, 0))] == key)
+                if len(table)
                 else np.zeros(len(key), bool)
+            )
             if not ok.all():
                 r = int(np.argmin(ok))
                 ctx = b" ".join(toks[i] for i in word_pos[r * n : r * n + n - 1].tolist()).decode("utf-8", "replace")
-                raise InputError(path, f"the context {ctx!r} of this {n}-gram is not among the {n - 1}-grams",
-                                 int(sec.lineno[r]))
+                raise InputError(
+                    path, f"the context {ctx!r} of this {n}-gram is not among the {n - 1}-grams", int(sec.lineno[r])
+                )
             prefix = pos_
         key = prefix * V + ids[:, n - 1]
         order = np.argsort(key, kind="stable")
@@ -280,8 +305,9 @@ def read_arpa(path: str | os.PathLike):
         keys.append(key)
         logprob[n] = probs.astype(np.float32)[order]
         logbow[n] = bows.astype(np.float32)[order] if n < N else None
-    return NgramModel(N, vocab, BACKOFF, keys, logprob, logbow, smoothing="arpa",
-                      info={"ngrams": declared, "source": str(path)})
+    return NgramModel(
+        N, vocab, BACKOFF, keys, logprob, logbow, smoothing="arpa", info={"ngrams": declared, "source": str(path)}
+    )
 
 
 def _numbers(path, sec: _Section, positions: np.ndarray, what: str, lines: np.ndarray | None = None) -> np.ndarray:

@@ -129,8 +129,9 @@ class _Scratch:
     def new(self, name: str, dtype=np.int32) -> np.ndarray:
         if self.dir is None:
             return np.full(self.length, -1, dtype=dtype)
-        arr = np.lib.format.open_memmap(os.path.join(self.dir, f"{name}.npy"), mode="w+", dtype=dtype,
-                                        shape=(self.length,))
+        arr = np.lib.format.open_memmap(
+            os.path.join(self.dir, f"{name}.npy"), mode="w+", dtype=dtype, shape=(self.length,)
+        )
         arr[:] = -1
         return arr
 
@@ -158,8 +159,10 @@ def count_ngrams(ids: np.ndarray, vocab: Vocab, order: int, chunk: int = CHUNK, 
     sentences = int(np.count_nonzero(stream == bos))
     longest = int(np.max(np.diff(np.flatnonzero(stream == bos), append=L)))  # <s> ... </s>
     if order > longest:
-        raise WordseqError(f"order {order} is larger than this corpus allows: its longest sentence has "
-                           f"{longest - 2} tokens, so the longest n-gram (with <s> and </s>) has {longest} words")
+        raise WordseqError(
+            f"order {order} is larger than this corpus allows: its longest sentence has "
+            f"{longest - 2} tokens, so the longest n-gram (with <s> and </s>) has {longest} words"
+        )
     unigram = np.bincount(stream, minlength=V).astype(np.int64)
     out = NgramCounts(order, vocab, [None, None], [None, unigram], [None, None], [None, np.arange(V) == bos])
     out.tokens = L - sentences

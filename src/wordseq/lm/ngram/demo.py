@@ -19,10 +19,14 @@ def ngram_step(ctx) -> list[str]:
     lines = model.sample(3, seed=ctx.seed, max_len=30)
     ctx.results["ngram"] = {"order": 3, "perplexity": result.perplexity}
     sizes = ", ".join(f"{s:,}" for s in model.sizes())
-    return [
-        "n-gram language model: modified Kneser-Ney 3-gram",
-        f"  {model.info['tokens']:,} training tokens, n-grams by order {sizes}, built in {fit_s:.2f} s",
-        f"  validation perplexity {result.perplexity:.2f} over {result.tokens:,} tokens "
-        f"({result.oov:,} out of vocabulary, scored as <unk>)",
-        "  sampled lines:",
-    ] + [f"    {line}" for line in lines] + [f"  model written to {path}"]
+    return (
+        [
+            "n-gram language model: modified Kneser-Ney 3-gram",
+            f"  {model.info['tokens']:,} training tokens, n-grams by order {sizes}, built in {fit_s:.2f} s",
+            f"  validation perplexity {result.perplexity:.2f} over {result.tokens:,} tokens "
+            f"({result.oov:,} out of vocabulary, scored as <unk>)",
+            "  sampled lines:",
+        ]
+        + [f"    {line}" for line in lines]
+        + [f"  model written to {path}"]
+    )

@@ -95,9 +95,12 @@ def mkn_discounts(a: np.ndarray, n: int) -> tuple[float, float, float]:
     else:
         missing = [j for j in (1, 2, 3, 4) if nc[j] == 0]
         why = f"no {n}-grams have adjusted count {missing[0]}"
-    warnings.warn(f"cannot estimate modified Kneser-Ney discounts for {n}-grams ({why}; is the corpus tiny?); "
-                  f"using D1={FALLBACK_MKN[0]} D2={FALLBACK_MKN[1]} D3+={FALLBACK_MKN[2]}", DiscountWarning,
-                  stacklevel=3)
+    warnings.warn(
+        f"cannot estimate modified Kneser-Ney discounts for {n}-grams ({why}; is the corpus tiny?); "
+        f"using D1={FALLBACK_MKN[0]} D2={FALLBACK_MKN[1]} D3+={FALLBACK_MKN[2]}",
+        DiscountWarning,
+        stacklevel=3,
+    )
     return FALLBACK_MKN
 
 
@@ -106,9 +109,12 @@ def single_discount(a: np.ndarray, n: int) -> float:
     nc = count_of_counts(a)
     if nc[1] > 0 and nc[2] > 0:
         return float(nc[1] / (nc[1] + 2 * nc[2]))
-    warnings.warn(f"cannot estimate the discount for {n}-grams (no {n}-grams with adjusted count "
-                  f"{1 if nc[1] == 0 else 2}; is the corpus tiny?); using D={FALLBACK_SINGLE}", DiscountWarning,
-                  stacklevel=3)
+    warnings.warn(
+        f"cannot estimate the discount for {n}-grams (no {n}-grams with adjusted count "
+        f"{1 if nc[1] == 0 else 2}; is the corpus tiny?); using D={FALLBACK_SINGLE}",
+        DiscountWarning,
+        stacklevel=3,
+    )
     return FALLBACK_SINGLE
 
 
@@ -126,8 +132,9 @@ def predicted_mask(c: NgramCounts) -> np.ndarray:
     return predictable(c.vocab, c.vocab_size)
 
 
-def estimate(c: NgramCounts, smoothing: str = "mkn", discount: float | None = None, k: float = 1.0,
-             release: bool = False) -> Estimate:
+def estimate(
+    c: NgramCounts, smoothing: str = "mkn", discount: float | None = None, k: float = 1.0, release: bool = False
+) -> Estimate:
     """Estimate a model from counts. ``discount`` fixes the one discount of ``kn``/``absolute``.
     ``release`` drops the count arrays from ``c`` as soon as they are used (for models of many GB)."""
     if smoothing not in SMOOTHING:
@@ -173,8 +180,7 @@ def _interpolate(c: NgramCounts, a: list, discounts: list, smoothing: str, relea
         logprob[1] = np.log10(p).astype(np.float32)
         for n in range(2, N + 1):
             n_ctx = V if n == 2 else len(c.keys[n - 1])
-            p, logprob[n], logbow[n - 1] = _order(c.keys[n], a[n], c.suffix[n], p, V, n_ctx, discounts[n],
-                                                  keep=n < N)
+            p, logprob[n], logbow[n - 1] = _order(c.keys[n], a[n], c.suffix[n], p, V, n_ctx, discounts[n], keep=n < N)
             if release:
                 a[n] = None
                 c.suffix[n] = None
@@ -219,7 +225,7 @@ def _order(keys, a, suffix, p_lower, V: int, n_ctx: int, d, keep: bool):
 
 def _count_form(c: NgramCounts, smoothing: str) -> Estimate:
     N, V = c.order, c.vocab_size
-    bos, _, pad = special_ids(c.vocab)
+    bos, _, _pad = special_ids(c.vocab)
     counts = [None] + [x.copy() for x in c.counts[1:]]
     counts[1][bos] = 0
     totals: list = [None] * (N + 1)

@@ -61,6 +61,13 @@ class HashIndex:
 
     def next_ids(self, prefix: np.ndarray, last: np.ndarray, V: int) -> np.ndarray:
         out = np.empty(len(prefix), np.int64)
-        _next_ids(self.table_keys, self.table_vals, self.shift, np.ascontiguousarray(prefix, dtype=np.int64),
-                  np.ascontiguousarray(last, dtype=np.int64), V, out)
+        _next_ids(
+            self.table_keys,
+            self.table_vals,
+            self.shift,
+            np.ascontiguousarray(prefix, dtype=np.int64),
+            np.ascontiguousarray(last, dtype=np.int64),
+            V,
+            out,
+        )
         return out

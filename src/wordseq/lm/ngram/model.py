@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -45,8 +45,10 @@ class Perplexity:
     perplexity_without_oov: float = math.nan
 
     def __str__(self) -> str:
-        s = (f"perplexity {self.perplexity:.2f} over {self.tokens:,} tokens in {self.sentences:,} sentences "
-             f"(log10 prob {self.logprob:.2f}); {self.oov:,} scored as <unk>")
+        s = (
+            f"perplexity {self.perplexity:.2f} over {self.tokens:,} tokens in {self.sentences:,} sentences "
+            f"(log10 prob {self.logprob:.2f}); {self.oov:,} scored as <unk>"
+        )
         if self.oov:
             s += f"; without them: perplexity {self.perplexity_without_oov:.2f}"
         if self.zero:
@@ -74,24 +76,61 @@ class NgramModel:
 
     # -- construction -----------------------------------------------------------------------------
     @classmethod
-    def from_counts(cls, counts: NgramCounts, smoothing: str = "mkn", discount: float | None = None,
-                    k: float = 1.0, tokenizer: Tokenizer | None = None, release: bool = False) -> "NgramModel":
+    def from_counts(
+        cls,
+        counts: NgramCounts,
+        smoothing: str = "mkn",
+        discount: float | None = None,
+        k: float = 1.0,
+        tokenizer: Tokenizer | None = None,
+        release: bool = False,
+    ) -> NgramModel:
         """Estimate from counts; ``release`` lets the estimator free the counts as it goes."""
         info = {"tokens": counts.tokens, "sentences": counts.sentences, "ngrams": counts.sizes()}
         est: Estimate = estimate(counts, smoothing, discount, k, release)
         form = BACKOFF if smoothing in INTERPOLATED else COUNTS
-        return cls(counts.order, counts.vocab, form, counts.keys, est.logprob, est.logbow, est.counts, est.totals,
-                   smoothing, k, est.discounts, tokenizer or Tokenizer(), info)
+        return cls(
+            counts.order,
+            counts.vocab,
+            form,
+            counts.keys,
+            est.logprob,
+            est.logbow,
+            est.counts,
+            est.totals,
+            smoothing,
+            k,
+            est.discounts,
+            tokenizer or Tokenizer(),
+            info,
+        )
 
     @classmethod
-    def fit(cls, ids: np.ndarray, vocab: Vocab, order: int = 3, smoothing: str = "mkn",
-            discount: float | None = None, k: float = 1.0, tokenizer: Tokenizer | None = None) -> "NgramModel":
+    def fit(
+        cls,
+        ids: np.ndarray,
+        vocab: Vocab,
+        order: int = 3,
+        smoothing: str = "mkn",
+        discount: float | None = None,
+        k: float = 1.0,
+        tokenizer: Tokenizer | None = None,
+    ) -> NgramModel:
         """Count and estimate from an encoded corpus (``</s>`` after every sentence)."""
         return cls.from_counts(count_ngrams(ids, vocab, order), smoothing, discount, k, tokenizer, release=True)
 
     @classmethod
-    def train(cls, corpus, order: int = 3, smoothing: str = "mkn", tokenizer: Tokenizer | None = None,
-              min_count: int = 1, discount: float | None = None, k: float = 1.0, cache: bool = True) -> "NgramModel":
+    def train(
+        cls,
+        corpus,
+        order: int = 3,
+        smoothing: str = "mkn",
+        tokenizer: Tokenizer | None = None,
+        min_count: int = 1,
+        discount: float | None = None,
+        k: float = 1.0,
+        cache: bool = True,
+    ) -> NgramModel:
         """Read, encode, count and estimate: a corpus path (file, directory, glob) to a model."""
         from wordseq.text.encode import encode_corpus
 
@@ -238,8 +277,9 @@ class NgramModel:
         total, tokens, oov, zero, oov_lp = 0.0, 0, 0, 0, 0.0
         unk = self.vocab.unk_id
         targets = np.arange(chunk, len(ids), chunk)
-        cuts = np.unique(np.concatenate([[0, len(ids)], ends[np.minimum(np.searchsorted(ends, targets),
-                                                                           len(ends) - 1)] + 1]))
+        cuts = np.unique(
+            np.concatenate([[0, len(ids)], ends[np.minimum(np.searchsorted(ends, targets), len(ends) - 1)] + 1])
+        )
         for s, e in zip(cuts[:-1], cuts[1:]):
             stream = add_sentence_starts(ids[s:e], bos_id, eos_id)
             lp, _ = self.score_stream(stream)
@@ -265,8 +305,9 @@ class NgramModel:
     def perplexity(self, corpus: str | os.PathLike | Iterable[str], eos: bool = True) -> Perplexity:
         """Perplexity of a corpus: a path (file, directory, glob; tokenized as the model was trained) or an
         iterable of sentences. ``</s>`` is a predicted token unless ``eos=False``."""
-        if isinstance(corpus, (str, os.PathLike)) and (Path(corpus).exists() or str(corpus) == "-"
-                                                        or any(ch in str(corpus) for ch in "*?[")):
+        if isinstance(corpus, (str, os.PathLike)) and (
+            Path(corpus).exists() or str(corpus) == "-" or any(ch in str(corpus) for ch in "*?[")
+        ):
             from wordseq.text.encode import encode_corpus
 
             enc = encode_corpus(corpus, self.tokenizer, vocab=self.vocab, desc="encoding test")
@@ -284,7 +325,7 @@ class NgramModel:
         """ids[m] of the last m words of ``history`` at order m (-1 when absent), m = 1..N-1."""
         N, V = self.order, self.V
         out = [-1] * N
-        h = list(history)[-(N - 1):] if N > 1 else []
+        h = list(history)[-(N - 1) :] if N > 1 else []
         for m in range(1, len(h) + 1):
             words = h[len(h) - m :]
             cid = int(words[0])
@@ -340,8 +381,9 @@ class NgramModel:
         dist[~mask] = -np.inf
         return dist
 
-    def sample(self, n: int = 10, temperature: float = 1.0, prefix: str | Sequence[str] = "", seed: int = 0,
-               max_len: int = 100) -> list[str]:
+    def sample(
+        self, n: int = 10, temperature: float = 1.0, prefix: str | Sequence[str] = "", seed: int = 0, max_len: int = 100
+    ) -> list[str]:
         """Sample ``n`` sentences (each ends at ``</s>`` or after ``max_len`` tokens)."""
         from wordseq.lm.ngram.sample import sample
 
@@ -359,7 +401,7 @@ class NgramModel:
         return save_ngram(self, path)
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "NgramModel":
+    def load(cls, path: str | os.PathLike) -> NgramModel:
         """Read an ARPA file (by name or by its ``\\data\\`` header) or a ``.wsq`` n-gram model file."""
         from wordseq.lm.ngram.arpa import is_arpa, read_arpa
         from wordseq.lm.ngram.modelfile import load_ngram

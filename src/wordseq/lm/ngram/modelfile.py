@@ -30,8 +30,9 @@ def save_ngram(model, path: str | os.PathLike) -> Path:
         "discounts": [None if d is None else list(d) for d in model.discounts],
         "tokenizer": model.tokenizer.config(),
     }
-    return save_model(path, ModelFile(f"ngram-{model.smoothing}", config, tensors, {"vocab": model.vocab},
-                                      extra=dict(model.info)))
+    return save_model(
+        path, ModelFile(f"ngram-{model.smoothing}", config, tensors, {"vocab": model.vocab}, extra=dict(model.info))
+    )
 
 
 def load_ngram(path: str | os.PathLike):
@@ -51,6 +52,18 @@ def load_ngram(path: str | os.PathLike):
 
     keys = [None, None] + [mf.tensors[f"keys.{n}"] for n in range(2, N + 1)]
     discounts = [None if d is None else tuple(d) for d in cfg.get("discounts", [])]
-    return NgramModel(N, mf.vocab, cfg["form"], keys, tables("logprob"), tables("logbow"), tables("counts"),
-                      tables("totals"), cfg["smoothing"], float(cfg.get("k", 1.0)), discounts,
-                      Tokenizer(**cfg["tokenizer"]), dict(mf.extra))
+    return NgramModel(
+        N,
+        mf.vocab,
+        cfg["form"],
+        keys,
+        tables("logprob"),
+        tables("logbow"),
+        tables("counts"),
+        tables("totals"),
+        cfg["smoothing"],
+        float(cfg.get("k", 1.0)),
+        discounts,
+        Tokenizer(**cfg["tokenizer"]),
+        dict(mf.extra),
+    )

@@ -3,7 +3,7 @@ operations over the vocabulary), so ten sentences take milliseconds, not minutes
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -11,8 +11,9 @@ from wordseq.errors import WordseqError
 from wordseq.lm.ngram.counts import special_ids
 
 
-def sample(model, n: int = 10, temperature: float = 1.0, prefix: str | Sequence[str] = "", seed: int = 0,
-           max_len: int = 100) -> list[str]:
+def sample(
+    model, n: int = 10, temperature: float = 1.0, prefix: str | Sequence[str] = "", seed: int = 0, max_len: int = 100
+) -> list[str]:
     """``n`` sentences, each started with ``<s>`` and ``prefix`` and ended by ``</s>`` or ``max_len``.
     ``temperature`` < 1 sharpens the distribution (p ** (1/T), renormalized), > 1 flattens it."""
     if not temperature > 0:
@@ -30,8 +31,9 @@ def sample(model, n: int = 10, temperature: float = 1.0, prefix: str | Sequence[
         for _ in range(max_len):
             logp = model.distribution(history) / temperature
             if not np.isfinite(logp).any():
-                raise WordseqError("the model gives this context probability 0 for every word (an MLE model "
-                                   "and a prefix it never saw)")
+                raise WordseqError(
+                    "the model gives this context probability 0 for every word (an MLE model and a prefix it never saw)"
+                )
             p = np.power(10.0, logp - logp.max())
             p /= p.sum()
             w = int(rng.choice(len(p), p=p))
