@@ -30,7 +30,7 @@ def main() -> None:
     import torch
 
     from wordseq.lm.neural.data import load_corpora
-    from wordseq.lm.neural.demo import generate_text
+    from wordseq.lm.neural.generate import generate_text
     from wordseq.lm.neural.files import save_lm
     from wordseq.lm.neural.model import build_model, model_config
     from wordseq.lm.neural.task import LMTask, evaluate_lm

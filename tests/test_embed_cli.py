@@ -254,7 +254,7 @@ def test_word2vec_missing_or_too_few_words(tmp_path):
 
 def test_demo_step_quick(tmp_path):
     from wordseq.demo import DemoContext, bundled_corpus, split_corpus
-    from wordseq.embed.demo import embed_step
+    from wordseq.demo.embed import embed_step
 
     train, valid = split_corpus(bundled_corpus(), tmp_path)
     ctx = DemoContext(bundled_corpus(), tmp_path, train, valid, quick=True, threads=2)

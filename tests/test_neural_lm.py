@@ -330,7 +330,7 @@ def test_build_model_window_when_available():
 
 def test_demo_step_reports_perplexity_beside_the_ngram_model(tmp_path):
     from wordseq.demo import DemoContext, split_corpus
-    from wordseq.lm.neural.demo import neural_step
+    from wordseq.demo.neural import neural_step
 
     corpus = _corpus(tmp_path, 400)
     train, valid = split_corpus(corpus, tmp_path)

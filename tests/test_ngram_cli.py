@@ -84,7 +84,7 @@ def test_errors_in_a_subprocess(tmp_path):
 
 
 def test_demo_step(tmp_path):
-    from wordseq.lm.ngram.demo import ngram_step
+    from wordseq.demo.ngram import ngram_step
 
     lines = bundled_corpus().read_text(encoding="utf-8").splitlines()[:3000]
     src = tmp_path / "small.txt"

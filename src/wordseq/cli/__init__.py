@@ -7,22 +7,13 @@ only with ``--debug``.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 import warnings
 from collections.abc import Sequence
 
 from wordseq import __version__
+from wordseq.config import ConfigError
 from wordseq.errors import WordseqError
-
-# Each module has ``register(subparsers, parents)``; the order is the order in ``--help``.
-COMMAND_MODULES = [
-    "wordseq.cli.demo",
-    "wordseq.cli.vocab",
-    "wordseq.cli.embed",
-    "wordseq.cli.lm",
-    "wordseq.cli.generate",
-]
 
 
 class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -34,6 +25,31 @@ class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         if "default" in help or action.default is None or action.default is False:
             return help
         return super()._get_help_string(action)
+
+
+class _DeprecatedAlias(argparse.Action):
+    """Stores like the option it stands for, and says once that the spelling is going away."""
+
+    def __init__(self, option_strings, dest, new: str = "", **kwargs) -> None:
+        self.new = new
+        super().__init__(option_strings, dest, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        print(f"wordseq: warning: {option_string} is deprecated; use {self.new}", file=sys.stderr)
+        setattr(namespace, self.dest, values)
+
+
+def deprecated_alias(parser: argparse.ArgumentParser | argparse._ArgumentGroup, old: str, new: str, **kwargs) -> None:
+    """Accept ``old`` (hidden from ``--help``) for the option ``new`` for one more release, with a notice."""
+    dest = new.lstrip("-").replace("-", "_")
+    parser.add_argument(old, dest=dest, action=_DeprecatedAlias, new=new, help=argparse.SUPPRESS, **kwargs)
+
+
+def config_error_message(error: ConfigError, args: argparse.Namespace) -> str:
+    """A config field's error in the command line's words: the option that sets the field."""
+    flags: dict[str, str] = getattr(args, "config_flags", {}) or {}
+    flag = flags.get(error.field, "--" + error.field.replace("_", "-"))
+    return f"{flag} {error.value}: {error.allowed}"
 
 
 def common_options() -> argparse.ArgumentParser:
@@ -97,8 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     parents = [common_options()]
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(sub, parents)
+    # Each module has ``register(subparsers, parents)``; the order is the order in ``--help``. The modules
+    # import their heavy dependencies (torch, numba) inside the commands, so ``--help`` stays fast.
+    from wordseq.cli import demo, embed, generate, lm, vocab
+
+    for module in (demo, vocab, embed, lm, generate):
+        module.register(sub, parents)
     return parser
 
 
@@ -126,6 +146,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         _setup(args)
         result = args.func(args)
         return int(result or 0)
+    except ConfigError as e:
+        if args.debug:
+            raise
+        print(f"wordseq: error: {config_error_message(e, args)}", file=sys.stderr)
+        return 1
     except WordseqError as e:
         if args.debug:
             raise

@@ -30,31 +30,10 @@ def register(sub, parents) -> None:
     p.set_defaults(func=run)
 
 
-def corpus_report(enc, top: list[int]) -> list[str]:
-    """Lines of text describing an encoded corpus."""
-    v = enc.vocab
-    counts = np.sort(v.counts[v.n_specials :])[::-1]
-    lines = [
-        f"tokens      {enc.tokens:,}",
-        f"lines       {enc.lines:,}",
-        f"types       {enc.types:,}",
-        f"vocabulary  {len(v):,} entries ({v.n_specials} reserved: {' '.join(v.specials)})",
-    ]
-    if enc.invalid_utf8:
-        lines.append(f"invalid UTF-8 sequences replaced: {enc.invalid_utf8:,}")
-    total = enc.tokens
-    shown = [k for k in top if 0 < k <= len(counts)]
-    if total and shown:
-        lines.append("coverage of the most frequent types:")
-        cum = np.cumsum(counts)
-        lines += [f"  top {k:>7,}  {100.0 * cum[k - 1] / total:6.2f}%" for k in shown]
-    return lines
-
-
 def run(args: argparse.Namespace) -> int:
     from wordseq.cli import tokenizer_from_args
     from wordseq.errors import WordseqError
-    from wordseq.text.encode import encode_corpus
+    from wordseq.text.encode import corpus_report, encode_corpus
     from wordseq.text.vocab import Vocab
 
     try:

@@ -23,7 +23,7 @@ import numpy as np
 from wordseq.embed.vectors import Vectors
 from wordseq.errors import InputError, WordseqError
 from wordseq.io.atomic import atomic_write
-from wordseq.text.corpus import OPENERS
+from wordseq.io.inputs import OPENERS
 
 FORMATS = ("wsq", "word2vec", "word2vec-bin", "glove", "tsv")
 KIND = "vectors"

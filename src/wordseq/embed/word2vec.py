@@ -295,7 +295,7 @@ class Word2Vec:
         mf = load_model(path, KIND)
         known = {f.name for f in fields(Word2VecConfig)}
         model = cls(Word2VecConfig(**{k: v for k, v in mf.config.items() if k in known}))
-        vocab = mf.vocab
+        vocab = Vocab.from_stored(mf.vocab)
         words = vocab.itos[len(vocab.specials) :]
         model.vocab = vocab
         model.vectors = Vectors(words, mf.tensors["vectors"], mf.tensors["counts"])

@@ -1,8 +1,11 @@
 """The one model-file format: safetensors weights plus JSON metadata, in a single file.
 
 The JSON (format version, model kind, config, provenance) lives in the safetensors header under the key
-``wordseq``; the vocabulary is stored as tensors (UTF-8 bytes, offsets, counts). A BLAKE2 digest of the
+``wordseq``; each vocabulary is stored as tensors (UTF-8 bytes, offsets, counts). A BLAKE2 digest of the
 tensor data catches truncation and corruption. Nothing in the file is ever executed: no pickle.
+
+This layer knows files, not models: vocabularies come back as plain :class:`StoredVocab` data, from which
+the model builds its own :class:`wordseq.text.Vocab`.
 """
 
 from __future__ import annotations
@@ -15,18 +18,37 @@ import struct
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from safetensors.numpy import load as _st_load
 
 from wordseq.errors import InputError
 from wordseq.io.atomic import atomic_write
-from wordseq.text.vocab import Vocab
 
 FORMAT_VERSION = 1
 SUFFIX = ".wsq"
 _MAX_HEADER = 100 * 1024 * 1024
+
+
+class VocabLike(Protocol):
+    """What saving needs of a vocabulary: its tokens in id order, their counts, the reserved tokens."""
+
+    itos: list[str]
+    counts: np.ndarray
+    specials: Any
+
+
+@dataclass
+class StoredVocab:
+    """A vocabulary as the file holds it: tokens in id order, counts, and which leading tokens are reserved."""
+
+    itos: list[str]
+    counts: np.ndarray
+    specials: list[str]
+
+    def __len__(self) -> int:
+        return len(self.itos)
 
 
 @dataclass
@@ -36,16 +58,16 @@ class ModelFile:
     kind: str
     config: dict[str, Any]
     tensors: dict[str, np.ndarray]
-    vocabs: dict[str, Vocab] = field(default_factory=dict)
+    vocabs: dict[str, Any] = field(default_factory=dict)  # VocabLike when saving, StoredVocab when loaded
     provenance: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def vocab(self) -> Vocab:
+    def vocab(self) -> Any:
         return self.vocabs["vocab"]
 
 
-def _vocab_tensors(name: str, vocab: Vocab) -> dict[str, np.ndarray]:
+def _vocab_tensors(name: str, vocab: VocabLike) -> dict[str, np.ndarray]:
     encoded = [t.encode("utf-8") for t in vocab.itos]
     offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
     np.cumsum([len(b) for b in encoded], out=offsets[1:])
@@ -56,11 +78,11 @@ def _vocab_tensors(name: str, vocab: Vocab) -> dict[str, np.ndarray]:
     }
 
 
-def _vocab_from_tensors(name: str, tensors: Mapping[str, np.ndarray], specials: list[str]) -> Vocab:
+def _vocab_from_tensors(name: str, tensors: Mapping[str, np.ndarray], specials: list[str]) -> StoredVocab:
     data = tensors[f"__vocab__.{name}.bytes"].tobytes()
     offsets = tensors[f"__vocab__.{name}.offsets"].tolist()
     tokens = [data[a:b].decode("utf-8") for a, b in zip(offsets, offsets[1:])]
-    return Vocab(tokens, tensors[f"__vocab__.{name}.counts"], specials)
+    return StoredVocab(tokens, tensors[f"__vocab__.{name}.counts"], list(specials))
 
 
 def _digest(tensors: Mapping[str, np.ndarray]) -> str:
@@ -75,7 +97,7 @@ def _digest(tensors: Mapping[str, np.ndarray]) -> str:
 
 def save_model(path: str | os.PathLike, model: ModelFile) -> Path:
     """Write a model file atomically and return its path."""
-    from wordseq import __version__
+    from wordseq._version import __version__
 
     tensors = {k: np.ascontiguousarray(v) for k, v in model.tensors.items()}
     for name, vocab in model.vocabs.items():

@@ -7,14 +7,11 @@ with one warning per file naming the first bad line.
 
 from __future__ import annotations
 
-import bz2
 import codecs
 import glob
-import gzip
 import hashlib
 import lzma
 import os
-import sys
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -22,10 +19,9 @@ from pathlib import Path
 from typing import IO
 
 from wordseq.errors import InputError, WordseqError
+from wordseq.io.inputs import open_input
 
 BLOCK_BYTES = 1 << 20
-# Compressed formats read transparently, by file suffix (shared with the vector-file reader).
-OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 _BINARY_SNIFF = 8192
 
 
@@ -61,13 +57,7 @@ def resolve_paths(spec: str | os.PathLike | Sequence[str | os.PathLike]) -> list
 
 
 def _open_binary(path: str) -> IO[bytes]:
-    if path == "-":
-        return sys.stdin.buffer
-    opener = OPENERS.get(Path(path).suffix.lower(), open)
-    try:
-        return opener(path, "rb")  # type: ignore[operator]
-    except PermissionError:
-        raise InputError(path, "permission denied") from None
+    return open_input(path, "rb")
 
 
 def _looks_binary(sample: bytes) -> bool:

@@ -250,3 +250,24 @@ def _load_cached(key: str) -> Encoded | None:
     for message in meta.get("warnings", []):  # a cached corpus warns as the first reading did
         warnings.warn(message, CorpusWarning, stacklevel=3)
     return Encoded(ids, vocab, meta["lines"], meta["tokens"], meta["types"], meta["invalid_utf8"], None, True)
+
+
+def corpus_report(enc, top: list[int]) -> list[str]:
+    """Lines of text describing an encoded corpus."""
+    v = enc.vocab
+    counts = np.sort(v.counts[v.n_specials :])[::-1]
+    lines = [
+        f"tokens      {enc.tokens:,}",
+        f"lines       {enc.lines:,}",
+        f"types       {enc.types:,}",
+        f"vocabulary  {len(v):,} entries ({v.n_specials} reserved: {' '.join(v.specials)})",
+    ]
+    if enc.invalid_utf8:
+        lines.append(f"invalid UTF-8 sequences replaced: {enc.invalid_utf8:,}")
+    total = enc.tokens
+    shown = [k for k in top if 0 < k <= len(counts)]
+    if total and shown:
+        lines.append("coverage of the most frequent types:")
+        cum = np.cumsum(counts)
+        lines += [f"  top {k:>7,}  {100.0 * cum[k - 1] / total:6.2f}%" for k in shown]
+    return lines

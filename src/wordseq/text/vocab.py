@@ -133,6 +133,13 @@ class Vocab:
         return vocab, ids
 
     @classmethod
+    def from_stored(cls, stored: object) -> Vocab:
+        """The vocabulary a model file held (``wordseq.io.modelfile.StoredVocab``: itos, counts, specials)."""
+        if isinstance(stored, Vocab):
+            return stored
+        return cls(stored.itos, stored.counts, stored.specials)  # type: ignore[attr-defined]
+
+    @classmethod
     def build(cls, token_lists: Iterable[Iterable[str]], **kwargs) -> Vocab:
         """Count tokens from an iterable of token lists and build the vocabulary."""
         counter: Counter[str] = Counter()

@@ -82,4 +82,4 @@ def load_lm(path: str | os.PathLike, device: str | torch.device = "cpu") -> Load
             path, f"vocabulary of {len(mf.vocab)} tokens, but the model expects {mf.config['model']['vocab_size']}"
         )
     model.to(device).eval()
-    return LoadedLM(model, mf.config["model"], mf.vocab, tokenizer, level, mf.provenance, Path(path))
+    return LoadedLM(model, mf.config["model"], Vocab.from_stored(mf.vocab), tokenizer, level, mf.provenance, Path(path))

@@ -409,3 +409,27 @@ class Detokenizer:
 
     def text(self, ids: Iterable[int]) -> str:
         return "".join(self(i) for i in ids)
+
+
+def generate_text(
+    model: nn.Module,
+    vocab: Vocab,
+    tokenizer,
+    level: str,
+    prompt: str = "",
+    max_tokens: int = 60,
+    temperature: float = 0.8,
+    seed: int = 0,
+) -> str:
+    """Sample a continuation of ``prompt`` with :mod:`wordseq.lm.neural.generate` and return it as text."""
+    ids = encode_prompt(prompt, tokenizer, vocab).ids if prompt else []
+    out = sample(
+        model,
+        ids,
+        max_tokens,
+        temperature=temperature,
+        eos_id=vocab.stoi["</s>"],
+        banned_ids=never_generated(vocab, no_unk=True),
+        seed=seed,
+    )
+    return prompt + Detokenizer(vocab, level, at_line_start=not prompt or prompt.endswith("\n")).text(out)

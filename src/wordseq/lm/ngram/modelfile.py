@@ -11,6 +11,7 @@ import numpy as np
 from wordseq.errors import InputError
 from wordseq.io.modelfile import ModelFile, load_model, read_metadata, save_model
 from wordseq.text.tokenize import Tokenizer
+from wordseq.text.vocab import Vocab
 
 
 def save_ngram(model, path: str | os.PathLike) -> Path:
@@ -54,7 +55,7 @@ def load_ngram(path: str | os.PathLike):
     discounts = [None if d is None else tuple(d) for d in cfg.get("discounts", [])]
     return NgramModel(
         N,
-        mf.vocab,
+        Vocab.from_stored(mf.vocab),
         cfg["form"],
         keys,
         tables("logprob"),

@@ -7,7 +7,7 @@ import time
 
 
 def ngram_step(ctx) -> list[str]:
-    from wordseq.demo import lm_data
+    from wordseq.demo.context import lm_data
     from wordseq.lm.ngram import NgramModel
 
     tok, train, valid = lm_data(ctx)

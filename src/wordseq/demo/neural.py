@@ -7,41 +7,13 @@ import math
 import time
 
 import torch
-from torch import nn
-
-from wordseq.text.vocab import Vocab
-
-
-def generate_text(
-    model: nn.Module,
-    vocab: Vocab,
-    tokenizer,
-    level: str,
-    prompt: str = "",
-    max_tokens: int = 60,
-    temperature: float = 0.8,
-    seed: int = 0,
-) -> str:
-    """Sample a continuation of ``prompt`` with :mod:`wordseq.lm.neural.generate` and return it as text."""
-    from wordseq.lm.neural import generate as g
-
-    ids = g.encode_prompt(prompt, tokenizer, vocab).ids if prompt else []
-    out = g.sample(
-        model,
-        ids,
-        max_tokens,
-        temperature=temperature,
-        eos_id=vocab.stoi["</s>"],
-        banned_ids=g.never_generated(vocab, no_unk=True),
-        seed=seed,
-    )
-    return prompt + g.Detokenizer(vocab, level, at_line_start=not prompt or prompt.endswith("\n")).text(out)
 
 
 def neural_step(ctx) -> list[str]:
     """Train a small word LSTM on the demo's LM data for about 140 s (a few seconds with ``ctx.quick``)."""
-    from wordseq.demo import lm_data
+    from wordseq.demo.context import lm_data
     from wordseq.lm.neural.files import save_lm
+    from wordseq.lm.neural.generate import generate_text
     from wordseq.lm.neural.model import build_model, model_config
     from wordseq.lm.neural.task import LMTask, evaluate_lm
     from wordseq.train import TrainConfig, fit
