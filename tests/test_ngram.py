@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from wordseq.errors import WordseqError
-from wordseq.lm.ngram import DiscountWarning, NgramModel, count_ngrams
+from wordseq.config import ConfigError
+from wordseq.lm.ngram import DiscountWarning, NgramConfig, NgramModel, count_ngrams
 from wordseq.lm.ngram.estimate import FALLBACK_MKN, mkn_discounts
 from wordseq.text.tokenize import Tokenizer
 from wordseq.text.vocab import Vocab
@@ -35,7 +36,7 @@ def toy_model(order, smoothing, **kw):
     ids, vocab = encode(TOY)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DiscountWarning)
-        return NgramModel.fit(ids, vocab, order, smoothing, **kw)
+        return NgramModel(order=order, smoothing=smoothing, **kw).fit((ids, vocab))
 
 
 def p(model, word, *context):
@@ -110,12 +111,12 @@ def test_modified_kn_discounts_formula():
 def test_discount_fallback_on_tiny_corpus():
     ids, vocab = encode(TOY)
     with pytest.warns(DiscountWarning, match="D1=0.5 D2=1.0 D3\\+=1.5"):
-        m = NgramModel.fit(ids, vocab, 3, "mkn")
+        m = NgramModel(order=3, smoothing="mkn").fit((ids, vocab))
     assert m.discounts[3] == FALLBACK_MKN
     total = np.sum(10 ** m.distribution([vocab.stoi["<s>"], vocab.stoi["I"]]))
     assert total == pytest.approx(1.0)
     with pytest.warns(DiscountWarning, match="D=0.75"):
-        NgramModel.fit(*encode(["a b", "c d"]), 2, "kn")
+        NgramModel(order=2, smoothing="kn").fit(encode(["a b", "c d"]))
 
 
 # -- distributions sum to one ------------------------------------------------------------------------
@@ -136,7 +137,7 @@ def test_distribution_sums_to_one(sents, order, smoothing, history, at_start):
     order = min(order, longest)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DiscountWarning)
-        m = NgramModel.fit(ids, vocab, order, smoothing, k=0.5)
+        m = NgramModel(order=order, smoothing=smoothing, k=0.5).fit((ids, vocab))
     hist = ([vocab.stoi["<s>"]] if at_start else []) + [vocab[w] for w in history]
     dist = 10 ** m.distribution(hist)
     total = dist.sum()
@@ -161,7 +162,7 @@ def test_vectorized_scores_match_distribution(sents, order, smoothing, sentence)
     order = min(order, max(len(s.split()) for s in sents) + 2)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DiscountWarning)
-        m = NgramModel.fit(ids, vocab, order, smoothing)
+        m = NgramModel(order=order, smoothing=smoothing).fit((ids, vocab))
     scores = m.full_scores(sentence)
     stream = [vocab.stoi["<s>"]] + [vocab[w] for w in sentence] + [vocab.stoi["</s>"]]
     for i, (lp, n, oov) in enumerate(scores, start=1):
@@ -174,38 +175,38 @@ def test_vectorized_scores_match_distribution(sents, order, smoothing, sentence)
 def test_perplexity_matches_scores():
     m = toy_model(3, "mkn")
     test = ["I like NLP", "I enjoy deep learning"]
-    r = m.perplexity(test)
+    r = m.evaluate(test)
     total = sum(m.score(s) for s in test)
     assert r.tokens == 9 and r.sentences == 2 and r.oov == 0
     assert r.perplexity == pytest.approx(10 ** (-total / 9))
-    no_eos = m.perplexity(test, eos=False)
+    no_eos = m.evaluate(test, eos=False)
     assert no_eos.tokens == 7
-    assert no_eos.logprob == pytest.approx(sum(m.score(s, eos=False) for s in test))
+    assert no_eos.log10_prob == pytest.approx(sum(m.score(s, eos=False) for s in test))
 
 
-def test_sampling():
+def test_generate():
     m = toy_model(2, "kn", discount=0.75)
-    a = m.sample(10, seed=1)
-    assert a == m.sample(10, seed=1) and len(a) == 10
+    a = m.generate(num_samples=10, seed=1)
+    assert a == m.generate(10, seed=1) and len(a) == 10
     words = set(" ".join(a).split())
     assert words <= {"I", "like", "deep", "learning", "NLP", "enjoy", "flying", "<unk>"}
-    cold = toy_model(2, "mle").sample(5, temperature=0.05, seed=0)
+    cold = toy_model(2, "mle").generate(5, temperature=0.05, seed=0)
     assert all(s.startswith("I ") for s in cold)  # P(I | <s>) = 1
-    assert all(s.startswith("I like") for s in toy_model(2, "mle").sample(3, prefix="I like", seed=2))
+    assert all(s.startswith("I like") for s in toy_model(2, "mle").generate(3, prefix="I like", seed=2))
     with pytest.raises(WordseqError, match="temperature"):
-        m.sample(1, temperature=0)
+        m.generate(1, temperature=0)
 
 
-def test_sampling_is_fast_on_ptb_sized_vocab():
+def test_generate_is_fast_on_ptb_sized_vocab():
     import time
 
     rng = np.random.default_rng(0)
     words = [f"w{i}" for i in range(10000)]
     sents = [" ".join(rng.choice(words, size=20)) for _ in range(2000)]
     ids, vocab = encode(sents)
-    m = NgramModel.fit(ids, vocab, 3, "kn", discount=0.7)
+    m = NgramModel(order=3, smoothing="kn", discount=0.7).fit((ids, vocab))
     t = time.perf_counter()
-    out = m.sample(10, seed=0, max_len=30)
+    out = m.generate(10, seed=0, max_len=30)
     assert len(out) == 10 and time.perf_counter() - t < 1.0
 
 
@@ -226,9 +227,9 @@ def test_chunked_counting_and_estimation_agree(monkeypatch):
         for name in ("keys", "counts", "suffix", "bos_first"):
             assert np.array_equal(getattr(whole, name)[n], getattr(parts, name)[n]), (name, n)
             assert np.array_equal(getattr(whole, name)[n], getattr(on_disk, name)[n]), (name, n)
-    one = NgramModel.from_counts(whole, "mkn")
+    one = NgramModel.from_counts(whole, NgramConfig(smoothing="mkn"))
     monkeypatch.setattr(est, "SLICE", 29)
-    sliced = NgramModel.from_counts(parts, "mkn", release=True)
+    sliced = NgramModel.from_counts(parts, NgramConfig(smoothing="mkn"), release=True)
     for n in range(1, 5):  # equal up to float32 rounding (per-context sums are added slice by slice)
         assert np.allclose(one.logprob[n], sliced.logprob[n], rtol=0, atol=1e-6)
         if n < 4:
@@ -249,7 +250,7 @@ def test_empty_corpus(tmp_path):
     empty = tmp_path / "empty.txt"
     empty.write_text("")
     with pytest.raises(WordseqError, match="empty"):
-        NgramModel.train(empty, order=3)
+        NgramModel(order=3).fit(empty)
     _ids, vocab = encode(TOY)
     with pytest.raises(WordseqError, match="empty corpus"):
         count_ngrams(np.zeros(0, np.int32), vocab, 2)
@@ -259,34 +260,53 @@ def test_all_unknown_test_corpus():
     """Every word unknown: the perplexity is finite and the OOV count says why (NLTK gives inf there)."""
     for smoothing in ("mkn", "kn", "absolute", "add-k"):
         m = toy_model(3, smoothing)
-        r = m.perplexity(["zebra quagga", "okapi"])
+        r = m.evaluate(["zebra quagga", "okapi"])
         assert math.isfinite(r.perplexity) and r.perplexity > 0
-        assert r.oov == 3 and r.tokens == 5 and r.zero == 0
+        assert r.oov == 3 and r.tokens == 5 and r.zero_prob == 0
         assert math.isfinite(r.perplexity_without_oov)  # only the two </s> remain
-    mle = toy_model(2, "mle").perplexity(["zebra"])
-    assert mle.perplexity == math.inf and mle.zero == 2 and mle.oov == 1  # MLE: honest zero, no exception
+    mle = toy_model(2, "mle").evaluate(["zebra"])
+    assert mle.perplexity == math.inf and mle.zero_prob == 2 and mle.oov == 1  # MLE: honest zero, no exception
 
 
 def test_empty_test_corpus():
     with pytest.raises(WordseqError, match="nothing to score"):
-        toy_model(2, "mkn").perplexity([])
+        toy_model(2, "mkn").evaluate([])
 
 
-def test_unknown_smoothing_and_options():
-    ids, vocab = encode(TOY)
-    with pytest.raises(WordseqError, match="unknown smoothing"):
-        NgramModel.fit(ids, vocab, 2, "witten-bell")
-    with pytest.raises(WordseqError, match="discount"):
-        NgramModel.fit(ids, vocab, 2, "kn", discount=1.5)
-    with pytest.raises(WordseqError, match="-k must be positive"):
-        NgramModel.fit(ids, vocab, 2, "add-k", k=0)
+@pytest.mark.parametrize(
+    "settings, field, message",
+    [
+        ({"smoothing": "witten-bell"}, "smoothing", "NgramConfig.smoothing = 'witten-bell': must be one of 'mkn', "),
+        ({"smoothing": "kn", "discount": 1.5}, "discount", "= 1.5: must be a number > 0 and <= 1 (or None)"),
+        ({"smoothing": "kn", "discount": 0}, "discount", "= 0: must be a number > 0 and <= 1"),
+        ({"smoothing": "mkn", "discount": 0.5}, "discount", "applies only to smoothing 'kn' and 'absolute'"),
+        ({"smoothing": "add-k", "k": 0}, "k", "NgramConfig.k = 0: must be a number > 0"),
+        ({"order": 0}, "order", "NgramConfig.order = 0: must be an integer >= 1"),
+        ({"order": 2.5}, "order", "must be an integer >= 1"),
+        ({"min_count": 0}, "min_count", "NgramConfig.min_count = 0: must be an integer >= 1"),
+        ({"max_vocab": 2}, "max_vocab", "NgramConfig.max_vocab = 2: must be an integer >= 4 (or None)"),
+    ],
+)
+def test_config_errors_name_the_field(settings, field, message):
+    with pytest.raises(ConfigError) as e:
+        NgramModel(**settings)
+    assert e.value.field == field and message in str(e.value)
+    with pytest.raises(ConfigError):
+        NgramConfig(**settings)
+    with pytest.raises(ConfigError):  # replace validates too
+        NgramModel().config.replace(**settings)
+
+
+def test_arpa_smoothing_cannot_be_fitted():
+    with pytest.raises(ConfigError, match="smoothing.*to estimate a model"):
+        NgramModel(smoothing="arpa").fit(encode(TOY))
 
 
 def test_corpus_unk_is_the_model_unk():
     """An <unk> in the training text (as in PTB) is the vocabulary's <unk>, counted like a word."""
     ids, vocab = encode(["a <unk> b", "a <unk> c", "<unk> b"])
     assert vocab.stoi["<unk>"] == vocab.unk_id
-    m = NgramModel.fit(ids, vocab, 2, "kn", discount=0.5)
+    m = NgramModel(order=2, smoothing="kn", discount=0.5).fit((ids, vocab))
     assert m.counts is None and p(m, "b", "<unk>") > p(m, "a", "<unk>")
     assert p(m, "zebra", "a") == p(m, "<unk>", "a")
 
@@ -295,7 +315,7 @@ def test_unk_from_a_vocabulary_threshold(tmp_path):
     """With min_count, rare training words become <unk>, which then has counts (and n-grams) of its own."""
     corpus = tmp_path / "c.txt"
     corpus.write_text("a b c\na b d\na b e\na x b\n")
-    m = NgramModel.train(corpus, order=2, smoothing="kn", min_count=2, discount=0.5)
+    m = NgramModel(order=2, smoothing="kn", min_count=2, discount=0.5).fit(corpus)
     assert "c" not in m.vocab.stoi and "b" in m.vocab.stoi
     # <unk> followed b once and preceded </s> three times: P(</s> | <unk>) is high, as for any seen word
     assert p(m, "</s>", "<unk>") > 0.5
@@ -310,9 +330,123 @@ def test_sixth_order_and_beyond():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DiscountWarning)
         for order in (6, 8):
-            m = NgramModel.fit(ids, vocab, order, "mkn")
+            m = NgramModel(order=order, smoothing="mkn").fit((ids, vocab))
             assert m.sizes()[-1] > 0
             assert (
                 10 ** m.distribution([vocab.stoi["<s>"]] + vocab.encode(["a", "b", "c", "d", "e", "f", "g"]).tolist())
             ).sum() == pytest.approx(1.0)
             assert max(n for _, n, _ in m.full_scores(sents[0])) == order  # a training sentence: longest match
+
+
+# -- the estimator convention --------------------------------------------------------------------------
+def test_fit_returns_the_model_and_every_data_form_agrees(tmp_path):
+    """A path, a list of paths, an Encoded corpus, (ids, vocab) and a list of sentences give one model."""
+    from pathlib import Path
+
+    from wordseq.text.encode import encode_corpus
+
+    corpus = tmp_path / "toy.txt"
+    corpus.write_text("\n".join(TOY) + "\n")
+    ids, vocab = encode(TOY)
+    model = NgramModel(order=2, smoothing="kn", discount=0.75)
+    assert model.fit((ids, vocab)) is model
+    reference = [model.score(s) for s in TOY + ["I like flying", "zebra"]]
+    forms = [
+        corpus,
+        str(corpus),
+        [Path(corpus)],
+        encode_corpus(corpus, Tokenizer(), cache=False),
+        TOY,
+        [s.split() for s in TOY],
+    ]
+    for data in forms:
+        other = NgramModel(order=2, smoothing="kn", discount=0.75).fit(data)
+        assert [other.score(s) for s in TOY + ["I like flying", "zebra"]] == pytest.approx(reference), data
+        assert other.sizes() == model.sizes()
+
+
+def test_history_has_one_entry_with_counts_seconds_and_valid_perplexity():
+    ids, vocab = encode(TOY)
+    m = NgramModel(order=2, smoothing="kn", discount=0.75).fit((ids, vocab))
+    assert len(m.history) == 1
+    entry = m.history[0]
+    assert entry["ngrams_per_order"] == m.sizes() == [len(vocab) - 1, 10]
+    assert entry["train_tokens"] == 13 and entry["train_sentences"] == 3
+    assert all(entry[k] >= 0 for k in ("encode_seconds", "count_seconds", "estimate_seconds"))
+    assert "valid_perplexity" not in entry
+    valid = ["I like NLP", "I enjoy learning"]
+    m.fit((ids, vocab), valid=valid)
+    assert len(m.history) == 1  # the history of the last fit only
+    assert m.history[0]["valid_perplexity"] == pytest.approx(m.evaluate(valid).perplexity)
+    assert m.history[0]["valid_tokens"] == 8  # six words and two </s>
+
+
+def test_evaluate_is_an_lmscore_in_nats_matching_the_log10_scores():
+    from wordseq.lm.scores import LMScore
+
+    m = toy_model(3, "mkn")
+    test = ["I like NLP", "I enjoy deep learning", "zebra"]
+    r = m.evaluate(test)
+    assert isinstance(r, LMScore)
+    total_log10 = sum(m.score(s) for s in test)
+    assert r.log10_prob == pytest.approx(total_log10)
+    assert r.loss_nats == pytest.approx(-total_log10 * math.log(10) / r.tokens)
+    assert r.perplexity == pytest.approx(10 ** (-total_log10 / r.tokens))
+    assert r.tokens == 11 and r.sentences == 3 and r.oov == 1 and r.zero_prob == 0  # 8 words, 3 </s>
+
+
+def test_evaluate_re_expresses_another_vocabulary():
+    """An Encoded corpus or (ids, vocab) over another vocabulary is scored by its words, not its ids."""
+    m = toy_model(2, "kn", discount=0.75)
+    test = ["I like NLP", "flying zebra", "I enjoy deep learning"]
+    ids, vocab = encode(test)  # ids in a different order, one word (zebra) the model lacks
+    assert vocab.itos != m.vocab.itos
+    a, b = m.evaluate((ids, vocab)), m.evaluate(test)
+    assert a.loss_nats == pytest.approx(b.loss_nats) and a.oov == b.oov == 1 and a.tokens == b.tokens
+
+
+def test_train_is_a_deprecated_alias(tmp_path):
+    corpus = tmp_path / "toy.txt"
+    corpus.write_text("\n".join(TOY) + "\n")
+    with pytest.warns(DeprecationWarning, match="NgramModel.train is deprecated"):
+        old = NgramModel.train(corpus, order=2, smoothing="kn", discount=0.75)
+    new = NgramModel(order=2, smoothing="kn", discount=0.75).fit(corpus)
+    assert old.score("I like NLP") == new.score("I like NLP")
+
+
+def test_from_counts_is_a_constructor_taking_the_counts_order():
+    ids, vocab = encode(TOY)
+    counts = count_ngrams(ids, vocab, 2)
+    m = NgramModel.from_counts(counts, NgramConfig(order=5, smoothing="kn", discount=0.75))
+    assert m.order == 2 and m.config.order == 2
+    assert m.score("I like NLP") == toy_model(2, "kn", discount=0.75).score("I like NLP")
+    with pytest.raises(ConfigError, match="smoothing"):
+        NgramModel.from_counts(counts, smoothing="nope")
+
+
+def test_unfitted_model_says_so():
+    m = NgramModel(order=2)
+    for call in (lambda: m.score("a"), lambda: m.evaluate(["a"]), lambda: m.generate(1), lambda: m.summary()):
+        with pytest.raises(WordseqError, match="no tables yet"):
+            call()
+    assert repr(m) == "NgramModel(NgramConfig(order=2, smoothing='mkn', discount=None, k=1.0, min_count=1, max_vocab=None))"
+
+
+def test_vocabulary_settings_apply_to_text():
+    sents = ["a a a b b c", "a b d", "a e"]
+    m = NgramModel(order=2, smoothing="kn", discount=0.5, min_count=2).fit(sents)
+    assert set(m.vocab.itos) == {"<unk>", "<pad>", "<s>", "</s>", "a", "b"}
+    m = NgramModel(order=2, smoothing="kn", discount=0.5, max_vocab=5).fit(sents)
+    assert len(m.vocab) == 5 and "a" in m.vocab.stoi and "b" not in m.vocab.stoi
+
+
+def test_summary():
+    m = toy_model(3, "mkn")
+    s = m.summary()
+    assert s.kind == "ngram-mkn" and s.vocab_size == len(m.vocab)
+    assert s.config == m.config.to_dict()
+    assert [layer.name for layer in s.layers] == ["1-grams", "2-grams", "3-grams"]
+    assert [layer.params for layer in s.layers] == m.sizes() and s.total_params == sum(m.sizes())
+    assert s.extra["ngrams per order"] == m.sizes() and len(s.extra["discounts"]) == 3
+    text = s.text()
+    assert "ngram-mkn" in text and "N-gram table" in text and "discounts" in text

@@ -1,26 +1,34 @@
-"""``wordseq lm ngram`` (build a model), ``wordseq lm sample`` and the n-gram side of ``wordseq lm perplexity``."""
+"""``wordseq lm ngram`` (build a model), ``wordseq lm sample`` (generate sentences) and the n-gram side of
+``wordseq lm perplexity``. Options are spelled as in docs/architecture.md (``--order``, ``--num-samples``);
+the old ``-n`` and ``--num`` stay for one release as hidden aliases that print a deprecation notice."""
 
 from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
+
+# config fields whose option is not spelled --field-name
+CONFIG_FLAGS = {"k": "-k", "num_samples": "--num-samples"}
 
 
 def register(sub, parents) -> None:
-    from wordseq.cli import tokenizer_options
+    from wordseq.cli import deprecated_alias, tokenizer_options
+    from wordseq.lm.ngram.estimate import SMOOTHING
 
     p = sub.add_parser(
         "ngram",
         parents=parents + [tokenizer_options()],
         help="build an n-gram language model",
-        description="Count every n-gram up to order N and estimate a smoothed model; write it as "
-        "a wordseq model file (.wsq) or an ARPA file (.arpa, .arpa.gz).",
+        description="Count every n-gram up to the given order and estimate a smoothed model; write it as "
+        "a wordseq model file (.wsq) or an ARPA file (.arpa, .arpa.gz, .arpa.bz2, .arpa.xz).",
     )
     p.add_argument("corpus", nargs="+", help="training text: file(s), directory, glob, or - for stdin")
-    p.add_argument("-n", "--order", type=int, default=3, help="the order N (default 3)")
+    p.add_argument("--order", type=int, default=3, help="the n-gram order N (default 3)")
+    deprecated_alias(p, "-n", "--order", type=int)
     p.add_argument(
         "--smoothing",
-        choices=["mkn", "kn", "absolute", "add-k", "mle"],
+        choices=list(SMOOTHING),
         default="mkn",
         help="mkn: modified Kneser-Ney (default, as KenLM's lmplz); kn: interpolated Kneser-Ney; "
         "absolute: interpolated absolute discounting; add-k; mle",
@@ -35,22 +43,32 @@ def register(sub, parents) -> None:
     p.add_argument(
         "--min-count", type=int, default=1, help="words seen fewer times become <unk> (default 1: keep every word)"
     )
-    p.add_argument("-o", "--output", required=True, help="model file: .wsq, or .arpa / .arpa.gz")
+    p.add_argument(
+        "--max-vocab",
+        type=int,
+        default=None,
+        help="keep at most this many vocabulary entries, special tokens included (default: no limit)",
+    )
+    p.add_argument("--valid", default=None, help="held-out text whose perplexity is reported after the build")
+    p.add_argument("-o", "--output", required=True, help="model file: .wsq, or .arpa (.arpa.gz, .arpa.bz2, .arpa.xz)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the encoding cache")
-    p.set_defaults(func=build)
+    p.set_defaults(func=build, config_flags=CONFIG_FLAGS)
 
     s = sub.add_parser(
         "sample",
         parents=parents,
-        help="sample sentences from an n-gram model",
-        description="Sample sentences from an n-gram model (.wsq or ARPA).",
+        help="generate sentences from an n-gram model",
+        description="Generate sentences from an n-gram model (.wsq or ARPA), each word drawn from the "
+        "model's distribution given the words before it.",
     )
     s.add_argument("model", help="model file: .wsq or ARPA")
-    s.add_argument("-n", "--num", type=int, default=10, help="how many sentences (default 10)")
+    s.add_argument("--num-samples", type=int, default=10, help="how many sentences (default 10)")
+    deprecated_alias(s, "-n", "--num-samples", type=int)
+    deprecated_alias(s, "--num", "--num-samples", type=int)
     s.add_argument("--temperature", type=float, default=1.0, help="below 1 sharper, above 1 flatter (default 1)")
     s.add_argument("--prefix", default="", help="text every sentence starts with")
     s.add_argument("--max-len", type=int, default=100, help="stop a sentence after this many tokens (default 100)")
-    s.set_defaults(func=sample)
+    s.set_defaults(func=sample, config_flags=CONFIG_FLAGS)
 
 
 def perplexity_options(parser: argparse.ArgumentParser) -> None:
@@ -75,27 +93,33 @@ def perplexity_options(parser: argparse.ArgumentParser) -> None:
 def build(args: argparse.Namespace) -> int:
     from wordseq.cli import tokenizer_from_args
     from wordseq.errors import WordseqError
-    from wordseq.lm.ngram import NgramModel, count_ngrams
+    from wordseq.lm.ngram import NgramConfig, NgramModel
     from wordseq.lm.ngram.arpa import is_arpa_name
-    from wordseq.text.encode import encode_corpus
 
+    config = NgramConfig(
+        order=args.order,
+        smoothing=args.smoothing,
+        discount=args.discount,
+        k=args.k,
+        min_count=args.min_count,
+        max_vocab=args.max_vocab,
+    )
     if is_arpa_name(args.output) and args.smoothing in ("add-k", "mle"):
         raise WordseqError(
             f"{args.smoothing} models have no exact ARPA form; write it to a .wsq file, or use "
             "--smoothing mkn, kn or absolute"
         )
     tokenizer = tokenizer_from_args(args)
+    corpus = [Path(c) for c in args.corpus]  # paths, never sentences
+    valid = Path(args.valid) if args.valid is not None else None
+    model = NgramModel(config).fit(corpus, valid=valid, tokenizer=tokenizer, cache=not args.no_cache)
     t0 = time.perf_counter()
-    enc = encode_corpus(args.corpus, tokenizer, min_count=args.min_count, cache=not args.no_cache)
-    t1 = time.perf_counter()
-    counts = count_ngrams(enc.ids, enc.vocab, args.order)
-    model = NgramModel.from_counts(counts, args.smoothing, args.discount, args.k, tokenizer, release=True)
-    t2 = time.perf_counter()
     model.save(args.output)
-    t3 = time.perf_counter()
+    written = time.perf_counter() - t0
+    fitted = model.history[-1]
     print(
-        f"{args.order}-gram {args.smoothing} model: {counts.tokens:,} tokens, {counts.sentences:,} sentences, "
-        f"vocabulary {len(enc.vocab):,}"
+        f"{args.order}-gram {args.smoothing} model: {fitted['train_tokens']:,} tokens, "
+        f"{fitted['train_sentences']:,} sentences, vocabulary {model.V:,}"
     )
     for n, size in enumerate(model.sizes(), 1):
         d = model.discounts[n] if n < len(model.discounts) else None
@@ -105,12 +129,18 @@ def build(args: argparse.Namespace) -> int:
             else (f"  D={d[0]:.4f}" if args.smoothing != "mkn" else "  D1={:.4f} D2={:.4f} D3+={:.4f}".format(*d))
         )
         print(f"  {n}-grams {size:>12,}{extra}")
-    print(f"encoded in {t1 - t0:.2f} s, counted and estimated in {t2 - t1:.2f} s, written in {t3 - t2:.2f} s")
+    print(
+        f"encoded in {fitted['encode_seconds']:.2f} s, counted in {fitted['count_seconds']:.2f} s, "
+        f"estimated in {fitted['estimate_seconds']:.2f} s, written in {written:.2f} s"
+    )
+    if "valid_perplexity" in fitted:
+        print(f"validation perplexity {fitted['valid_perplexity']:.2f} over {fitted['valid_tokens']:,} tokens")
     print(f"model written to {args.output}")
     return 0
 
 
 def perplexity(args: argparse.Namespace) -> int:
+    """The n-gram side of ``wordseq lm perplexity``: the LMScore line, KenLM's log10 total, the speed."""
     import numpy as np
 
     from wordseq.lm.ngram import NgramModel
@@ -119,11 +149,12 @@ def perplexity(args: argparse.Namespace) -> int:
     model = NgramModel.load(args.model)
     enc = encode_corpus(args.test, model.tokenizer, vocab=model.vocab, desc="encoding test")
     t0 = time.perf_counter()
-    result = model.perplexity_ids(enc.ids, eos=not args.no_eos)
+    result = model.evaluate(enc, eos=not args.no_eos)
     dt = time.perf_counter() - t0
     if args.per_token:
         _per_token(model, np.asarray(enc.ids), args.no_eos)
     print(result)
+    print(f"log10 prob {result.log10_prob:.2f} (KenLM's total)")
     print(f"scored {result.tokens:,} tokens in {dt:.3f} s ({result.tokens / max(dt, 1e-9):,.0f} tokens/s)")
     if args.oov_report is not None:
         _oov_report(model, args.test, args.oov_report)
@@ -160,9 +191,23 @@ def _oov_report(model, test: str, k: int) -> None:
 
 
 def sample(args: argparse.Namespace) -> int:
+    from wordseq.errors import WordseqError
     from wordseq.lm.ngram import NgramModel
 
+    if args.num_samples < 0:
+        raise WordseqError(f"--num-samples {args.num_samples}: must be an integer >= 0")
+    if not args.temperature > 0:
+        raise WordseqError(f"--temperature {args.temperature}: must be a number > 0")
+    if args.max_len < 1:
+        raise WordseqError(f"--max-len {args.max_len}: must be an integer >= 1")
     model = NgramModel.load(args.model)
-    for line in model.sample(args.num, args.temperature, args.prefix, args.seed, args.max_len):
+    lines = model.generate(
+        num_samples=args.num_samples,
+        temperature=args.temperature,
+        prefix=args.prefix,
+        seed=args.seed,
+        max_len=args.max_len,
+    )
+    for line in lines:
         print(line)
     return 0

@@ -2,25 +2,33 @@
 
 Backoff form: for each order a section of lines ``log10(p)<TAB>w1 ... wn[<TAB>log10(backoff)]``; a word
 whose longest n-gram is missing is scored by backing off, adding the backoff weights of the longer
-contexts. Writing needs a backoff-form model (the interpolated estimators); MLE and add-k models have no
-exact ARPA form and are refused. Reading checks the header counts, the number of words and fields of each
-line, the numbers, the sections and the closing ``\\end\\``, and names the line at fault.
+contexts. Only backoff-form tables (the interpolated estimators) have an exact ARPA form; the model refuses
+to write the others. Reading checks the header counts, the number of words and fields of each line, the
+numbers, the sections and the closing ``\\end\\``, and names the line at fault.
+
+This module reads and writes plain data (:class:`ArpaTables`: the words and the per-order arrays); the
+model (:mod:`.model`) builds itself from them, so the format never depends on the model.
 """
 
 from __future__ import annotations
 
+import bz2
 import gzip
+import lzma
 import os
 import re
 import warnings
+from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
+from typing import IO, Any
 
 import numpy as np
 
-from wordseq.errors import InputError, WordseqError
+from wordseq.errors import InputError
 from wordseq.io.atomic import atomic_write
-from wordseq.text.vocab import BOS, EOS, SPECIALS, UNK, Vocab
+from wordseq.io.inputs import open_input
+from wordseq.text.vocab import BOS, EOS, SPECIALS, UNK
 
 _NGRAM_COUNT = re.compile(r"^ngram\s+(\d+)\s*=\s*(\d+)$")
 
@@ -29,23 +37,50 @@ class ArpaWarning(UserWarning):
     """Something in an ARPA file was repaired the way KenLM repairs it (a missing ``<unk>``)."""
 
 
+ARPA_SUFFIXES = (".arpa", ".arpa.gz", ".arpa.bz2", ".arpa.xz")
+
+
+def _compressed(raw: IO[bytes], suffix: str) -> Any:
+    """A compressing writer around ``raw`` for ``.gz``/``.bz2``/``.xz`` (the caller closes it), else None."""
+    if suffix == ".gz":
+        return gzip.GzipFile(fileobj=raw, mode="wb", mtime=0)
+    if suffix == ".bz2":
+        return bz2.BZ2File(raw, "wb")
+    if suffix == ".xz":
+        return lzma.LZMAFile(raw, "wb")
+    return None
+
+
+@dataclass
+class ArpaTables:
+    """An ARPA file as plain data. ``words`` are the vocabulary in id order (wordseq's specials first, then
+    the file's unigrams in file order); the lists are indexed by order (index 0 unused): ``keys[n]`` (n >= 2)
+    the sorted packed keys ``prefix_id * len(words) + word_id`` (see :mod:`.counts`), ``logprob[n]`` and
+    ``logbow[n]`` the log10 probabilities and backoff weights aligned with them (order 1: one per word)."""
+
+    order: int
+    words: list[str]
+    keys: list = field(default_factory=list)
+    logprob: list = field(default_factory=list)
+    logbow: list = field(default_factory=list)
+    declared: list[int] = field(default_factory=list)  # the n-gram counts of the \\data\\ header
+
+
 def is_arpa_name(path: str | os.PathLike) -> bool:
-    """Whether the file name says ARPA: ``.arpa`` or ``.arpa.gz``."""
-    return str(path).lower().endswith((".arpa", ".arpa.gz"))
+    """Whether the file name says ARPA: ``.arpa``, optionally followed by ``.gz``, ``.bz2`` or ``.xz``."""
+    return os.fspath(path).lower().endswith(ARPA_SUFFIXES)
 
 
 def is_arpa(path: str | os.PathLike) -> bool:
-    if is_arpa_name(path):
+    """ARPA by name, or by a ``\\data\\`` header at the start (compressed files are looked into); ``-``
+    (standard input) is taken to be ARPA, the one model format that streams."""
+    if is_arpa_name(path) or os.fspath(path) == "-":
         return True
-    try:
-        with open(path, "rb") as f:
+    with open_input(path, "rb") as f:
+        try:
             head = f.read(4096)
-    except FileNotFoundError:
-        raise InputError(path, "no such file") from None
-    except IsADirectoryError:
-        raise InputError(path, "is a directory, not a model file") from None
-    if head[:2] == b"\x1f\x8b":
-        return False
+        except (EOFError, lzma.LZMAError, OSError):
+            return False
     return head.lstrip().startswith(b"\\data\\")
 
 
@@ -54,38 +89,33 @@ def _fmt(values: np.ndarray) -> list[str]:
     return [f"{v:.6f}" if v > -99 else "-99" for v in values.tolist()]
 
 
-def write_arpa(model, path: str | os.PathLike) -> Path:
-    """Write a backoff-form model as an ARPA file (atomically; gzipped when the name ends in ``.gz``)."""
-    from wordseq.lm.ngram.model import BACKOFF
-
-    if model.form != BACKOFF:
-        raise WordseqError(
-            f"{model.smoothing} models have no exact ARPA form (unseen n-grams do not back off); "
-            "save it as .wsq, or use --smoothing mkn, kn or absolute"
-        )
+def write_arpa(path: str | os.PathLike, tables: ArpaTables, unigrams: np.ndarray) -> Path:
+    """Write backoff-form tables as an ARPA file, atomically; compressed when the name ends in ``.gz``,
+    ``.bz2`` or ``.xz``. ``unigrams`` are the word ids listed in the unigram section (those a model can
+    predict, and ``<s>``)."""
     path = Path(path)
-    V = model.V
-    itos = np.array(model.vocab.itos, dtype=object)
-    unigrams = np.flatnonzero(model.predicted() | (np.arange(V) == model.vocab.stoi[BOS]))
+    V = len(tables.words)
+    itos = np.array(tables.words, dtype=object)
+    unigrams = np.asarray(unigrams)
     with atomic_write(path, "wb") as raw:
-        f = gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) if str(path).lower().endswith(".gz") else raw
-        counts = [len(unigrams)] + [len(model.keys[n]) for n in range(2, model.order + 1)]
+        f = _compressed(raw, path.suffix.lower()) or raw
+        counts = [len(unigrams)] + [len(tables.keys[n]) for n in range(2, tables.order + 1)]
         f.write(("\n\\data\\\n" + "".join(f"ngram {n}={c}\n" for n, c in enumerate(counts, 1))).encode("utf-8"))
         text = itos  # the words of every n-gram of the current order, as one string each
-        for n in range(1, model.order + 1):
+        for n in range(1, tables.order + 1):
             if n == 1:
                 rows = unigrams
             else:
-                keys = model.keys[n]
+                keys = tables.keys[n]
                 text = text[keys // V] + " " + itos[keys % V]
                 rows = np.arange(len(keys))
             f.write(f"\n\\{n}-grams:\n".encode())
             step = 1 << 20
             for s in range(0, len(rows), step):
                 r = rows[s : s + step]
-                probs, grams = _fmt(model.logprob[n][r]), text[r].tolist()
-                if n < model.order:
-                    bows = model.logbow[n][r]
+                probs, grams = _fmt(tables.logprob[n][r]), text[r].tolist()
+                if n < tables.order:
+                    bows = tables.logbow[n][r]
                     lines = [
                         f"{p}\t{g}\t{b}\n" if bv != 0 else f"{p}\t{g}\n"
                         for p, g, b, bv in zip(probs, grams, _fmt(bows), bows.tolist())
@@ -106,18 +136,16 @@ _SECTION_RE = re.compile(rb"^[ \t]*\\(\d+)-grams:[ \t\r]*$", re.M)
 _END_RE = re.compile(rb"^[ \t]*\\end\\[ \t\r]*$", re.M)
 
 
-def _read_bytes(path) -> bytes:
+def _read_bytes(path: str | os.PathLike) -> bytes:
+    """The whole (decompressed) file; ``-`` is standard input."""
+    f: IO[bytes] = open_input(path, "rb")
     try:
-        if str(path).lower().endswith(".gz"):
-            with gzip.open(path, "rb") as f:
-                return f.read()
-        return Path(path).read_bytes()
-    except FileNotFoundError:
-        raise InputError(path, "no such file") from None
-    except IsADirectoryError:
-        raise InputError(path, "is a directory, not an ARPA file") from None
-    except (OSError, EOFError) as e:
-        raise InputError(path, f"cannot read ({e})") from None
+        return f.read()
+    except (EOFError, lzma.LZMAError, OSError) as e:  # gzip.BadGzipFile is an OSError
+        raise InputError(path, f"damaged or truncated compressed file ({e})") from None
+    finally:
+        if os.fspath(path) != "-":
+            f.close()
 
 
 class _Section:
@@ -144,10 +172,9 @@ class _Section:
         return len(self.nfields)
 
 
-def read_arpa(path: str | os.PathLike):
-    """Read an ARPA file into a backoff-form :class:`NgramModel` (whitespace tokenizer)."""
-    from wordseq.lm.ngram.model import BACKOFF, NgramModel
-
+def read_arpa(path: str | os.PathLike) -> ArpaTables:
+    """Read an ARPA file (plain, ``.gz``, ``.bz2``, ``.xz``, or ``-`` for standard input) into plain tables;
+    :meth:`NgramModel.load <wordseq.lm.ngram.NgramModel.load>` builds a model from them."""
     data = _read_bytes(path)
 
     def line_at(pos: int) -> int:
@@ -210,11 +237,11 @@ def read_arpa(path: str | os.PathLike):
         if len(bad):
             i = int(bad[0])
             got = int(sec.nfields[i]) - 1
-            extra = " (the highest order has no backoff weights)" if n == N and got == n + 1 else ""
+            why = " (the highest order has no backoff weights)" if n == N and got == n + 1 else ""
             raise InputError(
                 path,
                 f"a {n}-gram line needs {n} words after the probability"
-                f"{'' if n == N else ' and an optional backoff weight'}, found {got} fields{extra}",
+                f"{'' if n == N else ' and an optional backoff weight'}, found {got} fields{why}",
                 int(sec.lineno[i]),
             )
         sections.append(sec)
@@ -233,10 +260,10 @@ def read_arpa(path: str | os.PathLike):
     for special in (BOS, EOS):
         if special not in seen:
             raise InputError(path, f"the ARPA file has no {special} unigram", line_at(marks[0].start()))
-    others = [w for w in words if w not in SPECIALS]
-    vocab = Vocab(list(SPECIALS) + others, np.zeros(len(SPECIALS) + len(others), np.int64), SPECIALS)
-    V = len(vocab)
-    stoi_bytes = {w.encode("utf-8"): i for w, i in vocab.stoi.items()}
+    itos = list(SPECIALS) + [w for w in words if w not in SPECIALS]
+    V = len(itos)
+    stoi_bytes = {w.encode("utf-8"): i for i, w in enumerate(itos)}
+    unk_id = itos.index(UNK)
     logprob: list = [None] * (N + 1)
     logbow: list = [None] * (N + 1)
     keys: list = [None, None]
@@ -270,7 +297,7 @@ def read_arpa(path: str | os.PathLike):
                     ArpaWarning,
                     stacklevel=2,
                 )
-                lp1[vocab.unk_id] = -100.0
+                lp1[unk_id] = -100.0
             logprob[1], logbow[1] = lp1, bow1
             continue
         if (ids < 0).any():
@@ -305,14 +332,15 @@ def read_arpa(path: str | os.PathLike):
         keys.append(key)
         logprob[n] = probs.astype(np.float32)[order]
         logbow[n] = bows.astype(np.float32)[order] if n < N else None
-    return NgramModel(
-        N, vocab, BACKOFF, keys, logprob, logbow, smoothing="arpa", info={"ngrams": declared, "source": str(path)}
-    )
+    return ArpaTables(N, itos, keys, logprob, logbow, declared)
 
 
-def _numbers(path, sec: _Section, positions: np.ndarray, what: str, lines: np.ndarray | None = None) -> np.ndarray:
+def _numbers(
+    path: str | os.PathLike, sec: _Section, positions: np.ndarray, what: str, lines: np.ndarray | None = None
+) -> np.ndarray:
     """Parse the fields at ``positions`` as floats; a clear error naming the first bad line."""
     fields = [sec.tokens[i] for i in positions.tolist()]
+    values: np.ndarray | None
     try:
         values = np.array(fields, dtype=np.bytes_).astype(np.float64) if fields else np.zeros(0)
     except ValueError:
@@ -326,4 +354,5 @@ def _numbers(path, sec: _Section, positions: np.ndarray, what: str, lines: np.nd
             if x is None or x != x:
                 line = int(sec.lineno[j if lines is None else lines[j]])
                 raise InputError(path, f"{what} {text.decode('utf-8', 'replace')!r} is not a number", line)
+    assert values is not None  # a field float() could not read raised above
     return values

@@ -185,7 +185,7 @@ def count_ngrams(ids: np.ndarray, vocab: Vocab, order: int, chunk: int = CHUNK, 
                 buf_c = np.empty(m, count_type)
                 filled = 0
             cur = scratch.new(f"ids{n}", np.int32 if m < 2**31 - 1 else np.int64)
-            chunk_keys = []
+            chunk_keys: list = []  # each chunk's unique keys until pass 2 (then None)
             # pass 1: count each chunk (sorted unique keys), merge into the order's counts; the chunk-local ids
             # of each position wait in `cur`, the chunk's unique keys in `chunk_keys` (on disk when large)
             for s in starts:

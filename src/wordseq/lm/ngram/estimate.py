@@ -61,7 +61,7 @@ def adjusted_counts(c: NgramCounts, continuation: bool) -> list:
     """Counts the discounting works on: raw counts, or KN's continuation counts for the lower orders."""
     bos, _, pad = special_ids(c.vocab)
     N = c.order
-    adjusted = [None] * (N + 1)
+    adjusted: list = [None] * (N + 1)
     adjusted[N] = c.counts[N] if N > 1 else c.counts[1].copy()  # never modified below for N > 1
     for n in range(N - 1, 0, -1):
         raw = c.counts[n]
@@ -218,7 +218,7 @@ def _order(keys, a, suffix, p_lower, V: int, n_ctx: int, d, keep: bool):
         lower = p_lower[suffix[s : s + step]].astype(np.float64)
         p = (aa - _discount_of(aa, d)) / den[ctx] + gamma[ctx] * lower
         logprob[s : s + step] = np.log10(p)
-        if keep:
+        if p_out is not None:
             p_out[s : s + step] = p
     return p_out, logprob, logbow
 

@@ -1,158 +1,311 @@
-"""The n-gram language model: probability tables, vectorized scoring, perplexity, model files.
+"""The n-gram language model: an estimator (:class:`NgramConfig`, :class:`NgramModel`) over probability
+tables, vectorized scoring, model files.
 
 A model holds, for every order n, the sorted packed keys of its n-grams (see :mod:`.counts`) and either
 backoff-form tables (log10 probability and log10 backoff weight, as in an ARPA file: the interpolated
 estimators and every ARPA file) or count-form tables (raw counts and context totals: MLE and add-k).
 
 Scoring a corpus is a handful of numpy passes over the whole id stream, not a loop per token: the ids of
-the n-grams of each order starting at every position are found with one ``searchsorted`` per order, then
-the longest match ending at each position gives the probability and the backoff weights of the longer
-contexts are added, exactly as KenLM's ``full_scores`` does.
+the n-grams of each order starting at every position are found with one hash lookup per order, then the
+longest match ending at each position gives the probability and the backoff weights of the longer
+contexts are added, exactly as KenLM's ``full_scores`` does. The per-sentence scores (:meth:`NgramModel.score`,
+:meth:`NgramModel.full_scores`) are log10, as KenLM's; :meth:`NgramModel.evaluate` returns an
+:class:`~wordseq.lm.scores.LMScore` (natural-log loss, perplexity) like every language model.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import time
+import warnings
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 
-from wordseq.errors import InputError, WordseqError
+from wordseq.config import Config
+from wordseq.errors import WordseqError
+from wordseq.estimator import Estimator, LayerInfo, ModelSummary
+from wordseq.lm.ngram.arpa import ArpaTables, is_arpa, is_arpa_name, read_arpa, write_arpa
 from wordseq.lm.ngram.counts import NgramCounts, add_sentence_starts, count_ngrams, special_ids
-from wordseq.lm.ngram.estimate import INTERPOLATED, Estimate, estimate, predictable
+from wordseq.lm.ngram.estimate import INTERPOLATED, SMOOTHING, Estimate, estimate, predictable
+from wordseq.lm.ngram.generate import generate_sentences
+from wordseq.lm.ngram.modelfile import read_ngram, write_ngram
+from wordseq.lm.scores import LMScore
+from wordseq.text.encode import Encoded
 from wordseq.text.tokenize import Tokenizer
-from wordseq.text.vocab import Vocab
+from wordseq.text.vocab import SPECIALS, Vocab
 
 KIND = "ngram"
 BACKOFF = "backoff"  # tables in ARPA form
 COUNTS = "counts"  # raw counts (mle, add-k)
+FROM_ARPA = "arpa"  # the smoothing of a model read from an ARPA file (its estimator is not known)
 
 
 @dataclass
-class Perplexity:
-    """Result of scoring a corpus. ``tokens`` counts the predicted tokens (``</s>`` included unless
-    scoring without it); ``oov`` the tokens scored as ``<unk>``; ``zero`` those given probability 0."""
+class NgramConfig(Config):
+    """How an n-gram model is estimated.
 
-    perplexity: float
-    logprob: float  # total log10 probability
-    tokens: int
-    sentences: int
-    oov: int
-    zero: int = 0
-    perplexity_without_oov: float = math.nan
+    ``smoothing``: ``mkn`` (modified Kneser-Ney, as KenLM's lmplz), ``kn`` (interpolated Kneser-Ney),
+    ``absolute`` (interpolated absolute discounting), ``add-k``, ``mle``; ``"arpa"`` marks a model read from
+    an ARPA file. ``discount`` fixes the one discount per order of ``kn``/``absolute`` (None: estimated from
+    the counts); ``k`` is add-k's k. ``min_count`` and ``max_vocab`` choose the vocabulary when ``fit``
+    reads text (rarer words become ``<unk>``; ``max_vocab`` counts the special tokens too).
+    """
 
-    def __str__(self) -> str:
-        s = (
-            f"perplexity {self.perplexity:.2f} over {self.tokens:,} tokens in {self.sentences:,} sentences "
-            f"(log10 prob {self.logprob:.2f}); {self.oov:,} scored as <unk>"
-        )
-        if self.oov:
-            s += f"; without them: perplexity {self.perplexity_without_oov:.2f}"
-        if self.zero:
-            s += f"; {self.zero:,} tokens have probability 0"
-        return s
-
-
-@dataclass(eq=False)
-class NgramModel:
-    """An n-gram language model over ``vocab``; see the module docstring for the two table forms."""
-
-    order: int
-    vocab: Vocab
-    form: str
-    keys: list  # keys[n] for n >= 2 (index 0 and 1 unused)
-    logprob: list | None = None
-    logbow: list | None = None
-    counts: list | None = None
-    totals: list | None = None
+    order: int = 3
     smoothing: str = "mkn"
+    discount: float | None = None
     k: float = 1.0
-    discounts: list = field(default_factory=list)
-    tokenizer: Tokenizer = field(default_factory=Tokenizer)
-    info: dict = field(default_factory=dict)
+    min_count: int = 1
+    max_vocab: int | None = None
+
+    def validate(self) -> None:
+        self.check_range("order", lo=1, integer=True)
+        self.check_choice("smoothing", SMOOTHING + (FROM_ARPA,))
+        self.check_range("discount", lo=0.0, hi=1.0, lo_open=True, optional=True)
+        if self.discount is not None and self.smoothing not in ("kn", "absolute"):
+            self.fail("discount", "applies only to smoothing 'kn' and 'absolute' (must be None)")
+        self.check_range("k", lo=0.0, lo_open=True)
+        self.check_range("min_count", lo=1, integer=True)
+        self.check_range("max_vocab", lo=len(SPECIALS), integer=True, optional=True)
+
+
+@dataclass
+class _Data:
+    """Training or test data as an id stream over a vocabulary (``</s>`` after every sentence)."""
+
+    ids: np.ndarray
+    vocab: Vocab
+    source: str | None = None
+
+
+def _is_paths(data: object) -> bool:
+    """A path, a glob, ``-``, or a list of ``os.PathLike`` (a list of plain strings is sentences)."""
+    if isinstance(data, (str, os.PathLike)):
+        return True
+    return isinstance(data, (list, tuple)) and bool(data) and all(isinstance(p, os.PathLike) for p in data)
+
+
+def _describe(data: object) -> str:
+    if isinstance(data, (str, os.PathLike)):
+        return os.fspath(data)
+    return ", ".join(os.fspath(p) for p in data)  # type: ignore[attr-defined]
+
+
+class NgramModel(Estimator[NgramConfig]):
+    """An n-gram language model: ``NgramModel(order=5).fit("train.txt")`` counts and estimates;
+    :meth:`from_counts` builds one from counts and :meth:`load` reads an ARPA or ``.wsq`` file.
+
+    The tables (``keys``, ``logprob``/``logbow`` or ``counts``/``totals``, per order) and ``vocab`` are
+    None until the model is fitted or loaded.
+    """
+
+    kind: ClassVar[str] = KIND
+    config_class: ClassVar[type[Config]] = NgramConfig
+
+    def __init__(self, config: NgramConfig | None = None, **overrides: Any) -> None:
+        super().__init__(config, **overrides)
+        self.vocab: Vocab | None = None
+        self.tokenizer: Tokenizer = Tokenizer()
+        self.form: str = BACKOFF if self.config.smoothing in INTERPOLATED + (FROM_ARPA,) else COUNTS
+        self.keys: list = []
+        self.logprob: Any = None  # list of arrays per order, or None
+        self.logbow: Any = None  # list of arrays per order, or None
+        self.counts: Any = None  # list of arrays per order, or None
+        self.totals: Any = None  # list of arrays per order, or None
+        self.discounts: list = []
+        self.info: dict[str, Any] = {}  # corpus facts: tokens, sentences, n-grams per order, source
+        self.provenance: dict[str, Any] = {}
+        self._hash: list | None = None
+
+    # -- the config's settings, read where the tables are used ---------------------------------------
+    @property
+    def order(self) -> int:
+        return self.config.order
+
+    @property
+    def smoothing(self) -> str:
+        return self.config.smoothing
+
+    @property
+    def k(self) -> float:
+        return self.config.k
 
     # -- construction -----------------------------------------------------------------------------
+    def _set_estimate(self, counts: NgramCounts, est: Estimate, tokenizer: Tokenizer | None) -> None:
+        self.vocab = counts.vocab
+        self.tokenizer = tokenizer or Tokenizer()
+        self.form = BACKOFF if self.smoothing in INTERPOLATED else COUNTS
+        self.keys = counts.keys
+        self.logprob, self.logbow, self.counts, self.totals = est.logprob, est.logbow, est.counts, est.totals
+        self.discounts = est.discounts
+        self._hash = None
+
     @classmethod
     def from_counts(
         cls,
         counts: NgramCounts,
-        smoothing: str = "mkn",
-        discount: float | None = None,
-        k: float = 1.0,
+        config: NgramConfig | None = None,
         tokenizer: Tokenizer | None = None,
         release: bool = False,
+        **overrides: Any,
     ) -> NgramModel:
-        """Estimate from counts; ``release`` lets the estimator free the counts as it goes."""
+        """An alternative constructor, not training: estimate a model from n-gram counts already made
+        (:func:`~wordseq.lm.ngram.count_ngrams`). The order is the counts' own. ``release`` lets the
+        estimator free the count arrays as it goes (for models of many GB)."""
+        model = cls(config, **overrides)
+        if model.config.order != counts.order:
+            model.config = model.config.replace(order=counts.order)
+        model._check_fittable()
+        t0 = time.perf_counter()
         info = {"tokens": counts.tokens, "sentences": counts.sentences, "ngrams": counts.sizes()}
-        est: Estimate = estimate(counts, smoothing, discount, k, release)
-        form = BACKOFF if smoothing in INTERPOLATED else COUNTS
-        return cls(
-            counts.order,
-            counts.vocab,
-            form,
-            counts.keys,
-            est.logprob,
-            est.logbow,
-            est.counts,
-            est.totals,
-            smoothing,
-            k,
-            est.discounts,
-            tokenizer or Tokenizer(),
-            info,
+        cfg = model.config
+        est = estimate(counts, cfg.smoothing, cfg.discount, cfg.k, release)
+        model._set_estimate(counts, est, tokenizer)
+        model.info = info
+        model.history = [{"estimate_seconds": time.perf_counter() - t0, **model._facts()}]
+        return model
+
+    def _check_fittable(self) -> None:
+        if self.smoothing == FROM_ARPA:
+            self.config.fail("smoothing", "must be one of " + ", ".join(map(repr, SMOOTHING)) + " to estimate a model")
+
+    def fit(  # type: ignore[override]
+        self, data: Any, valid: Any = None, tokenizer: Tokenizer | None = None, *, cache: bool = True
+    ) -> NgramModel:
+        """Count every n-gram of ``data`` and estimate the model; returns the model itself.
+
+        ``data``: a path, a directory, a glob or ``-`` (or a list of ``pathlib.Path``), read with ``tokenizer``
+        (whitespace by default) into a vocabulary chosen by ``min_count``/``max_vocab``; an
+        :class:`~wordseq.text.encode.Encoded` corpus or ``(ids, vocab)`` (``</s>`` after each sentence);
+        or a list of sentences (strings, or token lists). ``valid`` (any of the same) adds its perplexity to
+        ``history``. ``cache`` lets text reading reuse the encoding cache.
+        """
+        self._check_fittable()
+        tokenizer = tokenizer or Tokenizer()
+        t0 = time.perf_counter()
+        train = self._data(data, tokenizer, cache=cache)
+        t1 = time.perf_counter()
+        counts = count_ngrams(train.ids, train.vocab, self.order)
+        t2 = time.perf_counter()
+        est = estimate(counts, self.smoothing, self.config.discount, self.k, release=True)
+        t3 = time.perf_counter()
+        self._set_estimate(counts, est, tokenizer)
+        self.info = {"tokens": counts.tokens, "sentences": counts.sentences, "ngrams": counts.sizes()}
+        if train.source:
+            self.info["source"] = train.source
+        entry: dict[str, Any] = {
+            "encode_seconds": t1 - t0,
+            "count_seconds": t2 - t1,
+            "estimate_seconds": t3 - t2,
+            **self._facts(),
+        }
+        if valid is not None:
+            score = self.evaluate(valid)
+            entry.update(valid_perplexity=score.perplexity, valid_loss_nats=score.loss_nats, valid_tokens=score.tokens)
+        self.history = [entry]
+        return self
+
+    def _facts(self) -> dict[str, Any]:
+        return {
+            "train_tokens": self.info.get("tokens"),
+            "train_sentences": self.info.get("sentences"),
+            "ngrams_per_order": self.sizes(),
+        }
+
+    @classmethod
+    def train(cls, corpus: Any, order: int = 3, smoothing: str = "mkn", tokenizer: Tokenizer | None = None, **kw: Any):
+        """Deprecated: ``NgramModel(order=..., smoothing=...).fit(corpus, tokenizer=...)``."""
+        warnings.warn(
+            "NgramModel.train is deprecated; use NgramModel(order=..., smoothing=...).fit(corpus, tokenizer=...)",
+            DeprecationWarning,
+            stacklevel=2,
         )
+        cache = kw.pop("cache", True)
+        return cls(order=order, smoothing=smoothing, **kw).fit(corpus, tokenizer=tokenizer, cache=cache)
 
-    @classmethod
-    def fit(
-        cls,
-        ids: np.ndarray,
-        vocab: Vocab,
-        order: int = 3,
-        smoothing: str = "mkn",
-        discount: float | None = None,
-        k: float = 1.0,
-        tokenizer: Tokenizer | None = None,
-    ) -> NgramModel:
-        """Count and estimate from an encoded corpus (``</s>`` after every sentence)."""
-        return cls.from_counts(count_ngrams(ids, vocab, order), smoothing, discount, k, tokenizer, release=True)
+    def _require_tables(self) -> Vocab:
+        if self.vocab is None:
+            raise WordseqError("this n-gram model has no tables yet: fit it or load one")
+        return self.vocab
 
-    @classmethod
-    def train(
-        cls,
-        corpus,
-        order: int = 3,
-        smoothing: str = "mkn",
-        tokenizer: Tokenizer | None = None,
-        min_count: int = 1,
-        discount: float | None = None,
-        k: float = 1.0,
-        cache: bool = True,
-    ) -> NgramModel:
-        """Read, encode, count and estimate: a corpus path (file, directory, glob) to a model."""
+    def _data(self, data: Any, tokenizer: Tokenizer, vocab: Vocab | None = None, cache: bool = True) -> _Data:
+        """Any accepted data form as ids; over ``vocab`` when given (test data), else a new vocabulary."""
         from wordseq.text.encode import encode_corpus
 
-        tokenizer = tokenizer or Tokenizer()
-        enc = encode_corpus(corpus, tokenizer, min_count=min_count, cache=cache)
-        return cls.fit(enc.ids, enc.vocab, order, smoothing, discount, k, tokenizer)
+        cfg = self.config
+        if _is_paths(data):
+            enc = encode_corpus(
+                data,
+                tokenizer,
+                vocab=vocab,
+                min_count=cfg.min_count,
+                max_size=cfg.max_vocab,
+                cache=cache,
+                desc="encoding" if vocab is None else "encoding test",
+            )
+            return self._over(enc.ids, enc.vocab, vocab, _describe(data))
+        if isinstance(data, Encoded):
+            return self._over(data.ids, data.vocab, vocab)
+        if isinstance(data, tuple) and len(data) == 2 and isinstance(data[1], Vocab):
+            return self._over(np.asarray(data[0]), data[1], vocab)
+        if isinstance(data, np.ndarray):
+            if vocab is None:
+                raise WordseqError("token ids alone do not say their vocabulary: give (ids, vocab) or an Encoded")
+            return _Data(data, vocab)
+        if isinstance(data, Iterable) and not isinstance(data, (str, bytes)):
+            return self._sentences(data, tokenizer, vocab)
+        raise WordseqError(f"cannot read n-gram data from a {type(data).__name__}")
+
+    @staticmethod
+    def _over(ids: np.ndarray, have: Vocab, want: Vocab | None, source: str | None = None) -> _Data:
+        """ids over ``have`` re-expressed over ``want`` (words ``want`` lacks become ``<unk>``)."""
+        if want is None or have is want or have.itos == want.itos:
+            return _Data(ids, have if want is None else want, source)
+        remap = want.encode(have.itos)
+        return _Data(remap[np.asarray(ids)], want, source)
+
+    def _sentences(self, sentences: Iterable[Any], tokenizer: Tokenizer, vocab: Vocab | None) -> _Data:
+        token_lists = [tokenizer(s) if isinstance(s, str) else [str(t) for t in s] for s in sentences]
+        if not token_lists:
+            raise WordseqError("nothing to score: no sentences" if vocab is not None else "empty corpus: no sentences")
+        if vocab is None:
+            vocab = Vocab.build(token_lists, min_count=self.config.min_count, max_size=self.config.max_vocab)
+        _, eos, _ = special_ids(vocab)
+        parts = [np.append(vocab.encode(t), np.int32(eos)).astype(np.int32) for t in token_lists]
+        return _Data(np.concatenate(parts), vocab)
+
+    # -- alternative construction from files' plain data ----------------------------------------------
+    @classmethod
+    def _from_arpa(cls, tables: ArpaTables, source: str) -> NgramModel:
+        model = cls(order=tables.order, smoothing=FROM_ARPA)
+        n = len(tables.words)
+        model.vocab = Vocab(tables.words, np.zeros(n, np.int64), SPECIALS)
+        model.form = BACKOFF
+        model.keys, model.logprob, model.logbow = tables.keys, tables.logprob, tables.logbow
+        model.discounts = [None] * (tables.order + 1)
+        model.info = {"ngrams": list(tables.declared), "source": source}
+        return model
 
     # -- basic facts --------------------------------------------------------------------------------
     @property
     def V(self) -> int:
-        return len(self.vocab)
+        return len(self._require_tables())
 
     def sizes(self) -> list[int]:
         """Number of n-grams of each order (order 1: predicted vocabulary entries, <s> included)."""
         return [self.n_unigrams()] + [len(self.keys[n]) for n in range(2, self.order + 1)]
 
     def n_unigrams(self) -> int:
-        _, _, pad = special_ids(self.vocab)
+        _, _, pad = special_ids(self._require_tables())
         return self.V - (1 if pad >= 0 else 0)
 
     def predicted(self) -> np.ndarray:
-        return predictable(self.vocab, self.V)
+        return predictable(self._require_tables(), self.V)
 
     # -- scoring ------------------------------------------------------------------------------------
     def _ngram_ids(self, stream: np.ndarray) -> list:
@@ -190,7 +343,7 @@ class NgramModel:
         """log10 probability and order used for every position of an id stream with ``<s>`` markers.
         Positions holding ``<s>`` get 0 and order 0 (they are context, never predicted)."""
         stream = np.asarray(stream, dtype=np.int64)
-        bos = special_ids(self.vocab)[0]
+        bos = special_ids(self._require_tables())[0]
         ids = self._ngram_ids(stream)
         for n in range(2, self.order + 1):  # from here on, ids[n][i] is the n-gram ending at position i
             ids[n] = self._ending_at(ids[n], n)
@@ -216,7 +369,7 @@ class NgramModel:
 
     def _count_scores(self, stream: np.ndarray, ids: list, used: np.ndarray) -> np.ndarray:
         """Count-form scores; ``ids[n][i]`` is the id of the n-gram ending at position i (-1: absent)."""
-        bos = special_ids(self.vocab)[0]
+        bos = special_ids(self._require_tables())[0]
         L = len(stream)
         pos = np.arange(L)
         start = np.maximum.accumulate(np.where(stream == bos, pos, 0))
@@ -245,41 +398,55 @@ class NgramModel:
 
     def encode(self, sentence: str | Sequence[str]) -> np.ndarray:
         """Token ids of one sentence (a string, tokenized as the model was trained, or a token list)."""
+        vocab = self._require_tables()
         tokens = self.tokenizer(sentence) if isinstance(sentence, str) else list(sentence)
-        return self.vocab.encode(tokens).astype(np.int64)
+        return vocab.encode(tokens).astype(np.int64)
 
-    def _sentence_stream(self, sentence, bos: bool, eos: bool) -> np.ndarray:
-        b, e, _ = special_ids(self.vocab)
+    def _sentence_stream(self, sentence: str | Sequence[str], bos: bool, eos: bool) -> np.ndarray:
+        b, e, _ = special_ids(self._require_tables())
         ids = self.encode(sentence)
         parts = ([[b]] if bos else []) + [ids] + ([[e]] if eos else [])
         return np.concatenate([np.asarray(p, np.int64) for p in parts])
 
-    def full_scores(self, sentence: str | Sequence[str], bos: bool = True, eos: bool = True):
-        """Per-token ``(log10 prob, order used, is_oov)``, like KenLM's ``full_scores``."""
+    def full_scores(
+        self, sentence: str | Sequence[str], bos: bool = True, eos: bool = True
+    ) -> list[tuple[float, int, bool]]:
+        """Per-token ``(log10 prob, order used, is_oov)``, exactly as KenLM's ``full_scores`` (so log10, not
+        natural log: the ARPA world's unit)."""
         stream = self._sentence_stream(sentence, bos, eos)
         lp, used = self.score_stream(stream)
-        unk = self.vocab.unk_id
+        unk = self._require_tables().unk_id
         skip = 1 if bos else 0
         return [(float(p), int(n), bool(w == unk)) for p, n, w in zip(lp[skip:], used[skip:], stream[skip:])]
 
     def score(self, sentence: str | Sequence[str], bos: bool = True, eos: bool = True) -> float:
-        """Total log10 probability of one sentence (with ``</s>`` unless ``eos=False``)."""
+        """Total log10 probability of one sentence (with ``</s>`` unless ``eos=False``), as KenLM's ``score``
+        (log10 for KenLM compatibility; :meth:`evaluate` gives natural-log figures)."""
         lp, _ = self.score_stream(self._sentence_stream(sentence, bos, eos))
         return float(lp.sum())
 
-    def perplexity_ids(self, ids: np.ndarray, eos: bool = True, chunk: int = 1 << 22) -> Perplexity:
-        """Perplexity of an encoded corpus (``</s>`` after every sentence), in chunks of whole sentences."""
-        bos_id, eos_id, _ = special_ids(self.vocab)
-        ids = np.asarray(ids)
+    def evaluate(self, data: Any, eos: bool = True, chunk: int = 1 << 22) -> LMScore:
+        """Score held-out data: a path (file, directory, glob, ``-``; tokenized as the model was trained), an
+        :class:`~wordseq.text.encode.Encoded` corpus or ``(ids, vocab)`` (re-expressed over the model's
+        vocabulary when it is another), ids over the model's vocabulary, or a list of sentences.
+
+        ``</s>`` is a predicted token unless ``eos=False``. The result's ``log10_prob`` is KenLM's total;
+        ``zero_prob`` counts tokens of probability 0 (MLE only), which make the perplexity infinite."""
+        vocab = self._require_tables()
+        test = self._data(data, self.tokenizer, vocab=vocab)
+        bos_id, eos_id, _ = special_ids(vocab)
+        ids = np.asarray(test.ids)
         if len(ids) and ids[-1] != eos_id:
             ids = np.append(ids, eos_id)
         ends = np.flatnonzero(ids == eos_id)
         total, tokens, oov, zero, oov_lp = 0.0, 0, 0, 0, 0.0
-        unk = self.vocab.unk_id
-        targets = np.arange(chunk, len(ids), chunk)
-        cuts = np.unique(
-            np.concatenate([[0, len(ids)], ends[np.minimum(np.searchsorted(ends, targets), len(ends) - 1)] + 1])
-        )
+        unk = vocab.unk_id
+        if len(ends):
+            targets = np.arange(chunk, len(ids), chunk)
+            cut_at = ends[np.minimum(np.searchsorted(ends, targets), len(ends) - 1)] + 1
+            cuts = np.unique(np.concatenate([[0, len(ids)], cut_at]))
+        else:
+            cuts = np.array([0, 0])
         for s, e in zip(cuts[:-1], cuts[1:]):
             stream = add_sentence_starts(ids[s:e], bos_id, eos_id)
             lp, _ = self.score_stream(stream)
@@ -297,30 +464,18 @@ class NgramModel:
                 oov_lp += float(lpk[is_unk & finite].sum())
         if tokens == 0:
             raise WordseqError("nothing to score: the test corpus has no tokens")
-        ppl = math.inf if zero else 10.0 ** (-total / tokens)
         rest = tokens - oov
         ppl_in = math.nan if rest == 0 else (math.inf if zero else 10.0 ** (-(total - oov_lp) / rest))
-        return Perplexity(ppl, -math.inf if zero else total, tokens, len(ends), oov, zero, ppl_in)
+        return LMScore.from_log10(
+            -math.inf if zero else total,
+            tokens,
+            sentences=len(ends),
+            oov=oov,
+            zero_prob=zero,
+            perplexity_without_oov=ppl_in,
+        )
 
-    def perplexity(self, corpus: str | os.PathLike | Iterable[str], eos: bool = True) -> Perplexity:
-        """Perplexity of a corpus: a path (file, directory, glob; tokenized as the model was trained) or an
-        iterable of sentences. ``</s>`` is a predicted token unless ``eos=False``."""
-        if isinstance(corpus, (str, os.PathLike)) and (
-            Path(corpus).exists() or str(corpus) == "-" or any(ch in str(corpus) for ch in "*?[")
-        ):
-            from wordseq.text.encode import encode_corpus
-
-            enc = encode_corpus(corpus, self.tokenizer, vocab=self.vocab, desc="encoding test")
-            return self.perplexity_ids(enc.ids, eos)
-        if isinstance(corpus, (str, os.PathLike)):
-            raise InputError(corpus, "no such file")
-        _, e, _ = special_ids(self.vocab)
-        parts = [np.append(self.encode(s), e) for s in corpus]
-        if not parts:
-            raise WordseqError("nothing to score: no sentences")
-        return self.perplexity_ids(np.concatenate(parts), eos)
-
-    # -- distributions and sampling ------------------------------------------------------------------
+    # -- distributions ---------------------------------------------------------------------------------
     def _context_ids(self, history: Sequence[int]) -> list[int]:
         """ids[m] of the last m words of ``history`` at order m (-1 when absent), m = 1..N-1."""
         N, V = self.order, self.V
@@ -343,7 +498,7 @@ class NgramModel:
     def distribution(self, history: Sequence[int]) -> np.ndarray:
         """log10 p(w | history) for every vocabulary id w (``-inf`` for ``<s>`` and ``<pad>``).
         ``history`` is a list of ids; a leading ``<s>`` marks the sentence start."""
-        bos = special_ids(self.vocab)[0]
+        bos = special_ids(self._require_tables())[0]
         history = list(history)
         if bos in history:
             history = history[len(history) - history[::-1].index(bos) - 1 :]
@@ -381,31 +536,95 @@ class NgramModel:
         dist[~mask] = -np.inf
         return dist
 
-    def sample(
-        self, n: int = 10, temperature: float = 1.0, prefix: str | Sequence[str] = "", seed: int = 0, max_len: int = 100
+    # -- text generation ------------------------------------------------------------------------------
+    def generate(
+        self,
+        num_samples: int = 10,
+        temperature: float = 1.0,
+        prefix: str | Sequence[str] = "",
+        seed: int = 0,
+        max_len: int = 100,
     ) -> list[str]:
-        """Sample ``n`` sentences (each ends at ``</s>`` or after ``max_len`` tokens)."""
-        from wordseq.lm.ngram.sample import sample
-
-        return sample(self, n, temperature, prefix, seed, max_len)
+        """``num_samples`` sentences, each word drawn from the model's distribution given the words before
+        it; each starts with ``prefix`` and ends at ``</s>`` or after ``max_len`` tokens. ``temperature``
+        below 1 sharpens the distribution, above 1 flattens it."""
+        vocab = self._require_tables()
+        return generate_sentences(self, vocab, num_samples, temperature, prefix, seed, max_len)
 
     # -- files --------------------------------------------------------------------------------------
+    @property
+    def file_kind(self) -> str:
+        """The model-file kind: ``ngram-<smoothing>`` (``wordseq.load`` knows every ``ngram-`` kind)."""
+        return f"{KIND}-{self.smoothing}"
+
     def save(self, path: str | os.PathLike) -> Path:
-        """Write the model: ARPA when the name ends in ``.arpa`` (or ``.arpa.gz``), else a ``.wsq`` file."""
-        from wordseq.lm.ngram.arpa import is_arpa_name, write_arpa
-
+        """Write the model atomically and return the path: ARPA when the name ends in ``.arpa`` (or
+        ``.arpa.gz``, ``.arpa.bz2``, ``.arpa.xz``), else a ``.wsq`` model file. MLE and add-k models have no
+        exact ARPA form (unseen n-grams do not back off) and are refused."""
+        vocab = self._require_tables()
         if is_arpa_name(path):
-            return write_arpa(self, path)
-        from wordseq.lm.ngram.modelfile import save_ngram
-
-        return save_ngram(self, path)
+            if self.form != BACKOFF:
+                raise WordseqError(
+                    f"{self.smoothing} models have no exact ARPA form (unseen n-grams do not back off); "
+                    "save it as .wsq, or use smoothing mkn, kn or absolute"
+                )
+            tables = ArpaTables(self.order, vocab.itos, self.keys, self.logprob or [], self.logbow or [])
+            bos = special_ids(vocab)[0]
+            unigrams = np.flatnonzero(self.predicted() | (np.arange(self.V) == bos))
+            return write_arpa(path, tables, unigrams)
+        extra = {
+            "form": self.form,
+            "tokenizer": self.tokenizer.config(),
+            "discounts": [None if d is None else list(d) for d in self.discounts],
+            **{k: v for k, v in self.info.items() if k not in ("form", "tokenizer", "discounts")},
+        }
+        provenance = {**self.provenance, "history": self.history}
+        if "source" in self.info:
+            provenance.setdefault("corpus", self.info["source"])
+        arrays = {"keys": self.keys, "logprob": self.logprob, "logbow": self.logbow}
+        arrays.update(counts=self.counts, totals=self.totals)
+        return write_ngram(path, self.file_kind, self.config.to_dict(), self.order, vocab, arrays, extra, provenance)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> NgramModel:
-        """Read an ARPA file (by name or by its ``\\data\\`` header) or a ``.wsq`` n-gram model file."""
-        from wordseq.lm.ngram.arpa import is_arpa, read_arpa
-        from wordseq.lm.ngram.modelfile import load_ngram
-
+        """Read an ARPA file (by name or by its ``\\data\\`` header; plain, ``.gz``, ``.bz2``, ``.xz``, or ``-``
+        for standard input) or a ``.wsq`` n-gram model file. Nothing in the file is executed."""
         if is_arpa(path):
-            return read_arpa(path)
-        return load_ngram(path)
+            return cls._from_arpa(read_arpa(path), os.fspath(path))
+        stored = read_ngram(path)
+        extra = dict(stored.extra)
+        config = NgramConfig.from_dict(stored.config)
+        model = cls(config)
+        model.vocab = Vocab.from_stored(stored.vocab)
+        model.form = str(extra.pop("form", model.form))
+        model.tokenizer = Tokenizer(**extra.pop("tokenizer", {}))
+        model.discounts = [None if d is None else tuple(d) for d in extra.pop("discounts", [])]
+        model.keys = stored.keys
+        model.logprob, model.logbow = stored.logprob, stored.logbow
+        model.counts, model.totals = stored.counts, stored.totals
+        model.info = extra
+        model.provenance = {k: v for k, v in stored.provenance.items() if k != "history"}
+        model.history = list(stored.provenance.get("history", []))
+        return model
+
+    def summary(self) -> ModelSummary:
+        """Kind, configuration, vocabulary, one row per order (its n-grams counted as parameters), the
+        discounts and the corpus facts: what ``wordseq info`` prints."""
+        vocab = self._require_tables()
+        sizes = self.sizes()
+        kinds = {BACKOFF: "log10 prob + backoff", COUNTS: "counts + totals"}
+        layers = [
+            LayerInfo(f"{n}-grams", f"N-gram table ({kinds.get(self.form, self.form)})", f"({size},)", size, False)
+            for n, size in enumerate(sizes, 1)
+        ]
+        extra: dict[str, Any] = {"form": self.form, "ngrams per order": sizes}
+        discounts = [d for d in self.discounts[1:] if d is not None]
+        if discounts:
+            extra["discounts"] = [[round(x, 4) for x in d] for d in self.discounts[1:] if d is not None]
+        extra["tokenizer"] = self.tokenizer.config()
+        for key in ("tokens", "sentences", "source"):
+            if key in self.info:
+                extra[key] = self.info[key]
+        metrics = {k: v for k, v in (self.history[-1] if self.history else {}).items() if k.startswith("valid_")}
+        provenance = dict(self.provenance)
+        return ModelSummary(self.file_kind, self.config.to_dict(), len(vocab), layers, provenance, metrics, extra)
