@@ -429,7 +429,10 @@ def test_unfitted_model_says_so():
     for call in (lambda: m.score("a"), lambda: m.evaluate(["a"]), lambda: m.generate(1), lambda: m.summary()):
         with pytest.raises(WordseqError, match="no tables yet"):
             call()
-    assert repr(m) == "NgramModel(NgramConfig(order=2, smoothing='mkn', discount=None, k=1.0, min_count=1, max_vocab=None))"
+    assert (
+        repr(m)
+        == "NgramModel(NgramConfig(order=2, smoothing='mkn', discount=None, k=1.0, min_count=1, max_vocab=None))"
+    )
 
 
 def test_vocabulary_settings_apply_to_text():

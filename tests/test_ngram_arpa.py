@@ -8,7 +8,7 @@ import pytest
 from wordseq.demo import bundled_corpus
 from wordseq.errors import InputError, WordseqError
 from wordseq.lm.ngram import NgramModel
-from wordseq.lm.ngram.arpa import read_arpa
+from wordseq.lm.ngram.arpa import ArpaTables, read_arpa
 from wordseq.text.tokenize import Tokenizer
 
 
@@ -24,7 +24,7 @@ def shakespeare(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def model4(shakespeare):
-    return NgramModel.train(shakespeare / "train.txt", order=4, smoothing="mkn", tokenizer=Tokenizer())
+    return NgramModel(order=4, smoothing="mkn").fit(shakespeare / "train.txt", tokenizer=Tokenizer())
 
 
 def test_arpa_round_trip(model4, tmp_path):
@@ -48,9 +48,9 @@ def test_model_file_round_trip(model4, tmp_path, shakespeare):
     assert back.tokenizer == model4.tokenizer and back.smoothing == "mkn"
     for n in range(2, 5):
         assert np.array_equal(back.keys[n], model4.keys[n]) and np.array_equal(back.logprob[n], model4.logprob[n])
-    r1, r2 = model4.perplexity(shakespeare / "test.txt"), back.perplexity(shakespeare / "test.txt")
+    r1, r2 = model4.evaluate(shakespeare / "test.txt"), back.evaluate(shakespeare / "test.txt")
     assert r1.perplexity == r2.perplexity and r1.tokens == r2.tokens
-    addk = NgramModel.train(shakespeare / "train.txt", order=2, smoothing="add-k", k=0.1)
+    addk = NgramModel(order=2, smoothing="add-k", k=0.1).fit(shakespeare / "train.txt")
     back = NgramModel.load(addk.save(tmp_path / "addk.wsq"))
     assert back.smoothing == "add-k" and back.k == 0.1
     assert back.score("the king") == addk.score("the king")
@@ -62,7 +62,7 @@ def test_model_file_round_trip(model4, tmp_path, shakespeare):
 def test_tokenizer_is_stored(tmp_path):
     corpus = tmp_path / "c.txt"
     corpus.write_text("The Cat sat.\nthe cat ran.\n")
-    m = NgramModel.train(corpus, order=2, smoothing="kn", tokenizer=Tokenizer("word", lower=True), discount=0.5)
+    m = NgramModel(order=2, smoothing="kn", discount=0.5).fit(corpus, tokenizer=Tokenizer("word", lower=True))
     back = NgramModel.load(m.save(tmp_path / "m.wsq"))
     assert back.tokenizer == Tokenizer("word", lower=True)
     assert back.full_scores("THE CAT.") == m.full_scores(["the", "cat", "."])
@@ -133,7 +133,7 @@ def test_other_tools_arpa_scores_like_kenlm(tmp_path):
     kenlm = _kenlm()
     path = tmp_path / "srilm.arpa"
     path.write_text(OTHER_TOOL_ARPA)
-    ours, theirs = read_arpa(path), kenlm.Model(str(path))
+    ours, theirs = NgramModel.load(path), kenlm.Model(str(path))
     sentences = [
         "the cat sat",
         "the dog ran",
@@ -179,7 +179,7 @@ def test_random_arpa_scores_like_kenlm(tmp_path):
     lines += ["", "\\end\\", ""]
     path = tmp_path / "random.arpa"
     path.write_text("\n".join(lines))
-    ours, theirs = read_arpa(path), kenlm.Model(str(path))
+    ours, theirs = NgramModel.load(path), kenlm.Model(str(path))
     for _ in range(200):
         s = " ".join(rng.choice(content[2:] + ["oov"], size=rng.integers(1, 9)))
         a, b = ours.full_scores(s), list(theirs.full_scores(s))
@@ -191,7 +191,7 @@ def test_missing_unk_gets_kenlm_value(tmp_path):
     path = tmp_path / "nounk.arpa"
     path.write_text("\\data\\\nngram 1=3\n\n\\1-grams:\n-0.5\t</s>\n-99\t<s>\n-0.2\ta\n\n\\end\\\n")
     with pytest.warns(UserWarning, match="no <unk>"):
-        m = read_arpa(path)
+        m = NgramModel.load(path)
     assert m.full_scores("zzz", eos=False)[0][0] == pytest.approx(-100.0)
 
 
@@ -213,8 +213,12 @@ def _bad(tmp_path, text):
 def test_good_arpa_loads(tmp_path):
     path = tmp_path / "good.arpa"
     path.write_text(GOOD)
-    m = read_arpa(path)
+    tables = read_arpa(path)
+    assert isinstance(tables, ArpaTables) and tables.order == 2 and tables.declared == [4, 2]
+    assert tables.words[:4] == ["<unk>", "<pad>", "<s>", "</s>"] and tables.words[4:] == ["a"]
+    m = NgramModel.load(path)
     assert m.order == 2 and m.score("a") == pytest.approx(-0.3)
+    assert m.smoothing == "arpa" and m.summary().kind == "ngram-arpa"
 
 
 @pytest.mark.parametrize(
@@ -244,3 +248,132 @@ def test_not_arpa(tmp_path):
     assert "no \\data\\ header" in _bad(tmp_path, "hello\n")
     assert "is positive" in _bad(tmp_path, GOOD.replace("-0.4\ta", "0.4\ta"))
     assert "appears twice" in _bad(tmp_path, GOOD.replace("-0.1\ta </s>", "-0.2\t<s> a"))
+
+
+# -- round trips for every smoothing, compressed files, standard input -----------------------------------
+SMALL = ["the cat sat", "the dog sat", "a cat ran", "the cat ran away", "a dog sat down", "the end"]
+
+
+def _small(smoothing):
+    import warnings
+
+    from wordseq.lm.ngram import DiscountWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DiscountWarning)
+        return NgramModel(order=3, smoothing=smoothing, k=0.5).fit(SMALL * 3)
+
+
+PROBES = ["the cat sat", "a dog ran away", "the platypus sat", "end the"]
+
+
+@pytest.mark.parametrize("smoothing", ["mkn", "kn", "absolute", "add-k", "mle"])
+def test_wsq_round_trip_every_smoothing(smoothing, tmp_path):
+    import wordseq.models
+
+    m = _small(smoothing)
+    path = m.save(tmp_path / "m.wsq")
+    assert path == tmp_path / "m.wsq"
+    for back in (NgramModel.load(path), wordseq.models.load(path)):
+        assert isinstance(back, NgramModel) and back.config == m.config and back.vocab == m.vocab
+        assert back.form == m.form and back.discounts == m.discounts and back.history == m.history
+        assert [back.full_scores(s) for s in PROBES] == [m.full_scores(s) for s in PROBES]
+        assert back.evaluate(SMALL) == m.evaluate(SMALL)
+        assert back.generate(5, seed=3) == m.generate(5, seed=3)
+        a, b = back.summary(), m.summary()
+        assert (a.kind, a.config, a.layers, a.extra) == (b.kind, b.config, b.layers, b.extra)
+        assert "wordseq_version" in a.provenance
+    assert wordseq.models.kind_of(path) == f"ngram-{smoothing}"
+
+
+@pytest.mark.parametrize("smoothing", ["mkn", "kn", "absolute"])
+@pytest.mark.parametrize("suffix", [".arpa", ".arpa.gz", ".arpa.bz2", ".arpa.xz"])
+def test_arpa_round_trip_every_backoff_smoothing(smoothing, suffix, tmp_path):
+    m = _small(smoothing)
+    path = m.save(tmp_path / f"m{suffix}")
+    back = NgramModel.load(path)
+    assert back.smoothing == "arpa" and back.order == 3 and back.vocab.itos == m.vocab.itos
+    for s in PROBES:
+        a, b = m.full_scores(s), back.full_scores(s)
+        assert [x[1:] for x in a] == [x[1:] for x in b]
+        assert np.allclose([x[0] for x in a], [x[0] for x in b], atol=1e-5)
+    assert back.evaluate(SMALL).perplexity == pytest.approx(m.evaluate(SMALL).perplexity, rel=1e-5)
+    again = NgramModel.load(back.save(tmp_path / "again.wsq"))  # an ARPA model saves as .wsq too
+    assert again.smoothing == "arpa" and [again.score(s) for s in PROBES] == [back.score(s) for s in PROBES]
+    plain = m.save(tmp_path / "plain.arpa").read_bytes()
+    import bz2
+    import gzip
+    import lzma
+
+    opener = {".arpa": open, ".arpa.gz": gzip.open, ".arpa.bz2": bz2.open, ".arpa.xz": lzma.open}[suffix]
+    with opener(path, "rb") as f:
+        assert f.read() == plain  # the same text, compressed
+
+
+@pytest.mark.parametrize("compress", ["gzip", "bz2", "lzma"])
+def test_compressed_arpa_without_its_name_is_found_by_its_bytes(compress, tmp_path):
+    import importlib
+
+    path = tmp_path / "model.bin"
+    path.write_bytes(importlib.import_module(compress).compress(GOOD.encode()))
+    m = NgramModel.load(path)
+    assert m.order == 2 and m.score("a") == pytest.approx(-0.3)
+
+
+def test_arpa_from_standard_input(monkeypatch):
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(GOOD.encode())))
+    m = NgramModel.load("-")
+    assert m.order == 2 and m.score("a") == pytest.approx(-0.3)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(GOOD.replace("ngram 2=2", "ngram 2=3").encode())))
+    with pytest.raises(InputError, match=r"^-:13: the header declares 3 2-grams"):
+        read_arpa("-")
+
+
+@pytest.mark.parametrize("suffix, compress", [(".arpa.gz", "gzip"), (".arpa.bz2", "bz2"), (".arpa.xz", "lzma")])
+def test_bad_compressed_arpa_names_file_and_line(suffix, compress, tmp_path):
+    import importlib
+
+    module = importlib.import_module(compress)
+    path = tmp_path / f"bad{suffix}"
+    path.write_bytes(module.compress(GOOD.replace("-0.4\ta\t-0.2", "-0.4x\ta\t-0.2").encode()))
+    with pytest.raises(InputError, match=rf"bad{suffix}:9: log10 probability '-0.4x' is not a number"):
+        NgramModel.load(path)
+    whole = module.compress(GOOD.encode())
+    path.write_bytes(whole[: len(whole) // 2])  # cut short
+    with pytest.raises(InputError, match=rf"bad{suffix}: damaged or truncated compressed file"):
+        NgramModel.load(path)
+
+
+def test_missing_and_foreign_files(tmp_path):
+    with pytest.raises(InputError, match="no such file"):
+        NgramModel.load(tmp_path / "nope.arpa")
+    with pytest.raises(InputError, match="no such file"):
+        NgramModel.load(tmp_path / "nope.wsq")
+    from wordseq.io.modelfile import ModelFile, save_model
+
+    other = save_model(tmp_path / "other.wsq", ModelFile("word2vec", {}, {"x": np.zeros(2)}))
+    with pytest.raises(InputError, match="is a 'word2vec' model, not an n-gram model"):
+        NgramModel.load(other)
+
+
+def test_model_file_of_the_earlier_layout_still_loads(tmp_path):
+    """Files written before NgramConfig kept the table form, tokenizer and discounts inside the config."""
+    from wordseq.io.modelfile import ModelFile, load_model, save_model
+
+    m = _small("kn")
+    mf = load_model(m.save(tmp_path / "new.wsq"))
+    old_config = {
+        "order": 3,
+        "form": "backoff",
+        "smoothing": "kn",
+        "k": 0.5,
+        "discounts": [None if d is None else list(d) for d in m.discounts],
+        "tokenizer": m.tokenizer.config(),
+    }
+    old = save_model(tmp_path / "old.wsq", ModelFile("ngram-kn", old_config, mf.tensors, {"vocab": m.vocab}))
+    back = NgramModel.load(old)
+    assert back.config == m.config and back.discounts == m.discounts
+    assert [back.full_scores(s) for s in PROBES] == [m.full_scores(s) for s in PROBES]

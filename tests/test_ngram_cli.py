@@ -23,23 +23,39 @@ def corpus(tmp_path_factory):
 def test_build_score_sample(corpus, tmp_path, capsys):
     model = tmp_path / "m.wsq"
     assert (
-        main(["lm", "ngram", str(corpus / "train.txt"), "-n", "3", "--tokenizer", "word", "--lower", "-o", str(model)])
+        main(
+            [
+                "lm",
+                "ngram",
+                str(corpus / "train.txt"),
+                "--order",
+                "3",
+                "--tokenizer",
+                "word",
+                "--lower",
+                "-o",
+                str(model),
+            ]
+        )
         == 0
     )
     out = capsys.readouterr().out
     assert "3-gram mkn model" in out and "D1=" in out and model.exists()
     assert main(["lm", "perplexity", str(model), str(corpus / "test.txt")]) == 0
     out = capsys.readouterr().out
-    ppl = float(re.search(r"perplexity ([\d.]+) over", out).group(1))
+    ppl = float(re.search(r"perplexity ([\d.]+) \(", out).group(1))
+    log10 = float(re.search(r"log10 prob (-[\d.]+)", out).group(1))
+    tokens = int(re.search(r"over ([\d,]+) tokens", out).group(1).replace(",", ""))
+    assert ppl == pytest.approx(10 ** (-log10 / tokens), rel=1e-3)  # the same figures, two units
     assert 20 < ppl < 2000 and "scored as <unk>" in out and "tokens/s" in out
-    assert main(["lm", "sample", str(model), "-n", "4", "--seed", "3", "--prefix", "The king"]) == 0
+    assert main(["lm", "sample", str(model), "--num-samples", "4", "--seed", "3", "--prefix", "The king"]) == 0
     lines = capsys.readouterr().out.strip().split("\n")
     assert len(lines) == 4 and all(ln.startswith("the king") for ln in lines)  # the prefix is tokenized too
 
 
 def test_arpa_output_and_perplexity_options(corpus, tmp_path, capsys):
     arpa = tmp_path / "m.arpa"
-    assert main(["lm", "ngram", str(corpus / "train.txt"), "-n", "2", "--smoothing", "kn", "-o", str(arpa)]) == 0
+    assert main(["lm", "ngram", str(corpus / "train.txt"), "--order", "2", "--smoothing", "kn", "-o", str(arpa)]) == 0
     capsys.readouterr()
     test = tmp_path / "t.txt"
     test.write_text("of the\nzzz qqq\n")
@@ -56,8 +72,13 @@ def test_arpa_output_and_perplexity_options(corpus, tmp_path, capsys):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["-n", "0"], "order must be at least 1"),
-        (["-n", "500"], "larger than this corpus allows"),
+        (["--order", "0"], "--order 0: must be an integer >= 1"),
+        (["--order", "500"], "larger than this corpus allows"),
+        (["--smoothing", "kn", "--discount", "2"], "--discount 2.0: must be a number > 0 and <= 1 (or None)"),
+        (["--discount", "0.5"], "--discount 0.5: applies only to smoothing 'kn' and 'absolute'"),
+        (["--smoothing", "add-k", "-k", "0"], "-k 0.0: must be a number > 0"),
+        (["--min-count", "0"], "--min-count 0: must be an integer >= 1"),
+        (["--max-vocab", "3"], "--max-vocab 3: must be an integer >= 4 (or None)"),
         (["--smoothing", "add-k", "-o", "{tmp}/x.arpa"], "no exact ARPA form"),
     ],
 )
@@ -69,6 +90,34 @@ def test_build_errors(corpus, tmp_path, capsys, args, message):
     err = capsys.readouterr().err.strip()
     assert err.startswith("wordseq: error:") and message in err and "\n" not in err
     assert not list(tmp_path.iterdir())  # nothing half-written
+
+
+def test_deprecated_spellings_still_work(corpus, tmp_path, capsys):
+    model = tmp_path / "m.wsq"
+    assert main(["lm", "ngram", str(corpus / "train.txt"), "-n", "2", "-o", str(model)]) == 0
+    captured = capsys.readouterr()
+    assert "2-gram mkn model" in captured.out
+    assert "-n is deprecated; use --order" in captured.err
+    for old in ("-n", "--num"):
+        assert main(["lm", "sample", str(model), old, "2", "--seed", "1"]) == 0
+        captured = capsys.readouterr()
+        assert captured.out.count("\n") == 2 and f"{old} is deprecated; use --num-samples" in captured.err
+    assert main(["lm", "sample", str(model), "--num-samples", "2", "--seed", "1"]) == 0
+    assert "deprecated" not in capsys.readouterr().err
+    assert main(["lm", "sample", str(model), "--num-samples", "-1"]) == 1
+    assert capsys.readouterr().err.strip() == "wordseq: error: --num-samples -1: must be an integer >= 0"
+
+
+def test_build_with_validation_text_and_compressed_arpa(corpus, tmp_path, capsys):
+    arpa = tmp_path / "m.arpa.xz"
+    args = ["lm", "ngram", str(corpus / "train.txt"), "--order", "2", "--valid", str(corpus / "test.txt")]
+    assert main(args + ["-o", str(arpa)]) == 0
+    out = capsys.readouterr().out
+    valid_ppl = float(re.search(r"validation perplexity ([\d.]+)", out).group(1))
+    from wordseq.lm.ngram import NgramModel
+
+    m = NgramModel.load(arpa)
+    assert m.evaluate(corpus / "test.txt").perplexity == pytest.approx(valid_ppl, rel=1e-3)
 
 
 def test_errors_in_a_subprocess(tmp_path):

@@ -74,7 +74,7 @@ def fit_both(sentences):
     ids = []
     for s in sentences:
         ids += vocab.encode(tok(s)).tolist() + [vocab.stoi["</s>"]]
-    ours = NgramModel.fit(np.array(ids, np.int32), vocab, 2, "kn", discount=D)
+    ours = NgramModel(order=2, smoothing="kn", discount=D).fit((np.array(ids, np.int32), vocab))
     train, nltk_vocab = padded_everygram_pipeline(2, [s.split() for s in sentences])
     theirs = KneserNeyInterpolated(2, discount=D)
     theirs.fit(train, nltk_vocab)
@@ -126,7 +126,7 @@ def test_unknown_words_nltk_zero_wordseq_finite(corpus):
     ours, theirs = fit_both(corpus)
     assert theirs.score("<UNK>", ["the"]) == 0.0  # one unknown word -> infinite perplexity in NLTK
     assert ours_p(ours, "qwertyuiop", "the") > 0
-    r = ours.perplexity(["qwertyuiop zxcvb the"])
+    r = ours.evaluate(["qwertyuiop zxcvb the"])
     assert np.isfinite(r.perplexity) and r.oov == 2
 
 

@@ -21,8 +21,8 @@ def ptb():
 @pytest.mark.parametrize("order, target", [(3, 148.28), (5, 141.19)])
 def test_ptb_modified_kn_perplexity(ptb, order, target):
     train, test = ptb
-    model = NgramModel.fit(train.ids, train.vocab, order, "mkn", tokenizer=Tokenizer())
-    r = model.perplexity(test)
+    model = NgramModel(order=order, smoothing="mkn").fit(train, tokenizer=Tokenizer())
+    r = model.evaluate(test)
     assert r.tokens == 82430 and r.oov == 4794  # PTB's own <unk>, scored as <unk>
     assert r.perplexity == pytest.approx(target, rel=1e-3)
     assert round(r.perplexity, 2) == target
@@ -32,7 +32,7 @@ def test_ptb_modified_kn_perplexity(ptb, order, target):
 def test_ptb_kenlm_reads_our_arpa(ptb, tmp_path):
     kenlm = pytest.importorskip("kenlm", reason="the kenlm module is not installed")
     train, test = ptb
-    model = NgramModel.fit(train.ids, train.vocab, 5, "mkn", tokenizer=Tokenizer())
+    model = NgramModel(order=5, smoothing="mkn").fit(train, tokenizer=Tokenizer())
     path = model.save(tmp_path / "ptb5.arpa")
     k = kenlm.Model(str(path))
     back = NgramModel.load(path)
@@ -46,4 +46,4 @@ def test_ptb_kenlm_reads_our_arpa(ptb, tmp_path):
         n += len(theirs)
     assert worst < 1e-4
     assert 10 ** (-total / n) == pytest.approx(141.19, abs=0.01)
-    assert back.perplexity(test).perplexity == pytest.approx(141.19, abs=0.01)
+    assert back.evaluate(test).perplexity == pytest.approx(141.19, abs=0.01)

@@ -614,7 +614,7 @@ class NgramModel(Estimator[NgramConfig]):
         sizes = self.sizes()
         kinds = {BACKOFF: "log10 prob + backoff", COUNTS: "counts + totals"}
         layers = [
-            LayerInfo(f"{n}-grams", f"N-gram table ({kinds.get(self.form, self.form)})", f"({size},)", size, False)
+            LayerInfo(f"{n}-grams", f"N-gram table ({kinds.get(self.form, self.form)})", f"({size},)", size)
             for n, size in enumerate(sizes, 1)
         ]
         extra: dict[str, Any] = {"form": self.form, "ngrams per order": sizes}
