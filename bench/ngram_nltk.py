@@ -40,7 +40,7 @@ def main() -> None:
     N, d = args.order, 0.1
 
     t = time.perf_counter()
-    ours = NgramModel.train(tmp / "train.txt", order=N, smoothing="kn", discount=d, tokenizer=Tokenizer(), cache=False)
+    ours = NgramModel(order=N, smoothing="kn", discount=d).fit(tmp / "train.txt", tokenizer=Tokenizer(), cache=False)
     fit_ours = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -64,12 +64,12 @@ def main() -> None:
 
     (tmp / "few.txt").write_text("\n".join(few) + "\n")
     (tmp / "test.txt").write_text("\n".join(test_lines) + "\n")
-    ours.perplexity(tmp / "few.txt")  # builds the hash index once, as NLTK's fit built its counters
+    ours.evaluate(tmp / "few.txt")  # builds the hash index once, as NLTK's fit built its counters
     t = time.perf_counter()
-    r_few = ours.perplexity(tmp / "few.txt")
+    r_few = ours.evaluate(tmp / "few.txt")
     score_ours_few = time.perf_counter() - t
     t = time.perf_counter()
-    r_all = ours.perplexity(tmp / "test.txt")
+    r_all = ours.evaluate(tmp / "test.txt")
     score_ours_all = time.perf_counter() - t
 
     print(

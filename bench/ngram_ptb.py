@@ -1,7 +1,7 @@
 """N-gram models on Penn Treebank: build time and peak memory, perplexity against KenLM's numbers, load
 times, and scoring throughput beside the kenlm module scoring our ARPA file sentence by sentence.
 
-    flock /tmp/wordseq-bench.lock python bench/ngram_ptb.py [--data ../shared/data]
+    flock /tmp/wordseq-bench.lock python bench/ngram_ptb.py [--data ../shared/data] [--orders 3,5]
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ def build_only(data: Path, order: int, out: str) -> None:
     """Run in a child process so its peak memory is the build's own."""
     import numpy as np  # noqa: F401
 
-    from wordseq.lm.ngram import NgramModel, count_ngrams
+    from wordseq.lm.ngram import NgramConfig, NgramModel, count_ngrams
     from wordseq.text.encode import encode_corpus
     from wordseq.text.tokenize import Tokenizer
 
@@ -34,7 +34,7 @@ def build_only(data: Path, order: int, out: str) -> None:
     t1 = time.perf_counter()
     counts = count_ngrams(enc.ids, enc.vocab, order)
     t2 = time.perf_counter()
-    model = NgramModel.from_counts(counts, "mkn", tokenizer=Tokenizer())
+    model = NgramModel.from_counts(counts, NgramConfig(smoothing="mkn"), tokenizer=Tokenizer())
     t3 = time.perf_counter()
     model.save(out)
     t4 = time.perf_counter()
@@ -70,7 +70,10 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default=os.environ.get("WORDSEQ_DATA", ROOT.parent / "shared" / "data"))
     ap.add_argument("--build-only", nargs=2, metavar=("ORDER", "OUT"))
+    ap.add_argument("--orders", default="3,5", help="orders to build, comma-separated (default 3,5)")
     args = ap.parse_args()
+    orders = [int(x) for x in args.orders.split(",")]
+    top = max(orders)
     data = Path(args.data)
     if args.build_only:
         build_only(data, int(args.build_only[0]), args.build_only[1])
@@ -88,7 +91,7 @@ def main() -> None:
     )
     print("|---|---|---|---|---|---|---|---|---|")
     builds = {}
-    for order in (3, 5):
+    for order in orders:
         for suffix in ("wsq", "arpa"):
             out = str(tmp / f"ptb{order}.{suffix}")
             b = child(data, order, out)
@@ -103,17 +106,17 @@ def main() -> None:
     print("\n## perplexity on PTB test (82,430 tokens with </s>; KenLM lmplz+query: 5-gram 141.19, 3-gram 148.28)")
     print("| order | wordseq | KenLM target | relative difference |")
     print("|---|---|---|---|")
-    for order in (3, 5):
+    for order in orders:
         m = NgramModel.load(builds[(order, "wsq")])
-        ppl = m.perplexity(test).perplexity
+        ppl = m.evaluate(test).perplexity
         print(f"| {order} | {ppl:.3f} | {TARGETS[order]} | {100 * (ppl / TARGETS[order] - 1):+.4f}% |")
 
-    print("\n## load times (5-gram)")
+    print(f"\n## load times ({top}-gram)")
     t = time.perf_counter()
-    m = NgramModel.load(builds[(5, "wsq")])
+    m = NgramModel.load(builds[(top, "wsq")])
     t_wsq = time.perf_counter() - t
     t = time.perf_counter()
-    NgramModel.load(builds[(5, "arpa")])
+    NgramModel.load(builds[(top, "arpa")])
     t_arpa = time.perf_counter() - t
     try:
         import kenlm
@@ -122,13 +125,13 @@ def main() -> None:
     t_ken = float("nan")
     if kenlm is not None:
         t = time.perf_counter()
-        k = kenlm.Model(builds[(5, "arpa")])
+        k = kenlm.Model(builds[(top, "arpa")])
         t_ken = time.perf_counter() - t
     print("| file | wordseq | kenlm |\n|---|---|---|")
     print(f"| .wsq | {t_wsq:.2f} s | - |")
-    print(f"| .arpa ({Path(builds[(5, 'arpa')]).stat().st_size / 1e6:.0f} MB) | {t_arpa:.2f} s | {t_ken:.2f} s |")
+    print(f"| .arpa ({Path(builds[(top, 'arpa')]).stat().st_size / 1e6:.0f} MB) | {t_arpa:.2f} s | {t_ken:.2f} s |")
 
-    print("\n## scoring throughput, PTB test, 5-gram (tokens/s, </s> included; best of 3)")
+    print(f"\n## scoring throughput, PTB test, {top}-gram (tokens/s, </s> included; best of 3)")
     lines = test.read_text().splitlines()
     enc = encode_corpus(test, m.tokenizer, vocab=m.vocab)
     ids = np.asarray(enc.ids)
@@ -141,15 +144,15 @@ def main() -> None:
             ts.append(time.perf_counter() - t)
         return min(ts)
 
-    fresh = NgramModel.load(builds[(5, "wsq")])
+    fresh = NgramModel.load(builds[(top, "wsq")])
     t = time.perf_counter()
-    r = fresh.perplexity(test)
+    r = fresh.evaluate(test)
     first = time.perf_counter() - t
     n = r.tokens
     rows = [("wordseq, first call from the text file (tokenize + encode + build hash index + score)", n / first)]
-    rows.append(("wordseq `perplexity(path)` from the text file, index built", n / best(lambda: m.perplexity(test))))
-    m.perplexity_ids(ids)
-    rows.append(("wordseq `perplexity_ids` on encoded ids", n / best(lambda: m.perplexity_ids(ids))))
+    rows.append(("wordseq `evaluate(path)` from the text file, index built", n / best(lambda: m.evaluate(test))))
+    m.evaluate((ids, m.vocab))
+    rows.append(("wordseq `evaluate((ids, vocab))` on encoded ids", n / best(lambda: m.evaluate((ids, m.vocab)))))
     rows.append(("wordseq `full_scores` sentence by sentence", n / best(lambda: [m.full_scores(s) for s in lines], 1)))
     if kenlm is not None:
         rows.append(
@@ -164,14 +167,14 @@ def main() -> None:
         print(f"| {name} | {v:,.0f} |")
     if kenlm is not None:
         print(
-            f"\nratio, wordseq perplexity(path) / kenlm score: "
-            f"{rows[1][1] / rows[-1][1]:.2f}x; perplexity_ids / kenlm score: {rows[2][1] / rows[-1][1]:.2f}x"
+            f"\nratio, wordseq evaluate(path) / kenlm score: "
+            f"{rows[1][1] / rows[-1][1]:.2f}x; evaluate((ids, vocab)) / kenlm score: {rows[2][1] / rows[-1][1]:.2f}x"
         )
         worst = max(max(abs(a[0] - b[0]) for a, b in zip(m.full_scores(s), k.full_scores(s))) for s in lines)
         print(f"largest per-token difference, wordseq vs kenlm on our ARPA: {worst:.2e} (log10)")
     t = time.perf_counter()
-    m.sample(10, seed=0)
-    print(f"\nsampling 10 sentences from the 5-gram: {time.perf_counter() - t:.3f} s")
+    m.generate(num_samples=10, seed=0)
+    print(f"\ngenerating 10 sentences from the {top}-gram: {time.perf_counter() - t:.3f} s")
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ def rss_mb() -> float:
 
 
 def step(corpus: Path, order: int, out: str, what: str) -> None:
-    from wordseq.lm.ngram import NgramModel, count_ngrams
+    from wordseq.lm.ngram import NgramConfig, NgramModel, count_ngrams
     from wordseq.text.encode import encode_corpus
     from wordseq.text.tokenize import Tokenizer
 
@@ -51,7 +51,7 @@ def step(corpus: Path, order: int, out: str, what: str) -> None:
     counts = count_ngrams(enc.ids, enc.vocab, order)
     t2 = time.perf_counter()
     after_count = rss_mb()
-    model = NgramModel.from_counts(counts, "mkn", tokenizer=Tokenizer(), release=True)
+    model = NgramModel.from_counts(counts, NgramConfig(smoothing="mkn"), tokenizer=Tokenizer(), release=True)
     del counts
     t3 = time.perf_counter()
     after_estimate = rss_mb()

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wordseq.errors import WordseqError
 from wordseq.config import ConfigError
+from wordseq.errors import WordseqError
 from wordseq.lm.ngram import DiscountWarning, NgramConfig, NgramModel, count_ngrams
 from wordseq.lm.ngram.estimate import FALLBACK_MKN, mkn_discounts
 from wordseq.text.tokenize import Tokenizer
