@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from wordseq.demo import bundled_corpus
 from wordseq.errors import InputError, WordseqError
@@ -377,3 +379,31 @@ def test_model_file_of_the_earlier_layout_still_loads(tmp_path):
     back = NgramModel.load(old)
     assert back.config == m.config and back.discounts == m.discounts
     assert [back.full_scores(s) for s in PROBES] == [m.full_scores(s) for s in PROBES]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(st.lists(st.sampled_from(["a", "b", "c", "dé", "e-f"]), min_size=1, max_size=7), min_size=1, max_size=10),
+    st.integers(1, 4),
+    st.sampled_from(["mkn", "kn", "absolute"]),
+    st.sampled_from([".arpa", ".arpa.gz", ".arpa.bz2", ".arpa.xz"]),
+)
+def test_any_model_reads_back_from_arpa(sentences, order, smoothing, suffix):
+    """Property: whatever the corpus, order and estimator, the ARPA file read back scores every token as the
+    model did (to the 6 decimals ARPA keeps), with the same n-gram order used."""
+    import tempfile
+    import warnings
+
+    from wordseq.lm.ngram import DiscountWarning
+
+    order = min(order, max(len(s) for s in sentences) + 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DiscountWarning)
+        m = NgramModel(order=order, smoothing=smoothing).fit(sentences)
+    with tempfile.TemporaryDirectory() as d:
+        back = NgramModel.load(m.save(f"{d}/m{suffix}"))
+    assert back.sizes() == m.sizes()
+    for s in sentences[:3] + [["zz", "a"], ["b", "b", "b"]]:
+        a, b = m.full_scores(s), back.full_scores(s)
+        assert [x[1:] for x in a] == [x[1:] for x in b]
+        assert np.allclose([x[0] for x in a], [x[0] for x in b], atol=5e-6)  # 6 decimals per stored value

@@ -118,6 +118,9 @@ def test_build_with_validation_text_and_compressed_arpa(corpus, tmp_path, capsys
 
     m = NgramModel.load(arpa)
     assert m.evaluate(corpus / "test.txt").perplexity == pytest.approx(valid_ppl, rel=1e-3)
+    assert main(["lm", "perplexity", str(arpa), str(corpus / "test.txt")]) == 0
+    ppl = float(re.search(r"perplexity ([\d.]+) \(", capsys.readouterr().out).group(1))
+    assert ppl == pytest.approx(valid_ppl, rel=1e-3)
 
 
 def test_errors_in_a_subprocess(tmp_path):

@@ -60,12 +60,9 @@ def model_family(path: str) -> str:
     p = Path(path)
     if not p.exists():
         raise InputError(path, "no such file")
-    name = p.name.lower()
-    if name.endswith((".arpa", ".arpa.gz")):  # the names wordseq.lm.ngram.arpa reads
-        return "ngram"
-    with open(p, "rb") as f:
-        head = f.read(4096)
-    if head.lstrip().startswith(b"\\data\\"):
+    from wordseq.models import is_arpa
+
+    if is_arpa(p):  # by name (.arpa, .arpa.gz/.bz2/.xz) or by its \\data\\ header, compressed or not
         return "ngram"
     kind = read_metadata(p)["kind"]
     return "ngram" if kind.startswith("ngram") else "neural"
