@@ -15,8 +15,7 @@ from wordseq.errors import InputError
 
 def _families() -> dict[str, Any]:
     """Kind prefix -> estimator class. Imported here, on first use, so that ``import wordseq`` stays light."""
-    from wordseq.embed.formats import load_vectors
-    from wordseq.embed.word2vec import Word2Vec
+    from wordseq.embed import Word2Vec, load_vectors
     from wordseq.lm.neural.files import load_lm
     from wordseq.lm.ngram import NgramModel
 
