@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from embed_helpers import assert_planted_neighbours, planted_corpus
-from wordseq.embed.cooccur import CooccurConfig, cooccurrence_matrix, count_cooccurrences, row_normalize, word_stream
 from wordseq.config import ConfigError
 from wordseq.embed import PPMISVD, CountSVD, PPMIConfig, SVDConfig
+from wordseq.embed.cooccur import CooccurConfig, cooccurrence_matrix, count_cooccurrences, row_normalize, word_stream
 from wordseq.embed.count_models import ppmi, truncated_svd
 from wordseq.errors import WordseqError
 from wordseq.text.encode import encode_corpus

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from numba import njit
 
-from wordseq.embed import _w2v_kernel as K
-from wordseq.embed.huffman import huffman_codes
 from wordseq.config import ConfigError
 from wordseq.embed import Word2Vec, Word2VecConfig
+from wordseq.embed import _w2v_kernel as K
+from wordseq.embed.huffman import huffman_codes
 from wordseq.errors import WordseqError
 from wordseq.text.encode import encode_corpus
 from wordseq.text.tokenize import Tokenizer
