@@ -182,6 +182,9 @@ def test_save_load_round_trip(planted, tmp_path, model):
     assert path == tmp_path / "m.wsq"
     back = type(model).load(path)
     assert back.config == model.config and back.history == model.history
+    import wordseq
+
+    assert type(wordseq.load(path)) is type(model)
     assert back.vectors.words == model.vectors.words
     np.testing.assert_array_equal(back.vectors.vectors, model.vectors.vectors)
     np.testing.assert_array_equal(back.vectors.counts, model.vectors.counts)

@@ -153,6 +153,9 @@ def test_save_load_round_trip(planted, tmp_path):
     assert back.vectors.most_similar("p0", topn=5) == model.vectors.most_similar("p0", topn=5)
     assert back.summary().layers == model.summary().layers and back.summary().vocab_size == len(model.vectors)
     assert back.losses == model.losses
+    import wordseq
+
+    assert isinstance(wordseq.load(path), GloVe)  # any model file opens by its kind
     v = load_vectors(path)  # the model file is a vectors file for every reader
     assert isinstance(v, Vectors) and v.words == model.vectors.words
     with pytest.raises(WordseqError, match="not 'vectors-glove'"):

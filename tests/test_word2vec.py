@@ -358,6 +358,9 @@ def test_save_load_round_trip(planted, tmp_path, arch, loss):
     assert back.losses == model.losses
     assert back.vectors.most_similar("ta0", topn=3) == model.vectors.most_similar("ta0", topn=3)
     assert back.summary().layers == model.summary().layers
+    import wordseq
+
+    assert isinstance(wordseq.load(path), Word2Vec)
     again = back.save(tmp_path / "again.wsq")
     assert np.array_equal(Word2Vec.load(again).syn1, model.syn1)
 
