@@ -39,8 +39,7 @@ def main() -> None:
 
     from gensim.models import KeyedVectors
 
-    from wordseq.embed.evaluate import evaluate_analogies, evaluate_similarity
-    from wordseq.embed.formats import load_vectors
+    from wordseq.embed import evaluate_analogies, evaluate_similarity, load_vectors
 
     logging.disable(logging.WARNING)
     questions = args.data / "google_analogy" / "questions-words.txt"

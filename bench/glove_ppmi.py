@@ -7,7 +7,7 @@ once to a text file, one paragraph per line (the same slice as bench/word2vec_vs
 it with the whitespace tokenizer, min_count 5, into a fresh cache, then:
 
 - GloVe: co-occurrence counting (window 10, symmetric, 1/distance weighting, 2 threads), then ``--epochs``
-  iterations (dim 100, x_max 100, alpha 0.75, eta 0.05, 2 threads); time per iteration and counting time
+  iterations (dim 100, x_max 100, weighting exponent 0.75, learning rate 0.05, 2 threads); time per iteration and counting time
   are printed beside Stanford GloVe's C figures on this slice quoted in issue 3 (37 s per iteration, 29 s
   for ``cooccur`` + ``shuffle``, 2 threads; not rerun here: the C tool is not installed);
 - PPMI+SVD: window 5, no distance weighting, context smoothing 0.75, dim 100, eigenvalue weighting 0.5.
@@ -41,20 +41,22 @@ import sys, time, json, resource
 t0 = time.perf_counter()
 from wordseq.text.encode import encode_corpus
 from wordseq.text.tokenize import Tokenizer
-from wordseq.embed.formats import save_vectors
 method, corpus, out, epochs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 enc = encode_corpus(corpus, Tokenizer("whitespace"), min_count=5)
 t1 = time.perf_counter()
 res = {"tokens": enc.tokens, "words": len(enc.vocab) - enc.vocab.n_specials, "encode_s": t1 - t0}
 if method == "glove":
-    from wordseq.embed.glove import GloVe, GloVeConfig
-    m = GloVe(GloVeConfig(dim=100, window=10, x_max=100, alpha=0.75, eta=0.05, epochs=epochs, threads=2, seed=1)).fit(enc)
-    res.update(cooccur_s=m.cooccur_seconds, setup_s=m.setup_seconds, entries=m.entries, epoch_s=m.epoch_seconds, losses=m.losses)
+    from wordseq.embed import GloVe, GloVeConfig
+    cfg = GloVeConfig(dim=100, window=10, x_max=100, weighting_exponent=0.75, lr=0.05, epochs=epochs, threads=2, seed=1)
+    m = GloVe(cfg).fit(enc)
+    res.update(cooccur_s=m.cooccur_seconds, setup_s=m.setup_seconds, entries=m.entries,
+               epoch_s=[h["seconds"] for h in m.history], losses=m.losses)
 else:
-    from wordseq.embed.count_models import PPMIConfig, PPMISVD
-    m = PPMISVD(PPMIConfig(dim=100, window=5, alpha=0.75, eig=0.5, threads=2, seed=1)).fit(enc)
-    res.update(m.timings)
-save_vectors(m.vectors, out)
+    from wordseq.embed import PPMIConfig, PPMISVD
+    m = PPMISVD(PPMIConfig(dim=100, window=5, context_smoothing=0.75, eig=0.5, threads=2, seed=1)).fit(enc)
+    h = m.history[0]
+    res.update(cooccur=h["cooccur_seconds"], ppmi_svd=h["ppmi_svd_seconds"])
+m.save(out)
 res["total_s"] = time.perf_counter() - t0
 res["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps(res))
@@ -78,7 +80,7 @@ def run_child(method: str, corpus: Path, out: Path, epochs: int, env: dict) -> d
 
 def quality(path: Path, data: Path) -> dict:
     sys.path.insert(0, str(ROOT / "src"))
-    from wordseq.embed.formats import load_vectors
+    from wordseq.embed import load_vectors
 
     v = load_vectors(path)
     a = v.evaluate_analogies(data / "google_analogy" / "questions-words.txt")

@@ -52,11 +52,11 @@ import sys, time, json, resource, numpy as np
 t0 = time.perf_counter()
 from wordseq.text.encode import encode_corpus
 from wordseq.text.tokenize import Tokenizer
-from wordseq.embed.word2vec import Word2Vec, Word2VecConfig
+from wordseq.embed import Word2Vec, Word2VecConfig
 corpus, arch, loss, epochs, threads, out = sys.argv[1:7]
 enc = encode_corpus(corpus, Tokenizer("whitespace"), min_count=5)
 t1 = time.perf_counter()
-cfg = Word2VecConfig(arch=arch, loss=loss, dim=100, window=5, negative=5, sample=1e-3, epochs=int(epochs),
+cfg = Word2VecConfig(arch=arch, loss=loss, dim=100, window=5, negative=5, sample_threshold=1e-3, epochs=int(epochs),
                      threads=int(threads), seed=1)
 m = Word2Vec(cfg).fit(enc, progress=False)
 t2 = time.perf_counter()

@@ -9,8 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from embed_helpers import assert_planted_neighbours, planted_corpus
+from wordseq.config import ConfigError
+from wordseq.embed import PPMISVD, CountSVD, PPMIConfig, SVDConfig
 from wordseq.embed.cooccur import CooccurConfig, cooccurrence_matrix, count_cooccurrences, row_normalize, word_stream
-from wordseq.embed.count_models import PPMISVD, CountSVD, PPMIConfig, SVDConfig, ppmi, truncated_svd
+from wordseq.embed.count_models import ppmi, truncated_svd
 from wordseq.errors import WordseqError
 from wordseq.text.encode import encode_corpus
 
@@ -85,14 +87,14 @@ def test_row_normalize():
     np.testing.assert_allclose(P, [[0, 0.5, 0.5], [0, 0, 0], [0.25, 0.25, 0.5]])
 
 
-@pytest.mark.parametrize("alpha,shift", [(1.0, 1.0), (0.75, 1.0), (0.75, 5.0)])
-def test_ppmi_equals_formula(alpha, shift):
+@pytest.mark.parametrize("smoothing,shift", [(1.0, 1.0), (0.75, 1.0), (0.75, 5.0)])
+def test_ppmi_equals_formula(smoothing, shift):
     rng = np.random.default_rng(1)
     C = rng.poisson(1.0, size=(12, 9)).astype(float)
-    M = ppmi(sp.csr_matrix(C), alpha, shift).toarray()
+    M = ppmi(sp.csr_matrix(C), smoothing, shift).toarray()
     total = C.sum()
     pw = C.sum(1, keepdims=True) / total
-    pc = C.sum(0, keepdims=True) ** alpha
+    pc = C.sum(0, keepdims=True) ** smoothing
     pc = pc / pc.sum()
     with np.errstate(divide="ignore"):
         expected = np.maximum(0, np.log(C / total / (pw * pc)) - np.log(shift))
@@ -132,15 +134,70 @@ def test_count_svd_planted_neighbours(planted, transform):
 
 
 def test_bad_settings(planted, tmp_path):
-    with pytest.raises(WordseqError, match="dim must be at least 1"):
-        PPMISVD(PPMIConfig(dim=0)).fit(planted)
     with pytest.raises(WordseqError, match="smaller than the vocabulary"):
         PPMISVD(PPMIConfig(dim=500)).fit(planted)
-    with pytest.raises(WordseqError, match="window"):
-        CountSVD(SVDConfig(window=0)).fit(planted)
-    with pytest.raises(WordseqError, match="unknown transform"):
-        CountSVD(SVDConfig(transform="sqrt")).fit(planted)
     one = tmp_path / "one.txt"
     one.write_text("lonely\nlonely\n", encoding="utf-8")
     with pytest.raises(WordseqError, match="no co-occurrences"):
         PPMISVD(PPMIConfig(dim=1)).fit(encode_corpus(one, cache=False))
+    with pytest.raises(WordseqError, match="no co-occurrences"):
+        CountSVD(dim=1, min_count=1).fit(one)
+
+
+@pytest.mark.parametrize(
+    "config, kwargs, field, allowed",
+    [
+        (PPMIConfig, {"dim": 0}, "dim", "must be an integer >= 1"),
+        (PPMIConfig, {"window": 0}, "window", "must be an integer >= 1"),
+        (PPMIConfig, {"context_smoothing": 0.0}, "context_smoothing", "must be a number > 0 and <= 1"),
+        (PPMIConfig, {"context_smoothing": 1.5}, "context_smoothing", "must be a number > 0 and <= 1"),
+        (PPMIConfig, {"shift": 0.0}, "shift", "must be a number > 0"),
+        (PPMIConfig, {"eig": -1.0}, "eig", "must be a number >= 0"),
+        (SVDConfig, {"dim": 0}, "dim", "must be an integer >= 1"),
+        (SVDConfig, {"window": 0}, "window", "must be an integer >= 1"),
+        (SVDConfig, {"transform": "sqrt"}, "transform", "must be one of 'none', 'rownorm', 'log'"),
+        (SVDConfig, {"min_count": 0}, "min_count", "must be an integer >= 1"),
+    ],
+)
+def test_config_errors_name_field_and_range(config, kwargs, field, allowed):
+    with pytest.raises(ConfigError) as e:
+        config(**kwargs)
+    assert e.value.field == field and e.value.allowed == allowed
+    assert str(e.value).startswith(f"{config.__name__}.{field} = ")
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        PPMISVD(dim=8, window=2, context_smoothing=0.5, shift=2.0),
+        CountSVD(dim=8, window=2, transform="none"),
+        CountSVD(dim=8, window=2, transform="rownorm"),
+        CountSVD(dim=8, window=2, transform="log", eig=0.5),
+    ],
+    ids=["ppmi-svd", "svd-none", "svd-rownorm", "svd-log"],
+)
+def test_save_load_round_trip(planted, tmp_path, model):
+    model.fit(planted)
+    path = model.save(tmp_path / "m.wsq")
+    assert path == tmp_path / "m.wsq"
+    back = type(model).load(path)
+    assert back.config == model.config and back.history == model.history
+    import wordseq
+
+    assert type(wordseq.load(path)) is type(model)
+    assert back.vectors.words == model.vectors.words
+    np.testing.assert_array_equal(back.vectors.vectors, model.vectors.vectors)
+    np.testing.assert_array_equal(back.vectors.counts, model.vectors.counts)
+    assert back.vectors.most_similar("p1", topn=5) == model.vectors.most_similar("p1", topn=5)
+    s = back.summary()
+    assert s.kind == model.kind and s.vocab_size == len(model.vectors)
+    assert s.layers == model.summary().layers and s.total_params == 8 * len(model.vectors)
+
+
+def test_fit_reads_a_corpus_path(tmp_path):
+    path = planted_corpus(tmp_path / "c.txt")
+    a = PPMISVD(dim=8, window=2, min_count=1).fit(path)
+    b = PPMISVD(dim=8, window=2).fit(encode_corpus(path, min_count=1, cache=False))
+    assert a.vectors.words == b.vectors.words
+    np.testing.assert_array_equal(a.vectors.vectors, b.vectors.vectors)
+    assert a.history[0]["pass"] == 1 and a.history[0]["seconds"] > 0

@@ -9,8 +9,7 @@ import pytest
 
 from conftest import run_cli as _run_cli
 from embed_helpers import planted_corpus
-from wordseq.embed.formats import load_vectors, save_vectors
-from wordseq.embed.vectors import Vectors
+from wordseq.embed import PPMISVD, GloVe, Vectors, Word2Vec, load_vectors, save_vectors
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
@@ -65,6 +64,9 @@ def test_train_writes_a_loadable_model(model):
     v = load_vectors(model)
     assert v.dim == 16 and "p0" in v and v.counts is not None
     assert v.most_similar("p0", topn=1)[0][0] == "q0"
+    m = PPMISVD.load(model)  # the model file: the estimator's config and provenance
+    assert m.config.dim == 16 and m.config.window == 2 and m.config.min_count == 1
+    assert m.provenance["tokens"] > 0 and m.history[0]["pass"] == 1
 
 
 @pytest.mark.parametrize(
@@ -99,7 +101,6 @@ def test_train_other_methods_and_formats(tmp_path, corpus, method, extra):
 
 @pytest.mark.parametrize("method,loss", [("sgns", "ns"), ("cbow", "hs")])
 def test_train_word2vec(tmp_path, corpus, method, loss):
-    pytest.importorskip("wordseq.embed.word2vec")
     out = tmp_path / "w.bin"
     ok(
         run_cli(
@@ -124,6 +125,137 @@ def test_train_word2vec(tmp_path, corpus, method, loss):
     )
     v = load_vectors(out)
     assert v.dim == 20 and "p0" in v
+    wsq = tmp_path / "w.wsq"
+    ok(
+        run_cli(
+            "embed",
+            "train",
+            str(corpus),
+            "--method",
+            method,
+            "--loss",
+            loss,
+            "--dim",
+            "8",
+            "--min-count",
+            "1",
+            "--epochs",
+            "1",
+            "--lr",
+            "0.04",
+            "--sample-threshold",
+            "0.01",
+            "-o",
+            str(wsq),
+            "--threads",
+            "1",
+        )
+    )
+    m = Word2Vec.load(wsq)
+    assert (m.config.arch, m.config.loss) == ("sg" if method == "sgns" else "cbow", loss)
+    assert (m.config.lr, m.config.sample_threshold, m.config.min_count) == (0.04, 0.01, 1)
+    assert load_vectors(wsq).words == m.vectors.words  # a word2vec model file is a vector file too
+
+
+def test_old_option_spellings_still_work_with_a_notice(tmp_path, corpus):
+    out = tmp_path / "g.wsq"
+    r = run_cli(
+        "embed",
+        "train",
+        str(corpus),
+        "--method",
+        "glove",
+        "--dim",
+        "8",
+        "--min-count",
+        "1",
+        "--epochs",
+        "1",
+        "--alpha",
+        "0.02",
+        "--power",
+        "0.6",
+        "-o",
+        str(out),
+        "--threads",
+        "1",
+    )
+    ok(r)
+    assert "--alpha is deprecated; use --lr" in r.stderr and "--power is deprecated" in r.stderr
+    m = GloVe.load(out)
+    assert (m.config.lr, m.config.weighting_exponent) == (0.02, 0.6)
+    r = run_cli(
+        "embed",
+        "train",
+        str(corpus),
+        "--method",
+        "ppmi-svd",
+        "--dim",
+        "8",
+        "--min-count",
+        "1",
+        "--power",
+        "0.5",
+        "-o",
+        str(out),
+    )
+    ok(r)
+    assert PPMISVD.load(out).config.context_smoothing == 0.5
+    r = run_cli(
+        "embed",
+        "train",
+        str(corpus),
+        "--method",
+        "sgns",
+        "--dim",
+        "8",
+        "--min-count",
+        "1",
+        "--epochs",
+        "1",
+        "--min-alpha",
+        "0.001",
+        "--sample",
+        "0.002",
+        "-o",
+        str(out),
+        "--threads",
+        "1",
+    )
+    ok(r)
+    assert "--min-alpha is deprecated; use --min-lr" in r.stderr and "--sample is deprecated" in r.stderr
+    assert (Word2Vec.load(out).config.min_lr, Word2Vec.load(out).config.sample_threshold) == (0.001, 0.002)
+    assert "--alpha" not in run_cli("embed", "train", "--help").stdout
+    r = run_cli("embed", "train", str(corpus), "--method", "glove", "--power", "-2", "-o", str(tmp_path / "x.wsq"))
+    assert r.returncode == 1
+    notice, error = r.stderr.strip().splitlines()
+    assert "--power is deprecated" in notice
+    assert error == "wordseq: error: --weighting-exponent -2.0: must be a number >= 0"
+
+
+@pytest.mark.parametrize(
+    "method, given, shown",
+    [
+        ("sgns", "--window 0", "--window 0: must be an integer >= 1"),
+        ("sgns", "--lr -1", "--lr -1.0: must be a number > 0 (or None)"),
+        ("sgns", "--min-lr -0.5", "--min-lr -0.5: must be a number >= 0"),
+        ("sgns", "--sample-threshold -1", "--sample-threshold -1.0: must be a number >= 0"),
+        ("cbow", "--negative 0", "--negative 0: must be an integer >= 1"),
+        ("glove", "--weighting-exponent -2", "--weighting-exponent -2.0: must be a number >= 0"),
+        ("glove", "--x-max 0", "--x-max 0.0: must be a number > 0"),
+        ("ppmi-svd", "--context-smoothing 2", "--context-smoothing 2.0: must be a number > 0 and <= 1"),
+        ("ppmi-svd", "--shift 0", "--shift 0.0: must be a number > 0"),
+        ("svd", "--min-count 0", "--min-count 0: must be an integer >= 1"),
+        ("svd", "--max-vocab 0", "--max-vocab 0: must be an integer >= 1 (or None)"),
+        ("svd", "--eig -1", "--eig -1.0: must be a number >= 0"),
+    ],
+)
+def test_config_errors_name_the_option_and_range(tmp_path, corpus, method, given, shown):
+    """A bad setting is one line naming the option (as typed, or its new spelling) and the allowed range."""
+    out = tmp_path / "never.wsq"
+    err = one_line_error(run_cli("embed", "train", str(corpus), "--method", method, *given.split(), "-o", str(out)))
+    assert err.endswith(shown), err
+    assert not out.exists()
 
 
 def test_neighbors_analogy_eval(tmp_path, model):
@@ -201,7 +333,7 @@ def test_bad_input_is_one_clear_line(tmp_path, model, corpus):
     out = tmp_path / "never.wsq"
     one_line_error(
         run_cli("embed", "train", str(corpus), "--method", "ppmi-svd", "--dim", "0", "-o", str(out)),
-        "--dim must be at least 1",
+        "--dim 0: must be an integer >= 1",
     )
     one_line_error(run_cli("embed", "train", str(corpus), "--method", "glove", "--dim", "-3", "-o", str(out)), "--dim")
     tiny = tmp_path / "tiny.txt"
@@ -244,12 +376,7 @@ def test_word2vec_missing_or_too_few_words(tmp_path):
     few = tmp_path / "few.txt"
     few.write_text("a b c a b c\n", encoding="utf-8")
     r = run_cli("embed", "train", str(few), "--method", "sgns", "--min-count", "1", "-o", str(tmp_path / "o.wsq"))
-    try:
-        import wordseq.embed.word2vec  # noqa: F401
-
-        one_line_error(r, "--negative 5")
-    except ModuleNotFoundError:
-        one_line_error(r, "word2vec training is not available")
+    one_line_error(r, "--negative 5")
 
 
 def test_demo_step_quick(tmp_path):
@@ -261,7 +388,10 @@ def test_demo_step_quick(tmp_path):
     lines = embed_step(ctx)
     assert lines[0].startswith("word vectors:")
     assert any(line.strip().startswith("king ") for line in lines)
-    assert (tmp_path / "vectors-ppmi-svd.wsq").exists()
+    assert (
+        PPMISVD.load(tmp_path / "vectors-ppmi-svd.wsq").vectors.words
+        == load_vectors(tmp_path / "vectors-sgns.wsq").words
+    )
     assert (tmp_path / "vectors-pca.png").read_bytes()[:4] == b"\x89PNG"
     assert isinstance(ctx.results["vectors"], Vectors)
 

@@ -9,8 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from wordseq.embed.formats import guess_format, load_vectors, metadata_path, save_vectors
-from wordseq.embed.vectors import Vectors
+from wordseq.embed import Vectors, guess_format, load_vectors, metadata_path, read_vectors, save_vectors
 from wordseq.errors import InputError, WordseqError
 
 gensim_models = pytest.importorskip("gensim.models")
@@ -219,5 +218,53 @@ def test_wrong_kind_model_file(tmp_path):
     from wordseq.io.modelfile import ModelFile, save_model
 
     save_model(tmp_path / "m.wsq", ModelFile("ngram", {}, {"x": np.zeros(2)}))
-    with pytest.raises(InputError, match="expected 'vectors'"):
+    with pytest.raises(InputError, match="m.wsq: a 'ngram' model file holds no word vectors"):
         load_vectors(tmp_path / "m.wsq")
+
+
+@pytest.mark.parametrize("compression", [".gz", ".bz2", ".xz"])
+@pytest.mark.parametrize("fmt", ["word2vec", "word2vec-bin", "glove"])
+def test_compressed_files_are_read(tmp_path, compression, fmt):
+    import bz2
+    import gzip
+    import lzma
+
+    v = sample_vectors(n=12, dim=3)
+    plain = save_vectors(v, tmp_path / SUFFIX[fmt], format=fmt)
+    packed = tmp_path / (plain.name + compression)
+    compress = {".gz": gzip.compress, ".bz2": bz2.compress, ".xz": lzma.compress}[compression]
+    packed.write_bytes(compress(plain.read_bytes()))
+    back = load_vectors(packed)  # the format is guessed from the name without the compression suffix
+    assert back.words == v.words
+    np.testing.assert_array_equal(back.vectors, v.vectors)
+    packed.write_bytes(compress(plain.read_bytes())[:-12])  # cut short
+    with pytest.raises(InputError, match=packed.name):
+        load_vectors(packed, format=fmt)
+
+
+def test_standard_input_is_read(tmp_path, monkeypatch):
+    import io
+    import sys
+
+    v = sample_vectors(n=9, dim=2)
+    data = save_vectors(v, tmp_path / "v.txt").read_bytes()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    back = load_vectors("-", format="word2vec")
+    assert back.words == v.words
+
+
+def test_bad_utf8_names_file_and_line(tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"2 2\na 1 2\n\xff 3 4\n")
+    with pytest.raises(InputError, match=r"bad.txt:3: byte 1 is not valid utf-8"):
+        load_vectors(bad)
+
+
+def test_save_returns_the_path_in_every_spelling(tmp_path):
+    v = sample_vectors(n=8, dim=2)
+    assert v.save(tmp_path / "a.txt") == tmp_path / "a.txt"
+    assert save_vectors(v, tmp_path / "b.bin") == tmp_path / "b.bin"
+    assert v.save(str(tmp_path / "c.wsq"), config={"note": "x"}, provenance={"corpus": "c"}) == tmp_path / "c.wsq"
+    data = read_vectors(tmp_path / "c.wsq")
+    assert data.config == {"note": "x"} and data.provenance["corpus"] == "c"
+    assert data.words == v.words and Vectors.from_data(data).words == v.words

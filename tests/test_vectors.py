@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from wordseq.embed.evaluate import evaluate_analogies, evaluate_similarity
-from wordseq.embed.vectors import UnknownWordError, Vectors
+from wordseq.embed import UnknownWordError, Vectors, evaluate_analogies, evaluate_similarity
 from wordseq.errors import InputError, WordseqError
 
 gensim_models = pytest.importorskip("gensim.models")
@@ -221,7 +220,7 @@ def test_constructor_checks():
 def test_google_analogies_equal_gensim_on_ptb_vectors():
     """On the real test sets, with vectors trained on PTB: exactly gensim's per-section counts."""
     from conftest import data_file
-    from wordseq.embed.count_models import PPMISVD, PPMIConfig
+    from wordseq.embed import PPMISVD, PPMIConfig
     from wordseq.text.encode import encode_corpus
 
     questions = data_file("google_analogy", "questions-words.txt")
@@ -237,7 +236,7 @@ def test_google_analogies_equal_gensim_on_ptb_vectors():
 
 
 def test_top_k_equals_a_stable_sort():
-    from wordseq.embed.evaluate import _top_k
+    from wordseq.embed._topk_kernel import top_k
 
     rng = np.random.default_rng(0)
     scores = rng.normal(size=(40, 300)).astype(np.float32)
@@ -245,7 +244,41 @@ def test_top_k_equals_a_stable_sort():
     scores[3, :] = -np.inf
     scores[3, :2] = [1, 2]
     out = np.empty((40, 5), dtype=np.int64)
-    _top_k(scores, 5, out)
+    top_k(scores, 5, out)
     ref = np.argsort(-scores, axis=1, kind="stable")[:, :5]
     np.testing.assert_array_equal(out[np.arange(40) != 3], ref[np.arange(40) != 3])
     assert out[3].tolist() == [1, 0, -1, -1, -1]
+
+
+def test_evaluation_files_compressed_and_bad_bytes(tmp_path):
+    """Analogy and similarity files are opened like every input: compressed ones too; bad bytes name the line."""
+    import gzip
+
+    v = planted_vectors()
+    text = ": pairs\nx0 y0 x1 y1\nx2 y2 x3 y3\n"
+    (tmp_path / "q.txt").write_text(text, encoding="utf-8")
+    (tmp_path / "q.txt.gz").write_bytes(gzip.compress(text.encode()))
+    plain, packed = evaluate_analogies(v, tmp_path / "q.txt"), evaluate_analogies(v, tmp_path / "q.txt.gz")
+    assert (plain.correct, plain.total) == (packed.correct, packed.total) and plain.total == 2
+    (tmp_path / "bad.txt").write_bytes(b"x0\ty0\t1\nx1\t\xffy1\t2\n")
+    with pytest.raises(InputError, match=r"bad.txt:2: byte"):
+        evaluate_similarity(v, tmp_path / "bad.txt")
+
+
+def test_model_evaluate_groups_the_results(tmp_path):
+    """``model.evaluate`` gives one dataclass holding each file's result, equal to the functions' results."""
+    from wordseq.embed import PPMISVD, EmbeddingEvaluation
+
+    v = planted_vectors()
+    model = PPMISVD()
+    model.vectors = v
+    (tmp_path / "q.txt").write_text(": pairs\nx0 y0 x1 y1\nx2 y2 x3 y3\nx4 y4 x5 y5\n", encoding="utf-8")
+    (tmp_path / "s.txt").write_text("x0\ty0\t9\nx1\tn3\t1\nx2\ty2\t8\nn1\tn2\t2\n", encoding="utf-8")
+    r = model.evaluate(analogies=tmp_path / "q.txt", similarity=[tmp_path / "s.txt"])
+    assert isinstance(r, EmbeddingEvaluation)
+    a = r.analogies[str(tmp_path / "q.txt")]
+    assert (a.correct, a.total) == (evaluate_analogies(v, tmp_path / "q.txt").correct, 3)
+    assert r.similarity[str(tmp_path / "s.txt")] == evaluate_similarity(v, tmp_path / "s.txt")
+    assert any("Spearman" in line for line in r.report())
+    with pytest.raises(WordseqError, match="not been trained"):
+        PPMISVD().evaluate(analogies=tmp_path / "q.txt")

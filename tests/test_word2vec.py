@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 from numba import njit
 
+from wordseq.config import ConfigError
+from wordseq.embed import Word2Vec, Word2VecConfig
 from wordseq.embed import _w2v_kernel as K
 from wordseq.embed.huffman import huffman_codes
-from wordseq.embed.word2vec import Word2Vec, Word2VecConfig
 from wordseq.errors import WordseqError
 from wordseq.text.encode import encode_corpus
 from wordseq.text.tokenize import Tokenizer
@@ -48,7 +49,7 @@ def nearest(vectors, word):
 @pytest.mark.parametrize("arch", ["sg", "cbow"])
 @pytest.mark.parametrize("loss", ["ns", "hs", "softmax"])
 def test_planted_twins_are_nearest_neighbours(planted, arch, loss):
-    cfg = Word2VecConfig(arch=arch, loss=loss, dim=16, window=2, negative=5, sample=0, epochs=8, threads=2)
+    cfg = Word2VecConfig(arch=arch, loss=loss, dim=16, window=2, negative=5, sample_threshold=0, epochs=8, threads=2)
     model = Word2Vec(cfg).fit(planted, progress=False)
     v = model.vectors
     assert len(v) == TOPICS * 10 and "</s>" not in v and "<unk>" not in v
@@ -65,7 +66,7 @@ def test_loss_decreases_and_is_independent_of_threads(planted, loss):
     Huffman root, synced per sentence."""
     losses = {}
     for threads in (1, 3):
-        cfg = Word2VecConfig(arch="sg", loss=loss, dim=16, window=2, sample=0, epochs=4, threads=threads)
+        cfg = Word2VecConfig(arch="sg", loss=loss, dim=16, window=2, sample_threshold=0, epochs=4, threads=threads)
         losses[threads] = Word2Vec(cfg).fit(planted, progress=False).losses
     for ls in losses.values():
         assert all(a > b for a, b in zip(ls, ls[1:]))
@@ -77,7 +78,7 @@ def test_loss_decreases_and_is_independent_of_threads(planted, loss):
 
 def test_reproducible_with_one_thread_and_a_seed(planted):
     def fit(seed, arch="sg"):
-        cfg = Word2VecConfig(arch=arch, dim=8, window=3, sample=1e-2, epochs=2, threads=1, seed=seed)
+        cfg = Word2VecConfig(arch=arch, dim=8, window=3, sample_threshold=1e-2, epochs=2, threads=1, seed=seed)
         return Word2Vec(cfg).fit(planted, progress=False)
 
     a, b, c = fit(7), fit(7), fit(8)
@@ -91,7 +92,7 @@ def test_windows_never_cross_line_ends(tmp_path):
     words = [f"w{i}" for i in range(10)]
     (tmp_path / "c.txt").write_text("\n".join(words * 50) + "\n")  # one word per line: no context at all
     enc = encode_corpus(tmp_path / "c.txt", Tokenizer("whitespace"), min_count=1)
-    model = Word2Vec(Word2VecConfig(dim=8, sample=0, epochs=2, threads=2)).fit(enc, progress=False)
+    model = Word2Vec(Word2VecConfig(dim=8, sample_threshold=0, epochs=2, threads=2)).fit(enc, progress=False)
     assert not model.syn1.any()  # nothing was ever predicted
 
 
@@ -99,7 +100,7 @@ def test_rare_words_are_dropped_before_windows_form(tmp_path):
     # "a <rare> b": with the rare word dropped, a and b are neighbours even with window 1
     (tmp_path / "c.txt").write_text("".join(f"a rare{i} b\n" for i in range(200)))
     enc = encode_corpus(tmp_path / "c.txt", Tokenizer("whitespace"), min_count=5)
-    cfg = Word2VecConfig(loss="hs", dim=8, window=1, sample=0, epochs=1, threads=1)
+    cfg = Word2VecConfig(loss="hs", dim=8, window=1, sample_threshold=0, epochs=1, threads=1)
     model = Word2Vec(cfg).fit(enc, progress=False)
     assert model.vectors.words == ["a", "b"]
     assert model.syn1.any()
@@ -338,17 +339,79 @@ def test_hot_output_rows_are_written_back_on_sync(hot_lo):
 # -- model files and bad input -------------------------------------------------------------------------
 
 
-def test_save_load_round_trip(planted, tmp_path):
-    cfg = Word2VecConfig(arch="cbow", loss="hs", dim=8, window=2, epochs=2, threads=2, seed=5)
+@pytest.mark.parametrize("arch", ["sg", "cbow"])
+@pytest.mark.parametrize("loss", ["ns", "hs", "softmax"])
+def test_save_load_round_trip(planted, tmp_path, arch, loss):
+    """Every architecture option: the loaded model has the same config, matrices, vocabulary, history and
+    summary, answers queries the same, and saves again to the same tensors."""
+    cfg = Word2VecConfig(arch=arch, loss=loss, dim=8, window=2, epochs=2, threads=2, seed=5, min_count=1)
     model = Word2Vec(cfg).fit(planted, progress=False)
     path = model.save(tmp_path / "m.wsq")
+    assert path == tmp_path / "m.wsq"
     back = Word2Vec.load(path)
     assert back.config == cfg
     assert back.vectors.words == model.vectors.words
     assert np.array_equal(back.vectors.vectors, model.vectors.vectors)
     assert np.array_equal(back.vectors.counts, model.vectors.counts)
     assert np.array_equal(back.syn1, model.syn1)
-    assert back.losses == model.losses and back.vocab == model.vocab
+    assert back.history == model.history and back.vocab == model.vocab
+    assert back.losses == model.losses
+    assert back.vectors.most_similar("ta0", topn=3) == model.vectors.most_similar("ta0", topn=3)
+    assert back.summary().layers == model.summary().layers
+    import wordseq
+
+    assert isinstance(wordseq.load(path), Word2Vec)
+    again = back.save(tmp_path / "again.wsq")
+    assert np.array_equal(Word2Vec.load(again).syn1, model.syn1)
+
+
+def test_summary_lists_the_layers(planted):
+    n_words = len(planted.vocab) - len(planted.vocab.specials)
+    for loss, rows, name in [("ns", n_words, "negative sampling"), ("hs", n_words - 1, "hierarchical softmax")]:
+        model = Word2Vec(loss=loss, dim=8, window=2, epochs=1, threads=1).fit(planted, progress=False)
+        s = model.summary()
+        assert s.kind == "word2vec" and s.vocab_size == n_words
+        assert [(layer.output_shape, layer.params) for layer in s.layers] == [
+            (f"{n_words} x 8", n_words * 8),
+            (f"{rows} x 8", rows * 8),
+        ]
+        assert name in s.layers[1].name and "input embeddings" in s.text()
+        assert s.metrics["epoch"] == 1 and "train_loss_nats" in s.metrics
+
+
+def test_fit_reads_a_corpus_path(tmp_path):
+    """A path is encoded with the config's min_count (and a whitespace tokenizer), as the encoded corpus is."""
+    text = tmp_path / "c.txt"
+    planted_corpus(text, lines=800)
+    cfg = Word2VecConfig(dim=8, window=2, epochs=1, threads=1, min_count=1)
+    from_path = Word2Vec(cfg).fit(text, progress=False)
+    from_enc = Word2Vec(cfg).fit(encode_corpus(text, Tokenizer("whitespace"), min_count=1), progress=False)
+    assert from_path.vectors.words == from_enc.vectors.words
+    assert np.array_equal(from_path.vectors.vectors, from_enc.vectors.vectors)
+    assert from_path.provenance["corpus"] == [str(text)]
+    rare = Word2Vec(cfg.replace(min_count=1000)).fit
+    with pytest.raises(WordseqError):
+        rare(text, progress=False)
+    with pytest.raises(WordseqError, match="no validation data"):
+        Word2Vec(cfg).fit(text, valid=text, progress=False)
+
+
+def test_keyword_overrides_and_renamed_fields_of_old_files(tmp_path, planted):
+    assert Word2Vec(dim=7, lr=0.1).config == Word2VecConfig(dim=7, lr=0.1)
+    with pytest.raises(ConfigError, match="Word2VecConfig.window = 0"):
+        Word2Vec(window=0)
+    from wordseq.io.modelfile import load_model, save_model
+
+    model = Word2Vec(dim=8, window=2, epochs=1, threads=1, lr=0.03).fit(planted, progress=False)
+    mf = load_model(model.save(tmp_path / "m.wsq"))
+    cfg = mf.config
+    cfg["alpha"], cfg["min_alpha"], cfg["sample"] = cfg.pop("lr"), cfg.pop("min_lr"), cfg.pop("sample_threshold")
+    mf.extra["losses"] = model.losses
+    mf.provenance.pop("history")
+    mf.vocabs["vocab"] = model.vocab
+    save_model(tmp_path / "old.wsq", mf)
+    back = Word2Vec.load(tmp_path / "old.wsq")
+    assert back.config == model.config and back.losses == model.losses
 
 
 def test_load_refuses_other_kinds_and_untrained_save(tmp_path):
@@ -363,23 +426,31 @@ def test_load_refuses_other_kinds_and_untrained_save(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "kwargs, message",
+    "kwargs, field, allowed",
     [
-        ({"dim": 0}, "dim must be a positive"),
-        ({"dim": -3}, "dim must be a positive"),
-        ({"window": 0}, "window must be a positive"),
-        ({"epochs": 0}, "epochs must be a positive"),
-        ({"arch": "skipgram"}, "unknown word2vec architecture"),
-        ({"loss": "nce"}, "unknown word2vec loss"),
-        ({"negative": 0}, "negative sampling needs negative >= 1"),
-        ({"sample": -1.0}, "sample must be"),
-        ({"alpha": 0.0}, "alpha must be positive"),
-        ({"threads": 0}, "threads must be a positive"),
+        ({"dim": 0}, "dim", "must be an integer >= 1"),
+        ({"dim": -3}, "dim", "must be an integer >= 1"),
+        ({"window": 0}, "window", "must be an integer >= 1"),
+        ({"epochs": 0}, "epochs", "must be an integer >= 1"),
+        ({"arch": "skipgram"}, "arch", "must be one of 'sg', 'cbow'"),
+        ({"loss": "nce"}, "loss", "must be one of 'ns', 'hs', 'softmax'"),
+        ({"negative": 0}, "negative", "must be an integer >= 1"),
+        ({"sample_threshold": -1.0}, "sample_threshold", "must be a number >= 0"),
+        ({"lr": 0.0}, "lr", "must be a number > 0 (or None)"),
+        ({"min_lr": -1e-3}, "min_lr", "must be a number >= 0"),
+        ({"ns_exponent": float("nan")}, "ns_exponent", "must be a number"),
+        ({"min_count": 0}, "min_count", "must be an integer >= 1"),
+        ({"threads": 0}, "threads", "must be an integer >= 1 (or None)"),
     ],
 )
-def test_bad_config(kwargs, message):
-    with pytest.raises(WordseqError, match=message):
+def test_bad_config(kwargs, field, allowed):
+    """The error names the field and the allowed range, at construction and on replace()."""
+    with pytest.raises(ConfigError) as e:
         Word2Vec(Word2VecConfig(**kwargs))
+    assert e.value.field == field and e.value.allowed == allowed
+    assert str(e.value).startswith(f"Word2VecConfig.{field} = ")
+    with pytest.raises(ConfigError):
+        Word2VecConfig().replace(**kwargs)
 
 
 def test_negative_not_below_distinct_words(tmp_path):

@@ -15,15 +15,20 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from wordseq.errors import WordseqError
+
+if TYPE_CHECKING:
+    from wordseq.embed import Vectors
+    from wordseq.embed.base import VectorModel
 
 METHODS = ("sgns", "cbow", "glove", "ppmi-svd", "svd")
 FORMATS = ("wsq", "word2vec", "word2vec-bin", "glove", "tsv")
 
 
-def register(sub, parents) -> None:
-    from wordseq.cli import tokenizer_options
+def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
+    from wordseq.cli import _DeprecatedAlias, deprecated_alias, tokenizer_options
 
     p = sub.add_parser(
         "embed",
@@ -49,39 +54,45 @@ def register(sub, parents) -> None:
     t.add_argument(
         "--loss",
         choices=["ns", "hs", "softmax"],
-        default="ns",
         help="sgns/cbow output layer: negative sampling, hierarchical or full softmax (default ns)",
     )
-    t.add_argument("--dim", type=int, default=100, help="vector size (default 100)")
-    t.add_argument("--window", type=int, default=None, help="context window (default 5; 10 for glove)")
-    t.add_argument("--min-count", type=int, default=5, help="ignore words seen fewer times (default 5)")
-    t.add_argument("--epochs", type=int, default=None, help="passes over the data (default 5; 15 for glove)")
-    t.add_argument(
-        "--alpha", type=float, default=None, help="initial learning rate (word2vec: 0.025 sg / 0.05 cbow; glove: 0.05)"
-    )
-    t.add_argument("--min-alpha", type=float, default=1e-4, help="word2vec: final learning rate (default 1e-4)")
-    t.add_argument("--negative", type=int, default=5, help="word2vec: negative samples (default 5)")
-    t.add_argument("--sample", type=float, default=1e-3, help="word2vec: subsampling threshold (default 1e-3)")
+    t.add_argument("--dim", type=int, help="vector size (default 100)")
+    t.add_argument("--window", type=int, help="context window (default 5; 10 for glove)")
+    t.add_argument("--min-count", type=int, help="ignore words seen fewer times (default 5)")
+    t.add_argument("--max-vocab", type=int, help="keep at most this many vocabulary entries (default: no limit)")
+    t.add_argument("--epochs", type=int, help="passes over the data (default 5; 15 for glove)")
+    t.add_argument("--lr", type=float, help="initial learning rate (word2vec: 0.025 sg / 0.05 cbow; glove: 0.05)")
+    t.add_argument("--min-lr", type=float, help="word2vec: final learning rate (default 1e-4)")
+    t.add_argument("--negative", type=int, help="word2vec: negative samples (default 5)")
+    t.add_argument("--sample-threshold", type=float, help="word2vec: subsampling threshold (default 1e-3)")
     t.add_argument("--cbow-sum", action="store_true", help="cbow: sum the context vectors instead of the mean")
-    t.add_argument("--x-max", type=float, default=100.0, help="glove: weighting cut-off x_max (default 100)")
+    t.add_argument("--x-max", type=float, help="glove: weighting cut-off x_max (default 100)")
     t.add_argument(
-        "--power",
-        type=float,
-        default=0.75,
-        help="glove: weighting exponent; ppmi-svd: context-distribution smoothing (default 0.75)",
+        "--weighting-exponent", type=float, help="glove: exponent a of the weighting (x/x_max)^a (default 0.75)"
     )
-    t.add_argument("--shift", type=float, default=1.0, help="ppmi-svd: shift PMI by log k (default k=1, none)")
     t.add_argument(
-        "--eig",
-        type=float,
-        default=None,
-        help="ppmi-svd/svd: eigenvalue weighting p, vectors U S^p (default 0.5 ppmi-svd, 1 svd)",
+        "--context-smoothing", type=float, help="ppmi-svd: context-distribution smoothing exponent (default 0.75)"
+    )
+    t.add_argument("--shift", type=float, help="ppmi-svd: shift PMI by log k (default k=1, none)")
+    t.add_argument(
+        "--eig", type=float, help="ppmi-svd/svd: eigenvalue weighting p, vectors U S^p (default 0.5 ppmi-svd, 1 svd)"
     )
     t.add_argument(
         "--transform",
         choices=["none", "rownorm", "log"],
-        default="none",
         help="svd: decompose raw counts, row-normalized counts or log(1+count) (default none)",
+    )
+    deprecated_alias(t, "--alpha", "--lr", type=float)
+    deprecated_alias(t, "--min-alpha", "--min-lr", type=float)
+    deprecated_alias(t, "--sample", "--sample-threshold", type=float)
+    # --power meant glove's weighting exponent and ppmi-svd's context smoothing: one hidden flag for both
+    t.add_argument(
+        "--power",
+        dest="power",
+        type=float,
+        action=_DeprecatedAlias,
+        new="--weighting-exponent (glove) or --context-smoothing (ppmi-svd)",
+        help=argparse.SUPPRESS,
     )
     t.add_argument("--no-cache", action="store_true", help="do not read or write the encoding cache")
     t.set_defaults(func=train)
@@ -160,143 +171,75 @@ def register(sub, parents) -> None:
     c.set_defaults(func=convert)
 
 
-def _load(path: str, format: str | None = None):
-    from wordseq.embed.formats import load_vectors
+def _load(path: str, format: str | None = None) -> Vectors:
+    from wordseq.embed import load_vectors
 
     return load_vectors(path, format=format)
 
 
-def _threads(args) -> int:
-    from wordseq.embed.cooccur import default_threads
-
-    return default_threads(args.threads)
+# config fields whose option is not spelled --field-name
+CONFIG_FLAGS = {"arch": "--method", "cbow_mean": "--cbow-sum", "context_smoothing": "--context-smoothing"}
 
 
-def build_model(args: argparse.Namespace):
-    """The trainer the options ask for (not yet fitted)."""
-    method, threads = args.method, _threads(args)
-    if args.dim < 1:
-        raise WordseqError(f"--dim must be at least 1, got {args.dim}")
-    if args.window is not None and args.window < 1:
-        raise WordseqError(f"--window must be at least 1, got {args.window}")
-    if args.epochs is not None and args.epochs < 1:
-        raise WordseqError(f"--epochs must be at least 1, got {args.epochs}")
+def _given(args: argparse.Namespace, *names: str) -> dict[str, Any]:
+    """The options among ``names`` the user gave (left None otherwise), as config overrides."""
+    return {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
+
+
+def build_model(args: argparse.Namespace) -> VectorModel[Any]:
+    """The estimator the options ask for (not yet fitted); options not given keep the config's defaults."""
+    from wordseq.embed import PPMISVD, CountSVD, GloVe, GloVeConfig, PPMIConfig, SVDConfig, Word2Vec, Word2VecConfig
+
+    args.config_flags = CONFIG_FLAGS
+    common = _given(args, "dim", "window", "min_count", "max_vocab", "seed", "threads")
+    method = args.method
     if method in ("sgns", "cbow"):
-        try:
-            from wordseq.embed.word2vec import Word2Vec, Word2VecConfig
-        except ModuleNotFoundError as e:
-            if e.name != "wordseq.embed.word2vec":
-                raise
-            raise WordseqError(
-                "word2vec training is not available in this build (no wordseq.embed.word2vec); "
-                "use --method glove, ppmi-svd or svd"
-            ) from None
-        cfg = Word2VecConfig(
-            arch="sg" if method == "sgns" else "cbow",
-            loss=args.loss,
-            dim=args.dim,
-            window=args.window or 5,
-            negative=args.negative,
-            sample=args.sample,
-            epochs=args.epochs or 5,
-            alpha=args.alpha,
-            min_alpha=args.min_alpha,
-            cbow_mean=not args.cbow_sum,
-            seed=args.seed,
-            threads=threads,
+        w2v = _given(args, "loss", "negative", "epochs", "lr", "min_lr", "sample_threshold")
+        return Word2Vec(
+            Word2VecConfig(arch="sg" if method == "sgns" else "cbow", cbow_mean=not args.cbow_sum, **common, **w2v)
         )
-        return Word2Vec(cfg)
     if method == "glove":
-        from wordseq.embed.glove import GloVe, GloVeConfig
-
-        return GloVe(
-            GloVeConfig(
-                dim=args.dim,
-                window=args.window or 10,
-                x_max=args.x_max,
-                alpha=args.power,
-                eta=args.alpha or 0.05,
-                epochs=args.epochs or 15,
-                seed=args.seed,
-                threads=threads,
-            )
-        )
-    from wordseq.embed.count_models import PPMISVD, CountSVD, PPMIConfig, SVDConfig
-
+        if args.weighting_exponent is None and args.power is not None:
+            args.weighting_exponent = args.power
+        return GloVe(GloVeConfig(**common, **_given(args, "epochs", "lr", "x_max", "weighting_exponent")))
     if method == "ppmi-svd":
-        return PPMISVD(
-            PPMIConfig(
-                dim=args.dim,
-                window=args.window or 5,
-                alpha=args.power,
-                shift=args.shift,
-                eig=0.5 if args.eig is None else args.eig,
-                seed=args.seed,
-                threads=threads,
-            )
-        )
-    return CountSVD(
-        SVDConfig(
-            dim=args.dim,
-            window=args.window or 5,
-            transform=args.transform,
-            eig=1.0 if args.eig is None else args.eig,
-            seed=args.seed,
-            threads=threads,
-        )
-    )
-
-
-def _config_of(model, args) -> dict:
-    from dataclasses import asdict, is_dataclass
-
-    cfg = asdict(model.config) if is_dataclass(model.config) else {}
-    cfg["method"] = args.method
-    return {k: v for k, v in cfg.items() if isinstance(v, (int, float, str, bool, type(None)))}
+        if args.context_smoothing is None and args.power is not None:
+            args.context_smoothing = args.power
+        return PPMISVD(PPMIConfig(**common, **_given(args, "context_smoothing", "shift", "eig")))
+    return CountSVD(SVDConfig(**common, **_given(args, "transform", "eig")))
 
 
 def train(args: argparse.Namespace) -> int:
     from wordseq.cli import tokenizer_from_args
-    from wordseq.embed.formats import save_vectors
     from wordseq.text.encode import encode_corpus
 
-    if args.min_count < 1:
-        raise WordseqError(f"--min-count must be at least 1, got {args.min_count}")
     model = build_model(args)
+    cfg = model.config
     tok = tokenizer_from_args(args)
     t0 = time.perf_counter()
-    enc = encode_corpus(args.corpus, tok, min_count=args.min_count, cache=not args.no_cache)
+    enc = encode_corpus(args.corpus, tok, min_count=cfg.min_count, max_size=cfg.max_vocab, cache=not args.no_cache)
     n_words = len(enc.vocab) - enc.vocab.n_specials
     if n_words < 2:
         raise WordseqError(
-            f"only {n_words} distinct words seen at least {args.min_count} times: "
+            f"only {n_words} distinct words seen at least {cfg.min_count} times: "
             "nothing to learn vectors for (lower --min-count or give more text)"
         )
-    if args.method in ("sgns", "cbow") and args.loss == "ns" and n_words <= args.negative:
+    if args.method in ("sgns", "cbow") and cfg.loss == "ns" and n_words <= cfg.negative:
         raise WordseqError(
-            f"only {n_words} distinct words, not more than --negative {args.negative}: "
+            f"only {n_words} distinct words, not more than --negative {cfg.negative}: "
             "too few words to draw negative samples from"
         )
     t1 = time.perf_counter()
     model.fit(enc)
     t2 = time.perf_counter()
     vectors = model.vectors
-    provenance = {
-        "corpus": [str(c) for c in args.corpus],
-        "tokenizer": tok.config(),
-        "min_count": args.min_count,
-        "tokens": int(enc.tokens),
-    }
-    path = save_vectors(
-        vectors,
-        args.output,
-        format=args.format or _default_format(args.output),
-        config=_config_of(model, args),
-        provenance=provenance,
+    assert vectors is not None  # fit sets them
+    model.provenance.update(
+        {"corpus": [str(c) for c in args.corpus], "tokenizer": tok.config(), "tokens": int(enc.tokens)}
     )
-    print(
-        f"corpus      {enc.tokens:,} tokens, {n_words:,} words seen at least {args.min_count} times [{t1 - t0:.1f} s]"
-    )
+    fmt = args.format or _default_format(args.output)
+    path = model.save(args.output) if fmt == "wsq" else vectors.save(args.output, fmt)
+    print(f"corpus      {enc.tokens:,} tokens, {n_words:,} words seen at least {cfg.min_count} times [{t1 - t0:.1f} s]")
     print(f"training    {args.method}, dim {vectors.dim} [{t2 - t1:.1f} s]")
     losses = getattr(model, "losses", None)
     if losses:
@@ -306,7 +249,7 @@ def train(args: argparse.Namespace) -> int:
 
 
 def _default_format(output: str) -> str:
-    from wordseq.embed.formats import guess_format
+    from wordseq.embed import guess_format
 
     name = output.lower()
     if name.endswith((".txt", ".vec", ".bin", ".tsv", ".wsq")):
@@ -332,7 +275,7 @@ def analogy(args: argparse.Namespace) -> int:
 
 
 def evaluate(args: argparse.Namespace) -> int:
-    from wordseq.embed.evaluate import evaluate_analogies, evaluate_similarity
+    from wordseq.embed import evaluate_analogies, evaluate_similarity
 
     if not args.analogies and not args.similarity:
         raise WordseqError("give --analogies FILE and/or --similarity FILE...")
@@ -348,8 +291,8 @@ def evaluate(args: argparse.Namespace) -> int:
         print(f"{path} [{time.perf_counter() - t:.1f} s]")
         print("\n".join("  " + line for line in lines))
     for path in args.similarity:
-        r = evaluate_similarity(v, path, restrict_vocab=args.restrict_vocab, case_insensitive=not args.case_sensitive)
-        print(r.report(str(path)))
+        s = evaluate_similarity(v, path, restrict_vocab=args.restrict_vocab, case_insensitive=not args.case_sensitive)
+        print(s.report(str(path)))
     return 0
 
 
@@ -372,11 +315,11 @@ def plot(args: argparse.Namespace) -> int:
 
 
 def convert(args: argparse.Namespace) -> int:
-    from wordseq.embed.formats import guess_format, metadata_path, save_vectors
+    from wordseq.embed import guess_format, metadata_path
 
     v = _load(args.input, args.from_format)
     fmt = args.to or guess_format(args.output)
-    path = save_vectors(v, args.output, format=fmt)
+    path = v.save(args.output, fmt)
     extra = f" and {metadata_path(path)}" if fmt == "tsv" else ""
     print(f"written     {path}{extra} ({len(v):,} vectors, {fmt})")
     if (

@@ -21,35 +21,26 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import Protocol
 
-import numba
 import numpy as np
 
 from wordseq.errors import InputError, WordseqError
+from wordseq.io.inputs import read_lines
 
 
-@numba.njit(parallel=True, cache=True)
-def _top_k(scores, k, out):
-    """Indices of the ``k`` largest entries of each row, best first (the lower index first on ties);
-    -1 where a row has fewer than ``k`` entries above minus infinity."""
-    for i in numba.prange(scores.shape[0]):
-        best_v = np.full(k, -np.inf, dtype=scores.dtype)
-        best_i = np.full(k, -1, dtype=np.int64)
-        row = scores[i]
-        thresh = best_v[k - 1]
-        for j in range(row.shape[0]):
-            v = row[j]
-            if v > thresh:
-                p = k - 1
-                while p > 0 and best_v[p - 1] < v:
-                    best_v[p] = best_v[p - 1]
-                    best_i[p] = best_i[p - 1]
-                    p -= 1
-                best_v[p] = v
-                best_i[p] = j
-                thresh = best_v[k - 1]
-        for p in range(k):
-            out[i, p] = best_i[p]
+class VectorsLike(Protocol):
+    """What evaluation needs of word vectors (:class:`wordseq.embed.Vectors` has it): words in row order,
+    the matrix, its row norms and its unit-normalized copy."""
+
+    words: list[str]
+    vectors: np.ndarray
+
+    @property
+    def norms(self) -> np.ndarray: ...
+
+    @property
+    def unit(self) -> np.ndarray: ...
 
 
 @dataclass
@@ -143,7 +134,7 @@ class SimilarityResult:
         )
 
 
-def _ok_vocab(vectors, restrict_vocab: int, case_insensitive: bool) -> tuple[dict[str, int], np.ndarray]:
+def _ok_vocab(vectors: VectorsLike, restrict_vocab: int, case_insensitive: bool) -> tuple[dict[str, int], np.ndarray]:
     """gensim's ``ok_vocab`` (key -> row of its first variant) and, per row, the row its key maps to."""
     words = vectors.words[:restrict_vocab]
     keys = [w.upper() for w in words] if case_insensitive else words
@@ -154,26 +145,11 @@ def _ok_vocab(vectors, restrict_vocab: int, case_insensitive: bool) -> tuple[dic
     return ok, canon
 
 
-def read_text_lines(path: str | os.PathLike) -> list[str]:
-    """The lines of a small UTF-8 text file (test sets, word lists); errors name the file and line."""
-    try:
-        with open(path, encoding="utf-8", errors="strict") as f:
-            return f.read().splitlines()
-    except FileNotFoundError:
-        raise InputError(path, "no such file") from None
-    except IsADirectoryError:
-        raise InputError(path, "is a directory") from None
-    except UnicodeDecodeError as e:
-        from wordseq.text.vocab import text_line_of_byte
-
-        raise InputError(path, "not UTF-8 text", text_line_of_byte(path, e.start)) from None
-
-
 def read_analogies(path: str | os.PathLike, case_insensitive: bool = True):
     """``(sections, invalid_lines)``: sections as ``(name, [(a, b, c, expected, line_no)])``."""
     sections: list[tuple[str, list[tuple[str, str, str, str, int]]]] = []
     invalid: list[int] = []
-    for n, line in enumerate(read_text_lines(path), 1):
+    for n, line in read_lines(path):
         if line.startswith(": "):
             sections.append((line.lstrip(": ").strip(), []))
             continue
@@ -194,7 +170,7 @@ def read_analogies(path: str | os.PathLike, case_insensitive: bool = True):
 
 
 def evaluate_analogies(
-    vectors,
+    vectors: VectorsLike,
     path: str | os.PathLike,
     restrict_vocab: int = 300000,
     case_insensitive: bool = True,
@@ -211,6 +187,8 @@ def evaluate_analogies(
     method = method.lower()
     if method not in ("3cosadd", "3cosmul"):
         raise WordseqError(f"unknown analogy method {method!r} (choose 3cosadd or 3cosmul)")
+    from wordseq.embed._topk_kernel import top_k  # numba: loaded on first use
+
     sections, invalid = read_analogies(path, case_insensitive)
     ok, canon = _ok_vocab(vectors, restrict_vocab, case_insensitive)
     R = len(canon)
@@ -265,7 +243,7 @@ def evaluate_analogies(
         for idx in (qa, qb, qc):  # the question words are never answers
             scores[rows, idx] = -np.inf
         top = np.empty((len(qa), 5), dtype=np.int64)
-        _top_k(scores, 5, top)
+        top_k(scores, 5, top)
         missing = top < 0  # fewer than 5 candidates: a tiny vocabulary
         top[missing] = 0
         keys = canon[top]  # a case variant of a question word is skipped too
@@ -289,7 +267,7 @@ def read_similarity(path: str | os.PathLike, case_insensitive: bool = True, deli
     """``(pairs, invalid_lines)``: pairs as ``(word1, word2, score, line_no)``."""
     pairs: list[tuple[str, str, float, int]] = []
     invalid: list[int] = []
-    for n, line in enumerate(read_text_lines(path), 1):
+    for n, line in read_lines(path):
         if not line.strip() or line.startswith("#"):
             continue
         parts = line.split(delimiter)
@@ -308,7 +286,11 @@ def read_similarity(path: str | os.PathLike, case_insensitive: bool = True, deli
 
 
 def evaluate_similarity(
-    vectors, path: str | os.PathLike, restrict_vocab: int = 300000, case_insensitive: bool = True, delimiter: str = "\t"
+    vectors: VectorsLike,
+    path: str | os.PathLike,
+    restrict_vocab: int = 300000,
+    case_insensitive: bool = True,
+    delimiter: str = "\t",
 ) -> SimilarityResult:
     """Spearman and Pearson correlation between cosine similarity and the human scores of a
     ``word1<TAB>word2<TAB>score`` file; pairs with an unknown word are skipped and counted, malformed lines
@@ -335,3 +317,20 @@ def evaluate_similarity(
     spearman = float(stats.spearmanr(gold, model)[0])
     pearson = float(stats.pearsonr(gold, model)[0])
     return SimilarityResult(spearman, pearson, len(gold), oov, len(invalid), invalid[0] if invalid else None)
+
+
+@dataclass
+class EmbeddingEvaluation:
+    """What a word-vector model's ``evaluate`` returns: one analogy result per analogy file and one
+    similarity result per similarity file, keyed by the file name as given."""
+
+    analogies: dict[str, AnalogyResult] = field(default_factory=dict)
+    similarity: dict[str, SimilarityResult] = field(default_factory=dict)
+
+    def report(self) -> list[str]:
+        lines: list[str] = []
+        for name, a in self.analogies.items():
+            lines.append(name)
+            lines += ["  " + line for line in a.report()[len(a.sections) :]]
+        lines += [s.report(name) for name, s in self.similarity.items()]
+        return lines

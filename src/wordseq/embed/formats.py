@@ -6,7 +6,11 @@
 - **GloVe text**: word2vec text without the header.
 - **projector TSV**: ``vectors.tsv`` (tab-separated numbers, one row per word) and ``metadata.tsv`` (one word
   per line, no header), the two files TensorBoard's embedding projector loads.
-- **wsq**: our model file (kind ``"vectors"``, see :mod:`wordseq.io.modelfile`), keeping the word counts.
+- **wsq**: our model file (kind ``"vectors"`` or ``"vectors-<method>"``, see :mod:`wordseq.io.modelfile`),
+  keeping the word counts; word2vec model files (kind ``"word2vec"``) are read for their input vectors too.
+
+This module returns and takes plain data (words, a matrix, counts: :class:`VectorData`);
+:class:`wordseq.embed.vectors.Vectors` builds itself from it.
 
 Text numbers are written with 9 significant digits, which round-trips float32 exactly. Every file is
 written atomically. A file whose header disagrees with its body, a line with the wrong number of fields or a
@@ -15,27 +19,43 @@ duplicate word is an error naming the file and line.
 
 from __future__ import annotations
 
+import lzma
 import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO, Any
 
 import numpy as np
 
-from wordseq.embed.vectors import Vectors
 from wordseq.errors import InputError, WordseqError
 from wordseq.io.atomic import atomic_write
-from wordseq.io.inputs import OPENERS
+from wordseq.io.inputs import decode_line, open_input, read_lines, strip_compression
 
 FORMATS = ("wsq", "word2vec", "word2vec-bin", "glove", "tsv")
 KIND = "vectors"
+WORD2VEC_KIND = "word2vec"
+
+
+@dataclass
+class VectorData:
+    """What a vector file holds, as plain data: words, one float32 row per word, optional counts, and (for
+    model files) the config, provenance and extra metadata stored with them."""
+
+    words: list[str]
+    matrix: np.ndarray
+    counts: np.ndarray | None = None
+    kind: str = KIND
+    config: dict[str, Any] = field(default_factory=dict)
+    provenance: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def guess_format(path: str | os.PathLike, reading: bool = False) -> str:
     """The format a path's suffix names: .wsq, .bin, .tsv; .txt/.vec are word2vec text (when reading, a
     file whose first line is not a ``"<words> <dim>"`` header is taken as GloVe)."""
-    name = str(path).lower()
-    for suffix in OPENERS:
-        if name.endswith(suffix):
-            name = name[: -len(suffix)]
+    name = strip_compression(path).lower()
     if name.endswith(".wsq"):
         return "wsq"
     if name.endswith(".bin"):
@@ -47,14 +67,15 @@ def guess_format(path: str | os.PathLike, reading: bool = False) -> str:
     return "word2vec"
 
 
-def _open(path: str | os.PathLike, mode: str = "rb"):
-    opener = OPENERS.get(Path(path).suffix.lower(), open)
-    try:
-        return opener(path, mode)
-    except FileNotFoundError:
-        raise InputError(path, "no such file") from None
-    except IsADirectoryError:
-        raise InputError(path, "is a directory") from None
+@contextmanager
+def _open(path: str | os.PathLike) -> Iterator[IO[bytes]]:
+    """The input as bytes through :func:`wordseq.io.inputs.open_input`; a damaged compressed stream is an
+    error naming the file."""
+    with open_input(path, "rb") as f:
+        try:
+            yield f
+        except (EOFError, lzma.LZMAError, OSError) as e:  # gzip.BadGzipFile is an OSError
+            raise InputError(path, f"damaged or truncated compressed file ({e})") from None
 
 
 def _has_header(path: str | os.PathLike) -> bool:
@@ -63,7 +84,7 @@ def _has_header(path: str | os.PathLike) -> bool:
     return len(first) == 2 and all(p.isdigit() for p in first)
 
 
-def _parse_header(path, line: bytes) -> tuple[int, int]:
+def _parse_header(path: str | os.PathLike, line: bytes) -> tuple[int, int]:
     parts = line.split()
     if len(parts) != 2 or not all(p.isdigit() for p in parts):
         raise InputError(path, f"expected a header '<words> <dimension>', found {line[:60]!r}", 1)
@@ -82,7 +103,7 @@ def _check_word(word: str) -> None:
 
 
 # -- word2vec and GloVe text ---------------------------------------------------------------------
-def _read_text(path, header: bool) -> Vectors:
+def _read_text(path: str | os.PathLike, header: bool) -> VectorData:
     words: list[str] = []
     rows: list[np.ndarray] = []
     seen: dict[str, int] = {}
@@ -92,10 +113,7 @@ def _read_text(path, header: bool) -> Vectors:
             if n == 1 and header:
                 n_expected, dim = _parse_header(path, raw)
                 continue
-            try:
-                line = raw.decode("utf-8").rstrip("\r\n")
-            except UnicodeDecodeError:
-                raise InputError(path, "not UTF-8 text", n) from None
+            line = decode_line(path, n, raw.rstrip(b"\r\n"))
             if not line.strip():
                 if header or n == 1:
                     raise InputError(path, "empty line", n)
@@ -129,7 +147,7 @@ def _read_text(path, header: bool) -> Vectors:
         raise InputError(path, f"the header says {n_expected} words but the file has {len(words)}", len(words) + 2)
     if not words:
         raise InputError(path, "no vectors in the file")
-    return Vectors(words, np.vstack(rows))
+    return VectorData(words, np.vstack(rows))
 
 
 def _is_float(s: str) -> bool:
@@ -140,19 +158,20 @@ def _is_float(s: str) -> bool:
         return False
 
 
-def _write_text(vectors: Vectors, path, header: bool) -> None:
-    for w in vectors.words:
+def _write_text(data: VectorData, path: str | os.PathLike, header: bool) -> None:
+    for w in data.words:
         _check_word(w)
-    fmt = " ".join(["%.9g"] * vectors.dim) + "\n"
+    dim = data.matrix.shape[1]
+    fmt = " ".join(["%.9g"] * dim) + "\n"
     with atomic_write(path, "w", encoding="utf-8", newline="\n") as f:
         if header:
-            f.write(f"{len(vectors)} {vectors.dim}\n")
-        for word, row in zip(vectors.words, vectors.vectors.tolist()):
+            f.write(f"{len(data.words)} {dim}\n")
+        for word, row in zip(data.words, data.matrix.tolist()):
             f.write(word + " " + fmt % tuple(row))
 
 
 # -- word2vec binary -----------------------------------------------------------------------------
-def _read_binary(path) -> Vectors:
+def _read_binary(path: str | os.PathLike) -> VectorData:
     with _open(path) as f:
         data = f.read()
     nl = data.find(b"\n")
@@ -209,16 +228,16 @@ def _read_binary(path) -> Vectors:
         raise InputError(
             path, f"word {bad + 1} ({words[bad]!r}) has a non-finite number (the header may disagree with the body)"
         )
-    return Vectors(words, mat)
+    return VectorData(words, mat)
 
 
-def _write_binary(vectors: Vectors, path) -> None:
-    for w in vectors.words:
+def _write_binary(data: VectorData, path: str | os.PathLike) -> None:
+    for w in data.words:
         _check_word(w)
-    mat = vectors.vectors.astype("<f4")
+    mat = data.matrix.astype("<f4")
     with atomic_write(path, "wb") as f:
-        f.write(f"{len(vectors)} {vectors.dim}\n".encode())
-        for word, row in zip(vectors.words, mat):
+        f.write(f"{len(data.words)} {mat.shape[1]}\n".encode())
+        for word, row in zip(data.words, mat):
             f.write(word.encode("utf-8") + b" " + row.tobytes() + b"\n")
 
 
@@ -233,75 +252,76 @@ def metadata_path(path: str | os.PathLike) -> Path:
     return p.with_name(p.stem + ".metadata.tsv")
 
 
-def _write_tsv(vectors: Vectors, path) -> None:
-    for w in vectors.words:
+def _write_tsv(data: VectorData, path: str | os.PathLike) -> None:
+    for w in data.words:
         if "\t" in w or "\n" in w or "\r" in w:
             raise WordseqError(f"the word {w!r} contains a tab or newline and cannot be written to TSV")
-    fmt = "\t".join(["%.9g"] * vectors.dim) + "\n"
+    fmt = "\t".join(["%.9g"] * data.matrix.shape[1]) + "\n"
     with atomic_write(path, "w", encoding="utf-8", newline="\n") as f:
-        for row in vectors.vectors.tolist():
+        for row in data.matrix.tolist():
             f.write(fmt % tuple(row))
     with atomic_write(metadata_path(path), "w", encoding="utf-8", newline="\n") as f:
-        f.writelines(w + "\n" for w in vectors.words)
+        f.writelines(w + "\n" for w in data.words)
 
 
-def _read_tsv(path, metadata: str | os.PathLike | None = None) -> Vectors:
+def _read_tsv(path: str | os.PathLike, metadata: str | os.PathLike | None = None) -> VectorData:
     meta = Path(metadata) if metadata else metadata_path(path)
     if not meta.exists():
         raise InputError(meta, "no such file (the projector metadata: one word per line)")
-    words = meta.read_text(encoding="utf-8").split("\n")
-    if words and words[-1] == "":
-        words.pop()
-    rows = []
-    with _open(path) as f:
-        for n, raw in enumerate(f, 1):
-            parts = raw.decode("utf-8").rstrip("\r\n").split("\t")
-            if rows and len(parts) != len(rows[0]):
-                raise InputError(path, f"expected {len(rows[0])} numbers, found {len(parts)}", n)
-            try:
-                rows.append(np.array(parts, dtype=np.float32))
-            except ValueError:
-                raise InputError(path, "not a number", n) from None
+    words = [line for _, line in read_lines(meta)]
+    rows: list[np.ndarray] = []
+    for n, line in read_lines(path):
+        parts = line.split("\t")
+        if rows and len(parts) != len(rows[0]):
+            raise InputError(path, f"expected {len(rows[0])} numbers, found {len(parts)}", n)
+        try:
+            rows.append(np.array(parts, dtype=np.float32))
+        except ValueError:
+            raise InputError(path, "not a number", n) from None
     if len(rows) != len(words):
         raise InputError(meta, f"{len(words)} words but {path} has {len(rows)} vectors")
     if not rows:
         raise InputError(path, "no vectors in the file")
-    return Vectors(words, np.vstack(rows))
+    return VectorData(words, np.vstack(rows))
 
 
 # -- our model file ---------------------------------------------------------------------------------
-def _write_wsq(vectors: Vectors, path, config: dict | None = None, provenance: dict | None = None) -> None:
-    from wordseq.io.modelfile import ModelFile, save_model
-    from wordseq.text.vocab import Vocab
+def _write_wsq(data: VectorData, path: str | os.PathLike) -> Path:
+    from wordseq.io.modelfile import ModelFile, StoredVocab, save_model
 
-    counts = vectors.counts if vectors.counts is not None else np.zeros(len(vectors), dtype=np.int64)
-    cfg = dict(config or {})
-    cfg.setdefault("dim", vectors.dim)
-    cfg["has_counts"] = vectors.counts is not None
-    save_model(
-        path,
-        ModelFile(KIND, cfg, {"vectors": vectors.vectors}, {"vocab": Vocab(vectors.words, counts)}, provenance or {}),
-    )
+    counts = data.counts if data.counts is not None else np.zeros(len(data.words), dtype=np.int64)
+    cfg = dict(data.config)
+    extra = {**data.extra, "has_counts": data.counts is not None, "dim": int(data.matrix.shape[1])}
+    vocab = StoredVocab(list(data.words), np.asarray(counts, dtype=np.int64), [])
+    tensors = {"vectors": np.ascontiguousarray(data.matrix, dtype=np.float32)}
+    return save_model(path, ModelFile(data.kind, cfg, tensors, {"vocab": vocab}, dict(data.provenance), extra))
 
 
-def _read_wsq(path) -> Vectors:
+def _read_wsq(path: str | os.PathLike) -> VectorData:
     from wordseq.io.modelfile import load_model
 
-    m = load_model(path, kind=KIND)
+    m = load_model(path)
+    if m.kind != KIND and not m.kind.startswith(KIND + "-") and m.kind != WORD2VEC_KIND:
+        raise InputError(path, f"a {m.kind!r} model file holds no word vectors")
     if "vectors" not in m.tensors:
         raise InputError(path, "a vectors model file without its 'vectors' tensor")
-    counts = m.vocab.counts if m.config.get("has_counts", True) else None
-    v = Vectors(m.vocab.itos, m.tensors["vectors"], counts)
-    v.config = m.config  # type: ignore[attr-defined]
-    return v
+    vocab = m.vocab
+    if m.kind == WORD2VEC_KIND:  # the input vectors of the real words; the specials have none
+        words = vocab.itos[len(vocab.specials) :]
+        counts: np.ndarray | None = m.tensors.get("counts")
+    else:
+        words = vocab.itos
+        has_counts = m.extra.get("has_counts", m.config.get("has_counts", True))
+        counts = vocab.counts if has_counts else None
+    return VectorData(words, m.tensors["vectors"], counts, m.kind, m.config, m.provenance, m.extra)
 
 
 # -- entry points -------------------------------------------------------------------------------------
-def load_vectors(
+def read_vectors(
     path: str | os.PathLike, format: str | None = None, metadata: str | os.PathLike | None = None
-) -> Vectors:
-    """Read vectors in any supported format (guessed from the suffix and the first line unless given)."""
-    if not os.path.exists(path):
+) -> VectorData:
+    """Read a vector file in any supported format (guessed from the suffix and the first line unless given)."""
+    if os.fspath(path) != "-" and not os.path.exists(path):
         raise InputError(path, "no such file")
     fmt = format or guess_format(path, reading=True)
     if fmt == "wsq":
@@ -317,26 +337,33 @@ def load_vectors(
     raise WordseqError(f"unknown vector format {fmt!r} (choose {', '.join(FORMATS)})")
 
 
-def save_vectors(
-    vectors: Vectors,
+def write_vectors(
     path: str | os.PathLike,
+    words: Sequence[str],
+    matrix: np.ndarray,
+    counts: np.ndarray | None = None,
     format: str | None = None,
-    config: dict | None = None,
-    provenance: dict | None = None,
+    *,
+    kind: str = KIND,
+    config: dict[str, Any] | None = None,
+    provenance: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Path:
-    """Write vectors (format from the suffix unless given); returns the path. TSV also writes the
-    metadata file beside it (see :func:`metadata_path`)."""
+    """Write words and their vectors (format from the suffix unless given), atomically; returns the path.
+    TSV also writes the metadata file beside it (see :func:`metadata_path`); only ``.wsq`` keeps the counts,
+    the config and the provenance."""
+    data = VectorData(list(words), matrix, counts, kind, dict(config or {}), dict(provenance or {}), dict(extra or {}))
     fmt = format or guess_format(path)
     if fmt == "wsq":
-        _write_wsq(vectors, path, config, provenance)
+        _write_wsq(data, path)
     elif fmt == "word2vec":
-        _write_text(vectors, path, header=True)
+        _write_text(data, path, header=True)
     elif fmt == "glove":
-        _write_text(vectors, path, header=False)
+        _write_text(data, path, header=False)
     elif fmt == "word2vec-bin":
-        _write_binary(vectors, path)
+        _write_binary(data, path)
     elif fmt == "tsv":
-        _write_tsv(vectors, path)
+        _write_tsv(data, path)
     else:
         raise WordseqError(f"unknown vector format {fmt!r} (choose {', '.join(FORMATS)})")
     return Path(path)

@@ -2,100 +2,94 @@
 
 For every stored cell ``X_ij`` (symmetric window, 1/distance weighting, as GloVe's ``cooccur``):
 
-    J = sum_ij f(X_ij) (w_i . c_j + b_i + b~_j - log X_ij)^2,   f(x) = min(1, (x / x_max)^alpha)
+    J = sum_ij f(X_ij) (w_i . c_j + b_i + b~_j - log X_ij)^2,   f(x) = min(1, (x / x_max)^weighting_exponent)
 
-minimized by AdaGrad (initial squared-gradient sums 1, learning rate ``eta``) over the cells in one
+minimized by AdaGrad (initial squared-gradient sums 1, learning rate ``lr``) over the cells in one
 random order, as Stanford's ``glove`` does after ``shuffle``. The kernel is compiled with numba and runs
 Hogwild: each thread takes its own contiguous range of the shuffled cells and updates the shared matrices
 without locks (the GIL is released). The word vectors are ``W + C`` at the end (Stanford's ``-model 2``).
-The loss per epoch is the mean of ``0.5 f(x) (error)^2`` over the cells, summed in float64.
+The loss per epoch (``history``, ``train_weighted_sq_error``) is the mean of ``0.5 f(x) (error)^2`` over the cells, summed in float64.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-import numba
 import numpy as np
 
-from wordseq.embed.cooccur import CooccurConfig, cooccurrence_matrix, default_threads
+from wordseq.config import Config
+from wordseq.embed.base import Corpus, VectorModel
 from wordseq.embed.vectors import Vectors
 from wordseq.errors import WordseqError
+from wordseq.estimator import LayerInfo
 from wordseq.progress import progress
+from wordseq.text.tokenize import Tokenizer
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 
 @dataclass
-class GloVeConfig:
+class GloVeConfig(Config):
+    """GloVe's settings; names and defaults follow Stanford's ``glove`` (``threads`` None: all cores).
+    ``min_count`` and ``max_vocab`` build the vocabulary when ``fit`` is given a corpus path."""
+
     dim: int = 100
     window: int = 10
     x_max: float = 100.0
-    alpha: float = 0.75
-    eta: float = 0.05
+    weighting_exponent: float = 0.75
+    lr: float = 0.05
     epochs: int = 15
     distance_weighting: bool = True
     symmetric: bool = True
+    min_count: int = 5
+    max_vocab: int | None = None
     seed: int = 0
     threads: int | None = None
 
-    def check(self) -> None:
-        if self.dim < 1:
-            raise WordseqError(f"dim must be at least 1, got {self.dim}")
-        if self.epochs < 1:
-            raise WordseqError(f"epochs must be at least 1, got {self.epochs}")
-        if self.x_max <= 0 or self.eta <= 0:
-            raise WordseqError("x_max and eta must be positive")
+    def validate(self) -> None:
+        self.check_range("dim", lo=1, integer=True)
+        self.check_range("window", lo=1, integer=True)
+        self.check_range("x_max", lo=0.0, lo_open=True)
+        self.check_range("weighting_exponent", lo=0.0)
+        self.check_range("lr", lo=0.0, lo_open=True)
+        self.check_range("epochs", lo=1, integer=True)
+        self.check_choice("distance_weighting", (True, False))
+        self.check_choice("symmetric", (True, False))
+        self.check_range("min_count", lo=1, integer=True)
+        self.check_range("max_vocab", lo=1, integer=True, optional=True)
+        self.check_range("seed", lo=0, integer=True)
+        self.check_range("threads", lo=1, integer=True, optional=True)
 
 
-@numba.njit(nogil=True, cache=True, fastmath=True)
-def _glove_epoch(rows, cols, logx, fx, start, stop, W, C, bW, bC, gW, gC, gbW, gbC, eta):
-    dim = W.shape[1]
-    cost = 0.0
-    for e in range(start, stop):
-        a = rows[e]
-        b = cols[e]
-        dot = np.float32(0.0)
-        for k in range(dim):
-            dot += W[a, k] * C[b, k]
-        diff = dot + bW[a] + bC[b] - logx[e]
-        fdiff = fx[e] * diff
-        if not math.isfinite(fdiff):
-            continue
-        cost += 0.5 * fdiff * diff
-        fdiff *= eta
-        for k in range(dim):
-            t1 = fdiff * C[b, k]
-            t2 = fdiff * W[a, k]
-            W[a, k] -= t1 / math.sqrt(gW[a, k])
-            C[b, k] -= t2 / math.sqrt(gC[b, k])
-            gW[a, k] += t1 * t1
-            gC[b, k] += t2 * t2
-        bW[a] -= fdiff / math.sqrt(gbW[a])
-        bC[b] -= fdiff / math.sqrt(gbC[b])
-        gbW[a] += fdiff * fdiff
-        gbC[b] += fdiff * fdiff
-    return cost
-
-
-class GloVe:
-    """``GloVe(GloVeConfig(dim=100, epochs=15)).fit(encoded)``; then ``.vectors`` and ``.losses``.
+class GloVe(VectorModel[GloVeConfig]):
+    """``GloVe(dim=100, epochs=15).fit(corpus)``; then ``.vectors`` (W + C) and ``.history``.
 
     ``fit_matrix`` trains on a co-occurrence matrix already counted."""
 
-    def __init__(self, config: GloVeConfig | None = None) -> None:
-        self.config = config or GloVeConfig()
-        self.vectors: Vectors | None = None
-        self.losses: list[float] = []
-        self.epoch_seconds: list[float] = []
+    kind = "vectors-glove"
+    config_class = GloVeConfig
+
+    def __init__(self, config: GloVeConfig | None = None, **overrides: Any) -> None:
+        super().__init__(config, **overrides)
         self.cooccur_seconds = 0.0
         self.setup_seconds = 0.0  # shuffle, log counts, weights, initialization
-        self.entries = 0
+        self.entries = 0  # co-occurrence cells trained on
 
-    def fit(self, encoded) -> GloVe:
+    @property
+    def losses(self) -> list[float]:
+        """The per-epoch loss column of :attr:`history`."""
+        return [h["train_weighted_sq_error"] for h in self.history]
+
+    def fit(self, data: Corpus, valid: Any = None, *, tokenizer: Tokenizer | None = None, **kwargs: Any) -> GloVe:
+        """Count co-occurrences in ``data`` (a corpus path or an encoded corpus) and train; returns the model."""
+        from wordseq.embed.cooccur import CooccurConfig, cooccurrence_matrix
+
         c = self.config
-        c.check()
+        encoded = self._encode(data, valid, tokenizer, kwargs)
         t0 = time.perf_counter()
         X, words, counts = cooccurrence_matrix(
             encoded,
@@ -106,11 +100,16 @@ class GloVe:
         self.cooccur_seconds = time.perf_counter() - t0
         return self.fit_matrix(X, words, counts)
 
-    def fit_matrix(self, X, words, counts=None) -> GloVe:
+    def fit_matrix(self, X: sp.spmatrix, words: list[str], counts: np.ndarray | None = None) -> GloVe:
+        """Train on a word-by-context co-occurrence matrix already counted; returns the model."""
+        import scipy.sparse as sp
+
+        from wordseq.embed._glove_kernel import glove_epoch  # numba: loaded on first use
+        from wordseq.embed.cooccur import default_threads
+
         c = self.config
-        c.check()
         t0 = time.perf_counter()
-        coo = X.tocoo()
+        coo = sp.coo_matrix(X)
         if coo.nnz == 0:
             raise WordseqError("no co-occurrences: the corpus is too small for the window")
         n = len(words)
@@ -121,7 +120,7 @@ class GloVe:
         x = coo.data[order]
         del order, coo
         logx = np.log(x).astype(np.float32)
-        fx = np.minimum(1.0, (x / c.x_max) ** c.alpha).astype(np.float32)
+        fx = np.minimum(1.0, (x / c.x_max) ** c.weighting_exponent).astype(np.float32)
         del x
         self.entries = len(rows)
         W = (rng.random((n, c.dim), dtype=np.float32) - 0.5) / c.dim  # float32 throughout: no copies
@@ -135,19 +134,27 @@ class GloVe:
         self.setup_seconds = time.perf_counter() - t0
 
         def part(t: int) -> float:
-            return _glove_epoch(
-                rows, cols, logx, fx, bounds[t], bounds[t + 1], W, C, bW, bC, gW, gC, gbW, gbC, np.float32(c.eta)
+            return glove_epoch(
+                rows, cols, logx, fx, bounds[t], bounds[t + 1], W, C, bW, bC, gW, gC, gbW, gbC, np.float32(c.lr)
             )
 
-        self.losses, self.epoch_seconds = [], []
+        self.history = []
         with ThreadPoolExecutor(threads) as pool:
-            for _ in progress(range(c.epochs), desc="GloVe", unit="epoch"):
+            for epoch in progress(range(c.epochs), desc="GloVe", unit="epoch"):
                 t0 = time.perf_counter()
                 cost = sum(pool.map(part, range(threads))) if threads > 1 else part(0)
-                self.epoch_seconds.append(time.perf_counter() - t0)
-                self.losses.append(float(cost) / len(rows))
+                self.history.append(
+                    {
+                        "epoch": epoch + 1,
+                        "train_weighted_sq_error": float(cost) / len(rows),
+                        "seconds": time.perf_counter() - t0,
+                    }
+                )
         self.vectors = Vectors(words, W + C, counts)
         return self
 
-    def to_config(self) -> dict:
-        return {"method": "glove", **asdict(self.config)}
+    def _layers(self) -> list[LayerInfo]:
+        v = self._fitted()
+        n, d = len(v), v.dim
+        # training fits W, C (n x d each) and two bias vectors; the model keeps their useful sum
+        return [LayerInfo("word vectors (W + C)", "Embedding", f"{n} x {d}", n * d)]

@@ -50,11 +50,10 @@ def read_pairs(path: str | os.PathLike) -> list[tuple[str, str]]:
     """Word pairs from a file: ``a b`` per line; Google analogy lines ``a b c d`` give the pairs (a, b) and
     (c, d); ``: section`` lines, blank lines and ``#`` comments are skipped. Other lines are an error naming
     the line. Duplicates are dropped, order kept."""
-    from wordseq.embed.evaluate import read_text_lines
+    from wordseq.io.inputs import read_lines
 
-    lines = read_text_lines(path)
     pairs: list[tuple[str, str]] = []
-    for n, line in enumerate(lines, 1):
+    for n, line in read_lines(path):
         if not line.strip() or line.startswith(": ") or line.startswith("#"):
             continue
         parts = line.split()

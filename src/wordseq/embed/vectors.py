@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from wordseq.embed.evaluate import AnalogyResult, SimilarityResult, evaluate_analogies, evaluate_similarity
+from wordseq.embed.formats import VectorData, read_vectors, write_vectors
 from wordseq.errors import WordseqError
 
 Query = str | np.ndarray
@@ -240,32 +244,45 @@ class Vectors:
         restrict_vocab: int = 300000,
         case_insensitive: bool = True,
         method: str = "3cosadd",
-    ):
+    ) -> AnalogyResult:
         """Accuracy on a Google-format analogy file, by gensim's rules; see
         :func:`wordseq.embed.evaluate.evaluate_analogies`."""
-        from wordseq.embed.evaluate import evaluate_analogies
-
         return evaluate_analogies(
             self, path, restrict_vocab=restrict_vocab, case_insensitive=case_insensitive, method=method
         )
 
-    def evaluate_similarity(self, path: str | os.PathLike, restrict_vocab: int = 300000, case_insensitive: bool = True):
+    def evaluate_similarity(
+        self, path: str | os.PathLike, restrict_vocab: int = 300000, case_insensitive: bool = True
+    ) -> SimilarityResult:
         """Spearman and Pearson correlation with human similarity scores; see
         :func:`wordseq.embed.evaluate.evaluate_similarity`."""
-        from wordseq.embed.evaluate import evaluate_similarity
-
         return evaluate_similarity(self, path, restrict_vocab=restrict_vocab, case_insensitive=case_insensitive)
 
     # -- files ----------------------------------------------------------------------------------
-    def save(self, path: str | os.PathLike, format: str | None = None, **kwargs) -> None:
-        """Write the vectors (format from the suffix unless given); see :mod:`wordseq.embed.formats`."""
-        from wordseq.embed.formats import save_vectors
+    @classmethod
+    def from_data(cls, data: VectorData) -> Vectors:
+        """Vectors from what a reader of :mod:`wordseq.embed.formats` returns."""
+        return cls(data.words, data.matrix, data.counts)
 
-        save_vectors(self, path, format=format, **kwargs)
+    def save(self, path: str | os.PathLike, format: str | None = None, **kwargs: Any) -> Path:
+        """Write the vectors (format from the suffix unless given) and return the path; ``kwargs`` go to
+        :func:`wordseq.embed.formats.write_vectors` (``config``, ``provenance`` for ``.wsq``)."""
+        return write_vectors(path, self.words, self.vectors, self.counts, format, **kwargs)
 
     @classmethod
-    def load(cls, path: str | os.PathLike, format: str | None = None, **kwargs) -> Vectors:
-        """Read vectors from any supported file; see :mod:`wordseq.embed.formats`."""
-        from wordseq.embed.formats import load_vectors
+    def load(cls, path: str | os.PathLike, format: str | None = None, **kwargs: Any) -> Vectors:
+        """Read vectors from any supported file (a classmethod, not training); see
+        :mod:`wordseq.embed.formats`."""
+        return cls.from_data(read_vectors(path, format, **kwargs))
 
-        return load_vectors(path, format=format, **kwargs)
+
+def load_vectors(
+    path: str | os.PathLike, format: str | None = None, metadata: str | os.PathLike | None = None
+) -> Vectors:
+    """Read vectors in any supported format (guessed from the suffix and the first line unless given)."""
+    return Vectors.load(path, format, metadata=metadata)
+
+
+def save_vectors(vectors: Vectors, path: str | os.PathLike, format: str | None = None, **kwargs: Any) -> Path:
+    """Write ``vectors`` to ``path`` (as :meth:`Vectors.save`); returns the path."""
+    return vectors.save(path, format, **kwargs)

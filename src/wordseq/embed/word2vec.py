@@ -1,13 +1,13 @@
 """word2vec: skip-gram and CBOW with negative sampling, hierarchical softmax or full softmax.
 
-``Word2Vec(Word2VecConfig(...)).fit(encoded)`` trains on an encoded corpus (:func:`wordseq.text.encode.
-encode_corpus`) with the compiled multithreaded kernel in :mod:`wordseq.embed._w2v_kernel`. Like gensim on a
+``Word2Vec(Word2VecConfig(...)).fit(corpus)`` trains on a corpus path or an encoded corpus
+(:func:`wordseq.text.encode.encode_corpus`) with the compiled multithreaded kernel in :mod:`wordseq.embed._w2v_kernel`. Like gensim on a
 ``LineSentence``: tokens below ``min_count`` (``<unk>`` here) and the other special tokens are dropped before
 windows are formed, windows never cross a ``</s>`` (a line end), frequent words are subsampled with
 word2vec's formula, the window is shrunk at random per centre word, and the learning rate falls linearly
-from ``alpha`` to ``min_alpha`` over all epochs.
+from ``lr`` to ``min_lr`` over all epochs.
 
-``losses`` holds one figure per epoch: the mean loss per prediction (skip-gram: per context-centre pair,
+``history`` holds one entry per epoch; its ``train_loss_nats`` is the mean loss per prediction (skip-gram: per context-centre pair,
 CBOW: per centre word), summed in float64 per lane and reset every epoch, so it does not depend on the
 number of threads beyond Hogwild's noise.
 """
@@ -19,17 +19,20 @@ import os
 import re
 import sys
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
+from wordseq.config import Config
+from wordseq.embed.base import Corpus, VectorModel
 from wordseq.embed.vectors import Vectors
 from wordseq.errors import WordseqError
+from wordseq.estimator import LayerInfo
 from wordseq.io.modelfile import ModelFile, load_model, save_model
 from wordseq.progress import progress
-from wordseq.text.encode import Encoded
+from wordseq.text.tokenize import Tokenizer
 from wordseq.text.vocab import EOS, Vocab
 
 KIND = "word2vec"
@@ -37,11 +40,16 @@ _CHUNK_TOKENS = 1 << 20  # tokens per lane between progress-bar updates
 _LANES_PER_THREAD = 1  # 4 measured no faster on a busy machine, cost 20 MB and skip-gram HS some accuracy
 
 
-@dataclass
-class Word2VecConfig:
-    """word2vec hyperparameters; the names and defaults follow gensim's ``Word2Vec`` where they exist.
+# config fields renamed since files were first written: old name -> new name
+_RENAMED = {"alpha": "lr", "min_alpha": "min_lr", "sample": "sample_threshold"}
 
-    ``alpha`` None means 0.025 for skip-gram and 0.05 for CBOW; ``threads`` None means all cores.
+
+@dataclass
+class Word2VecConfig(Config):
+    """word2vec hyperparameters; defaults follow gensim's ``Word2Vec``.
+
+    ``lr`` None means 0.025 for skip-gram and 0.05 for CBOW; ``threads`` None means all cores;
+    ``min_count`` and ``max_vocab`` build the vocabulary when ``fit`` is given a corpus path.
     """
 
     arch: Literal["sg", "cbow"] = "sg"
@@ -49,42 +57,42 @@ class Word2VecConfig:
     dim: int = 100
     window: int = 5
     negative: int = 5
-    sample: float = 1e-3
+    sample_threshold: float = 1e-3
     epochs: int = 5
-    alpha: float | None = None
-    min_alpha: float = 1e-4
+    lr: float | None = None
+    min_lr: float = 1e-4
     cbow_mean: bool = True
     ns_exponent: float = 0.75
+    min_count: int = 5
+    max_vocab: int | None = None
     seed: int = 0
     threads: int | None = None
 
     def validate(self) -> None:
-        """Raise a WordseqError naming the first bad setting."""
-        if self.arch not in ("sg", "cbow"):
-            raise WordseqError(f"unknown word2vec architecture {self.arch!r} (choose sg or cbow)")
-        if self.loss not in ("ns", "hs", "softmax"):
-            raise WordseqError(f"unknown word2vec loss {self.loss!r} (choose ns, hs or softmax)")
-        for name in ("dim", "window", "epochs"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, np.integer)) or value <= 0:
-                raise WordseqError(f"word2vec {name} must be a positive integer, got {value!r}")
-        if self.loss == "ns" and (not isinstance(self.negative, (int, np.integer)) or self.negative <= 0):
-            raise WordseqError(f"negative sampling needs negative >= 1, got {self.negative!r}")
-        if not self.sample >= 0:
-            raise WordseqError(f"sample must be 0 (off) or positive, got {self.sample!r}")
-        if self.alpha is not None and not self.alpha > 0:
-            raise WordseqError(f"alpha must be positive, got {self.alpha!r}")
-        if not self.min_alpha >= 0:
-            raise WordseqError(f"min_alpha must be 0 or positive, got {self.min_alpha!r}")
-        if not np.isfinite(self.ns_exponent):
-            raise WordseqError(f"ns_exponent must be a finite number, got {self.ns_exponent!r}")
-        if self.threads is not None and (not isinstance(self.threads, (int, np.integer)) or self.threads < 1):
-            raise WordseqError(f"threads must be a positive integer, got {self.threads!r}")
+        self.check_choice("arch", ("sg", "cbow"))
+        self.check_choice("loss", ("ns", "hs", "softmax"))
+        self.check_range("dim", lo=1, integer=True)
+        self.check_range("window", lo=1, integer=True)
+        self.check_range("epochs", lo=1, integer=True)
+        if self.loss == "ns":
+            self.check_range("negative", lo=1, integer=True)
+        else:
+            self.check_range("negative", lo=0, integer=True)
+        self.check_range("sample_threshold", lo=0.0)
+        self.check_range("lr", lo=0.0, lo_open=True, optional=True)
+        self.check_range("min_lr", lo=0.0)
+        self.check_choice("cbow_mean", (True, False))
+        self.check_range("ns_exponent")
+        self.check_range("min_count", lo=1, integer=True)
+        self.check_range("max_vocab", lo=1, integer=True, optional=True)
+        self.check_range("seed", lo=0, integer=True)
+        self.check_range("threads", lo=1, integer=True, optional=True)
 
     @property
-    def start_alpha(self) -> float:
-        if self.alpha is not None:
-            return float(self.alpha)
+    def start_lr(self) -> float:
+        """The initial learning rate: ``lr``, or gensim's default for the architecture."""
+        if self.lr is not None:
+            return float(self.lr)
         return 0.025 if self.arch == "sg" else 0.05
 
     @property
@@ -92,28 +100,43 @@ class Word2VecConfig:
         return int(self.threads) if self.threads is not None else (os.cpu_count() or 1)
 
 
-class Word2Vec:
-    """A word2vec model. ``fit`` trains it; ``vectors`` are the input vectors of the real words."""
+class Word2Vec(VectorModel[Word2VecConfig]):
+    """A word2vec model. ``fit`` trains it; ``vectors`` are the input vectors of the real words, ``syn1``
+    the output weights (one row per word for ns and softmax, per inner Huffman node for hs)."""
 
-    def __init__(self, config: Word2VecConfig | None = None) -> None:
-        self.config = config or Word2VecConfig()
-        self.config.validate()
+    kind = KIND
+    config_class = Word2VecConfig
+
+    def __init__(self, config: Word2VecConfig | None = None, **overrides: Any) -> None:
+        super().__init__(config, **overrides)
         self.vocab: Vocab | None = None
-        self.vectors: Vectors | None = None
         self.syn1: np.ndarray | None = None
-        self.losses: list[float] = []
         self.words_per_second: float = 0.0
         self.train_seconds: float = 0.0
 
+    @property
+    def losses(self) -> list[float]:
+        """The per-epoch loss column of :attr:`history` (nats per prediction)."""
+        return [h["train_loss_nats"] for h in self.history]
+
     # -- training -----------------------------------------------------------------------------
-    def fit(self, encoded: Encoded, progress: bool = True) -> Word2Vec:
-        """Train on an encoded corpus (ids with ``</s>`` line ends) and return self."""
+    def fit(
+        self,
+        data: Corpus,
+        valid: Any = None,
+        *,
+        tokenizer: Tokenizer | None = None,
+        progress: bool = True,
+        **kwargs: Any,
+    ) -> Word2Vec:
+        """Train on ``data`` (a corpus path, or an encoded corpus: ids with ``</s>`` line ends); returns the
+        model. A path is encoded with ``tokenizer`` (whitespace by default) and the config's ``min_count``."""
+        encoded = self._encode(data, valid, tokenizer, kwargs)
         from wordseq.embed import _w2v_kernel as K  # numba loads on first use only
 
         _release_llvm_code()  # what LLVM's start-up touched; loading the kernel maps back what it needs
 
         cfg = self.config
-        cfg.validate()
         vocab = encoded.vocab
         ids = np.asarray(encoded.ids)  # a memory map stays a memory map: no copy
         if ids.dtype != np.int32:
@@ -142,7 +165,7 @@ class Word2Vec:
         if cfg.loss != "ns" and distinct < 2:
             raise WordseqError(f"{cfg.loss} needs at least 2 distinct words in the corpus, got {distinct}")
 
-        keep = _keep_thresholds(counts, cfg.sample)
+        keep = _keep_thresholds(counts, cfg.sample_threshold)
         ns_thresh, ns_alias = np.ones(1, np.uint32), np.zeros(1, np.int32)
         hs_off, hs_codes, hs_points = np.zeros(2, np.int64), np.zeros(1, np.uint8), np.zeros(1, np.int32)
         n_out = 1
@@ -183,7 +206,7 @@ class Word2Vec:
 
         import numba
 
-        numba.set_num_threads(max(1, min(T, numba.config.NUMBA_NUM_THREADS)))
+        numba.set_num_threads(max(1, min(T, numba.config.NUMBA_NUM_THREADS)))  # type: ignore[attr-defined]
         arch = K.SG if cfg.arch == "sg" else K.CBOW
         loss_kind = {"ns": K.NS, "hs": K.HS, "softmax": K.SOFTMAX}[cfg.loss]
         words_done = np.zeros(L, dtype=np.int64)
@@ -216,8 +239,8 @@ class Word2Vec:
                 cfg.window,
                 cfg.negative,
                 cfg.cbow_mean,
-                cfg.start_alpha,
-                cfg.min_alpha,
+                cfg.start_lr,
+                cfg.min_lr,
                 rng_state,
                 loss_sum,
                 loss_n,
@@ -248,12 +271,13 @@ class Word2Vec:
         out_rows = n_words - 1 if cfg.loss == "hs" else n_words
         syn1 = np.zeros((max(out_rows, 1), cfg.dim), dtype=np.float32)
 
-        self.losses = []
+        self.history = []
         bar = _progress_bar(progress, total=cfg.epochs * len(ids))
         t0 = time.perf_counter()
         old_chunksize = numba.set_parallel_chunksize(1)  # lanes go to whichever thread is free
         try:
             for epoch in range(cfg.epochs):
+                t_epoch = time.perf_counter()
                 loss_sum[:] = 0
                 loss_n[:] = 0
                 for c in range(n_chunks):
@@ -264,7 +288,9 @@ class Word2Vec:
                     bar.update(int(words_done.sum()) - before)
                     _release(encoded.ids, seg_start, seg_end)
                 mean = float(loss_sum.sum() / max(int(loss_n.sum()), 1))
-                self.losses.append(mean)
+                self.history.append(
+                    {"epoch": epoch + 1, "train_loss_nats": mean, "seconds": time.perf_counter() - t_epoch}
+                )
                 bar.set_postfix(epoch=epoch + 1, loss=f"{mean:.4f}")
         finally:
             numba.set_parallel_chunksize(old_chunksize)
@@ -278,32 +304,59 @@ class Word2Vec:
 
     # -- model files --------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> Path:
-        """Write the model (kind ``word2vec``): input and output matrices, vocabulary, config, losses."""
-        if self.vectors is None or self.vocab is None:
+        """Write the model (kind ``word2vec``): input and output matrices, vocabulary, config, history;
+        returns the path."""
+        if self.vectors is None or self.vocab is None or self.syn1 is None:
             raise WordseqError("this word2vec model has not been trained; nothing to save")
         tensors = {
             "vectors": self.vectors.vectors,
             "syn1": self.syn1,
             "counts": np.asarray(self.vectors.counts, dtype=np.int64),
         }
-        extra = {"losses": self.losses, "words_per_second": self.words_per_second, "train_seconds": self.train_seconds}
-        return save_model(path, ModelFile(KIND, asdict(self.config), tensors, {"vocab": self.vocab}, extra=extra))
+        extra = {"words_per_second": self.words_per_second, "train_seconds": self.train_seconds}
+        model = ModelFile(
+            KIND,
+            self.config.to_dict(),
+            tensors,
+            {"vocab": self.vocab},
+            {**self.provenance, "history": self.history},
+            extra=extra,
+        )
+        return save_model(path, model)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Word2Vec:
         """Read a model written by :meth:`save`."""
         mf = load_model(path, KIND)
-        known = {f.name for f in fields(Word2VecConfig)}
-        model = cls(Word2VecConfig(**{k: v for k, v in mf.config.items() if k in known}))
+        config = {_RENAMED.get(k, k): v for k, v in mf.config.items()}
+        model = cls(Word2VecConfig.from_dict(config))
         vocab = Vocab.from_stored(mf.vocab)
         words = vocab.itos[len(vocab.specials) :]
         model.vocab = vocab
         model.vectors = Vectors(words, mf.tensors["vectors"], mf.tensors["counts"])
         model.syn1 = mf.tensors["syn1"]
-        model.losses = [float(x) for x in mf.extra.get("losses", [])]
+        history = mf.provenance.get("history")
+        if history is None:  # files written before the history: one loss per epoch in extra
+            history = [{"epoch": i + 1, "train_loss_nats": float(x)} for i, x in enumerate(mf.extra.get("losses", []))]
+        model.history = list(history)
+        model.provenance = {k: v for k, v in mf.provenance.items() if k != "history"}
         model.words_per_second = float(mf.extra.get("words_per_second", 0.0))
         model.train_seconds = float(mf.extra.get("train_seconds", 0.0))
         return model
+
+    def _layers(self) -> list[LayerInfo]:
+        v = self._fitted()
+        n, d = len(v), v.dim
+        rows = [LayerInfo("input embeddings", "Embedding", f"{n} x {d}", n * d)]
+        if self.syn1 is not None:
+            name = {
+                "ns": "output weights (negative sampling)",
+                "hs": "inner-node weights (hierarchical softmax)",
+                "softmax": "output weights (softmax)",
+            }[self.config.loss]
+            r, c = self.syn1.shape
+            rows.append(LayerInfo(name, "Linear", f"{r} x {c}", r * c))
+        return rows
 
 
 def _keep_thresholds(counts: np.ndarray, sample: float) -> np.ndarray:
