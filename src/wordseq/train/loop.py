@@ -31,41 +31,12 @@ from wordseq.errors import WordseqError
 from wordseq.progress import progress
 from wordseq.train import distributed as dist
 from wordseq.train.checkpoint import config_differences, load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from wordseq.train.config import TrainConfig
 from wordseq.train.optim import EarlyStopping, Schedule, make_optimizer, set_lr, sparse_embeddings
 
 
 class TrainingDiverged(WordseqError):
     """The loss or the gradient became NaN or infinite."""
-
-
-@dataclass
-class TrainConfig:
-    """How to train (the model and data are given separately)."""
-
-    epochs: int = 10
-    optimizer: str = "sgd"
-    lr: float = 1.0
-    momentum: float = 0.0
-    weight_decay: float = 0.0
-    schedule: str = "none"  # none | step | plateau
-    decay: float = 0.5  # step schedule: factor per epoch after decay_start
-    decay_start: int = 4
-    plateau_factor: float = 4.0
-    patience: int = 0  # early stopping after this many epochs without improvement (0: off)
-    clip: float = 0.0  # clip the global gradient norm to this (0: off)
-    clip_value: float = 0.0  # clip each gradient element to [-v, v] (0: off)
-    seed: int = 0
-    device: str = "cpu"
-    bf16: bool = False
-    max_seconds: float = 0.0  # stop after this much training time (0: no limit)
-    log_interval: int = 0  # log the running training loss every this many batches (0: only per epoch)
-
-    def settings(self) -> dict[str, Any]:
-        """The settings that must match for a resumed run to continue the same run."""
-        d = asdict(self)
-        for k in ("epochs", "device", "max_seconds", "log_interval", "patience"):
-            d.pop(k)
-        return d
 
 
 class Task(Protocol):
@@ -120,6 +91,26 @@ class History:
 
     def to_list(self) -> list[dict]:
         return [asdict(e) for e in self.epochs]
+
+    def records(self) -> list[dict[str, Any]]:
+        """One dict per epoch with the units in the keys (what an estimator's ``history`` holds): losses in
+        nats, perplexity (or bits per character for ``unit="char"``), seconds, items and items per second."""
+        unit = "characters" if self.unit == "char" else self.unit + "s"
+        out = []
+        for e in self.epochs:
+            r: dict[str, Any] = {"epoch": e.epoch, "lr": e.lr}
+            for split, loss in (("train", e.train_loss), ("valid", e.valid_loss)):
+                if loss is None:
+                    continue
+                r[f"{split}_loss_nats"] = loss
+                if self.unit == "char":
+                    r[f"{split}_bits_per_character"] = loss / math.log(2)
+                else:
+                    r[f"{split}_perplexity"] = perplexity(loss)
+            r.update({"seconds": e.seconds, unit: e.items, f"{unit}_per_second": e.items_per_s})
+            r.update({"grad_norm": e.grad_norm, "stopped_early": e.stopped_early})
+            out.append(r)
+        return out
 
 
 def perplexity(loss: float) -> float:

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from wordseq.lm.neural.model import detach_state
+from wordseq.nn import detach_state
 from wordseq.text.batching import bptt_windows, lm_streams
 from wordseq.train import distributed as dist
 
