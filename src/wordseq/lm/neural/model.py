@@ -142,6 +142,12 @@ class NeuralLM(Estimator[NeuralLMConfig]):
         torch.manual_seed(c.train.seed)
         network = build_network(c, len(corpus.vocab))
         set_bf16_output(network, c.train.bf16)
+        if log is not None and dist.is_main():
+            n_params = sum(p.numel() for p in network.parameters())
+            log(
+                f"{c.model} LM, {n_params:,} parameters, vocabulary {len(corpus.vocab):,} ({c.level}s), "
+                f"{len(corpus.train):,} training tokens"
+            )
         task = LMTask(
             corpus.train,
             corpus.valid,
