@@ -242,7 +242,7 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     banned = gen.never_generated(vocab, no_unk=args.no_unk)
-    eos_id = vocab.stoi.get("</s>")
+    eos_id = lm.eos_id
     out = sys.stdout
     at_line_start = prompt_text == "" or prompt_text[-1].isspace()
     echo = "" if args.no_echo else prompt_text

@@ -27,10 +27,19 @@ CONFIG_FLAGS = {
     "keep_hyphens": "--split-hyphens",
     "punctuation": "--drop-punctuation",
 }
-ARCHITECTURE = ("model", "embed", "hidden", "layers", "dropout", "dropouti", "dropoute", "locked", "tied", "init")
-ARCHITECTURE += ("init_scale", "context", "direct")
-DATA = ("level", "min_count", "max_vocab", "batch_size", "bptt", "eval_batch_size")
-TRAINING = ("epochs", "optimizer", "lr", "momentum", "weight_decay", "schedule", "decay", "decay_start")
+ARCHITECTURE: tuple[str, ...] = ("model", "embed", "hidden", "layers", "dropout", "dropouti", "dropoute", "locked")
+ARCHITECTURE += ("tied", "init", "init_scale", "context", "direct")
+DATA: tuple[str, ...] = ("level", "min_count", "max_vocab", "batch_size", "bptt", "eval_batch_size")
+TRAINING: tuple[str, ...] = (
+    "epochs",
+    "optimizer",
+    "lr",
+    "momentum",
+    "weight_decay",
+    "schedule",
+    "decay",
+    "decay_start",
+)
 TRAINING += ("patience", "clip", "clip_value", "bf16", "log_interval")
 
 
@@ -179,7 +188,8 @@ def perplexity(args: argparse.Namespace) -> int:
 
     set_torch_threads(args)
     model = NeuralLM.load(args.model, args.device)
-    set_bf16_output(model.network, args.bf16)
+    if model.network is not None:
+        set_bf16_output(model.network, args.bf16)
     score = model.evaluate(args.test, batch_size=args.batch, bptt=args.bptt)
     if score.oov:
         print(

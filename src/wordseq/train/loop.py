@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sized
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -117,20 +117,26 @@ def perplexity(loss: float) -> float:
     return math.exp(loss) if loss < 700 else math.inf
 
 
+def _grad(p: nn.Parameter) -> Tensor:
+    """The gradient of a parameter known to have one."""
+    assert p.grad is not None
+    return p.grad
+
+
 def clip_gradients(params: Iterable[nn.Parameter], max_norm: float = 0.0, max_value: float = 0.0) -> float:
     """Clip gradients in place: each element to [-max_value, max_value], then the global L2 norm (over all
     parameters together) to ``max_norm``; 0 turns either off. Returns the global norm before norm clipping."""
     params = [p for p in params if p.grad is not None]
     for p in params:
-        if p.grad.is_sparse:  # a sparse embedding gradient (see sparse_embeddings): repeated rows summed,
-            p.grad = p.grad.coalesce()  # so that its values are the rows' true gradients
-    dense = [p for p in params if not p.grad.is_sparse]
-    rows = [p.grad._values() for p in params if p.grad.is_sparse]
+        if _grad(p).is_sparse:  # a sparse embedding gradient (see sparse_embeddings): repeated rows summed,
+            p.grad = _grad(p).coalesce()  # so that its values are the rows' true gradients
+    dense = [p for p in params if not _grad(p).is_sparse]
+    rows = [_grad(p)._values() for p in params if _grad(p).is_sparse]
     if max_value > 0:
         nn.utils.clip_grad_value_(dense, max_value)
         for v in rows:
             v.clamp_(-max_value, max_value)
-    norms = [nn.utils.get_total_norm([p.grad for p in dense])] + [torch.linalg.vector_norm(v) for v in rows]
+    norms = [nn.utils.get_total_norm([_grad(p) for p in dense])] + [torch.linalg.vector_norm(v) for v in rows]
     total = norms[0] if len(norms) == 1 else torch.linalg.vector_norm(torch.stack(norms))
     if max_norm > 0:
         nn.utils.clip_grads_with_norm_(dense, max_norm, total)
@@ -223,7 +229,7 @@ def fit(
             bar = progress(
                 batches,
                 desc=f"epoch {epoch}",
-                total=len(batches) if hasattr(batches, "__len__") else None,
+                total=len(batches) if isinstance(batches, Sized) else None,
                 **({} if main else {"disable": True}),
             )
             for n_batches, batch in enumerate(bar, 1):
@@ -254,7 +260,7 @@ def fit(
             seconds = time.perf_counter() - t0
             if n_batches == 0:
                 raise WordseqError("the training data gives no batch (corpus too small for the batch size?)")
-            items = dist.all_sum(items)
+            items = int(dist.all_sum(items))
             total = dist.all_sum(total)
             net.eval()
             with torch.no_grad():

@@ -28,6 +28,7 @@ import math
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any, cast
 
 import torch
 from torch import Tensor, nn
@@ -135,7 +136,7 @@ def _prime(model: nn.Module, prompt: Sequence[int], eos_id: int | None, device) 
     ids = ([eos_id] if eos_id is not None else []) + [int(i) for i in prompt]
     if not ids:
         raise WordseqError("nothing to start from: an empty prompt and no </s> token")
-    state = model.init_state(1, device)
+    state = cast(Any, model).init_state(1, device)
     logits, state = model(torch.tensor([ids], dtype=torch.long, device=device), state)
     return logits[0, -1], state
 
@@ -242,7 +243,8 @@ def _batch_dims(model: nn.Module, device):
             return {k: walk(one[k], two[k]) for k in one}
         return type(one)(walk(a, b) for a, b in zip(one, two))
 
-    return walk(model.init_state(1, device), model.init_state(2, device))
+    lm = cast(Any, model)
+    return walk(lm.init_state(1, device), lm.init_state(2, device))
 
 
 def _select_rows(state, dims, index: Tensor):

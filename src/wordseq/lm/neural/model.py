@@ -123,7 +123,7 @@ class NeuralLM(Estimator[NeuralLMConfig]):
             corpus.valid = _read(valid, corpus.tokenizer, corpus.vocab, c.level)
         return corpus
 
-    def fit(
+    def fit(  # type: ignore[override]  # named options instead of **kwargs
         self,
         data: Any,
         valid: Any = None,
@@ -165,7 +165,8 @@ class NeuralLM(Estimator[NeuralLMConfig]):
             "train_data": corpus.fingerprints.get("train"),
             "world_size": dist.world_size(),
         }
-        history: History = fit(network, task, c.train, checkpoint=checkpoint, resume=resume, meta=meta, log=log)
+        ckpt = None if checkpoint is None else Path(checkpoint)
+        history: History = fit(network, task, c.train, checkpoint=ckpt, resume=resume, meta=meta, log=log)
         network.eval()
         self.network, self.vocab = network, corpus.vocab
         self.history = history.records()
@@ -235,12 +236,12 @@ class NeuralLM(Estimator[NeuralLMConfig]):
             )
             return [text(h.tokens) for h in hyps]
         generator = torch.Generator().manual_seed(seed)
-        settings = dict(temperature=temperature, top_k=top_k, top_p=top_p, stop_at_eos=stop_at_eos)
         texts = []
         for _ in range(num_samples):
             tokens = sample_ids(
-                net, ids, max_tokens, eos_id=self.eos_id, banned_ids=banned, generator=generator, **settings
-            )
+                net, ids, max_tokens, temperature=temperature, top_k=top_k, top_p=top_p, stop_at_eos=stop_at_eos,
+                eos_id=self.eos_id, banned_ids=banned, generator=generator,
+            )  # fmt: skip
             texts.append(text(list(tokens)))
         return texts
 

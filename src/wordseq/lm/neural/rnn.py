@@ -87,8 +87,8 @@ class RNNLM(nn.Module):
             self.rnns = nn.ModuleList(
                 make_recurrent(self.cell, embed if i == 0 else hidden, hidden, 1) for i in range(layers)
             )
-            self.drop_in = LockedDropout(dropout if dropouti is None else dropouti)
-            self.drop = LockedDropout(dropout)
+            self.drop_in: nn.Module = LockedDropout(dropout if dropouti is None else dropouti)
+            self.drop: nn.Module = LockedDropout(dropout)
         else:
             self.rnns = nn.ModuleList([make_recurrent(self.cell, embed, hidden, layers, dropout)])
             self.drop_in = nn.Dropout(dropout if dropouti is None else dropouti)
@@ -145,5 +145,5 @@ class RNNLM(nn.Module):
 
 def set_bf16_output(model: nn.Module, on: bool) -> None:
     """Run the output layer (the vocabulary-sized matrix product, most of the work) in bfloat16."""
-    if hasattr(model, "bf16_output"):
+    if isinstance(model, RNNLM):
         model.bf16_output = on

@@ -21,7 +21,7 @@ linear projection ``hidden -> embed`` comes before the tied output layer.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import Tensor, nn
@@ -133,7 +133,8 @@ class WindowLM(nn.Module):
         C = self.context
         windows = full.unfold(1, C, 1)[:, 1:]  # (B, T, C)
         position = torch.arange(C, device=full.device)
-        last = torch.where(windows == self.bounded_by, position, -1).amax(dim=-1, keepdim=True)  # (B, T, 1)
+        boundary = cast(int, self.bounded_by)  # set: this method runs only then
+        last = torch.where(windows.eq(boundary), position, -1).amax(dim=-1, keepdim=True)  # (B, T, 1)
         return windows.masked_fill(position < last, self.pad_id)
 
     def extra_repr(self) -> str:
