@@ -14,19 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from wordseq.cli import DefaultsHelpFormatter, set_torch_threads
+from wordseq.errors import WordseqError
 from wordseq.lm.neural.config import INITS, LEVELS, MODELS, NeuralLMConfig
 from wordseq.train.config import OPTIMIZERS, SCHEDULES, TrainConfig
 
 # config field -> the option that sets it, where the two are spelled differently
-CONFIG_FLAGS = {
-    "batch_size": "--batch",
-    "eval_batch_size": "--eval-batch",
-    "max_seconds": "--max-minutes (in seconds)",
-    "bounded_by": "--bounded",
-    "keep_apostrophes": "--split-apostrophes",
-    "keep_hyphens": "--split-hyphens",
-    "punctuation": "--drop-punctuation",
-}
+CONFIG_FLAGS = {"batch_size": "--batch", "eval_batch_size": "--eval-batch"}
 ARCHITECTURE: tuple[str, ...] = ("model", "embed", "hidden", "layers", "dropout", "dropouti", "dropoute", "locked")
 ARCHITECTURE += ("tied", "init", "init_scale", "context", "direct")
 DATA: tuple[str, ...] = ("level", "min_count", "max_vocab", "batch_size", "bptt", "eval_batch_size")
@@ -135,6 +128,8 @@ def config_from_args(args: argparse.Namespace, device: str) -> NeuralLMConfig:
     """The model's config from the command line (validated: an error names the field, which the CLI turns
     into the option through ``args.config_flags``)."""
     args.config_flags = CONFIG_FLAGS
+    if not args.max_minutes >= 0:
+        raise WordseqError(f"--max-minutes {args.max_minutes}: must be a number >= 0 (0: no limit)")
     training: dict[str, Any] = {name: getattr(args, name) for name in TRAINING}
     training.update(seed=args.seed, device=device, max_seconds=args.max_minutes * 60)
     fields: dict[str, Any] = {name: getattr(args, name) for name in ARCHITECTURE + DATA if name in vars(args)}
