@@ -5,7 +5,7 @@
 Both sample from the same model (``nn.Embedding -> nn.LSTM -> nn.Linear``, the example's design, at PTB's
 vocabulary size; untrained weights, which cost the same as trained ones) with temperature 1, one token per
 step, batch 1. The example's loop is copied from its ``generate.py``: ``exp(output / T)`` into
-``torch.multinomial``. wordseq's :func:`~wordseq.lm.neural.generate.sample` also applies top-k/top-p
+``torch.multinomial``. wordseq's :func:`~wordseq.lm.neural.generate.sample_ids` also applies top-k/top-p
 filters when asked (timed too, with ``--top-k 40 --top-p 0.9``), bans ``<pad>``/``<s>``, draws from a seeded
 CPU generator and yields each token as it is produced. The fixed-window model is timed at the same sizes.
 Each timing is the best of ``--rounds`` runs, the generators interleaved round robin.
@@ -20,7 +20,7 @@ import time
 import torch
 from torch import nn
 
-from wordseq.lm.neural.generate import beam_search, sample
+from wordseq.lm.neural.generate import beam_search, sample_ids
 from wordseq.lm.neural.window import WindowLM
 
 
@@ -88,12 +88,12 @@ def main() -> None:
     beam_n = max(n // 10, 1)
     runs = {
         "LSTM, PyTorch example loop": lambda: example_generate(lstm, n),
-        "LSTM, wordseq sample": lambda: list(sample(lstm, [], n, seed=0, banned_ids=[1, 2])),
+        "LSTM, wordseq sample": lambda: list(sample_ids(lstm, [], n, seed=0, banned_ids=[1, 2])),
         "LSTM, wordseq sample top-k 40 top-p 0.9": lambda: list(
-            sample(lstm, [], n, seed=0, top_k=40, top_p=0.9, banned_ids=[1, 2])
+            sample_ids(lstm, [], n, seed=0, top_k=40, top_p=0.9, banned_ids=[1, 2])
         ),
-        "LSTM, wordseq greedy": lambda: list(sample(lstm, [], n, temperature=0.0)),
-        "window (context 4), wordseq sample": lambda: list(sample(window, [], n, seed=0)),
+        "LSTM, wordseq greedy": lambda: list(sample_ids(lstm, [], n, temperature=0.0)),
+        "window (context 4), wordseq sample": lambda: list(sample_ids(window, [], n, seed=0)),
         "beam": lambda: beam_search(lstm, [], beam_n, beam=5),
     }
     # Round robin, best of `rounds` for each: on a shared machine the load changes from minute to minute,

@@ -113,17 +113,17 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
 
+    from wordseq.lm.neural import NeuralLMConfig, build_network
     from wordseq.lm.neural.data import load_corpora
-    from wordseq.lm.neural.model import build_model, model_config
     from wordseq.lm.neural.task import LMTask, evaluate_lm
     from wordseq.train import TrainConfig, fit
 
     corpus = load_corpora(DATA / "ptb.train.txt", DATA / "ptb.valid.txt", level="word")
     V, H = len(corpus.vocab), args.hidden
     valid = corpus.valid[:20000]
-    config = model_config(vocab_size=V, model="lstm", embed=H, hidden=H, layers=2, init="uniform", init_scale=0.1)
+    config = NeuralLMConfig(model="lstm", embed=H, hidden=H, layers=2, init="uniform", init_scale=0.1)
     torch.manual_seed(0)
-    reference = build_model(config)
+    reference = build_network(config, V)
     tokens = args.batches * args.bptt * args.batch
     print(
         f"PTB, 2 x {H} LSTM, vocabulary {V:,}, bptt {args.bptt}, batch {args.batch}, SGD lr 20, clip 0.25; "
@@ -141,7 +141,7 @@ def main() -> None:
         return time.perf_counter() - t, PlainAsLM(plain)
 
     def run_wordseq(bf16: bool):
-        model = build_model(config)
+        model = build_network(config, V)
         model.load_state_dict(reference.state_dict())
         model.bf16_output = bf16
         task = LMTask(corpus.train, None, None, batch=args.batch, bptt=args.bptt)

@@ -10,7 +10,6 @@ limit. Prints the per-epoch log, the validation loss in nats and bits per charac
 from __future__ import annotations
 
 import argparse
-import math
 import time
 from importlib import resources
 from pathlib import Path
@@ -29,12 +28,8 @@ def main() -> None:
 
     import torch
 
-    from wordseq.lm.neural.data import load_corpora
-    from wordseq.lm.neural.generate import generate_text
-    from wordseq.lm.neural.files import save_lm
-    from wordseq.lm.neural.model import build_model, model_config
-    from wordseq.lm.neural.task import LMTask, evaluate_lm
-    from wordseq.train import TrainConfig, fit
+    from wordseq.lm.neural import NeuralLM, NeuralLMConfig
+    from wordseq.train import TrainConfig
     from wordseq.train.curves import plot_curves
 
     torch.set_num_threads(args.threads)
@@ -44,63 +39,48 @@ def main() -> None:
     cut = int(len(text) * 0.9)
     (out / "train.txt").write_text(text[:cut], encoding="utf-8")
     (out / "valid.txt").write_text(text[cut:], encoding="utf-8")
-    corpus = load_corpora(out / "train.txt", out / "valid.txt", level="char")
-    print(f"{len(text):,} characters: train {cut:,}, valid {len(text) - cut:,}; vocabulary {len(corpus.vocab)}")
-    config = model_config(
-        vocab_size=len(corpus.vocab),
+    print(f"{len(text):,} characters: train {cut:,}, valid {len(text) - cut:,}")
+    config = NeuralLMConfig(
         model="lstm",
+        level="char",
         embed=64,
         hidden=args.hidden,
         layers=2,
         dropout=0.2,
         init="uniform",
         init_scale=0.08,
-    )
-    torch.manual_seed(0)
-    model = build_model(config)
-    task = LMTask(
-        corpus.train,
-        corpus.valid,
-        None,
-        batch=args.batch,
+        batch_size=args.batch,
         bptt=args.bptt,
-        eval_batch=16,
-        eos_id=corpus.eos_id,
-        level="char",
-    )
-    tc = TrainConfig(
-        epochs=args.epochs,
-        optimizer="adam",
-        lr=2e-3,
-        clip=1.0,
-        schedule="plateau",
-        plateau_factor=2.0,
-        max_seconds=args.minutes * 60,
-        seed=0,
-        log_interval=100,
+        eval_batch_size=16,
+        train=TrainConfig(
+            epochs=args.epochs,
+            optimizer="adam",
+            lr=2e-3,
+            clip=1.0,
+            schedule="plateau",
+            plateau_factor=2.0,
+            max_seconds=args.minutes * 60,
+            seed=0,
+            log_interval=100,
+        ),
     )
     t0 = time.perf_counter()
-    history = fit(model, task, tc, checkpoint=out / "char.ckpt", log=lambda s: print(s, flush=True))
-    minutes = (time.perf_counter() - t0) / 60
-    loss, n = evaluate_lm(model, corpus.valid, 16, args.bptt, corpus.eos_id)
-    save_lm(
-        out / "char.wsq",
-        model,
-        config,
-        corpus.vocab,
-        corpus.tokenizer.config(),
-        "char",
-        {"bench": "shakespeare_char", "history": history.to_list()},
+    model = NeuralLM(config).fit(
+        out / "train.txt", out / "valid.txt", checkpoint=out / "char.ckpt", log=lambda s: print(s, flush=True)
     )
-    plot_curves(history.epochs, out / "char.png", "char", "Tiny Shakespeare, 2x384 LSTM over characters")
-    best = min(e.valid_loss for e in history.epochs)
-    print(f"\ntrained {minutes:.1f} min ({len(history.epochs)} epochs; {history.stopped or 'all epochs'})")
+    minutes = (time.perf_counter() - t0) / 60
+    score = model.evaluate(out / "valid.txt")
+    model.provenance["bench"] = "shakespeare_char"
+    model.save(out / "char.wsq")
+    plot_curves(model.history, out / "char.png", "char", "Tiny Shakespeare, 2x384 LSTM over characters")
+    best = min(e["valid_loss_nats"] for e in model.history)
+    print(f"\ntrained {minutes:.1f} min ({len(model.history)} epochs; {model.stopped or 'all epochs'})")
     print(
-        f"valid: {loss:.4f} nats/char ({loss / math.log(2):.3f} bits/char) over {n:,} characters; "
-        f"best epoch {best:.4f}; target <= 1.50 nats/char"
+        f"valid: {score.loss_nats:.4f} nats/char ({score.bits_per_character:.3f} bits/char) over "
+        f"{score.tokens:,} characters; best epoch {best:.4f}; target <= 1.50 nats/char"
     )
     for seed, prompt in enumerate(["ROMEO:\n", "First Citizen:\n", "KING HENRY:\n"]):
-        sample = generate_text(model, corpus.vocab, corpus.tokenizer, "char", prompt, 400, 0.8, seed)
+        (sample,) = model.generate(prompt, 400, temperature=0.8, no_unk=True, seed=seed)
         print(f"\n--- sample {seed + 1} (temperature 0.8, prompt {prompt.strip()!r}) ---\n{sample}")
 
 

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from wordseq.demo import DemoContext, bundled_corpus, lm_data, split_corpus
-from wordseq.lm.neural.generate import Detokenizer, beam_search, encode_prompt, never_generated, sample
+from wordseq.lm.neural.generate import Detokenizer, beam_search, encode_prompt, never_generated, sample_ids
 from wordseq.lm.neural.window import WindowLM
 from wordseq.nn import detach_state
 from wordseq.text.batching import bptt_windows, lm_streams
@@ -126,7 +126,7 @@ def main() -> None:
         prompt = encode_prompt(prompt_text, tok, vocab)
         at_start = prompt_text == "" or prompt_text[-1].isspace()
         text = Detokenizer(vocab, "word", at_start).text(
-            sample(model, prompt.ids, 60, temperature=0.8, top_p=0.9, banned_ids=banned, seed=args.seed)
+            sample_ids(model, prompt.ids, 60, temperature=0.8, top_p=0.9, banned_ids=banned, seed=args.seed)
         )
         print(f"--- top-p 0.9, temperature 0.8, prompt {prompt_text!r}\n{prompt_text}{text}\n")
         best_hyp = beam_search(model, prompt.ids, 30, beam=8, banned_ids=banned)[0]

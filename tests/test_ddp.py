@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from conftest import ROOT
-from wordseq.lm.neural import build_model, load_lm
+from wordseq.lm.neural import NeuralLM, build_network
 
 
 def _corpus(path):
@@ -88,7 +88,8 @@ def test_two_processes_match_one_on_the_same_global_batch(tmp_path):
     ]
     one = _train(common + ["-o", str(tmp_path / "one.wsq")], 1, tmp_path)
     two = _train(common + ["-o", str(tmp_path / "two.wsq")], 2, tmp_path)
-    a, b = load_lm(tmp_path / "one.wsq").model, load_lm(tmp_path / "two.wsq").model
+    one_lm = NeuralLM.load(tmp_path / "one.wsq")
+    a, b = one_lm.network, NeuralLM.load(tmp_path / "two.wsq").network
     for (name, p), q in zip(a.state_dict().items(), b.state_dict().values()):
         torch.testing.assert_close(p, q, rtol=1e-4, atol=1e-5, msg=name)
     # the per-epoch training losses (summed over both processes) agree too
@@ -98,6 +99,6 @@ def test_two_processes_match_one_on_the_same_global_batch(tmp_path):
     assert loss(one) == loss(two) and len(loss(one)) == 2
     # and training moved the weights well away from the shared initialization, so the match is not trivial
     torch.manual_seed(0)
-    init = build_model(load_lm(tmp_path / "one.wsq").config)
+    init = build_network(one_lm.config, len(one_lm.vocab))
     moved = max(float((p - q).abs().max()) for p, q in zip(a.state_dict().values(), init.state_dict().values()))
     assert moved > 1e-2

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -18,6 +17,7 @@ from torch import nn
 
 from wordseq.cli import main
 from wordseq.errors import WordseqError
+from wordseq.lm.neural import NeuralLM
 from wordseq.lm.neural import generate as gen
 from wordseq.lm.neural.window import WindowLM
 from wordseq.text.tokenize import Tokenizer
@@ -74,7 +74,7 @@ N = 4000
 
 
 def draw(logits=LOGITS, n=N, seed=0, **kw):
-    return np.array(list(gen.sample(FixedLM(logits), [], n, seed=seed, **kw)))
+    return np.array(list(gen.sample_ids(FixedLM(logits), [], n, seed=seed, **kw)))
 
 
 def counts(tokens, V=len(LOGITS)):
@@ -182,8 +182,8 @@ def test_filters_property(values, p, k):
 
 def test_greedy_and_temperature_zero_follow_the_argmax():
     model = random_trigram(6, seed=0)
-    ids = list(gen.greedy(model, [4], 12, eos_id=EOS))
-    assert ids == list(gen.sample(model, [4], 12, temperature=0.0, eos_id=EOS, seed=9))
+    ids = list(gen.greedy_ids(model, [4], 12, eos_id=EOS))
+    assert ids == list(gen.sample_ids(model, [4], 12, temperature=0.0, eos_id=EOS, seed=9))
     prev, cur = EOS, 4
     for token in ids:  # each is the argmax after the two before it
         assert token == int(model.table[prev, cur].argmax())
@@ -193,36 +193,36 @@ def test_greedy_and_temperature_zero_follow_the_argmax():
 def test_banned_tokens_are_never_drawn_even_as_argmax():
     assert 0 not in draw(n=300, banned_ids=[0, 2])
     assert 2 not in draw(n=300, banned_ids=[0, 2])
-    assert list(gen.greedy(FixedLM(LOGITS), [], 3, banned_ids=[0])) == [1, 1, 1]
+    assert list(gen.greedy_ids(FixedLM(LOGITS), [], 3, banned_ids=[0])) == [1, 1, 1]
 
 
 def test_stop_at_eos():
     logits = torch.full((8,), -5.0)
     logits[EOS] = 5.0
-    assert list(gen.sample(FixedLM(logits), [], 50, seed=0, stop_at_eos=True)) == [EOS]
-    assert len(list(gen.sample(FixedLM(logits), [], 50, seed=0))) == 50
+    assert list(gen.sample_ids(FixedLM(logits), [], 50, seed=0, stop_at_eos=True)) == [EOS]
+    assert len(list(gen.sample_ids(FixedLM(logits), [], 50, seed=0))) == 50
 
 
 def test_seed_reproduces_the_text():
     model = WindowLM(30, context=3, embed=8, hidden=16)
-    a = list(gen.sample(model, [5, 6], 40, seed=7))
-    assert a == list(gen.sample(model, [5, 6], 40, seed=7))
-    assert a != list(gen.sample(model, [5, 6], 40, seed=8))
+    a = list(gen.sample_ids(model, [5, 6], 40, seed=7))
+    assert a == list(gen.sample_ids(model, [5, 6], 40, seed=7))
+    assert a != list(gen.sample_ids(model, [5, 6], 40, seed=8))
 
 
 def test_generation_runs_without_dropout_and_restores_the_mode():
     model = WindowLM(30, context=2, embed=8, hidden=16, dropout=0.5)
     model.train()
-    a = list(gen.greedy(model, [5], 20))
+    a = list(gen.greedy_ids(model, [5], 20))
     assert model.training
-    assert a == list(gen.greedy(model, [5], 20))  # no dropout noise
+    assert a == list(gen.greedy_ids(model, [5], 20))  # no dropout noise
     assert gen.beam_search(model, [5], 20, beam=1)[0].tokens[:5] == a[:5]
     assert model.training
 
 
 def test_tokens_are_yielded_as_they_are_produced():
     model = FixedLM(LOGITS)
-    stream = gen.sample(model, [1, 2], 1000, seed=0)
+    stream = gen.sample_ids(model, [1, 2], 1000, seed=0)
     assert model.calls == 0  # nothing computed before the first token is asked for
     first = list(itertools.islice(stream, 3))
     assert len(first) == 3 and model.calls == 3  # the prompt, then one step per further token
@@ -236,7 +236,7 @@ def test_bad_sampling_settings():
         (dict(top_p=1.5), "top-p"),
     ]:
         with pytest.raises(WordseqError, match=message):
-            next(gen.sample(FixedLM(LOGITS), [], 5, **kw))
+            next(gen.sample_ids(FixedLM(LOGITS), [], 5, **kw))
 
 
 # -- beam search ------------------------------------------------------------------------------------------
@@ -245,13 +245,13 @@ def test_bad_sampling_settings():
 @pytest.mark.parametrize("seed", range(4))
 def test_beam_one_is_greedy(seed):
     model = random_trigram(7, seed, scale=1.0)
-    greedy = list(gen.greedy(model, [5], 15, eos_id=EOS, stop_at_eos=True))
+    greedy = list(gen.greedy_ids(model, [5], 15, eos_id=EOS, stop_at_eos=True))
     [best] = gen.beam_search(model, [5], 15, beam=1, eos_id=EOS)
     assert best.tokens == greedy
     window = WindowLM(25, context=2, embed=6, hidden=8)
     torch.manual_seed(seed)
     torch.nn.init.normal_(window.decoder.weight, std=2.0)
-    greedy = list(gen.greedy(window, [7, 8], 10, stop_at_eos=True))
+    greedy = list(gen.greedy_ids(window, [7, 8], 10, stop_at_eos=True))
     assert gen.beam_search(window, [7, 8], 10, beam=1)[0].tokens == greedy
 
 
@@ -266,7 +266,7 @@ def test_beam_finds_what_greedy_misses():
     probs[B] = torch.tensor([0.025, 0.025, 0.025, 0.9, 0.0125, 0.0125])
     table = torch.log(probs).expand(V, V, V)  # table[prev, cur] = log P(. | cur): a bigram model
     model = TrigramLM(table)
-    assert list(gen.greedy(model, [], 2, stop_at_eos=True)) == [A, EOS]
+    assert list(gen.greedy_ids(model, [], 2, stop_at_eos=True)) == [A, EOS]
     best, second = gen.beam_search(model, [], 2, beam=2, n_best=2)
     assert best.tokens == [B, EOS] and best.complete
     assert best.logprob == pytest.approx(math.log(0.36))
@@ -372,7 +372,8 @@ def fake_lm(monkeypatch):
     torch.manual_seed(0)
     model = WindowLM(len(vocab), context=2, embed=8, hidden=16).eval()
     torch.nn.init.normal_(model.decoder.weight, std=1.0)
-    lm = SimpleNamespace(model=model, vocab=vocab, tokenizer=Tokenizer("word", lower=True), level="word", config={})
+    lm = NeuralLM(model="window", context=2, embed=8, hidden=16, tokenizer="word", lower=True)
+    lm.network, lm.vocab = model, vocab
     loaded = []
     monkeypatch.setattr("wordseq.cli.generate._load_lm", lambda path, device: loaded.append(path) or lm)
     return lm
@@ -388,7 +389,7 @@ def test_cli_greedy_output_is_the_prompt_and_the_argmax_continuation(fake_lm, ca
     code, out, err = cli(capsys, "m.wsq", "--prompt", "The cat", "--greedy", "--max-tokens", "12")
     assert code == 0, err
     prompt = gen.encode_prompt("The cat", fake_lm.tokenizer, fake_lm.vocab)
-    ids = list(gen.greedy(fake_lm.model, prompt.ids, 12, banned_ids=gen.never_generated(fake_lm.vocab)))
+    ids = list(gen.greedy_ids(fake_lm.network, prompt.ids, 12, banned_ids=gen.never_generated(fake_lm.vocab)))
     assert out == "The cat" + gen.Detokenizer(fake_lm.vocab, "word", at_line_start=False).text(ids) + (
         "" if ids[-1] == EOS else "\n"
     )
@@ -449,8 +450,8 @@ def test_cli_prompt_file(fake_lm, capsys, tmp_path):
 def test_cli_streams_tokens_as_they_come(fake_lm, capsys, monkeypatch):
     """Interrupted after 5 steps, the tokens produced so far are already on stdout."""
     prompt = gen.encode_prompt("the", fake_lm.tokenizer, fake_lm.vocab).ids
-    first = list(gen.greedy(fake_lm.model, prompt, 5, banned_ids=gen.never_generated(fake_lm.vocab)))
-    forward, calls = fake_lm.model.forward, []
+    first = list(gen.greedy_ids(fake_lm.network, prompt, 5, banned_ids=gen.never_generated(fake_lm.vocab)))
+    forward, calls = fake_lm.network.forward, []
 
     def interrupted(ids, state):
         calls.append(1)
@@ -458,7 +459,7 @@ def test_cli_streams_tokens_as_they_come(fake_lm, capsys, monkeypatch):
             raise KeyboardInterrupt
         return forward(ids, state)
 
-    monkeypatch.setattr(fake_lm.model, "forward", interrupted)
+    monkeypatch.setattr(fake_lm.network, "forward", interrupted)
     code, out, err = cli(capsys, "m.wsq", "--prompt", "the", "--max-tokens", "100", "--greedy", "--no-echo")
     assert code == 130 and "interrupted" in err
     assert out == gen.Detokenizer(fake_lm.vocab, "word").text(first)
@@ -476,18 +477,18 @@ def test_cli_refuses_ngram_models_and_missing_files(capsys, tmp_path):
 def test_cli_end_to_end_with_a_model_file(tmp_path, capsys):
     """A window model saved as a real model file: ``wordseq generate`` loads it and writes what the library
     functions produce (greedy in a separate process, streamed; then beam and seeded samples in this one)."""
-    files = pytest.importorskip("wordseq.lm.neural.files")
     from conftest import run_cli
 
     vocab = Vocab.from_counts({c: 10 - i for i, c in enumerate("abcdefgh ")})
     torch.manual_seed(1)
     model = WindowLM(len(vocab), context=3, embed=6, hidden=8).eval()
     torch.nn.init.normal_(model.decoder.weight, std=2.0)
-    config = {"model": "window", "vocab_size": len(vocab), "context": 3, "embed": 6, "hidden": 8}
-    path = str(files.save_lm(tmp_path / "chars.wsq", model, config, vocab, Tokenizer("char").config(), "char"))
+    lm = NeuralLM(model="window", context=3, embed=6, hidden=8, level="char")
+    lm.network, lm.vocab = model, vocab
+    path = str(lm.save(tmp_path / "chars.wsq"))
     prompt = gen.encode_prompt("abc", Tokenizer("char"), vocab).ids
     banned = gen.never_generated(vocab)
-    greedy = gen.Detokenizer(vocab, "char").text(gen.greedy(model, prompt, 30, banned_ids=banned))
+    greedy = gen.Detokenizer(vocab, "char").text(gen.greedy_ids(model, prompt, 30, banned_ids=banned))
     r = run_cli("generate", path, "--prompt", "abc", "--greedy", "--max-tokens", "30", timeout=120)
     assert r.returncode == 0, r.stderr.decode()
     assert r.stdout.decode() == "abc" + greedy + ("" if greedy.endswith("\n") else "\n")
@@ -498,5 +499,10 @@ def test_cli_end_to_end_with_a_model_file(tmp_path, capsys):
     b = cli(capsys, path, "--prompt", "abz", "--seed", "5", "--top-k", "4")
     assert a[0] == 0 and a[1] == b[1] and len(a[1]) > 100
     assert "1 prompt character not in the model's vocabulary of 13 is read as <unk>: 'z'" in a[2]
+    # the estimator's generate gives the same texts
+    loaded = NeuralLM.load(path)
+    assert loaded.generate("abc", 30, temperature=0.0) == ["abc" + greedy]
+    assert loaded.generate("abc", 30, beam=3) == ["abc" + gen.Detokenizer(vocab, "char").text(best.tokens)]
+    assert loaded.generate("abz", 30, top_k=4, seed=5, num_samples=2) != loaded.generate("abz", 30, top_k=4, seed=6)
     code, _, err = cli(capsys, path, "--level", "word")
     assert code == 1 and "is a character-level model: it writes characters, not words" in err

@@ -9,13 +9,17 @@ import pytest
 import torch
 
 from wordseq.cli import main as cli_main
-from wordseq.errors import InputError, WordseqError
-from wordseq.io.modelfile import ModelFile, save_model
-from wordseq.lm.neural import build_model, detach_state, load_lm, model_config, save_lm
+from wordseq.config import ConfigError
+from wordseq.errors import InputError
+from wordseq.io.modelfile import ModelFile, load_model, save_model
+from wordseq.lm.neural import NeuralLM, NeuralLMConfig, build_network, detach_state
 from wordseq.lm.neural.data import check_length, check_level, encode_with, load_corpora
-from wordseq.lm.neural.model import LockedDropout, embedding_dropout
+from wordseq.lm.neural.rnn import LockedDropout, embedding_dropout
 from wordseq.lm.neural.task import evaluate_lm
+from wordseq.lm.scores import LMScore
+from wordseq.nn import SCHEMES
 from wordseq.text.vocab import SPECIALS, Vocab
+from wordseq.train import TrainConfig
 
 
 @pytest.fixture
@@ -38,7 +42,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 def _model(name="lstm", vocab=40, **kw):
     torch.manual_seed(0)
-    return build_model(model_config(vocab_size=vocab, model=name, embed=12, hidden=12, layers=2, **kw))
+    return build_network(NeuralLMConfig(model=name, embed=12, hidden=12, layers=2, **kw), vocab)
 
 
 @pytest.mark.parametrize("name", RECURRENT)
@@ -62,8 +66,8 @@ def test_tying_shares_one_matrix_and_needs_equal_sizes():
     model = _model("lstm", tied=True)
     assert model.decoder.weight is model.encoder.weight
     assert sum(p.numel() for p in model.parameters()) == sum(p.numel() for p in _model("lstm").parameters()) - 40 * 12
-    with pytest.raises(WordseqError, match="--tied needs"):
-        build_model(model_config(vocab_size=40, embed=10, hidden=12, tied=True))
+    with pytest.raises(ConfigError, match=r"NeuralLMConfig.tied = True: needs embed = hidden"):
+        NeuralLMConfig(embed=10, hidden=12, tied=True)
 
 
 def test_locked_dropout_uses_one_mask_for_all_time_steps():
@@ -102,26 +106,162 @@ def _vocab(n):
     return Vocab(list(SPECIALS) + words, [0] * len(SPECIALS) + list(range(n - len(SPECIALS), 0, -1)), SPECIALS)
 
 
-@pytest.mark.parametrize("name", RECURRENT)
-def test_model_file_round_trip(tmp_path, name):
-    tied = name == "lstm"
-    config = model_config(vocab_size=40, model=name, embed=12, hidden=12, layers=2, tied=tied)
-    torch.manual_seed(1)
-    model = build_model(config).eval()
-    path = save_lm(tmp_path / "m.wsq", model, config, _vocab(40), {"kind": "char"}, "char", {"note": "x"})
-    lm = load_lm(path)
-    ids = torch.randint(0, 40, (2, 6))
-    assert torch.equal(lm.model(ids)[0], model(ids)[0])
-    assert not lm.model.training and lm.level == "char" and lm.tokenizer.kind == "char"
-    assert lm.vocab == _vocab(40) and lm.config == config and lm.provenance["note"] == "x"
-    if tied:
-        assert lm.model.decoder.weight is lm.model.encoder.weight
+def _fitted(tmp_path, **kw) -> tuple[NeuralLM, object]:
+    """A NeuralLM fitted for one short epoch on a small corpus (weights far from their initial values)."""
+    corpus = _corpus(tmp_path, 60)
+    settings = dict(embed=12, hidden=12, layers=2, batch_size=4, bptt=8) | kw
+    train = TrainConfig(epochs=1, optimizer="adam", lr=0.02)
+    return NeuralLM(train=train, **settings).fit(corpus), corpus
 
 
-def test_load_lm_refuses_other_model_kinds(tmp_path):
+ARCHITECTURES = [
+    *({"model": name} for name in RECURRENT),
+    {"model": "lstm", "layers": 1},
+    {"model": "gru", "layers": 3},
+    {"model": "lstm", "tied": True},
+    {"model": "lstm", "locked": True, "dropout": 0.3, "dropouti": 0.1, "dropoute": 0.1},
+    {"model": "rnn", "init": "orthogonal"},
+    {"model": "lstm", "level": "char", "layers": 1},
+    {"model": "window", "context": 3},
+    {"model": "window", "context": 2, "direct": True},
+    {"model": "window", "direct": True, "tied": True, "embed": 6, "bounded_by": 3, "pad_id": 2},
+    {"model": "window", "level": "char", "bounded_by": 3},
+]
+
+
+@pytest.mark.parametrize("arch", ARCHITECTURES, ids=lambda a: "-".join(f"{k}={v}" for k, v in a.items()))
+def test_model_file_round_trip_for_every_architecture_option(tmp_path, arch):
+    """Save and load give the same config, vocabulary and network: same outputs, same scores."""
+    model, corpus = _fitted(tmp_path, **arch)
+    path = model.save(tmp_path / "m.wsq")
+    again = NeuralLM.load(path)
+    assert again.config == model.config and again.vocab == model.vocab and again.history == model.history
+    assert type(again.network) is type(model.network) and not again.network.training
+    ids = torch.randint(0, len(model.vocab), (2, 9))
+    torch.testing.assert_close(again.network(ids)[0], model.network(ids)[0], rtol=0, atol=0)
+    assert again.evaluate(corpus) == model.evaluate(corpus)
+    assert again.generate("w1", 6, seed=3) == model.generate("w1", 6, seed=3)
+    net = again.network
+    if arch["model"] == "window":
+        assert net.bounded_by == arch.get("bounded_by") and net.pad_id == arch.get("pad_id", 3)
+        assert (net.direct is not None) == arch.get("direct", False)
+    if arch.get("tied"):
+        weight = net.embedding.weight if arch["model"] == "window" else net.encoder.weight
+        assert net.decoder.weight is weight
+    if arch.get("level") == "char":
+        assert again.tokenizer.kind == "char" and again.evaluate(corpus).level == "char"
+
+
+def test_files_of_the_earlier_layout_still_load(tmp_path):
+    """A file whose config is ``{"model": {...}, "tokenizer": {...}, "level": ...}`` (wordseq 0.x's layout,
+    which lost a window model's direct connections) reads as the same model."""
+    model, corpus = _fitted(tmp_path, model="window", context=2, direct=True, embed=8, hidden=8)
+    new = load_model(model.save(tmp_path / "new.wsq"))
+    c = model.config
+    arch = {k: getattr(c, k) for k in ("model", "embed", "hidden", "layers", "dropout", "dropouti", "dropoute")}
+    arch |= {k: getattr(c, k) for k in ("locked", "tied", "init", "init_scale", "context")} | {"vocab_size": 34}
+    old = {"model": arch, "tokenizer": model.tokenizer.config(), "level": "word"}
+    save_model(tmp_path / "old.wsq", ModelFile("neural-lm", old, new.tensors, {"vocab": model.vocab}))
+    again = NeuralLM.load(tmp_path / "old.wsq")
+    assert again.config.direct and again.config.context == 2
+    assert again.evaluate(corpus, bptt=8) == model.evaluate(corpus)  # the old layout kept no bptt
+
+
+def test_load_refuses_other_model_kinds_and_mismatched_weights(tmp_path):
     path = save_model(tmp_path / "n.wsq", ModelFile("ngram", {}, {"x": np.zeros(2)}, {"vocab": _vocab(10)}))
     with pytest.raises(InputError, match="is a 'ngram' model, expected 'neural-lm'"):
-        load_lm(path)
+        NeuralLM.load(path)
+    model, _ = _fitted(tmp_path)
+    mf = load_model(model.save(tmp_path / "m.wsq"))
+    config = model.config.replace(hidden=16).to_dict()
+    save_model(tmp_path / "bad.wsq", ModelFile("neural-lm", config, mf.tensors, {"vocab": model.vocab}))
+    with pytest.raises(InputError, match=r"bad\.wsq: weights do not match the model config"):
+        NeuralLM.load(tmp_path / "bad.wsq")
+
+
+def test_fit_history_evaluate_and_summary(tmp_path):
+    model, corpus = _fitted(tmp_path, tied=True)
+    assert len(model.history) == 1 and model.stopped == ""
+    h = model.history[0]
+    assert {"train_loss_nats", "train_perplexity", "seconds", "tokens", "tokens_per_second"} <= set(h)
+    assert h["train_perplexity"] == pytest.approx(np.exp(h["train_loss_nats"]))
+    score = model.evaluate(corpus)
+    assert isinstance(score, LMScore) and score.level == "word" and score.sentences == 60
+    ids = np.asarray(encode_with(corpus, model.tokenizer, model.vocab)[0])
+    loss, n = evaluate_lm(model.network, ids, 10, 8, eos_id=3)
+    assert score.tokens == n == len(ids) and score.loss_nats == pytest.approx(loss)
+    summary = model.summary()
+    assert summary.kind == "neural-lm" and summary.vocab_size == len(model.vocab)
+    assert summary.total_params == sum(p.numel() for p in model.network.parameters())  # tied: counted once
+    assert [r.name for r in summary.layers] == ["encoder", "rnns.0", "drop_in", "drop", "decoder"]
+    assert summary.layers[-1].output_shape == f"(1, 8, {len(model.vocab)})"  # one stream of bptt tokens
+    assert "train_perplexity" in summary.metrics and "total parameters" in summary.text()
+
+
+def test_unfitted_model_says_so():
+    with pytest.raises(Exception, match="has not been trained or loaded"):
+        NeuralLM().evaluate([1, 2, 3])
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"model": "transformer"}, r"NeuralLMConfig.model = 'transformer': must be one of 'lstm'"),
+        ({"hidden": 0}, r"NeuralLMConfig.hidden = 0: must be an integer >= 1"),
+        ({"dropout": 1.0}, r"NeuralLMConfig.dropout = 1.0: must be a number >= 0 and < 1"),
+        ({"level": "byte"}, r"NeuralLMConfig.level = 'byte': must be one of 'word', 'char'"),
+        ({"level": "char", "tokenizer": "word"}, r"NeuralLMConfig.tokenizer = 'word': a character-level model"),
+        ({"bptt": 0}, r"NeuralLMConfig.bptt = 0: must be an integer >= 1"),
+        ({"bounded_by": -1}, r"NeuralLMConfig.bounded_by = -1: must be an integer >= 0 \(or None\)"),
+    ],
+)
+def test_config_errors_name_the_field(changes, message):
+    with pytest.raises(ConfigError, match=message):
+        NeuralLMConfig(**changes)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"lr": 0.0}, r"TrainConfig.lr = 0.0: must be a number > 0"),
+        ({"epochs": 0}, r"TrainConfig.epochs = 0: must be an integer >= 1"),
+        ({"clip": -1.0}, r"TrainConfig.clip = -1.0: must be a number >= 0"),
+        ({"optimizer": "lbfgs"}, r"TrainConfig.optimizer = 'lbfgs': must be one of 'sgd', 'adam'"),
+        ({"schedule": "cosine"}, r"TrainConfig.schedule = 'cosine': must be one of 'none', 'step', 'plateau'"),
+        ({"device": "tpu"}, r"TrainConfig.device = 'tpu': must be a torch device"),
+    ],
+)
+def test_train_config_errors_name_the_field(changes, message):
+    with pytest.raises(ConfigError, match=message):
+        TrainConfig(**changes)
+    with pytest.raises(ConfigError, match=message):
+        NeuralLMConfig().replace(train=TrainConfig().replace(**changes))
+
+
+def test_config_round_trips_through_its_dict_and_inits_match_nn():
+    config = NeuralLMConfig(model="gru", train=TrainConfig(epochs=3, optimizer="adam", lr=0.002))
+    assert NeuralLMConfig.from_dict(config.to_dict()) == config
+    assert isinstance(NeuralLMConfig.from_dict(config.to_dict()).train, TrainConfig)
+    from wordseq.lm.neural.config import INITS
+
+    assert INITS == SCHEMES
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        (["--batch", "0"], "wordseq: error: --batch 0: must be an integer >= 1"),
+        (["--lr", "-1"], "wordseq: error: --lr -1.0: must be a number > 0"),
+        (["--hidden", "0"], "wordseq: error: --hidden 0: must be an integer >= 1"),
+        (["--eval-batch", "0"], "wordseq: error: --eval-batch 0: must be an integer >= 1"),
+        (["--level", "char", "--tokenizer", "word"], "wordseq: error: --tokenizer word: a character-level"),
+        (["--tied", "--embed", "8"], "wordseq: error: --tied True: needs embed = hidden"),
+    ],
+)
+def test_cli_config_errors_name_the_option(tmp_path, run_cli, flags, expected):
+    r = run_cli("lm", "train", str(_corpus(tmp_path, 30)), "-o", str(tmp_path / "m.wsq"), *flags)
+    assert r.stderr.startswith(expected) and len(r.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "m.wsq").exists()
 
 
 def test_evaluation_counts_every_token_and_does_not_depend_on_windows():
@@ -257,7 +397,7 @@ def test_cli_resume_continues_to_the_uninterrupted_result(tmp_path, run_cli):
     assert run_cli("lm", "train", str(train), "-o", str(part), *opts[:1], "1", *opts[2:]).returncode == 0
     r = run_cli("lm", "train", str(train), "-o", str(part), "--resume", *opts)
     assert r.returncode == 0 and "resumed from" in r.stdout and "epoch 1:" not in r.stdout.split("resumed")[1]
-    full, resumed = load_lm(tmp_path / "full.wsq").model, load_lm(part).model
+    full, resumed = NeuralLM.load(tmp_path / "full.wsq").network, NeuralLM.load(part).network
     for (name, a), b in zip(full.state_dict().items(), resumed.state_dict().values()):
         assert torch.equal(a, b), name
 
@@ -283,8 +423,8 @@ def test_cli_char_level_reports_bits_per_character(tmp_path, run_cli):
         *SMALL,
     )
     assert r.returncode == 0, r.stderr
-    assert "bits/char" in r.stdout
-    assert load_lm(tmp_path / "c.wsq").level == "char"
+    assert "bits/char" in r.stdout and "bits per character" in r.stdout.split("test:")[1]
+    assert NeuralLM.load(tmp_path / "c.wsq").config.level == "char"
 
 
 def test_cli_bad_input(tmp_path, run_cli):
@@ -299,7 +439,7 @@ def test_cli_bad_input(tmp_path, run_cli):
     assert run_cli("lm", "train", str(train), "-o", str(out), "--epochs", "1", *SMALL).returncode == 0
     r = run_cli("lm", "train", str(train), "-o", str(out), "--epochs", "2", "--resume", "--embed", "24", *SMALL[2:])
     assert r.returncode == 1
-    assert "cannot resume" in r.stderr and "model.embed: 16 in the checkpoint, 24 now" in r.stderr
+    assert "cannot resume" in r.stderr and "config.embed: 16 in the checkpoint, 24 now" in r.stderr
 
     r = run_cli(
         "lm",
@@ -321,11 +461,10 @@ def test_cli_bad_input(tmp_path, run_cli):
     assert not (tmp_path / "x.wsq").exists()
 
 
-def test_build_model_window_when_available():
-    pytest.importorskip("wordseq.lm.neural.window")
-    model = build_model(model_config(vocab_size=30, model="window", context=3, embed=8, hidden=16))
+def test_build_network_makes_the_window_model():
+    model = build_network(NeuralLMConfig(model="window", context=3, embed=8, hidden=16), 30)
     logits, _state = model(torch.randint(0, 30, (2, 5)), model.init_state(2))
-    assert logits.shape == (2, 5, 30)
+    assert logits.shape == (2, 5, 30) and model.context == 3
 
 
 def test_demo_step_reports_perplexity_beside_the_ngram_model(tmp_path):
@@ -340,5 +479,5 @@ def test_demo_step_reports_perplexity_beside_the_ngram_model(tmp_path):
     assert lines[0].startswith("neural LM: 1-layer LSTM")
     ppl = float(lines[1].split("perplexity ")[1].split()[0])
     assert 1 < ppl < 40 and "n-gram model on the same data: 123.4" in lines[2]
-    assert load_lm(tmp_path / "lstm.wsq").level == "word"
+    assert NeuralLM.load(tmp_path / "lstm.wsq").config.level == "word"
     assert ctx.results["neural"]["perplexity"] == pytest.approx(ppl, abs=0.05)

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from wordseq.errors import WordseqError
-from wordseq.lm.neural.model import RNNLM
+from wordseq.lm.neural.rnn import RNNLM
 from wordseq.lm.neural.task import LMTask
 from wordseq.train import TrainConfig, TrainingDiverged, fit
 from wordseq.train.checkpoint import load_checkpoint
@@ -257,10 +257,10 @@ def test_linear_cross_entropy_survives_a_target_probability_below_float32_range(
 
 @pytest.mark.parametrize("model", ["lstm", "window"])
 def test_a_model_given_targets_returns_the_cross_entropy_of_its_logits(model):
-    from wordseq.lm.neural.model import build_model, model_config
+    from wordseq.lm.neural import NeuralLMConfig, build_network
 
     torch.manual_seed(0)
-    lm = build_model(model_config(vocab_size=50, model=model, embed=8, hidden=12, layers=1))
+    lm = build_network(NeuralLMConfig(model=model, embed=8, hidden=12, layers=1), 50)
     x, y = torch.randint(0, 50, (3, 6)), torch.randint(0, 50, (3, 6))
     logits, _ = lm(x, lm.init_state(3))
     loss, _ = lm(x, lm.init_state(3), targets=y)

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from torch.func import functional_call
 
 from wordseq.errors import WordseqError
+from wordseq.lm.neural import NeuralLMConfig
 from wordseq.lm.neural.window import WindowLM
 from wordseq.nn import detach_state
 from wordseq.text.batching import bptt_windows, lm_streams
@@ -36,7 +37,7 @@ def reference_logits(model: WindowLM, ids: torch.Tensor, state: torch.Tensor) ->
             h = torch.tanh(p["hidden.weight"] @ x + p["hidden.bias"])
             if "projection.weight" in p:
                 h = p["projection.weight"] @ h
-            W_out = p["embedding.weight"] if model.cfg.tied else p["decoder.weight"]
+            W_out = p["embedding.weight"] if model.config.tied else p["decoder.weight"]
             y = W_out @ h + p["decoder.bias"]
             if "direct.weight" in p:
                 y = y + p["direct.weight"] @ x
@@ -174,25 +175,31 @@ def test_dropout_only_in_training():
     assert torch.equal(model(ids, None)[0], model(ids, None)[0])
 
 
-def test_config_round_trip():
+def test_built_from_its_config():
+    """Keyword settings are overrides of a NeuralLMConfig; the model keeps that config, which rebuilds it."""
     model = WindowLM(30, context=5, embed=6, hidden=7, dropout=0.1, tied=True, direct=True, pad_id=2, bounded_by=3)
-    again = WindowLM.from_config(model.config())
+    assert model.config == NeuralLMConfig(
+        model="window", context=5, embed=6, hidden=7, dropout=0.1, tied=True, direct=True, pad_id=2, bounded_by=3
+    )
+    again = WindowLM(30, model.config)
     again.load_state_dict(model.state_dict())
     ids = torch.randint(0, 30, (2, 8))
     model.eval(), again.eval()
     assert torch.equal(model(ids, None)[0], again(ids, None)[0])
-    with pytest.raises(WordseqError, match="unknown window-model settings: layers"):
-        WindowLM.from_config(model.config() | {"layers": 2})
+    assert (again.pad_id, again.bounded_by, again.direct is not None) == (2, 3, True)
+    with pytest.raises(WordseqError, match="a window model's config has model='window', not 'lstm'"):
+        WindowLM(30, NeuralLMConfig())
 
 
 @pytest.mark.parametrize(
     "kw, message",
     [
-        (dict(context=0), "at least one token"),
-        (dict(dropout=1.0), "dropout"),
-        (dict(hidden=0), "sizes must be positive"),
-        (dict(pad_id=10), "padding id 10"),
-        (dict(bounded_by=-1), "boundary id -1"),
+        (dict(context=0), r"NeuralLMConfig.context = 0: must be an integer >= 1"),
+        (dict(dropout=1.0), r"NeuralLMConfig.dropout = 1.0"),
+        (dict(hidden=0), r"NeuralLMConfig.hidden = 0"),
+        (dict(pad_id=10), "padding id 10 is outside the vocabulary of 10 tokens"),
+        (dict(bounded_by=10), "boundary id 10 is outside"),
+        (dict(bounded_by=-1), r"NeuralLMConfig.bounded_by = -1"),
     ],
 )
 def test_bad_settings(kw, message):

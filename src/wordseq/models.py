@@ -16,7 +16,7 @@ from wordseq.errors import InputError
 def _families() -> dict[str, Any]:
     """Kind prefix -> estimator class. Imported here, on first use, so that ``import wordseq`` stays light."""
     from wordseq.embed import PPMISVD, CountSVD, GloVe, Word2Vec, load_vectors
-    from wordseq.lm.neural.files import load_lm
+    from wordseq.lm.neural.model import NeuralLM
     from wordseq.lm.ngram import NgramModel
 
     return {
@@ -26,7 +26,7 @@ def _families() -> dict[str, Any]:
         CountSVD.kind: CountSVD.load,
         "vectors": load_vectors,
         "ngram": NgramModel.load,
-        "neural-lm": load_lm,
+        "neural-lm": NeuralLM.load,
     }
 
 

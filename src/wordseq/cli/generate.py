@@ -8,12 +8,14 @@ model's training corpus was; tokens the model does not know are read as ``<unk>`
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
 
 from wordseq.cli import set_torch_threads
 from wordseq.errors import InputError, WordseqError
+
+if TYPE_CHECKING:
+    from wordseq.lm.neural.model import NeuralLM
 
 MAX_LISTED = 10  # unknown prompt tokens named in the notice
 
@@ -172,9 +174,10 @@ def read_prompt(args: argparse.Namespace) -> str:
         raise InputError(where, "the prompt is not UTF-8 text", line) from None
 
 
-def _load_lm(path: str, device: str) -> Any:
-    """The model file's contents (model in eval mode, config, vocab, tokenizer, level)."""
+def _load_lm(path: str, device: str) -> NeuralLM:
+    """The neural LM in ``path`` (its network in eval mode on ``device``); an n-gram model is refused."""
     from wordseq.cli.lm import model_family
+    from wordseq.lm.neural.model import NeuralLM
 
     if model_family(path) == "ngram":
         raise InputError(
@@ -182,15 +185,7 @@ def _load_lm(path: str, device: str) -> Any:
             "is an n-gram model; `wordseq generate` writes text with neural models "
             "(sample from an n-gram model with `wordseq lm sample`)",
         )
-    try:
-        files = importlib.import_module("wordseq.lm.neural.files")
-    except ModuleNotFoundError as e:
-        if e.name and e.name.startswith("wordseq"):
-            raise WordseqError(
-                "this installation cannot read neural models (wordseq.lm.neural.files is missing)"
-            ) from None
-        raise
-    return files.load_lm(path, device=device)
+    return NeuralLM.load(path, device=device)
 
 
 def _check_device(device: str) -> None:
@@ -228,7 +223,8 @@ def run(args: argparse.Namespace) -> int:
 
     set_torch_threads(args)
     lm = _load_lm(args.model, args.device)
-    level, vocab = lm.level, lm.vocab
+    assert lm.network is not None and lm.vocab is not None  # a loaded model has both
+    level, vocab, network = lm.config.level, lm.vocab, lm.network
     if args.level is not None and args.level != level:
         raise InputError(
             args.model,
@@ -246,7 +242,7 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     banned = gen.never_generated(vocab, no_unk=args.no_unk)
-    eos_id = vocab.stoi.get("</s>")
+    eos_id = lm.eos_id
     out = sys.stdout
     at_line_start = prompt_text == "" or prompt_text[-1].isspace()
     echo = "" if args.no_echo else prompt_text
@@ -268,7 +264,7 @@ def run(args: argparse.Namespace) -> int:
     separator = "-" * 40 + "\n"
     if args.beam:
         hyps = gen.beam_search(
-            lm.model,
+            network,
             prompt.ids,
             args.max_tokens,
             args.beam,
@@ -294,8 +290,8 @@ def run(args: argparse.Namespace) -> int:
         if n:
             out.write(separator)
         write_sample(
-            gen.sample(
-                lm.model,
+            gen.sample_ids(
+                network,
                 prompt.ids,
                 args.max_tokens,
                 temperature=temperature,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -69,7 +70,7 @@ class _Cell(nn.Module):
             state = self.zero_state(x.shape[0], device=x.device, dtype=x.dtype)
         return self.step(self.project(x), state)
 
-    def step(self, xp: Tensor, state: State) -> State:
+    def step(self, xp: Tensor, state: Any) -> Any:
         """One time step from the projected input ``xp = W_ih x + b_ih``; the cell's equations."""
         raise NotImplementedError
 
@@ -217,9 +218,10 @@ class StackedRecurrent(nn.Module):
             raise WordseqError(f"dropout must be in [0, 1), got {dropout}")
         self.cells = nn.ModuleList(cell_factory(layer) for layer in range(num_layers))
         self.num_layers, self.dropout = num_layers, dropout
-        self.input_size = self.cells[0].input_size
-        self.hidden_size = self.cells[0].hidden_size
-        self.has_cell_state = self.cells[0].has_cell_state
+        first: Any = self.cells[0]
+        self.input_size: int = first.input_size
+        self.hidden_size: int = first.hidden_size
+        self.has_cell_state: bool = first.has_cell_state
 
     def zero_state(self, batch_size: int, device=None, dtype=None) -> State:
         h = torch.zeros(self.num_layers, batch_size, self.hidden_size, device=device, dtype=dtype)
@@ -231,10 +233,11 @@ class StackedRecurrent(nn.Module):
         if state is None:
             state = self.zero_state(x.shape[1], device=x.device, dtype=x.dtype)
         finals = []
-        for layer, cell in enumerate(self.cells):
-            s = (state[0][layer], state[1][layer]) if self.has_cell_state else state[layer]
+        cells: list[Any] = list(self.cells)
+        for layer, cell in enumerate(cells):
+            s: Any = (state[0][layer], state[1][layer]) if self.has_cell_state else state[layer]
             xp = cell.project(x)  # W_ih x_t + b_ih for every t at once
-            outputs = []
+            outputs: list[Tensor] = []
             for t in range(x.shape[0]):
                 s = cell.step(xp[t], s)
                 outputs.append(s[0] if self.has_cell_state else s)
@@ -252,8 +255,10 @@ class StackedRecurrent(nn.Module):
     @classmethod
     def from_fused(cls, fused: nn.RNNBase) -> StackedRecurrent:
         """Written-out cells holding a copy of the weights of a fused ``nn.RNN``, ``nn.LSTM`` or ``nn.GRU``."""
-        if fused.batch_first or fused.bidirectional or getattr(fused, "proj_size", 0):
+        proj_size: int = getattr(fused, "proj_size", 0)
+        if fused.batch_first or fused.bidirectional or proj_size:
             raise WordseqError("only unidirectional, sequence-first modules without projections can be converted")
+        factory: Callable[..., nn.Module]
         if isinstance(fused, nn.LSTM):
             factory = LSTMCell
         elif isinstance(fused, nn.GRU):

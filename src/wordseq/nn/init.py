@@ -15,6 +15,7 @@ passed; its embeddings and output layer are left alone.
 from __future__ import annotations
 
 import math
+from typing import Any, cast
 
 import torch
 from torch import Tensor, nn
@@ -99,7 +100,7 @@ def _init_block(w: Tensor, scheme: str, recurrent: bool) -> None:
 
 def _set_forget_bias(rnn: nn.Module, value: float) -> None:
     """Split ``value`` between b_ih and b_hh of the forget gate (gate 1 of i,f,g,o; gate 0 of coupled f,g,o)."""
-    H = rnn.hidden_size
+    H: int = cast(Any, rnn).hidden_size
     cell = rnn.cells[0] if isinstance(rnn, StackedRecurrent) else rnn
     if isinstance(cell, (nn.LSTM, LSTMCell, PeepholeLSTMCell)):
         gate = 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import torch
 from torch import Tensor, nn
 
@@ -59,16 +61,16 @@ def has_cell_state(module: nn.Module) -> bool:
     if isinstance(module, nn.RNNBase):
         return module.mode == "LSTM"
     if isinstance(module, StackedRecurrent):
-        return module.has_cell_state
+        return bool(module.has_cell_state)
     raise WordseqError(f"{type(module).__name__} is not a recurrent module")
 
 
 def zero_state(module: nn.Module, batch_size: int, device=None, dtype=None) -> State:
     """The all-zero initial state of ``module`` for ``batch_size`` streams, in torch's structure."""
     p = next(module.parameters())
-    h = torch.zeros(
-        module.num_layers, batch_size, module.hidden_size, device=device or p.device, dtype=dtype or p.dtype
-    )
+    layers: int = cast(Any, module).num_layers
+    hidden: int = cast(Any, module).hidden_size
+    h = torch.zeros(layers, batch_size, hidden, device=device or p.device, dtype=dtype or p.dtype)
     return (h, torch.zeros_like(h)) if has_cell_state(module) else h
 
 

@@ -13,8 +13,9 @@ from wordseq.io.atomic import atomic_path
 def plot_curves(epochs: Sequence, path: str | os.PathLike, unit: str = "token", title: str = "") -> Path | None:
     """Draw train/valid perplexity (bits per character for ``unit="char"``) per epoch into ``path``.
 
-    ``epochs``: :class:`~wordseq.train.loop.EpochLog` entries or dicts with ``epoch``, ``train_loss``,
-    ``valid_loss``. Returns the path, or None when matplotlib is not installed.
+    ``epochs``: :class:`~wordseq.train.loop.EpochLog` entries or dicts with ``epoch`` and ``train_loss`` and
+    ``valid_loss`` (or ``train_loss_nats`` and ``valid_loss_nats``, as an estimator's ``history`` has them).
+    Returns the path, or None when matplotlib is not installed.
     """
     try:
         import matplotlib
@@ -24,7 +25,10 @@ def plot_curves(epochs: Sequence, path: str | os.PathLike, unit: str = "token", 
         from matplotlib.ticker import MaxNLocator
     except ImportError:
         return None
-    rows = [e if isinstance(e, dict) else vars(e) for e in epochs]
+    rows = [dict(e) if isinstance(e, dict) else vars(e) for e in epochs]
+    for r in rows:
+        for split in ("train", "valid"):
+            r.setdefault(f"{split}_loss", r.get(f"{split}_loss_nats"))
     if unit == "char":
         f, label = (lambda loss: loss / math.log(2)), "bits per character"
     else:

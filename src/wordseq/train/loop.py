@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sized
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -31,41 +31,12 @@ from wordseq.errors import WordseqError
 from wordseq.progress import progress
 from wordseq.train import distributed as dist
 from wordseq.train.checkpoint import config_differences, load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from wordseq.train.config import TrainConfig
 from wordseq.train.optim import EarlyStopping, Schedule, make_optimizer, set_lr, sparse_embeddings
 
 
 class TrainingDiverged(WordseqError):
     """The loss or the gradient became NaN or infinite."""
-
-
-@dataclass
-class TrainConfig:
-    """How to train (the model and data are given separately)."""
-
-    epochs: int = 10
-    optimizer: str = "sgd"
-    lr: float = 1.0
-    momentum: float = 0.0
-    weight_decay: float = 0.0
-    schedule: str = "none"  # none | step | plateau
-    decay: float = 0.5  # step schedule: factor per epoch after decay_start
-    decay_start: int = 4
-    plateau_factor: float = 4.0
-    patience: int = 0  # early stopping after this many epochs without improvement (0: off)
-    clip: float = 0.0  # clip the global gradient norm to this (0: off)
-    clip_value: float = 0.0  # clip each gradient element to [-v, v] (0: off)
-    seed: int = 0
-    device: str = "cpu"
-    bf16: bool = False
-    max_seconds: float = 0.0  # stop after this much training time (0: no limit)
-    log_interval: int = 0  # log the running training loss every this many batches (0: only per epoch)
-
-    def settings(self) -> dict[str, Any]:
-        """The settings that must match for a resumed run to continue the same run."""
-        d = asdict(self)
-        for k in ("epochs", "device", "max_seconds", "log_interval", "patience"):
-            d.pop(k)
-        return d
 
 
 class Task(Protocol):
@@ -121,9 +92,35 @@ class History:
     def to_list(self) -> list[dict]:
         return [asdict(e) for e in self.epochs]
 
+    def records(self) -> list[dict[str, Any]]:
+        """One dict per epoch with the units in the keys (what an estimator's ``history`` holds): losses in
+        nats, perplexity (or bits per character for ``unit="char"``), seconds, items and items per second."""
+        unit = "characters" if self.unit == "char" else self.unit + "s"
+        out = []
+        for e in self.epochs:
+            r: dict[str, Any] = {"epoch": e.epoch, "lr": e.lr}
+            for split, loss in (("train", e.train_loss), ("valid", e.valid_loss)):
+                if loss is None:
+                    continue
+                r[f"{split}_loss_nats"] = loss
+                if self.unit == "char":
+                    r[f"{split}_bits_per_character"] = loss / math.log(2)
+                else:
+                    r[f"{split}_perplexity"] = perplexity(loss)
+            r.update({"seconds": e.seconds, unit: e.items, f"{unit}_per_second": e.items_per_s})
+            r.update({"grad_norm": e.grad_norm, "stopped_early": e.stopped_early})
+            out.append(r)
+        return out
+
 
 def perplexity(loss: float) -> float:
     return math.exp(loss) if loss < 700 else math.inf
+
+
+def _grad(p: nn.Parameter) -> Tensor:
+    """The gradient of a parameter known to have one."""
+    assert p.grad is not None
+    return p.grad
 
 
 def clip_gradients(params: Iterable[nn.Parameter], max_norm: float = 0.0, max_value: float = 0.0) -> float:
@@ -131,15 +128,15 @@ def clip_gradients(params: Iterable[nn.Parameter], max_norm: float = 0.0, max_va
     parameters together) to ``max_norm``; 0 turns either off. Returns the global norm before norm clipping."""
     params = [p for p in params if p.grad is not None]
     for p in params:
-        if p.grad.is_sparse:  # a sparse embedding gradient (see sparse_embeddings): repeated rows summed,
-            p.grad = p.grad.coalesce()  # so that its values are the rows' true gradients
-    dense = [p for p in params if not p.grad.is_sparse]
-    rows = [p.grad._values() for p in params if p.grad.is_sparse]
+        if _grad(p).is_sparse:  # a sparse embedding gradient (see sparse_embeddings): repeated rows summed,
+            p.grad = _grad(p).coalesce()  # so that its values are the rows' true gradients
+    dense = [p for p in params if not _grad(p).is_sparse]
+    rows = [_grad(p)._values() for p in params if _grad(p).is_sparse]
     if max_value > 0:
         nn.utils.clip_grad_value_(dense, max_value)
         for v in rows:
             v.clamp_(-max_value, max_value)
-    norms = [nn.utils.get_total_norm([p.grad for p in dense])] + [torch.linalg.vector_norm(v) for v in rows]
+    norms = [nn.utils.get_total_norm([_grad(p) for p in dense])] + [torch.linalg.vector_norm(v) for v in rows]
     total = norms[0] if len(norms) == 1 else torch.linalg.vector_norm(torch.stack(norms))
     if max_norm > 0:
         nn.utils.clip_grads_with_norm_(dense, max_norm, total)
@@ -232,7 +229,7 @@ def fit(
             bar = progress(
                 batches,
                 desc=f"epoch {epoch}",
-                total=len(batches) if hasattr(batches, "__len__") else None,
+                total=len(batches) if isinstance(batches, Sized) else None,
                 **({} if main else {"disable": True}),
             )
             for n_batches, batch in enumerate(bar, 1):
@@ -263,7 +260,7 @@ def fit(
             seconds = time.perf_counter() - t0
             if n_batches == 0:
                 raise WordseqError("the training data gives no batch (corpus too small for the batch size?)")
-            items = dist.all_sum(items)
+            items = int(dist.all_sum(items))
             total = dist.all_sum(total)
             net.eval()
             with torch.no_grad():

@@ -80,7 +80,7 @@ class _LinearCrossEntropy(torch.autograd.Function):
         low = dtype != torch.float32
         hc, wc = (h.to(dtype), weight.to(dtype)) if low else (h, weight)
         bc = bias.to(dtype) if low and bias is not None else bias
-        logits = torch.addmm(bc, hc, wc.t()) if bias is not None else hc @ wc.t()
+        logits = torch.addmm(bc, hc, wc.t()) if bc is not None else hc @ wc.t()
         if low:
             logits = logits.float()
         rows = torch.arange(len(targets), device=h.device)

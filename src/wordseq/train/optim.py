@@ -16,9 +16,7 @@ from dataclasses import asdict, dataclass
 import torch
 
 from wordseq.errors import WordseqError
-
-OPTIMIZERS = ("sgd", "adam", "adagrad", "rmsprop")
-SCHEDULES = ("none", "step", "plateau")
+from wordseq.train.config import OPTIMIZERS, SCHEDULES
 
 
 def make_optimizer(

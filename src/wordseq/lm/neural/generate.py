@@ -3,7 +3,7 @@
 The functions take a model with the common interface (``init_state(batch_size, device)`` and
 ``forward(ids (B, T), state) -> (logits (B, T, V), state)``), token ids and plain settings, never a file.
 
-* **Sampling** (:func:`sample`) draws each token from ``softmax(logits / temperature)``, optionally limited to
+* **Sampling** (:func:`sample_ids`) draws each token from ``softmax(logits / temperature)``, optionally limited to
   the ``top_k`` most likely tokens and then to the nucleus: the smallest set of most likely tokens whose
   probability adds up to at least ``top_p`` (Holtzman et al. 2020). The order is that of Hugging Face's
   ``generate``: temperature, then top-k, then top-p. ``temperature=0`` is greedy decoding (the argmax, ties
@@ -28,6 +28,7 @@ import math
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any, cast
 
 import torch
 from torch import Tensor, nn
@@ -135,7 +136,7 @@ def _prime(model: nn.Module, prompt: Sequence[int], eos_id: int | None, device) 
     ids = ([eos_id] if eos_id is not None else []) + [int(i) for i in prompt]
     if not ids:
         raise WordseqError("nothing to start from: an empty prompt and no </s> token")
-    state = model.init_state(1, device)
+    state = cast(Any, model).init_state(1, device)
     logits, state = model(torch.tensor([ids], dtype=torch.long, device=device), state)
     return logits[0, -1], state
 
@@ -157,7 +158,7 @@ def _model_device(model: nn.Module):
 
 
 @torch.no_grad()
-def sample(
+def sample_ids(
     model: nn.Module,
     prompt: Sequence[int],
     max_tokens: int,
@@ -207,9 +208,9 @@ def sample(
             logits = out[0, -1]
 
 
-def greedy(model: nn.Module, prompt: Sequence[int], max_tokens: int, **kwargs) -> Iterator[int]:
-    """Greedy decoding: the most likely token at every step (:func:`sample` with ``temperature=0``)."""
-    return sample(model, prompt, max_tokens, temperature=0.0, **kwargs)
+def greedy_ids(model: nn.Module, prompt: Sequence[int], max_tokens: int, **kwargs) -> Iterator[int]:
+    """Greedy decoding: the most likely token at every step (:func:`sample_ids` with ``temperature=0``)."""
+    return sample_ids(model, prompt, max_tokens, temperature=0.0, **kwargs)
 
 
 # -- beam search ------------------------------------------------------------------------------------
@@ -242,7 +243,8 @@ def _batch_dims(model: nn.Module, device):
             return {k: walk(one[k], two[k]) for k in one}
         return type(one)(walk(a, b) for a, b in zip(one, two))
 
-    return walk(model.init_state(1, device), model.init_state(2, device))
+    lm = cast(Any, model)
+    return walk(lm.init_state(1, device), lm.init_state(2, device))
 
 
 def _select_rows(state, dims, index: Tensor):
@@ -409,27 +411,3 @@ class Detokenizer:
 
     def text(self, ids: Iterable[int]) -> str:
         return "".join(self(i) for i in ids)
-
-
-def generate_text(
-    model: nn.Module,
-    vocab: Vocab,
-    tokenizer,
-    level: str,
-    prompt: str = "",
-    max_tokens: int = 60,
-    temperature: float = 0.8,
-    seed: int = 0,
-) -> str:
-    """Sample a continuation of ``prompt`` with :mod:`wordseq.lm.neural.generate` and return it as text."""
-    ids = encode_prompt(prompt, tokenizer, vocab).ids if prompt else []
-    out = sample(
-        model,
-        ids,
-        max_tokens,
-        temperature=temperature,
-        eos_id=vocab.stoi["</s>"],
-        banned_ids=never_generated(vocab, no_unk=True),
-        seed=seed,
-    )
-    return prompt + Detokenizer(vocab, level, at_line_start=not prompt or prompt.endswith("\n")).text(out)

@@ -1,232 +1,323 @@
-"""Recurrent language models over words or characters: embedding -> recurrent layers -> softmax.
+"""The neural language model as an estimator: :class:`NeuralLM` (kind ``"neural-lm"``).
 
-One module, :class:`RNNLM`, covers the lectures' variants: any cell from :mod:`wordseq.nn` (Elman RNN, LSTM,
-GRU, peephole and coupled LSTMs), several layers, dropout between layers (Zaremba et al. 2014), variational
-("locked") dropout that reuses one mask across time steps (Gal & Ghahramani 2016), embedding dropout that
-drops whole words (ibid.), and weight tying of the input and output embeddings (Press & Wolf 2017; Inan et
-al. 2017).
+    lm = NeuralLM(model="lstm", embed=200, hidden=200, train=TrainConfig(epochs=10))  # or NeuralLM(config)
+    lm.fit("train.txt", valid="valid.txt")     # through wordseq.train.fit; lm.history: one dict per epoch
+    lm.evaluate("test.txt")                    # an LMScore: loss_nats, perplexity, bits_per_token, ...
+    lm.generate("the king", max_tokens=20)     # a list of texts
+    lm.save("lm.wsq"); NeuralLM.load("lm.wsq")
 
-Every neural LM in wordseq has the same interface, which the trainer and the generator rely on::
-
-    state = model.init_state(batch_size, device)
-    logits, state = model(ids, state)        # ids (B, T) -> logits (B, T, V)
-    loss, state = model(ids, state, targets) # mean cross-entropy against targets (B, T), logits never kept
-    state = detach_state(state)              # truncated BPTT: keep the values, cut the graph
-
-:func:`build_model` makes any of them from a plain config dict (the dict stored in model files).
+The network is an :class:`~wordseq.lm.neural.rnn.RNNLM` or a :class:`~wordseq.lm.neural.window.WindowLM`,
+made by :func:`build_network` from the config's architecture fields and the vocabulary size. The model file
+holds the config (so the same network is rebuilt, and text is read the way the training text was), the
+vocabulary and the weights.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, ClassVar, Self
 
+import numpy as np
 import torch
-from torch import Tensor, nn
+from torch import nn
 
-from wordseq.errors import WordseqError
-from wordseq.nn import (
-    detach_state,  # noqa: F401  (part of this module's interface, see above)
-    init_recurrent,
-    make_recurrent,
-    zero_state,
+from wordseq.errors import InputError, WordseqError
+from wordseq.estimator import Estimator, ModelSummary
+from wordseq.io.modelfile import ModelFile, load_model, save_model
+from wordseq.lm.neural.config import NeuralLMConfig
+from wordseq.lm.neural.data import LMCorpus, check_length, check_level, encode_with, load_corpora
+from wordseq.lm.neural.generate import (
+    Detokenizer,
+    beam_search,
+    check_sampling,
+    encode_prompt,
+    never_generated,
+    sample_ids,
 )
-from wordseq.train.losses import output_loss
+from wordseq.lm.neural.rnn import RNNLM, set_bf16_output
+from wordseq.lm.neural.task import LMTask, evaluate_lm, plain
+from wordseq.lm.neural.window import WindowLM
+from wordseq.lm.scores import LMScore
+from wordseq.nn.summary import module_layers
+from wordseq.text.tokenize import Tokenizer
+from wordseq.text.vocab import EOS, Vocab
+from wordseq.train import distributed as dist
+from wordseq.train.loop import History, fit
 
-# --model name -> wordseq.nn cell name
-MODELS = {
-    "lstm": "lstm",
-    "gru": "gru",
-    "rnn": "rnn",
-    "rnn-relu": "rnn-relu",
-    "peephole": "lstm-peephole",
-    "coupled": "lstm-coupled",
-    "window": None,
-}
-
-State = Any
+KIND = "neural-lm"
+Text = str | os.PathLike | Sequence[str | os.PathLike]
 
 
-class LockedDropout(nn.Module):
-    """Variational dropout: one Bernoulli mask per sequence, shared by all time steps. Input ``(T, B, D)``."""
-
-    def __init__(self, p: float) -> None:
-        super().__init__()
-        self.p = p
-
-    def forward(self, x: Tensor) -> Tensor:
-        if not self.training or self.p == 0.0:
-            return x
-        mask = x.new_empty(1, x.size(1), x.size(2)).bernoulli_(1 - self.p) / (1 - self.p)
-        return x * mask
+def build_network(config: NeuralLMConfig, vocab_size: int) -> nn.Module:
+    """The network a config describes, for a vocabulary of ``vocab_size`` tokens (freshly initialized)."""
+    if config.model == "window":
+        return WindowLM(vocab_size, config)
+    return RNNLM(vocab_size, config)
 
 
-def embedding_dropout(embed: nn.Embedding, ids: Tensor, p: float, training: bool) -> Tensor:
-    """Look up ``ids``, dropping whole word types with probability ``p`` (the same words in the whole batch)."""
-    if not training or p == 0.0:
-        return embed(ids)
-    w = embed.weight
-    mask = w.new_empty(w.size(0), 1).bernoulli_(1 - p) / (1 - p)
-    return nn.functional.embedding(ids, w * mask, embed.padding_idx)
+def _ids(data: Any) -> np.ndarray | None:
+    """The token ids of an in-memory corpus (an ``Encoded`` corpus or an array of ids), else None."""
+    if hasattr(data, "ids") and hasattr(data, "vocab"):
+        return np.asarray(data.ids, dtype=np.int64)
+    if isinstance(data, np.ndarray | torch.Tensor) or (isinstance(data, list) and data and isinstance(data[0], int)):
+        return np.asarray(data, dtype=np.int64)
+    return None
 
 
-class RNNLM(nn.Module):
-    """A recurrent language model.
+class NeuralLM(Estimator[NeuralLMConfig]):
+    """A neural language model over words or characters: recurrent (LSTM, GRU, Elman, variants) or
+    fixed-window. See the module docstring for the whole interface."""
 
-    ``dropout``: between layers and before the output layer (Zaremba et al.); with ``locked`` the masks are
-    shared across time (variational dropout, then also applied to the embeddings as ``dropouti``).
-    ``dropoute``: embedding dropout on whole words. ``tied``: the output layer reuses the embedding matrix
-    (needs ``embed == hidden``). ``init``: ``uniform`` (every weight from U(-init_scale, init_scale), as
-    Zaremba), or any :data:`wordseq.nn.SCHEMES` name for the recurrent layers.
-    """
+    kind: ClassVar[str] = KIND
+    config_class: ClassVar[type[NeuralLMConfig]] = NeuralLMConfig
 
-    def __init__(
-        self,
-        vocab_size: int,
-        model: str = "lstm",
-        embed: int = 200,
-        hidden: int = 200,
-        layers: int = 2,
-        dropout: float = 0.0,
-        dropouti: float | None = None,
-        dropoute: float = 0.0,
-        locked: bool = False,
-        tied: bool = False,
-        init: str = "uniform",
-        init_scale: float = 0.1,
-    ) -> None:
-        super().__init__()
-        if model not in MODELS or model == "window":
-            raise WordseqError(
-                f"unknown recurrent model {model!r}; choose from {', '.join(m for m in MODELS if m != 'window')}"
-            )
-        if vocab_size < 1 or embed < 1 or hidden < 1:
-            raise WordseqError(f"sizes must be positive (vocabulary {vocab_size}, embed {embed}, hidden {hidden})")
-        for name, p in (("dropout", dropout), ("dropouti", dropouti or 0.0), ("dropoute", dropoute)):
-            if not 0.0 <= p < 1.0:
-                raise WordseqError(f"{name} must be in [0, 1), got {p}")
-        if tied and embed != hidden:
-            raise WordseqError(f"--tied needs the embedding size to equal the hidden size (got {embed} and {hidden})")
-        self.vocab_size, self.cell, self.layers = vocab_size, MODELS[model], layers
-        self.embed_size, self.hidden_size, self.tied, self.locked = embed, hidden, tied, locked
-        self.dropoute = dropoute
-        self.encoder = nn.Embedding(vocab_size, embed)
-        if locked:  # one module per layer, so that a locked mask can go between them
-            self.rnns = nn.ModuleList(
-                make_recurrent(self.cell, embed if i == 0 else hidden, hidden, 1) for i in range(layers)
-            )
-            self.drop_in = LockedDropout(dropout if dropouti is None else dropouti)
-            self.drop = LockedDropout(dropout)
+    def __init__(self, config: NeuralLMConfig | None = None, **overrides: Any) -> None:
+        super().__init__(config, **overrides)
+        self.network: nn.Module | None = None  # the torch module, once fitted or loaded
+        self.vocab: Vocab | None = None
+        self.provenance: dict[str, Any] = {}
+        self.stopped = ""  # why the last fit stopped before its last epoch ("" if it ran them all)
+
+    # ------------------------------------------------------------------ reading text
+
+    @property
+    def tokenizer(self) -> Tokenizer:
+        """How this model reads text (the training text's way)."""
+        return Tokenizer(**self.config.tokenizer_settings())  # type: ignore[arg-type]
+
+    @property
+    def eos_id(self) -> int:
+        return self._vocab().stoi[EOS]
+
+    def _vocab(self) -> Vocab:
+        if self.vocab is None or self.network is None:
+            raise WordseqError("this NeuralLM has not been trained or loaded yet (call fit or NeuralLM.load)")
+        return self.vocab
+
+    def _net(self) -> nn.Module:
+        self._vocab()
+        assert self.network is not None
+        return self.network
+
+    def _encode(self, data: Any) -> np.ndarray:
+        """Ids of held-out text read with this model's tokenizer and vocabulary (checked to be of its level)."""
+        return _read(data, self.tokenizer, self._vocab(), self.config.level)
+
+    # ------------------------------------------------------------------ training
+
+    def _corpus(self, data: Any, valid: Any) -> LMCorpus:
+        c = self.config
+        ids = _ids(data)
+        if ids is None:
+            valid_path = valid if valid is None or _ids(valid) is None else None
+            corpus = load_corpora(data, valid_path, None, c.level, self.tokenizer, c.min_count, c.max_vocab)
         else:
-            self.rnns = nn.ModuleList([make_recurrent(self.cell, embed, hidden, layers, dropout)])
-            self.drop_in = nn.Dropout(dropout if dropouti is None else dropouti)
-            self.drop = nn.Dropout(dropout)
-        self.decoder = nn.Linear(hidden, vocab_size)
-        if tied:
-            self.decoder.weight = self.encoder.weight
-        self.bf16_output = False  # compute the output layer in bfloat16 (see set_bf16_output)
-        self.reset_parameters(init, init_scale)
+            if not hasattr(data, "vocab"):
+                raise WordseqError("training ids need their vocabulary: pass an Encoded corpus (ids and vocab)")
+            corpus = LMCorpus(c.level, self.tokenizer, data.vocab, ids)
+            corpus.paths["train"] = "(in memory)"
+            corpus.fingerprints["train"] = getattr(data, "corpus_hash", None)
+        if valid is not None and corpus.valid is None:
+            corpus.valid = _read(valid, corpus.tokenizer, corpus.vocab, c.level)
+        return corpus
 
-    @torch.no_grad()
-    def reset_parameters(self, init: str = "uniform", scale: float = 0.1) -> None:
-        self.encoder.weight.uniform_(-scale, scale)
-        if not self.tied:
-            self.decoder.weight.uniform_(-scale, scale)
-        self.decoder.bias.zero_()
-        init_recurrent(self.rnns, init, scale)
-
-    def init_state(self, batch_size: int, device=None) -> State:
-        """The all-zero state: one entry per recurrent module (``h`` or ``(h, c)`` of shape (L, B, H))."""
-        device = device or self.encoder.weight.device
-        return [zero_state(rnn, batch_size, device=device, dtype=torch.float32) for rnn in self.rnns]
-
-    def features(self, ids: Tensor, state: State) -> tuple[Tensor, State]:
-        """The top layer's outputs ``(B, T, H)`` and the new state."""
-        x = embedding_dropout(self.encoder, ids.t(), self.dropoute, self.training)  # (T, B, E)
-        x = self.drop_in(x)
-        new_state = []
-        for i, rnn in enumerate(self.rnns):
-            x, s = rnn(x, state[i])
-            new_state.append(s)
-            if self.locked and i < len(self.rnns) - 1:
-                x = self.drop(x)
-        x = self.drop(x)
-        return x.transpose(0, 1), new_state
-
-    def output(self, h: Tensor) -> Tensor:
-        """Logits from top-layer features; in bfloat16 when ``bf16_output`` is set (weights stay float32)."""
-        if self.bf16_output:
-            with torch.autocast(h.device.type, dtype=torch.bfloat16):
-                return self.decoder(h)
-        return self.decoder(h)
-
-    def forward(self, ids: Tensor, state: State = None, targets: Tensor | None = None) -> tuple[Tensor, State]:
-        """Logits ``(B, T, V)`` and the new state; with ``targets`` ``(B, T)``, the mean cross-entropy
-        instead of the logits (the output product and the softmax fused, see :func:`output_loss`)."""
-        if state is None:
-            state = self.init_state(ids.size(0), ids.device)
-        h, state = self.features(ids, state)
-        if targets is not None:
-            return output_loss(self.decoder, h, targets, self.bf16_output), state
-        return self.output(h), state
-
-
-def set_bf16_output(model: nn.Module, on: bool) -> None:
-    """Run the output layer (the vocabulary-sized matrix product, most of the work) in bfloat16."""
-    if hasattr(model, "bf16_output"):
-        model.bf16_output = on
-
-
-DEFAULTS: dict[str, Any] = {
-    "model": "lstm",
-    "embed": 200,
-    "hidden": 200,
-    "layers": 2,
-    "dropout": 0.0,
-    "dropouti": None,
-    "dropoute": 0.0,
-    "locked": False,
-    "tied": False,
-    "init": "uniform",
-    "init_scale": 0.1,
-    "context": 4,
-}
-
-
-def model_config(**kwargs: Any) -> dict[str, Any]:
-    """A complete model config: the defaults updated with ``kwargs`` (``vocab_size`` is required)."""
-    config = {**DEFAULTS, **{k: v for k, v in kwargs.items() if v is not None or k == "dropouti"}}
-    if "vocab_size" not in config:
-        raise WordseqError("a model config needs vocab_size")
-    return config
-
-
-def build_model(config: dict[str, Any]) -> nn.Module:
-    """A language model from its config dict (the dict that model files store)."""
-    c = {**DEFAULTS, **config}
-    if c["model"] not in MODELS:
-        raise WordseqError(f"unknown model {c['model']!r}; choose from {', '.join(MODELS)}")
-    if c["model"] == "window":
-        from wordseq.lm.neural.window import WindowLM
-
-        return WindowLM(
-            c["vocab_size"],
-            context=c["context"],
-            embed=c["embed"],
-            hidden=c["hidden"],
-            dropout=c["dropout"],
-            tied=c["tied"],
+    def fit(  # type: ignore[override]  # named options instead of **kwargs
+        self,
+        data: Any,
+        valid: Any = None,
+        *,
+        checkpoint: str | os.PathLike | None = None,
+        resume: bool = False,
+        log: Callable[[str], None] | None = None,
+    ) -> Self:
+        """Train a fresh network on ``data`` (a path, paths, a directory or glob, or an ``Encoded`` corpus),
+        watching ``valid`` (the same forms, or ids) for the schedule and early stopping, with truncated BPTT
+        through :func:`wordseq.train.fit`. ``checkpoint``: written after every epoch; ``resume=True``
+        continues from it exactly. ``log`` receives one line per epoch (None: quiet). Returns the model."""
+        c = self.config
+        corpus = self._corpus(data, valid)
+        check_length(corpus.paths.get("train", "train"), len(corpus.train), c.batch_size, c.bptt)
+        torch.manual_seed(c.train.seed)
+        network = build_network(c, len(corpus.vocab))
+        set_bf16_output(network, c.train.bf16)
+        if log is not None and dist.is_main():
+            n_params = sum(p.numel() for p in network.parameters())
+            log(
+                f"{c.model} LM, {n_params:,} parameters, vocabulary {len(corpus.vocab):,} ({c.level}s), "
+                f"{len(corpus.train):,} training tokens"
+            )
+        task = LMTask(
+            corpus.train,
+            corpus.valid,
+            None,
+            c.batch_size,
+            c.bptt,
+            c.eval_batch_size,
+            eos_id=corpus.eos_id,
+            level=c.level,
+            device=c.train.device,
         )
-    return RNNLM(
-        c["vocab_size"],
-        c["model"],
-        c["embed"],
-        c["hidden"],
-        c["layers"],
-        c["dropout"],
-        c["dropouti"],
-        c["dropoute"],
-        c["locked"],
-        c["tied"],
-        c["init"],
-        c["init_scale"],
-    )
+        recipe = {k: v for k, v in c.to_dict().items() if k != "train"}
+        meta = {
+            **{f"config.{k}": v for k, v in recipe.items()},
+            "train_data": corpus.fingerprints.get("train"),
+            "world_size": dist.world_size(),
+        }
+        ckpt = None if checkpoint is None else Path(checkpoint)
+        history: History = fit(network, task, c.train, checkpoint=ckpt, resume=resume, meta=meta, log=log)
+        network.eval()
+        self.network, self.vocab = network, corpus.vocab
+        self.history = history.records()
+        self.stopped = history.stopped
+        self.provenance = {
+            "corpus": corpus.paths,
+            "corpus_digest": corpus.fingerprints.get("train"),
+            "history": self.history,
+            "stopped": history.stopped,
+        }
+        return self
+
+    # ------------------------------------------------------------------ scoring and writing
+
+    def evaluate(self, data: Any, *, batch_size: int | None = None, bptt: int | None = None) -> LMScore:
+        """Score held-out text (a path, paths, or ids): loss in nats per predicted token, every token counted
+        (the first after an implied ``</s>``), the state carried across windows. ``batch_size``/``bptt``
+        default to the config's ``eval_batch_size``/``bptt``; they change the result only slightly."""
+        net, vocab = self._net(), self._vocab()
+        ids = self._encode(data)
+        device = next(net.parameters()).device
+        batch = self.config.eval_batch_size if batch_size is None else batch_size
+        loss, n = evaluate_lm(net, ids, batch, bptt or self.config.bptt, self.eos_id, device)
+        oov = int(np.count_nonzero(ids == vocab.unk_id)) if vocab.unk_id is not None else 0
+        lines = int(np.count_nonzero(ids == self.eos_id))
+        return LMScore(loss, n, sentences=lines, oov=oov, level=self.config.level)
+
+    def generate(
+        self,
+        prompt: str = "",
+        max_tokens: int = 60,
+        *,
+        temperature: float = 1.0,
+        top_k: int = 0,
+        top_p: float = 1.0,
+        beam: int = 0,
+        length_penalty: float = 1.0,
+        num_samples: int = 1,
+        stop_at_eos: bool = False,
+        no_unk: bool = False,
+        seed: int = 0,
+    ) -> list[str]:
+        """``num_samples`` continuations of ``prompt``, each returned with the prompt in front: sampled
+        (``temperature``, then ``top_k``, then ``top_p``; ``temperature=0`` is greedy) or, with ``beam`` > 0,
+        the best hypotheses of a beam search up to the end of the line. ``no_unk`` never writes ``<unk>``."""
+        net, vocab = self._net(), self._vocab()
+        check_sampling(temperature, top_k, top_p)
+        if num_samples < 1 or max_tokens < 1:
+            raise WordseqError(f"need num_samples >= 1 and max_tokens >= 1, got {num_samples} and {max_tokens}")
+        ids = encode_prompt(prompt, self.tokenizer, vocab).ids
+        banned = never_generated(vocab, no_unk=no_unk)
+        at_start = not prompt or prompt[-1].isspace()
+
+        def text(tokens: Sequence[int]) -> str:
+            return prompt + Detokenizer(vocab, self.config.level, at_line_start=at_start).text(tokens)
+
+        if beam:
+            hyps = beam_search(
+                net,
+                ids,
+                max_tokens,
+                beam,
+                length_penalty=length_penalty,
+                n_best=num_samples,
+                eos_id=self.eos_id,
+                banned_ids=banned,
+            )
+            return [text(h.tokens) for h in hyps]
+        generator = torch.Generator().manual_seed(seed)
+        texts = []
+        for _ in range(num_samples):
+            tokens = sample_ids(
+                net, ids, max_tokens, temperature=temperature, top_k=top_k, top_p=top_p, stop_at_eos=stop_at_eos,
+                eos_id=self.eos_id, banned_ids=banned, generator=generator,
+            )  # fmt: skip
+            texts.append(text(list(tokens)))
+        return texts
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the model file (kind ``neural-lm``) atomically: config, vocabulary, weights, provenance."""
+        net, vocab = self._net(), self._vocab()
+        tensors = {
+            k: v.detach().to("cpu", torch.float32).numpy() if v.is_floating_point() else v.detach().cpu().numpy()
+            for k, v in plain(net).state_dict().items()
+        }
+        return save_model(path, ModelFile(KIND, self.config.to_dict(), tensors, {"vocab": vocab}, self.provenance))
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, device: str | torch.device = "cpu") -> Self:
+        """Read a model file written by :meth:`save` (or by wordseq 0.x's ``lm train``); the network is on
+        ``device`` and in eval mode."""
+        mf = load_model(path, KIND)
+        config = _config_from_file(path, mf.config, list(mf.tensors))
+        vocab = Vocab.from_stored(mf.vocab)
+        network = build_network(config, len(vocab))
+        state = {k: torch.from_numpy(np.array(v)) for k, v in mf.tensors.items()}
+        try:
+            missing, unexpected = network.load_state_dict(state, strict=False)
+        except RuntimeError as e:  # shapes that do not fit the config
+            raise InputError(
+                path, f"weights do not match the model config: {str(e).splitlines()[-1].strip()}"
+            ) from None
+        if missing or unexpected:
+            raise InputError(
+                path, f"weights do not match the model config (missing {missing}, unexpected {unexpected})"
+            )
+        model = cls(config)
+        model.network, model.vocab, model.provenance = network.to(device).eval(), vocab, dict(mf.provenance)
+        model.history = list(mf.provenance.get("history", []))
+        return model
+
+    def summary(self) -> ModelSummary:
+        """Kind, configuration, the network's layers (output shapes for one stream of ``bptt`` tokens) and
+        parameter counts, provenance and the last epoch's figures."""
+        net, vocab = self._net(), self._vocab()
+        device = next(net.parameters()).device
+        example = torch.zeros(1, self.config.bptt, dtype=torch.long, device=device)
+        layers = module_layers(net, (example,))
+        last = self.history[-1] if self.history else {}
+        metrics = {k: v for k, v in last.items() if "loss" in k or "perplexity" in k or "bits" in k}
+        provenance = {k: v for k, v in self.provenance.items() if k != "history"}
+        return ModelSummary(KIND, self.config.to_dict(), len(vocab), layers, provenance, metrics)
+
+
+def _read(data: Any, tokenizer: Tokenizer, vocab: Vocab, level: str) -> np.ndarray:
+    """The ids of ``data``: given as ids (or an ``Encoded`` corpus), or read from a path with ``tokenizer`` and
+    ``vocab`` (unknown tokens become ``<unk>``) and checked to look like text of the model's ``level``."""
+    ids = _ids(data)
+    if ids is not None:
+        return ids
+    ids, _ = encode_with(data, tokenizer, vocab)
+    check_level(data if isinstance(data, str | os.PathLike) else "text", ids, vocab, level)
+    return ids
+
+
+def _config_from_file(path: str | os.PathLike, stored: dict[str, Any], tensors: Sequence[str]) -> NeuralLMConfig:
+    """The config of a model file; files of wordseq 0.x (``{"model": {...}, "tokenizer": {...}, "level": ...}``)
+    are read too."""
+    if isinstance(stored.get("model"), dict):  # the earlier layout
+        try:
+            old = dict(stored["model"])
+            old.pop("vocab_size", None)
+            tok = dict(stored.get("tokenizer", {}))
+            level = stored["level"]
+            kind = tok.pop("kind", "whitespace")
+            stored = {**old, **tok, "level": level, "tokenizer": "whitespace" if kind == "char" else kind}
+            if old.get("model") == "window" and "direct.weight" in tensors:  # 0.x wrote direct, but lost it
+                stored["direct"] = True
+        except (KeyError, TypeError) as e:
+            raise InputError(path, f"incomplete neural model config ({e})") from None
+    try:
+        return NeuralLMConfig.from_dict(stored)
+    except (TypeError, WordseqError) as e:
+        raise InputError(path, f"bad neural model config: {e}") from None

@@ -9,11 +9,14 @@ held-out text, the first one included (it is predicted after a ``</s>``), as the
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any, cast
+
 import numpy as np
 import torch
 from torch import Tensor, nn
 
-from wordseq.lm.neural.model import detach_state
+from wordseq.nn import detach_state
 from wordseq.text.batching import bptt_windows, lm_streams
 from wordseq.train import distributed as dist
 
@@ -54,10 +57,11 @@ class LMTask:
         self.carry_state = carry_state  # False: every window starts from a zero state (for comparison)
 
     def batches(self, epoch: int) -> list[tuple[Tensor, Tensor]]:
-        return list(bptt_windows(self.streams, self.bptt))
+        windows: Iterable[tuple[Tensor, Tensor]] = bptt_windows(cast(Any, self.streams), self.bptt)  # type: ignore[assignment]
+        return list(windows)
 
     def start(self, model: nn.Module):
-        return plain(model).init_state(self.streams.size(0), self.device)
+        return cast(Any, plain(model)).init_state(self.streams.size(0), self.device)
 
     def loss(self, model: nn.Module, batch: tuple[Tensor, Tensor], carry) -> tuple[Tensor, int, object]:
         x, y = batch
@@ -107,10 +111,10 @@ def evaluate_lm(
     for piece, b, length in pieces:
         # b streams of length+1 tokens; stream k starts where stream k-1's last prediction target was
         starts = np.arange(b) * length
-        streams = np.stack([piece[s : s + length + 1] for s in starts])
-        streams = torch.from_numpy(streams).to(device)
-        state = model.init_state(b, device)
-        for x, y in bptt_windows(streams, bptt):
+        streams = torch.from_numpy(np.stack([piece[s : s + length + 1] for s in starts])).to(device)
+        state = cast(Any, model).init_state(b, device)
+        windows: Iterable[tuple[Tensor, Tensor]] = bptt_windows(cast(Any, streams), bptt)  # type: ignore[assignment]
+        for x, y in windows:
             loss, state = model(x, state, targets=y)
             total += float(loss) * y.numel()
             count += y.numel()

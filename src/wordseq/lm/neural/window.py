@@ -21,32 +21,16 @@ linear projection ``hidden -> embed`` comes before the tied output layer.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import Tensor, nn
 
 from wordseq.errors import WordseqError
+from wordseq.lm.neural.config import NeuralLMConfig
 from wordseq.train.losses import cross_entropy, output_loss
 
 EOS_ID = 3  # the id of </s> in every wordseq vocabulary (specials <unk> <pad> <s> </s> take ids 0..3)
-
-
-@dataclass
-class WindowConfig:
-    """The settings of a :class:`WindowLM` (what a model file stores to rebuild it)."""
-
-    vocab_size: int
-    context: int = 4
-    embed: int = 64
-    hidden: int = 256
-    dropout: float = 0.0
-    tied: bool = False
-    direct: bool = False
-    pad_id: int = EOS_ID
-    bounded_by: int | None = None
 
 
 class WindowLM(nn.Module):
@@ -60,42 +44,22 @@ class WindowLM(nn.Module):
     across line ends, as the RNNs do.
     """
 
-    def __init__(
-        self,
-        vocab_size: int,
-        context: int = 4,
-        embed: int = 64,
-        hidden: int = 256,
-        dropout: float = 0.0,
-        tied: bool = False,
-        direct: bool = False,
-        pad_id: int = EOS_ID,
-        bounded_by: int | None = None,
-    ) -> None:
+    def __init__(self, vocab_size: int, config: NeuralLMConfig | None = None, **overrides: Any) -> None:
         super().__init__()
+        c = config if config is not None else NeuralLMConfig(model="window")
+        c = c.replace(**overrides) if overrides else c
+        if c.model != "window":
+            raise WordseqError(f"a window model's config has model='window', not {c.model!r}")
+        context, embed, hidden, dropout, tied, direct = c.context, c.embed, c.hidden, c.dropout, c.tied, c.direct
+        pad_id = EOS_ID if c.pad_id is None else c.pad_id
+        bounded_by = c.bounded_by
         if vocab_size < 1:
             raise WordseqError(f"vocabulary size must be positive, got {vocab_size}")
-        if context < 1:
-            raise WordseqError(f"the window must hold at least one token, got context {context}")
-        if embed < 1 or hidden < 1:
-            raise WordseqError(f"sizes must be positive, got embed {embed}, hidden {hidden}")
-        if not 0.0 <= dropout < 1.0:
-            raise WordseqError(f"dropout must be in [0, 1), got {dropout}")
         if not 0 <= pad_id < vocab_size:
             raise WordseqError(f"padding id {pad_id} is outside the vocabulary of {vocab_size} tokens")
         if bounded_by is not None and not 0 <= bounded_by < vocab_size:
             raise WordseqError(f"boundary id {bounded_by} is outside the vocabulary of {vocab_size} tokens")
-        self.cfg = WindowConfig(
-            vocab_size,
-            context,
-            embed,
-            hidden,
-            float(dropout),
-            bool(tied),
-            bool(direct),
-            int(pad_id),
-            None if bounded_by is None else int(bounded_by),
-        )
+        self.config = c
         self.vocab_size, self.context, self.pad_id, self.bounded_by = vocab_size, context, pad_id, bounded_by
         self.embed_size, self.hidden_size = embed, hidden
 
@@ -169,26 +133,13 @@ class WindowLM(nn.Module):
         C = self.context
         windows = full.unfold(1, C, 1)[:, 1:]  # (B, T, C)
         position = torch.arange(C, device=full.device)
-        last = torch.where(windows == self.bounded_by, position, -1).amax(dim=-1, keepdim=True)  # (B, T, 1)
+        boundary = cast(int, self.bounded_by)  # set: this method runs only then
+        last = torch.where(windows.eq(boundary), position, -1).amax(dim=-1, keepdim=True)  # (B, T, 1)
         return windows.masked_fill(position < last, self.pad_id)
 
-    # -- configuration ----------------------------------------------------------------------------
-    def config(self) -> dict[str, Any]:
-        """The constructor's arguments as a plain dict (JSON-ready); ``WindowLM(**config)`` rebuilds it."""
-        return asdict(self.cfg)
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> WindowLM:
-        """Rebuild from :meth:`config` (unknown keys are refused, so a mismatched file is caught)."""
-        known = {f.name for f in fields(WindowConfig)}
-        unknown = set(config) - known
-        if unknown:
-            raise WordseqError(f"unknown window-model settings: {', '.join(sorted(unknown))}")
-        return cls(**config)
-
     def extra_repr(self) -> str:
-        c = self.cfg
+        c = self.config
         return (
             f"context={c.context}, embed={c.embed}, hidden={c.hidden}, dropout={c.dropout}, "
-            f"tied={c.tied}, direct={c.direct}, pad_id={c.pad_id}, bounded_by={c.bounded_by}"
+            f"tied={c.tied}, direct={c.direct}, pad_id={self.pad_id}, bounded_by={c.bounded_by}"
         )
