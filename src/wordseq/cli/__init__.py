@@ -24,7 +24,7 @@ class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         help = action.help or ""
         if "default" in help or action.default is None or action.default is False:
             return help
-        return super()._get_help_string(action)
+        return super()._get_help_string(action) or help
 
 
 class _DeprecatedAlias(argparse.Action):

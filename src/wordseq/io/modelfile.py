@@ -158,7 +158,7 @@ def _write_safetensors(f, tensors: Mapping[str, np.ndarray], metadata: dict[str,
     for name in names:
         arr = tensors[name]
         if arr.nbytes:
-            f.write(memoryview(np.ascontiguousarray(arr)).cast("B"))
+            f.write(np.ascontiguousarray(arr).reshape(-1).view(np.uint8).data)
 
 
 def _refuse(path: str | os.PathLike, head: bytes) -> None:
