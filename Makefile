@@ -1,27 +1,43 @@
-# Two entry points: `make demo` (set up, then run the demo) and `make test` (set up, then run the tests).
+# Entry points: `make demo` (set up, then run the demo), `make test` (set up, lint, type-check, then the
+# tests), `make lint` (the three static checks alone), `make docs` (the HTML API reference in docs/api/).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.wordseq-installed
+CODE   := src tests bench
+# Every public module of the package, for the API reference (private _modules and __main__ left out).
+MODULES = $(shell cd src && find wordseq -name '*.py' | sed -e 's|/__init__\.py$$||' -e 's|\.py$$||' -e 's|/|.|g' \
+            | grep -v -e '\._' | sort)
 
-.PHONY: demo test test-slow bench clean
+.PHONY: demo test lint test-slow docs clean
 
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e '.[plot,dev]'
-	@# kenlm compiles from source; without it only the tests that compare against it are skipped.
-	$(BIN)/python -m pip install --quiet kenlm || echo "note: kenlm did not install; tests against it will be skipped"
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@# kenlm compiles from source (a C++ compiler and the Python headers are needed); the tests compare
+	@# the n-gram models against it, so a failed build stops here.
+	$(BIN)/python -m pip install --quiet kenlm
 	touch $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/wordseq demo
 
-test: $(STAMP)
+lint: $(STAMP)
+	$(BIN)/ruff check $(CODE)
+	$(BIN)/ruff format --check $(CODE)
+	$(BIN)/mypy
+
+test: lint
 	$(BIN)/python -m pytest -q
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow
 
+docs: $(STAMP)
+	rm -rf docs/api
+	$(BIN)/pdoc --docformat restructuredtext -o docs/api $(MODULES)
+	@echo "API reference: docs/api/index.html"
+
 clean:
-	rm -rf $(VENV) wordseq-demo .pytest_cache
+	rm -rf $(VENV) wordseq-demo .pytest_cache .mypy_cache .ruff_cache docs/api

@@ -18,3 +18,13 @@ class InputError(WordseqError):
         super().__init__(f"{where}: {message}")
         self.path = path
         self.line = line
+
+
+class OutputError(WordseqError):
+    """A file could not be written: full disk, quota, read-only or forbidden folder. The previous file at
+    that path, if any, is left as it was."""
+
+    def __init__(self, path: object, reason: str) -> None:
+        super().__init__(f"{path}: cannot write: {reason}")
+        self.path = path
+        self.reason = reason

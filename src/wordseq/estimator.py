@@ -47,6 +47,9 @@ class ModelSummary:
     file: str | None = None
     file_bytes: int | None = None
     integrity: str = "not checked"
+    # "layers" for a family's table of layers; "tensors" when the rows are the file's stored tensors
+    # (name, dtype, shape, number of elements), as ``wordseq info`` shows for families without summary()
+    layer_kind: str = "layers"
 
     @property
     def total_params(self) -> int:
@@ -72,15 +75,12 @@ class ModelSummary:
         if self.vocab_size is not None:
             lines.append(f"vocabulary  {self.vocab_size:,} entries")
         if self.config:
-            lines += ["", "configuration"]
-            width = max(len(k) for k in self.config)
-            lines += [f"  {k:<{width}}  {_short(v)}" for k, v in self.config.items()]
+            lines += ["", "configuration"] + _table(_flat(self.config), "  ")
         if self.extra:
-            lines += [""]
-            width = max(len(k) for k in self.extra)
-            lines += [f"{k:<{width}}  {_short(v)}" for k, v in self.extra.items()]
+            lines += [""] + _table(_flat(self.extra), "")
         if self.layers:
-            rows = [("layer", "type", "output shape", "params")]
+            header = ("tensor", "dtype", "shape", "elements") if self.layer_kind == "tensors" else None
+            rows = [header or ("layer", "type", "output shape", "params")]
             rows += [(r.name, r.type, r.output_shape, f"{r.params:,}") for r in self.layers]
             widths = [max(len(row[i]) for row in rows) for i in range(4)]
             rule = "  " + "-" * (sum(widths) + 6)
@@ -91,18 +91,33 @@ class ModelSummary:
                 )
 
             lines += ["", fmt(rows[0]), rule] + [fmt(r) for r in rows[1:]] + [rule]
-            lines.append(f"  total parameters      {self.total_params:,}")
+            total = "total elements  " if self.layer_kind == "tensors" else "total parameters"
+            lines.append(f"  {total}      {self.total_params:,}")
             if self.trainable_params != self.total_params:
                 lines.append(f"  trainable parameters  {self.trainable_params:,}")
         if self.metrics:
-            lines += ["", "final metrics"]
-            width = max(len(k) for k in self.metrics)
-            lines += [f"  {k:<{width}}  {_short(v)}" for k, v in self.metrics.items()]
-        if self.provenance:
-            lines += ["", "provenance"]
-            width = max(len(k) for k in self.provenance)
-            lines += [f"  {k:<{width}}  {_short(v)}" for k, v in self.provenance.items() if k != "history"]
+            lines += ["", "final metrics"] + _table(_flat(self.metrics), "  ")
+        provenance = {k: v for k, v in self.provenance.items() if k not in ("history", "metrics")}
+        if provenance:
+            lines += ["", "provenance"] + _table(_flat(provenance), "  ")
         return "\n".join(lines)
+
+
+def _flat(mapping: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested dicts as dotted keys (``model.hidden``), for display."""
+    out: dict[str, Any] = {}
+    for key, value in mapping.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            out.update(_flat(value, name + "."))
+        else:
+            out[name] = value
+    return out
+
+
+def _table(mapping: dict[str, Any], indent: str) -> list[str]:
+    width = max(len(k) for k in mapping)
+    return [f"{indent}{k:<{width}}  {_short(v)}" for k, v in mapping.items()]
 
 
 def _short(value: Any, limit: int = 100) -> str:

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from wordseq.errors import InputError
+from wordseq.estimator import LayerInfo, ModelSummary
+from wordseq.io.modelfile import ModelFile
 
 
 def _families() -> dict[str, Any]:
@@ -65,3 +67,115 @@ def load(path: str | os.PathLike) -> Any:
         if kind == prefix or kind.startswith(prefix + "-"):
             return loader(path)
     raise InputError(path, f"model kind {kind!r} is not one this version of wordseq knows")
+
+
+def summarize(path: str | os.PathLike) -> ModelSummary:
+    """What ``wordseq info`` prints for any model file: the family's :class:`ModelSummary` where the loaded
+    model has ``summary()``, else one built from the stored tensors; with the file's size, its verified
+    digest, its provenance and final metrics. ARPA files are summarised from their ``\\data\\`` header."""
+    from wordseq.io.modelfile import load_model, read_metadata
+
+    p = Path(path)
+    kind = kind_of(p)
+    if kind == "arpa":
+        return arpa_summary(p)
+    meta = read_metadata(p)
+    stored = load_model(p)  # checks the digest: truncation and corruption stop here
+    summary = None
+    if _known_kind(kind):
+        model = load(p)
+        if callable(getattr(model, "summary", None)):
+            summary = model.summary()
+            if not isinstance(summary, ModelSummary):
+                summary = None
+    if summary is None:
+        summary = tensor_summary(stored)
+    summary.file = str(p)
+    summary.file_bytes = p.stat().st_size
+    summary.integrity = f"ok (blake2b {meta['digest']})"
+    provenance = dict(stored.provenance)
+    if not summary.provenance:
+        summary.provenance = provenance
+    if not summary.metrics:
+        summary.metrics = final_metrics(provenance)
+    return summary
+
+
+def _known_kind(kind: str) -> bool:
+    return any(kind == prefix or kind.startswith(prefix + "-") for prefix in _families())
+
+
+def tensor_summary(stored: ModelFile) -> ModelSummary:
+    """A summary from the file alone, for models whose family has no ``summary()``: one row per stored tensor
+    (name, dtype, shape, number of elements), the configuration, the vocabulary size and the family's extras."""
+    rows = [
+        LayerInfo(name, str(array.dtype), str(tuple(array.shape)), int(array.size))
+        for name, array in sorted(stored.tensors.items())
+    ]
+    vocabs = {name: len(v) for name, v in stored.vocabs.items()}
+    extra = dict(stored.extra)
+    extra.update({f"vocabulary {name}": size for name, size in vocabs.items() if name != "vocab"})
+    return ModelSummary(
+        kind=stored.kind,
+        config=dict(stored.config),
+        vocab_size=vocabs.get("vocab"),
+        layers=rows,
+        extra=extra,
+        layer_kind="tensors",
+    )
+
+
+def final_metrics(provenance: dict[str, Any]) -> dict[str, Any]:
+    """The figures a model finished with: provenance ``metrics``, else the numbers of the last ``history`` entry."""
+    metrics = provenance.get("metrics")
+    if isinstance(metrics, dict) and metrics:
+        return dict(metrics)
+    history = provenance.get("history")
+    if isinstance(history, list) and history and isinstance(history[-1], dict):
+        last = history[-1]
+        return {
+            k: v for k, v in last.items() if isinstance(v, int | float) and not isinstance(v, bool) and v is not None
+        }
+    return {}
+
+
+def arpa_summary(path: str | os.PathLike) -> ModelSummary:
+    """Order, n-grams per order and vocabulary size of an ARPA file, read from its ``\\data\\`` header alone."""
+    from wordseq.io.inputs import open_input
+
+    counts: dict[int, int] = {}
+    seen_data = False
+    with open_input(path, "rt", errors="replace") as f:
+        for number, raw in enumerate(f, 1):
+            line = raw.strip()
+            if not seen_data:
+                if line == "\\data\\":
+                    seen_data = True
+                elif line:
+                    raise InputError(path, "not an ARPA file (expected the \\data\\ header)", number)
+                continue
+            if not line:
+                if counts:
+                    break
+                continue
+            if line.startswith("\\"):
+                break
+            key, _, value = line.partition("=")
+            parts = key.split()
+            if len(parts) != 2 or parts[0] != "ngram" or not parts[1].isdigit() or not value.strip().isdigit():
+                raise InputError(path, f"bad ARPA header line {line[:60]!r} (expected 'ngram N=COUNT')", number)
+            counts[int(parts[1])] = int(value)
+    if not seen_data:
+        raise InputError(path, "not an ARPA file (no \\data\\ header)")
+    if not counts or sorted(counts) != list(range(1, max(counts) + 1)):
+        raise InputError(path, "ARPA header does not list 'ngram N=COUNT' for every order from 1")
+    p = Path(path)
+    return ModelSummary(
+        kind="arpa",
+        config={"order": max(counts)},
+        vocab_size=counts[1],
+        extra={"ngrams": {str(n): c for n, c in sorted(counts.items())}},
+        file=str(p),
+        file_bytes=p.stat().st_size if p.is_file() else None,
+        integrity="not checked (ARPA files carry no digest)",
+    )

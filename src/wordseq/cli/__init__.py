@@ -24,7 +24,7 @@ class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         help = action.help or ""
         if "default" in help or action.default is None or action.default is False:
             return help
-        return super()._get_help_string(action)
+        return super()._get_help_string(action) or help
 
 
 class _DeprecatedAlias(argparse.Action):
@@ -115,9 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     parents = [common_options()]
     # Each module has ``register(subparsers, parents)``; the order is the order in ``--help``. The modules
     # import their heavy dependencies (torch, numba) inside the commands, so ``--help`` stays fast.
-    from wordseq.cli import demo, embed, generate, lm, vocab
+    from wordseq.cli import demo, embed, generate, info, lm, vocab
 
-    for module in (demo, vocab, embed, lm, generate):
+    for module in (demo, vocab, embed, lm, generate, info):
         module.register(sub, parents)
     return parser
 

@@ -158,7 +158,7 @@ def _write_safetensors(f, tensors: Mapping[str, np.ndarray], metadata: dict[str,
     for name in names:
         arr = tensors[name]
         if arr.nbytes:
-            f.write(memoryview(np.ascontiguousarray(arr)).cast("B"))
+            f.write(np.ascontiguousarray(arr).reshape(-1).view(np.uint8).data)
 
 
 def _refuse(path: str | os.PathLike, head: bytes) -> None:
@@ -186,6 +186,8 @@ def read_metadata(path: str | os.PathLike) -> dict[str, Any]:
     except IsADirectoryError:
         raise InputError(path, "is a directory, not a model file") from None
     if len(header) < n:
+        if header[:1] != b"{" and (head[:2] == b"PK" or head[:1] == b"\x80"):
+            _refuse(path, head)  # a small zip or pickle reads as a huge header size: say what it is
         raise InputError(path, "truncated model file (header cut short)")
     try:
         info = json.loads(header)

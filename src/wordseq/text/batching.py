@@ -60,5 +60,5 @@ def length_buckets(lengths: np.ndarray, batch_size: int, rng: np.random.Generato
     order = np.argsort(lengths, kind="stable")
     batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
     if rng is not None:
-        rng.shuffle(batches)  # type: ignore[arg-type]
+        rng.shuffle(batches)
     return batches

@@ -87,9 +87,9 @@ class _Counter:
     count = 0
 
     @classmethod
-    def handler(cls, err: UnicodeDecodeError) -> tuple[str, int]:
+    def handler(cls, err: UnicodeError) -> tuple[str | bytes, int]:
         cls.count += 1
-        return "\ufffd", err.end
+        return "\ufffd", getattr(err, "end", 0)
 
 
 codecs.register_error("wordseq.count", _Counter.handler)

@@ -217,8 +217,7 @@ class Vocab:
         except FileNotFoundError:
             raise InputError(path, "no such file") from None
         except UnicodeDecodeError as e:
-            line = text_line_of_byte(path, e.start)
-            raise InputError(path, "not UTF-8 text", line) from None
+            raise InputError(path, "not UTF-8 text", text_line_of_byte(path, e.start)) from None
         except IsADirectoryError:
             raise InputError(path, "is a directory, not a vocabulary file") from None
         lines = text.split("\n")
