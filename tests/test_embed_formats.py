@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import struct
 
+import gensim.models as gensim_models
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -11,8 +12,6 @@ from hypothesis import strategies as st
 
 from wordseq.embed import Vectors, guess_format, load_vectors, metadata_path, read_vectors, save_vectors
 from wordseq.errors import InputError, WordseqError
-
-gensim_models = pytest.importorskip("gensim.models")
 
 SUFFIX = {"wsq": "v.wsq", "word2vec": "v.txt", "word2vec-bin": "v.bin", "glove": "v.glove.txt", "tsv": "vectors.tsv"}
 

@@ -71,6 +71,13 @@ def _info(capsys, *args):
     return code, captured.out, captured.err
 
 
+def _vocab_size(stored):
+    """Vector models count the words that have a vector (reserved tokens have none); the others, every entry."""
+    if "vectors" in stored.tensors:
+        return len(stored.tensors["vectors"])
+    return len(stored.vocab)
+
+
 def _stored_elements(path):
     return sum(a.size for name, a in load_file(str(path)).items() if not name.startswith("__vocab__."))
 
@@ -85,7 +92,7 @@ def test_text_summary_of_every_model_file(built, capsys, name):
     assert re.search(rf"^kind +{re.escape(meta['kind'])}$", out, re.M)
     assert f"file        {path} ({path.stat().st_size:,} bytes)" in out
     assert f"integrity   ok (blake2b {meta['digest']})" in out
-    assert f"vocabulary  {len(stored.vocab):,} entries" in out
+    assert f"vocabulary  {_vocab_size(stored):,} entries" in out
     assert "configuration" in out and "provenance" in out
     assert re.search(r"^  wordseq_version +\S+", out, re.M)
     assert re.search(r"^  total (parameters|elements) +[\d,]+$", out, re.M)
@@ -102,7 +109,7 @@ def test_json_summary(built, capsys, name):
     assert d["kind"] == meta["kind"]
     assert d["file"] == str(path) and d["file_bytes"] == path.stat().st_size
     assert d["integrity"] == f"ok (blake2b {meta['digest']})"
-    assert d["vocab_size"] == len(load_model(path).vocab)
+    assert d["vocab_size"] == _vocab_size(load_model(path))
     assert d["provenance"]["wordseq_version"] == meta["provenance"]["wordseq_version"]
     assert d["layers"] and all(set(row) >= {"name", "type", "output_shape", "params"} for row in d["layers"])
     assert d["total_params"] == sum(row["params"] for row in d["layers"])

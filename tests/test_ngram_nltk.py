@@ -30,8 +30,6 @@ from wordseq.lm.ngram import NgramModel
 from wordseq.text.tokenize import Tokenizer
 from wordseq.text.vocab import Vocab
 
-nltk_lm = pytest.importorskip("nltk.lm", reason="NLTK is not installed; NLTK comparisons skipped")
-
 D = 0.75
 TOY = ["I like deep learning", "I like NLP", "I enjoy flying"]
 

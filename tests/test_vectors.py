@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import gensim.models as gensim_models
 import numpy as np
 import pytest
 
 from wordseq.embed import UnknownWordError, Vectors, evaluate_analogies, evaluate_similarity
 from wordseq.errors import InputError, WordseqError
-
-gensim_models = pytest.importorskip("gensim.models")
 
 
 def planted_vectors(

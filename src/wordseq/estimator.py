@@ -74,7 +74,9 @@ class ModelSummary:
         lines.append(f"integrity   {self.integrity}")
         if self.vocab_size is not None:
             lines.append(f"vocabulary  {self.vocab_size:,} entries")
-        if self.config:
+        if not self.config:
+            lines += ["", "configuration", "  (none stored)"]
+        else:
             lines += ["", "configuration"] + _table(_flat(self.config), "  ")
         if self.extra:
             lines += [""] + _table(_flat(self.extra), "")

@@ -7,6 +7,7 @@ This module sits above the model families (it imports each of them) and below th
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,20 +16,59 @@ from wordseq.estimator import LayerInfo, ModelSummary
 from wordseq.io.modelfile import ModelFile
 
 
-def _families() -> dict[str, Any]:
-    """Kind prefix -> estimator class. Imported here, on first use, so that ``import wordseq`` stays light."""
-    from wordseq.embed import PPMISVD, CountSVD, GloVe, Word2Vec, load_vectors
-    from wordseq.lm.neural.model import NeuralLM
+def _word2vec(path: str | os.PathLike) -> Any:
+    from wordseq.embed import Word2Vec
+
+    return Word2Vec.load(path)
+
+
+def _glove(path: str | os.PathLike) -> Any:
+    from wordseq.embed import GloVe
+
+    return GloVe.load(path)
+
+
+def _ppmi_svd(path: str | os.PathLike) -> Any:
+    from wordseq.embed import PPMISVD
+
+    return PPMISVD.load(path)
+
+
+def _svd(path: str | os.PathLike) -> Any:
+    from wordseq.embed import CountSVD
+
+    return CountSVD.load(path)
+
+
+def _vectors(path: str | os.PathLike) -> Any:
+    from wordseq.embed import load_vectors
+
+    return load_vectors(path)
+
+
+def _ngram(path: str | os.PathLike) -> Any:
     from wordseq.lm.ngram import NgramModel
 
+    return NgramModel.load(path)
+
+
+def _neural_lm(path: str | os.PathLike) -> Any:
+    from wordseq.lm.neural import NeuralLM
+
+    return NeuralLM.load(path)
+
+
+def _families() -> dict[str, Callable[[str | os.PathLike], Any]]:
+    """Model-file kind (or kind prefix, before a ``-``) -> the function that opens it. Each imports only its
+    own family, so ``wordseq info`` on an n-gram model never starts torch. More specific kinds come first."""
     return {
-        "word2vec": Word2Vec.load,
-        GloVe.kind: GloVe.load,  # the word-vector estimators' files before plain vector files (same prefix)
-        PPMISVD.kind: PPMISVD.load,
-        CountSVD.kind: CountSVD.load,
-        "vectors": load_vectors,
-        "ngram": NgramModel.load,
-        "neural-lm": NeuralLM.load,
+        "word2vec": _word2vec,
+        "vectors-glove": _glove,
+        "vectors-ppmi-svd": _ppmi_svd,
+        "vectors-svd": _svd,
+        "vectors": _vectors,
+        "ngram": _ngram,
+        "neural-lm": _neural_lm,
     }
 
 
