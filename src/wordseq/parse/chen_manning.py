@@ -50,7 +50,9 @@ ACTIVATIONS = ("cube", "relu", "tanh")
 
 
 def _default_train() -> TrainConfig:
-    return TrainConfig(epochs=10, optimizer="adagrad", lr=0.01, weight_decay=1e-8)
+    # the paper trains with AdaGrad (lr 0.01, L2 1e-8) for 20,000 batches of 10,000 transitions; on two CPU
+    # cores Adam reaches its accuracy in a few epochs (optimizer="adagrad", lr=0.01, weight_decay=1e-8: the paper's)
+    return TrainConfig(epochs=10, optimizer="adam", lr=0.001)
 
 
 @dataclass
