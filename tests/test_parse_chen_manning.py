@@ -13,9 +13,9 @@ import pytest
 from wordseq.errors import InputError
 from wordseq.parse import ChenManningParser
 from wordseq.parse.features import N_FEATURES, N_POSITIONS
-from wordseq.parse.tree import tree_problems
-from wordseq.parse.treebank import read_treebank
-from wordseq.text.conllu import Sentence, Token, parse_conllu
+from wordseq.parse.tree import is_projective, tree_problems
+from wordseq.parse.treebank import gold_heads, read_treebank
+from wordseq.text.conllu import Sentence, parse_conllu
 
 EXCERPT = Path(__file__).parent / "data" / "parse" / "ewt-excerpt.conllu"
 
@@ -70,12 +70,12 @@ def test_learns_the_training_trees(system):
     p.config.train.lr = 0.01
     p.config.train.weight_decay = 0.0
     p.fit(EXCERPT, log=None)
-    sentences = read_treebank(EXCERPT)
+    sentences = [s for s in read_treebank(EXCERPT) if is_projective(gold_heads(s))]  # the others are skipped
     score = p.evaluate(sentences)
-    assert score.uas > 0.9 and score.las > 0.85  # (three trees are non-projective and cannot be built)
+    assert score.uas > 0.97 and score.las > 0.95
 
 
-def test_beam_is_at_least_as_good_on_its_own_model_score(parser):
+def test_greedy_and_beam_give_trees(parser):
     sentences = read_treebank(EXCERPT)
     for trees in (parser.parse_trees(sentences, beam=1), parser.parse_trees(sentences, beam=4)):
         assert all(tree_problems([-1, *h]) == [] for h, _ in trees)
@@ -120,8 +120,3 @@ def test_broken_training_trees_name_file_and_line(problem, tmp_path):
         ChenManningParser().fit(path, log=None)
     assert str(path) in str(e.value) and f"line {line}" in str(e.value)
     assert len(parse_conllu(BAD[problem] + "\n")) == 1  # the file itself reads; only the tree is wrong
-
-
-def test_token_sentences_parse():
-    s = Sentence([Token(1, "x", upos="X")])
-    assert len(s) == 1

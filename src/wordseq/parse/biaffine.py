@@ -225,7 +225,9 @@ class BiaffineParser(Estimator[BiaffineConfig]):
         cfg = self.config
         train = read_treebank(data)
         dev = read_treebank(valid) if valid is not None else None
-        self.words = build_vocab([[normalise(f, cfg.lower) for f in s.forms] for s in train], WORD_SPECIALS, cfg.min_count)
+        self.words = build_vocab(
+            [[normalise(f, cfg.lower) for f in s.forms] for s in train], WORD_SPECIALS, cfg.min_count
+        )
         self.chars = build_vocab([list(f) for s in train for f in s.forms], CHAR_SPECIALS)
         self.tags = build_vocab([sentence_tags(s, cfg.tag_column) for s in train], WORD_SPECIALS)
         self.labels = build_vocab([gold_relations(s) for s in train], LABEL_SPECIALS)
@@ -317,7 +319,7 @@ class BiaffineParser(Estimator[BiaffineConfig]):
         """Parse sentences (CoNLL-U path or sentences; HEAD and DEPREL ignored): copies with the trees filled
         in. Tags come from the parser's tagger unless ``gold_tags`` (or it has none)."""
         sentences = read_treebank(data, need_trees=False)
-        if not gold_tags and self.tagger is not None:
+        if not gold_tags and self._active_tagger() is not None:
             from wordseq.parse.tagging import tag_sentences
 
             sentences = tag_sentences(self.tagger, sentences, self.config.tag_column)
@@ -332,6 +334,24 @@ class BiaffineParser(Estimator[BiaffineConfig]):
             [(gold_heads(s)[1:], gold_relations(s)) for s in gold],
             [(gold_heads(s)[1:], gold_relations(s)) for s in pred],
         )
+
+    # ------------------------------------------------------------------ predicted tags
+
+    def use_tagger(self, path: str | os.PathLike) -> Self:
+        """Tag input with this tagger model (it must predict the parser's tag column); the path is kept in
+        the parser's model file, so a loaded parser tags plain text the same way."""
+        from wordseq.parse.tagging import load_tagger
+
+        self.tagger = load_tagger(path, self.config.tag_column)
+        self.tagger_path = os.path.abspath(path)
+        return self
+
+    def _active_tagger(self) -> Any:
+        if self.tagger is None and self.tagger_path:
+            from wordseq.parse.tagging import load_tagger
+
+            self.tagger = load_tagger(self.tagger_path, self.config.tag_column)
+        return self.tagger
 
     # ------------------------------------------------------------------ files
 
@@ -409,7 +429,11 @@ class _Task:
     unit = "word"
 
     def __init__(
-        self, parser: BiaffineParser, train: list[Sentence], dev: list[Sentence] | None, log: Callable[[str], None] | None
+        self,
+        parser: BiaffineParser,
+        train: list[Sentence],
+        dev: list[Sentence] | None,
+        log: Callable[[str], None] | None,
     ) -> None:
         import torch
 
@@ -462,5 +486,3 @@ class _Task:
         if self.log:
             self.log(f"  dev UAS {100 * score.uas:.2f}  LAS {100 * score.las:.2f}")
         return 1.0 - score.las if math.isfinite(score.las) else None
-
-

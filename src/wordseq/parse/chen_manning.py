@@ -414,7 +414,7 @@ class ChenManningParser(Estimator[ChenManningConfig]):
         return [with_tree(s, h, r) for s, (h, r) in zip(tagged, trees)]
 
     def _tagged(self, sentences: list[Sentence], gold_tags: bool) -> list[Sentence]:
-        if gold_tags or self.tagger is None:
+        if gold_tags or self._active_tagger() is None:
             return sentences
         from wordseq.parse.tagging import tag_sentences
 
@@ -428,6 +428,24 @@ class ChenManningParser(Estimator[ChenManningConfig]):
             [([t.head for t in s.tokens], gold_relations(s)) for s in gold],  # type: ignore[misc]
             [([t.head for t in s.tokens], gold_relations(s)) for s in pred],  # type: ignore[misc]
         )
+
+    # ------------------------------------------------------------------ predicted tags
+
+    def use_tagger(self, path: str | os.PathLike) -> Self:
+        """Tag input with this tagger model (it must predict the parser's tag column); the path is kept in
+        the parser's model file, so a loaded parser tags plain text the same way."""
+        from wordseq.parse.tagging import load_tagger
+
+        self.tagger = load_tagger(path, self.config.tag_column)
+        self.tagger_path = os.path.abspath(path)
+        return self
+
+    def _active_tagger(self) -> Any:
+        if self.tagger is None and self.tagger_path:
+            from wordseq.parse.tagging import load_tagger
+
+            self.tagger = load_tagger(self.tagger_path, self.config.tag_column)
+        return self.tagger
 
     # ------------------------------------------------------------------ files
 
