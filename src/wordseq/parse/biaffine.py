@@ -207,7 +207,7 @@ class BiaffineParser(Estimator[BiaffineConfig]):
 
     # ------------------------------------------------------------------ training
 
-    def fit(
+    def fit(  # type: ignore[override]
         self,
         data: TreebankData,
         valid: TreebankData | None = None,
@@ -249,7 +249,13 @@ class BiaffineParser(Estimator[BiaffineConfig]):
             )
         task = _Task(self, train, dev, log)
         hist = train_fit(
-            self.net, task, cfg.train, checkpoint=checkpoint, resume=resume, meta={"model": cfg.to_dict()}, log=log
+            self.net,
+            task,
+            cfg.train,
+            checkpoint=Path(checkpoint) if checkpoint else None,
+            resume=resume,
+            meta={"model": cfg.to_dict()},
+            log=log,
         )
         if task.best_state is not None:
             self.net.load_state_dict(task.best_state)
@@ -454,7 +460,7 @@ class _Task:
         lengths = np.array([len(w) for w, _, _ in self.items])
         order = np.lexsort((rng.random(len(lengths)), lengths))  # by length, ties shuffled
         groups = _chunks(order.tolist(), lengths[order].tolist(), self.parser.config.batch_tokens)
-        rng.shuffle(groups)  # type: ignore[arg-type]
+        rng.shuffle(groups)  # type: ignore[arg-type,unused-ignore]
         return groups
 
     def start(self, model: Any) -> None:

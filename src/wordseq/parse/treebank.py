@@ -24,7 +24,7 @@ def read_treebank(data: TreebankData | Iterable[str | os.PathLike], need_trees: 
     if isinstance(data, (str, os.PathLike)):
         paths: list[str | os.PathLike] = [data]
     elif isinstance(data, Sequence) and all(isinstance(s, Sentence) for s in data):
-        sentences = list(data)  # type: ignore[arg-type]
+        sentences = list(data)
         if need_trees:
             for s in sentences:
                 check_tree(s, "<sentences>")
