@@ -24,7 +24,12 @@ def timed_eval(parser, sentences, **kw):
     t0, c0 = time.perf_counter(), time.process_time()
     score = parser.evaluate(sentences, **kw)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    return score, {"wall_s": wall, "cpu_s": cpu, "sents_per_s": len(sentences) / wall, "sents_per_cpu_s": len(sentences) / cpu}
+    return score, {
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "sents_per_s": len(sentences) / wall,
+        "sents_per_cpu_s": len(sentences) / cpu,
+    }
 
 
 def main() -> int:
@@ -48,11 +53,11 @@ def main() -> int:
     import torch
 
     torch.set_num_threads(args.threads)
-    from wordseq.parse import ChenManningParser
+    from wordseq.parse import BiaffineParser, ChenManningParser
     from wordseq.text.conllu import read_conllu
 
     train, dev, test = (DATA / f"en_ewt-ud-{s}.conllu" for s in ("train", "dev", "test"))
-    cls = ChenManningParser
+    cls = ChenManningParser if args.model == "chen-manning" else BiaffineParser
     parser = cls()
     cfg = parser.config
     over = {k: json.loads(v) for k, v in (s.split("=", 1) for s in args.set)}

@@ -21,7 +21,8 @@ def parser() -> BiaffineParser:
         hidden=32, embed=16, tag_embed=8, char_filters=8, arc_mlp=32, label_mlp=16, layers=1, dropout=0.0,
         min_count=1, batch_tokens=100,
     )  # fmt: skip
-    p.config.train.epochs = 40
+    p.config.train.epochs = 30
+    p.config.train.lr = 0.005
     return p.fit(EXCERPT, log=None)
 
 

@@ -49,5 +49,5 @@ def test_other_model_kinds_are_refused(model, tmp_path, capsys):
 
 def test_svg_marks_every_arc_and_the_root():
     svg = tree_svg(["She", "sleeps", "."], [2, 0, 2], ["nsubj", "root", "punct"], ["PRON", "VERB", "PUNCT"])
-    assert svg.count("fill=\"none\"") == 2 and svg.count("marker-end") == 3
+    assert svg.count('fill="none"') == 2 and svg.count("marker-end") == 3
     assert ">root<" in svg and ">nsubj<" in svg and "&lt;" not in svg

@@ -54,4 +54,7 @@ def features(s: State, words: list[int], tags: list[int]) -> list[int]:
     are the action label + 1 (0 is NULL)."""
     pos = positions(s)
     labels = s.labels
-    return [words[p] for p in pos] + [tags[p] for p in pos] + [labels[p] + 1 for p in pos[6:]]
+    w = [words[p] for p in pos]
+    w += [tags[p] for p in pos]
+    w += [labels[p] + 1 for p in pos[6:]]
+    return w
