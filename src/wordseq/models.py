@@ -58,6 +58,18 @@ def _neural_lm(path: str | os.PathLike) -> Any:
     return NeuralLM.load(path)
 
 
+def _chen_manning(path: str | os.PathLike) -> Any:
+    from wordseq.parse import ChenManningParser
+
+    return ChenManningParser.load(path)
+
+
+def _biaffine(path: str | os.PathLike) -> Any:
+    from wordseq.parse import BiaffineParser
+
+    return BiaffineParser.load(path)
+
+
 def _families() -> dict[str, Callable[[str | os.PathLike], Any]]:
     """Model-file kind (or kind prefix, before a ``-``) -> the function that opens it. Each imports only its
     own family, so ``wordseq info`` on an n-gram model never starts torch. More specific kinds come first."""
@@ -69,6 +81,8 @@ def _families() -> dict[str, Callable[[str | os.PathLike], Any]]:
         "vectors": _vectors,
         "ngram": _ngram,
         "neural-lm": _neural_lm,
+        "parser-chen-manning": _chen_manning,
+        "parser-biaffine": _biaffine,
     }
 
 

@@ -1,0 +1,104 @@
+"""Train a dependency parser on UD English-EWT and score it on the test set (CoNLL 2018 rules).
+
+    python bench/parse_ewt.py --model chen-manning --threads 2 -o /tmp/cm.wsq --json /tmp/cm.json
+
+Data: $WORDSEQ_DATA/ud_english_ewt (default ../shared/data). Reports dev/test UAS and LAS with gold tags
+(and predicted tags when the parser has a tagger), training time, and parsing speed (sentences per second of
+wall time and of process CPU time: the machine is shared, so CPU time is the steadier figure).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("WORDSEQ_DATA", ROOT.parent / "shared" / "data")) / "ud_english_ewt"
+
+
+def timed_eval(parser, sentences, **kw):
+    t0, c0 = time.perf_counter(), time.process_time()
+    score = parser.evaluate(sentences, **kw)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return score, {
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "sents_per_s": len(sentences) / wall,
+        "sents_per_cpu_s": len(sentences) / cpu,
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", choices=["chen-manning", "biaffine"], default="chen-manning")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--epochs", type=int, default=10)
+    ap.add_argument("--max-seconds", type=float, default=0.0)
+    ap.add_argument("--optimizer", default=None)
+    ap.add_argument("--lr", type=float, default=None)
+    ap.add_argument("--activation", default=None)
+    ap.add_argument("--vectors", default=None)
+    ap.add_argument("--beam", type=int, default=4)
+    ap.add_argument("--set", action="append", default=[], help="config field=value (JSON value)")
+    ap.add_argument("-o", "--output", required=True)
+    ap.add_argument("--json", required=True)
+    args = ap.parse_args()
+    if not DATA.exists():
+        print(f"benchmark data {DATA} not found (set WORDSEQ_DATA)", file=sys.stderr)
+        return 0
+    import torch
+
+    torch.set_num_threads(args.threads)
+    from wordseq.parse import BiaffineParser, ChenManningParser
+    from wordseq.text.conllu import read_conllu
+
+    train, dev, test = (DATA / f"en_ewt-ud-{s}.conllu" for s in ("train", "dev", "test"))
+    cls = ChenManningParser if args.model == "chen-manning" else BiaffineParser
+    parser = cls()
+    cfg = parser.config
+    over = {k: json.loads(v) for k, v in (s.split("=", 1) for s in args.set)}
+    if args.activation:
+        over["activation"] = args.activation
+    parser.config = cfg = cfg.replace(**over) if over else cfg
+    tc = cfg.train
+    tc.epochs, tc.max_seconds = args.epochs, args.max_seconds
+    if args.optimizer:
+        tc.optimizer = args.optimizer
+        if args.optimizer == "adam":
+            tc.weight_decay = 0.0
+    if args.lr:
+        tc.lr = args.lr
+    t0 = time.perf_counter()
+    parser.fit(train, valid=dev, vectors=args.vectors)
+    train_s = time.perf_counter() - t0
+    parser.save(args.output)
+    out = {
+        "model": args.model,
+        "config": cfg.to_dict(),
+        "threads": args.threads,
+        "train_seconds": train_s,
+        "history": parser.history,
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }
+    dev_s, test_s = read_conllu(dev), read_conllu(test)
+    for name, sents in (("dev", dev_s), ("test", test_s)):
+        score, speed = timed_eval(parser, sents, gold_tags=True)
+        out[f"{name}_gold_tags"] = {"uas": score.uas, "las": score.las, **speed}
+        print(name, "gold tags", f"UAS {100 * score.uas:.2f} LAS {100 * score.las:.2f}", speed, flush=True)
+        if name == "test":
+            out["test_report"] = score.text()
+    if args.model == "chen-manning" and args.beam > 1:
+        score, speed = timed_eval(parser, test_s, gold_tags=True, beam=args.beam)
+        out[f"test_gold_tags_beam{args.beam}"] = {"uas": score.uas, "las": score.las, **speed}
+        print("test beam", args.beam, f"UAS {100 * score.uas:.2f} LAS {100 * score.las:.2f}", speed, flush=True)
+    Path(args.json).write_text(json.dumps(out, indent=1), encoding="utf-8")
+    print(out["test_report"])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,70 @@
+"""What both parsers share: vocabularies built from a treebank, the tag column, word normalisation, the
+model-file vocabularies, and the training configuration nested in each parser's config."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+import numpy as np
+
+from wordseq.text.conllu import Sentence
+from wordseq.text.vocab import Vocab
+
+UNK, NULL_TOKEN, ROOT_TOKEN = "<unk>", "<null>", "<root>"
+WORD_SPECIALS = (UNK, NULL_TOKEN, ROOT_TOKEN)
+LABEL_SPECIALS = (NULL_TOKEN,)
+
+
+def normalise(form: str, lower: bool) -> str:
+    return form.lower() if lower else form
+
+
+def build_vocab(tokens: Sequence[list[str]], specials: Sequence[str], min_count: int = 1) -> Vocab:
+    counts: Counter[str] = Counter()
+    for seq in tokens:
+        counts.update(seq)
+    return Vocab.from_counts(counts, min_count=min_count, specials=specials)
+
+
+def sentence_tags(sentence: Sentence, column: str) -> list[str]:
+    return [getattr(t, column) for t in sentence.tokens]
+
+
+def padded_ids(vocab: Vocab, tokens: Sequence[str]) -> list[int]:
+    """Ids of [ROOT, tokens..., NULL]: index 0 is ROOT and index -1 NULL, as the parser states expect."""
+    return [vocab.stoi[ROOT_TOKEN]] + vocab.encode(tokens).tolist() + [vocab.stoi[NULL_TOKEN]]
+
+
+def init_from_vectors(
+    table: np.ndarray, vocab: Vocab, path: str, lower: bool, scale: float
+) -> tuple[np.ndarray, int, str]:
+    """Rows of ``table`` for words found in a vector file (any format wordseq reads); vectors of another
+    dimension are projected on their leading principal components. The vectors are rescaled to standard
+    deviation ``scale``. Returns the table, how many words were found, and what was done."""
+    from wordseq.embed import load_vectors
+
+    vec = load_vectors(path)
+    mat = vec.vectors.astype(np.float64)
+    dim = table.shape[1]
+    note = f"{len(vec):,} vectors of dimension {mat.shape[1]} from {path}"
+    if mat.shape[1] != dim:
+        sample = mat[: min(len(mat), 50000)]
+        mean = sample.mean(axis=0)
+        _, _, vt = np.linalg.svd(sample - mean, full_matrices=False)
+        if vt.shape[0] < dim:
+            raise ValueError(f"{path}: vectors of dimension {mat.shape[1]} cannot be projected to {dim}")
+        mat = (mat - mean) @ vt[:dim].T
+        note += f", projected to {dim} dimensions (PCA)"
+    mat *= scale / max(float(mat.std()), 1e-12)
+    index = vec.index
+    found = 0
+    out = table.copy()
+    for i, w in enumerate(vocab.itos):
+        j = index.get(w)
+        if j is None and not lower:
+            j = index.get(w.lower())
+        if j is not None:
+            out[i] = mat[j]
+            found += 1
+    return out, found, note

@@ -1,0 +1,52 @@
+"""The biaffine parser: learns a tiny treebank (non-projective trees included), always outputs one tree with
+one root word, and a saved parser gives the same trees."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from wordseq.parse import BiaffineParser
+from wordseq.parse.tree import is_projective, tree_problems
+from wordseq.parse.treebank import read_treebank
+from wordseq.text.conllu import Sentence
+
+EXCERPT = Path(__file__).parent / "data" / "parse" / "ewt-excerpt.conllu"
+
+
+@pytest.fixture(scope="module")
+def parser() -> BiaffineParser:
+    p = BiaffineParser(
+        hidden=32, embed=16, tag_embed=8, char_filters=8, arc_mlp=32, label_mlp=16, layers=1, dropout=0.0,
+        min_count=1, batch_tokens=100,
+    )  # fmt: skip
+    p.config.train.epochs = 30
+    p.config.train.lr = 0.005
+    return p.fit(EXCERPT, log=None)
+
+
+def test_learns_the_training_trees(parser):
+    score = parser.evaluate(EXCERPT)
+    assert score.uas > 0.95 and score.las > 0.9
+
+
+def test_saved_parser_gives_the_same_trees(parser, tmp_path):
+    sentences = read_treebank(EXCERPT)
+    loaded = BiaffineParser.load(parser.save(tmp_path / "bi.wsq"))
+    assert loaded.parse_trees(sentences) == parser.parse_trees(sentences)
+    assert loaded.summary().total_params == parser.summary().total_params > 0
+
+
+def test_every_output_is_one_tree_and_eisner_keeps_it_projective(parser):
+    one = Sentence.from_forms(["Hi"])
+    long = Sentence.from_forms([f"zz{i}" for i in range(300)])  # unseen words, unseen tags
+    sentences = [*read_treebank(EXCERPT), one, long]
+    for heads, rels in parser.parse_trees(sentences):
+        assert tree_problems([-1, *heads]) == [] and "<null>" not in rels
+    parser.config = parser.config.replace(decoder="eisner")
+    try:
+        for heads, _ in parser.parse_trees(sentences[:-1]):
+            assert is_projective([-1, *heads])
+    finally:
+        parser.config = parser.config.replace(decoder="chu-liu-edmonds")

@@ -1,0 +1,144 @@
+"""Chen & Manning's parser: the pre-computation trick scores exactly as the plain forward pass; a saved
+parser gives the same trees; it learns a tiny treebank; odd input (one word, 300 words, unseen words and tags,
+broken trees) is handled."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from wordseq.errors import InputError
+from wordseq.parse import ChenManningParser
+from wordseq.parse.features import N_FEATURES, N_POSITIONS
+from wordseq.parse.tree import is_projective, tree_problems
+from wordseq.parse.treebank import gold_heads, read_treebank
+from wordseq.text.conllu import Sentence, parse_conllu
+
+EXCERPT = Path(__file__).parent / "data" / "parse" / "ewt-excerpt.conllu"
+
+
+def train(**overrides) -> ChenManningParser:
+    p = ChenManningParser(embed=8, hidden=16, batch_size=64, precompute=20, **overrides)
+    p.config.train.epochs = 3
+    p.config.train.optimizer = "adam"
+    p.config.train.lr = 0.01
+    p.config.train.weight_decay = 0.0
+    return p.fit(EXCERPT, log=None)
+
+
+@pytest.fixture(scope="module")
+def parser() -> ChenManningParser:
+    return train()
+
+
+def random_features(p: ChenManningParser, rows: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    x = np.empty((rows, N_FEATURES), dtype=np.int64)
+    x[:, :N_POSITIONS] = rng.integers(0, len(p.words), (rows, N_POSITIONS))  # cached and rare words alike
+    x[:, N_POSITIONS : 2 * N_POSITIONS] = rng.integers(0, len(p.tags), (rows, N_POSITIONS))
+    x[:, 2 * N_POSITIONS :] = rng.integers(0, len(p.labels), (rows, N_FEATURES - 2 * N_POSITIONS))
+    return x
+
+
+@pytest.mark.parametrize("activation", ["cube", "relu", "tanh"])
+def test_precomputation_gives_the_plain_forward_scores(activation):
+    p = train(activation=activation) if activation != "cube" else train()
+    assert len(p.words) > p.config.precompute  # some words go through the uncached path
+    x = random_features(p, 200)
+    np.testing.assert_allclose(p.scores(x, precompute=True), p.scores(x, precompute=False), rtol=1e-4, atol=1e-6)
+
+
+def test_saved_parser_gives_the_same_trees(parser, tmp_path):
+    sentences = read_treebank(EXCERPT)
+    before = parser.parse_trees(sentences)
+    beam_before = parser.parse_trees(sentences[:5], beam=3)
+    loaded = ChenManningParser.load(parser.save(tmp_path / "cm.wsq"))
+    assert loaded.parse_trees(sentences) == before
+    assert loaded.parse_trees(sentences[:5], beam=3) == beam_before
+    assert loaded.config == parser.config
+    assert loaded.summary().total_params == parser.summary().total_params > 0
+
+
+@pytest.mark.parametrize("system", ["arc-standard", "arc-eager", "arc-hybrid"])
+def test_learns_the_training_trees(system):
+    p = ChenManningParser(system=system, embed=16, hidden=64, dropout=0.0, batch_size=32, min_count=1)
+    p.config.train.epochs = 60
+    p.config.train.optimizer = "adam"
+    p.config.train.lr = 0.01
+    p.config.train.weight_decay = 0.0
+    p.fit(EXCERPT, log=None)
+    sentences = [s for s in read_treebank(EXCERPT) if is_projective(gold_heads(s))]  # the others are skipped
+    score = p.evaluate(sentences)
+    assert score.uas > 0.93 and score.las > 0.9
+
+
+def test_greedy_and_beam_give_trees(parser):
+    sentences = read_treebank(EXCERPT)
+    for trees in (parser.parse_trees(sentences, beam=1), parser.parse_trees(sentences, beam=4)):
+        assert all(tree_problems([-1, *h]) == [] for h, _ in trees)
+
+
+def test_odd_sentences_give_well_formed_trees(parser):
+    one = Sentence.from_forms(["Hello"])
+    long = Sentence.from_forms([f"w{i % 37}" for i in range(300)])  # unseen words, unseen tag "_"
+    for t in long.tokens:
+        t.upos = "NEVER-SEEN"
+    trees = parser.parse_trees([one, long])
+    assert trees[0][0] == [0]
+    assert tree_problems([-1, *trees[1][0]]) == [] and len(trees[1][0]) == 300
+
+
+def test_heads_are_ignored_at_prediction(parser):
+    sentences = read_treebank(EXCERPT)
+    broken = copy.deepcopy(sentences[:3])
+    for s in broken:
+        for t in s.tokens:
+            t.head, t.deprel = None, "_"
+    assert [[t.head for t in s.tokens] for s in parser.predict(broken)] == [
+        [t.head for t in s.tokens] for s in parser.predict(sentences[:3])
+    ]
+
+
+BAD = {
+    "cycle": "1\tA\ta\tX\tX\t_\t2\tdep\t_\t_\n2\tB\tb\tX\tX\t_\t1\tdep\t_\t_\n3\tC\tc\tX\tX\t_\t0\troot\t_\t_\n",
+    "two roots": "1\tA\ta\tX\tX\t_\t0\troot\t_\t_\n2\tB\tb\tX\tX\t_\t0\troot\t_\t_\n",
+    "outside": "1\tA\ta\tX\tX\t_\t0\troot\t_\t_\n2\tB\tb\tX\tX\t_\t7\tdep\t_\t_\n",
+    "no head": "1\tA\ta\tX\tX\t_\t0\troot\t_\t_\n2\tB\tb\tX\tX\t_\t_\tdep\t_\t_\n",
+}
+
+
+@pytest.mark.parametrize("problem", sorted(BAD))
+def test_broken_training_trees_name_file_and_line(problem, tmp_path):
+    path = tmp_path / "bad.conllu"
+    good = EXCERPT.read_text(encoding="utf-8")
+    path.write_text(good + "# sent_id = bad\n" + BAD[problem] + "\n", encoding="utf-8")
+    line = good.count("\n") + 1
+    with pytest.raises(InputError) as e:
+        ChenManningParser().fit(path, log=None)
+    assert str(e.value).startswith(f"{path}:{line}: not a dependency tree")
+    assert len(parse_conllu(BAD[problem] + "\n")) == 1  # the file itself reads; only the tree is wrong
+
+
+def test_vectors_initialise_the_words_projected_to_the_embedding_size(tmp_path):
+    from wordseq.parse.common import init_from_vectors
+    from wordseq.text.vocab import Vocab
+
+    rng = np.random.default_rng(0)
+    words = ["the", "cat", "sat", "dog", "ran", "a", "mat", "on", "in", "it", "is", "was"]
+    mat = rng.normal(size=(len(words), 10))
+    path = tmp_path / "v.txt"
+    lines = [f"{len(words)} 10"] + [w + " " + " ".join(f"{x:.6f}" for x in row) for w, row in zip(words, mat)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    vocab = Vocab(["<unk>", "<null>", "<root>", "cat", "zebra"], [0, 0, 0, 1, 1], ["<unk>", "<null>", "<root>"])
+    table = np.zeros((5, 4), dtype=np.float32)
+    out, found, note = init_from_vectors(table, vocab, str(path), lower=True, scale=0.01)
+    assert found == 1 and "projected to 4" in note
+    assert np.abs(out[3]).sum() > 0 and np.all(out[4] == 0)  # "cat" found, "zebra" left as it was
+    centred = mat - mat.mean(axis=0)
+    _, _, vt = np.linalg.svd(centred, full_matrices=False)
+    expected = centred @ vt[:4].T
+    expected *= 0.01 / expected.std()
+    np.testing.assert_allclose(out[3], expected[1], rtol=1e-4, atol=1e-7)

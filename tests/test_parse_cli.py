@@ -1,0 +1,53 @@
+"""``wordseq parse``: train, eval, predict (CoNLL-U and tokenized text), draw; wrong model files refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from wordseq.cli import main
+from wordseq.parse.draw import tree_svg
+from wordseq.text.conllu import read_conllu
+
+EXCERPT = str(Path(__file__).parent / "data" / "parse" / "ewt-excerpt.conllu")
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory) -> str:
+    out = str(tmp_path_factory.mktemp("parse") / "cm.wsq")
+    args = ["parse", "train", EXCERPT, "--dev", EXCERPT, "--epochs", "2", "--hidden", "16", "--embed", "8"]
+    assert main([*args, "--threads", "1", "-q", "-o", out]) == 0
+    return out
+
+
+def test_eval_predict_and_draw(model, tmp_path, capsys, monkeypatch):
+    assert main(["parse", "eval", model, EXCERPT, "--gold-tags"]) == 0
+    assert "UAS" in capsys.readouterr().out
+    out = tmp_path / "out.conllu"
+    assert main(["parse", "predict", model, EXCERPT, "-o", str(out), "--gold-tags"]) == 0
+    parsed, gold = read_conllu(out), read_conllu(EXCERPT)
+    assert [s.forms for s in parsed] == [s.forms for s in gold]
+    assert all(t.head is not None for s in parsed for t in s.tokens)
+    text = tmp_path / "text.txt"
+    text.write_text("The cat sat on the mat .\nHello\n", encoding="utf-8")
+    out2 = tmp_path / "text.conllu"
+    assert main(["parse", "predict", model, str(text), "-o", str(out2)]) == 0
+    assert [len(s) for s in read_conllu(out2)] == [7, 1]
+    svg = tmp_path / "tree.svg"
+    assert main(["parse", "draw", model, "The cat sat .", "-o", str(svg)]) == 0
+    assert svg.read_text(encoding="utf-8").startswith("<svg")
+
+
+def test_other_model_kinds_are_refused(model, tmp_path, capsys):
+    assert main(["parse", "train", EXCERPT, "--tagger", model, "-o", str(tmp_path / "x.wsq")]) == 1
+    assert "not a tagger" in capsys.readouterr().err
+    assert main(["parse", "eval", EXCERPT, EXCERPT]) == 1  # a CoNLL-U file is no model
+    assert main(["parse", "train", EXCERPT, "--model", "biaffine", "--system", "arc-eager", "-o", "x"]) == 1
+    assert "--system does not apply" in capsys.readouterr().err
+
+
+def test_svg_marks_every_arc_and_the_root():
+    svg = tree_svg(["She", "sleeps", "."], [2, 0, 2], ["nsubj", "root", "punct"], ["PRON", "VERB", "PUNCT"])
+    assert svg.count('fill="none"') == 2 and svg.count("marker-end") == 3
+    assert ">root<" in svg and ">nsubj<" in svg and "&lt;" not in svg
