@@ -28,6 +28,10 @@ FORBIDDEN = -10000.0
 class CRF(nn.Module):
     """Transition scores between ``num_tags`` tags, plus start and end scores, with optional constraints."""
 
+    trans_penalty: Tensor
+    start_penalty: Tensor
+    end_penalty: Tensor
+
     def __init__(self, num_tags: int) -> None:
         super().__init__()
         self.num_tags = num_tags
@@ -59,7 +63,7 @@ class CRF(nn.Module):
     def score(self, emissions: Tensor, tags: Tensor, mask: Tensor) -> Tensor:
         """``s(tags)`` per sentence, ``(B,)``."""
         trans, start, end = self._params()
-        B, T, _ = emissions.shape
+        T = emissions.shape[1]
         maskf = mask.to(emissions.dtype)
         emit = emissions.gather(2, tags.unsqueeze(2)).squeeze(2)  # (B, T)
         total = start[tags[:, 0]] + (emit * maskf).sum(1)
@@ -86,7 +90,7 @@ class CRF(nn.Module):
     def decode(self, emissions: Tensor, mask: Tensor) -> list[list[int]]:
         """The best tag sequence of each sentence (Viterbi), as lists of tag ids of the sentence's length."""
         trans, start, end = self._params()
-        B, T, K = emissions.shape
+        B, T = emissions.shape[:2]
         lengths = mask.long().sum(1).tolist()
         delta = start + emissions[:, 0]
         backs = []
