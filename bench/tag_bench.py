@@ -58,6 +58,7 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=0.002)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--max-seconds", type=float, default=0.0)
+    ap.add_argument("--log-interval", type=int, default=100)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--name", default=None)
@@ -87,6 +88,7 @@ def main() -> None:
             patience=args.patience,
             seed=args.seed,
             max_seconds=args.max_seconds,
+            log_interval=args.log_interval,
         ),
     )
     if args.chars:

@@ -19,8 +19,15 @@ def _families() -> dict[str, Any]:
     from wordseq.embed.word2vec import Word2Vec
     from wordseq.lm.neural.files import load_lm
     from wordseq.lm.ngram import NgramModel
+    from wordseq.tag.model import load_tagger
 
-    return {"word2vec": Word2Vec.load, "vectors": load_vectors, "ngram": NgramModel.load, "neural-lm": load_lm}
+    return {
+        "word2vec": Word2Vec.load,
+        "vectors": load_vectors,
+        "ngram": NgramModel.load,
+        "neural-lm": load_lm,
+        "tagger": load_tagger,
+    }
 
 
 def is_arpa(path: str | os.PathLike) -> bool:

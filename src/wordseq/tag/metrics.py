@@ -176,3 +176,39 @@ def plot_confusion(
         fig.savefig(tmp, format="png", dpi=120)
     plt.close(fig)
     return Path(path)
+
+
+def plot_learning_curve(history: Sequence[dict], path: str | os.PathLike, title: str = "") -> Path | None:
+    """Training loss (nats per word) and dev scores per epoch, as a PNG; None without matplotlib."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    from wordseq.io.atomic import atomic_path
+
+    if not history:
+        return None
+    x = [h["epoch"] for h in history]
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
+    ax.plot(x, [h["train_loss_nats"] for h in history], "o-", color="tab:blue", label="train loss")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("training loss (nats per word)")
+    keys = sorted({k for h in history for k in h if k.startswith("valid_") and k != "valid_error"})
+    if keys:
+        ax2 = ax.twinx()
+        for k in keys:
+            pts = [(h["epoch"], 100 * h[k]) for h in history if k in h]
+            ax2.plot(*zip(*pts), "s--", label=k.removeprefix("valid_").replace("_", " ") + " (dev)")
+        ax2.set_ylabel("dev score (%)")
+        ax2.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper right", fontsize=8)
+    ax.set_title(title or "learning curve")
+    ax.grid(True, alpha=0.3)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png")
+    plt.close(fig)
+    return Path(path)
