@@ -132,3 +132,21 @@ def test_untrained_and_wrong_data(tmp_path):
         BiLSTMTagger().fit(text)
     with pytest.raises(WordseqError, match="no xpos tags"):
         BiLSTMTagger(columns=["xpos"]).fit(_ner())
+
+
+def test_pretrained_vectors_start_the_word_table(tmp_path, one_torch_thread):
+    import numpy as np
+
+    vec = tmp_path / "v.txt"
+    rows = {"sales": [0.5] * 7, "rose": [-0.25] * 7, "zebra": [1.0] * 7}
+    vec.write_text("3 7\n" + "".join(f"{w} {' '.join(map(str, v))}\n" for w, v in rows.items()), encoding="utf-8")
+    tagger = BiLSTMTagger(columns=["upos"], vectors=str(vec), train=_fast(epochs=1))
+    table = tagger._build_vocabs(_pos())
+    assert tagger.word_dim == 7 and table is not None
+    for w, v in rows.items():  # vector words looked up lowercased; "zebra" is kept although unseen in training
+        np.testing.assert_allclose(table[tagger.words.stoi[w]], v)
+    assert tagger.seen_word("Sales") and not tagger.seen_word("zebra")
+    tagger.fit(_pos(), log=None)
+    again = load_tagger(tagger.save(tmp_path / "v.wsq"))
+    assert again.word_dim == 7
+    assert again.predict([["Zebra", "rose"]]) == tagger.predict([["Zebra", "rose"]])

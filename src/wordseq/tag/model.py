@@ -200,9 +200,13 @@ class Tagger(Estimator[TaggerConfig]):
         tokens = [w for w, c in counts.items() if c >= cfg.min_count]
         word_counts = [counts[w] for w in tokens]
         if cfg.vectors:
-            from wordseq.embed.formats import load_vectors
+            import wordseq.embed
 
-            vecs = load_vectors(cfg.vectors)
+            # the package exports load_vectors; earlier trees have it only in wordseq.embed.formats
+            reader: Any = getattr(wordseq.embed, "load_vectors", None)
+            if reader is None:
+                from wordseq.embed.formats import load_vectors as reader
+            vecs = reader(cfg.vectors)
             known = set(tokens)
             extra = [w for w in vecs.words[: cfg.max_vectors] if w not in known and w not in (PAD, UNK)]
             tokens += extra
