@@ -52,6 +52,7 @@ def main() -> None:
     ap.add_argument("--crf", action="store_true")
     ap.add_argument("--chars", choices=["none", "cnn", "lstm"], default=None)
     ap.add_argument("--vectors", default=None)
+    ap.add_argument("--max-vectors", type=int, default=50_000)
     ap.add_argument("--hidden", type=int, default=None)
     ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--patience", type=int, default=4)
@@ -79,6 +80,7 @@ def main() -> None:
         columns=args.task.split("+"),
         crf=args.crf,
         vectors=args.vectors,
+        max_vectors=args.max_vectors,
         batch_size=args.batch,
         train=TrainConfig(
             epochs=args.epochs,
