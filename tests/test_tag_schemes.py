@@ -139,3 +139,18 @@ def test_iob_columns_found_by_shape(tmp_path):
     draft = tmp_path / "d.iob2"  # UNER's draft: O tokens in three columns, OTH mapped away
     draft.write_text("1\tIBM\tB-OTH\t-\tx\n2\tok\tO\n\n", encoding="utf-8")
     assert read_iob(draft, tag_map={"B-OTH": "O"})[0].tags["ner"] == ["O", "O"]
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_span_f1_equals_seqeval_on_a_tagger_s_predictions(one_torch_thread):
+    from wordseq.tag import WindowTagger
+    from wordseq.train import TrainConfig
+
+    sents = read_iob(data_file("uner_english_ewt", "en_ewt-ud-dev.iob2"))
+    train, test = sents[:400], sents[400:800]
+    tagger = WindowTagger(columns=["ner"], train=TrainConfig(epochs=2, optimizer="adam", lr=0.005)).fit(train, log=None)
+    pred = [p["ner"] for p in tagger.predict([s.words for s in test])]
+    gold = [s.tags["ner"] for s in test]
+    assert any(p != g for p, g in zip(pred, gold))  # a real, imperfect tagger
+    _assert_equal_to_seqeval(gold, pred)
+    assert tagger.evaluate(test).f1 == pytest.approx(seqeval_metrics.f1_score(gold, pred), abs=1e-12)
