@@ -70,6 +70,12 @@ def _biaffine(path: str | os.PathLike) -> Any:
     return BiaffineParser.load(path)
 
 
+def _tagger(path: str | os.PathLike) -> Any:
+    from wordseq.tag.model import load_tagger
+
+    return load_tagger(path)
+
+
 def _families() -> dict[str, Callable[[str | os.PathLike], Any]]:
     """Model-file kind (or kind prefix, before a ``-``) -> the function that opens it. Each imports only its
     own family, so ``wordseq info`` on an n-gram model never starts torch. More specific kinds come first."""
@@ -83,6 +89,7 @@ def _families() -> dict[str, Callable[[str | os.PathLike], Any]]:
         "neural-lm": _neural_lm,
         "parser-chen-manning": _chen_manning,
         "parser-biaffine": _biaffine,
+        "tagger": _tagger,
     }
 
 

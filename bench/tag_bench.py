@@ -1,0 +1,156 @@
+"""Tagging benchmarks: train a tagger on one of the standard data sets, score it on dev and test, time
+batched tagging, and write one JSON line of results.
+
+    WORDSEQ_DATA=/path/to/data python bench/tag_bench.py upos --model bilstm --threads 2 \
+        --vectors wiki-sgns300.wsq -o upos.wsq --results bench/results/tag_runs.jsonl
+
+Data sets (under $WORDSEQ_DATA, default ../shared/data):
+  upos, xpos, upos+xpos   ud_english_ewt, official train/dev/test (gold tokenization)
+  ner                     uner_english_ewt: trained on the *draft* train split (B-/I-OTH and B-O mapped to O),
+                          early-stopped on the final dev, scored on the final test
+  chunk                   conll2000: the last 1,000 train sentences held out for early stopping, test scored
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+DATA = Path(os.environ.get("WORDSEQ_DATA", ROOT.parent / "shared" / "data"))
+
+UNER_DRAFT_MAP = {"B-OTH": "O", "I-OTH": "O", "B-O": "O", "I-O": "O"}
+
+
+def load(task: str):
+    from wordseq.tag.formats import read_tagged
+
+    if task in ("upos", "xpos", "upos+xpos"):
+        d = DATA / "ud_english_ewt"
+        return [read_tagged(d / f"en_ewt-ud-{s}.conllu", "conllu", task) for s in ("train", "dev", "test")]
+    if task == "ner":
+        d = DATA / "uner_english_ewt"
+        train = read_tagged(d / "en_ewt-ud-train.draft.iob2.gz", "iob", "ner", tag_map=UNER_DRAFT_MAP)
+        return [train] + [read_tagged(d / f"en_ewt-ud-{s}.iob2", "iob", "ner") for s in ("dev", "test")]
+    if task == "chunk":
+        d = DATA / "conll2000"
+        train = read_tagged(d / "train.txt.gz", "iob", "chunk")
+        return [train[:-1000], train[-1000:], read_tagged(d / "test.txt.gz", "iob", "chunk")]
+    raise SystemExit(f"unknown task {task}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("task", choices=["upos", "xpos", "upos+xpos", "ner", "chunk"])
+    ap.add_argument("--model", choices=["window", "bilstm"], default="bilstm")
+    ap.add_argument("--crf", action="store_true")
+    ap.add_argument("--chars", choices=["none", "cnn", "lstm"], default=None)
+    ap.add_argument("--vectors", default=None)
+    ap.add_argument("--max-vectors", type=int, default=50_000)
+    ap.add_argument("--hidden", type=int, default=None)
+    ap.add_argument("--epochs", type=int, default=30)
+    ap.add_argument("--patience", type=int, default=4)
+    ap.add_argument("--lr", type=float, default=0.002)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--max-seconds", type=float, default=0.0)
+    ap.add_argument("--log-interval", type=int, default=100)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--name", default=None)
+    ap.add_argument("-o", "--output", default=None, help="save the model here")
+    ap.add_argument("--results", default=str(ROOT / "bench" / "results" / "tag_runs.jsonl"))
+    args = ap.parse_args()
+    if not DATA.exists():
+        raise SystemExit(f"benchmark data {DATA} not found (set WORDSEQ_DATA)")
+
+    import torch
+
+    from wordseq.tag import BiLSTMTagger, WindowTagger
+    from wordseq.train import TrainConfig
+
+    torch.set_num_threads(args.threads)
+    train, dev, test = load(args.task)
+    cfg = dict(
+        columns=args.task.split("+"),
+        crf=args.crf,
+        vectors=args.vectors,
+        max_vectors=args.max_vectors,
+        batch_size=args.batch,
+        train=TrainConfig(
+            epochs=args.epochs,
+            optimizer="adam",
+            lr=args.lr,
+            clip=5.0,
+            patience=args.patience,
+            seed=args.seed,
+            max_seconds=args.max_seconds,
+            log_interval=args.log_interval,
+        ),
+    )
+    if args.chars:
+        cfg["chars"] = args.chars
+    if args.hidden:
+        cfg["hidden"] = args.hidden
+    cls = WindowTagger if args.model == "window" else BiLSTMTagger
+    tagger = cls(**cfg)
+    t0 = time.perf_counter()
+    tagger.fit(train, valid=dev)
+    train_s = time.perf_counter() - t0
+    if args.output:
+        tagger.save(args.output)
+    dev_r = tagger.evaluate(dev)
+    test_r = tagger.evaluate(test)
+    # speed: batched tagging of the test sentences, best of three
+    words = [s.words for s in test]
+    best = float("inf")
+    for _ in range(3):
+        t = time.perf_counter()
+        tagger.predict(words)
+        best = min(best, time.perf_counter() - t)
+    print(test_r.text())
+    row = {
+        "name": args.name or f"{args.task}-{args.model}{'-crf' if args.crf else ''}",
+        "task": args.task,
+        "model": args.model,
+        "crf": args.crf,
+        "chars": tagger.config.chars,
+        "vectors": args.vectors,
+        "threads": args.threads,
+        "epochs_run": len(tagger.history),
+        "best_epoch": tagger.provenance.get("best_epoch"),
+        "train_seconds": round(train_s, 1),
+        "seconds_per_epoch": round(sum(h["seconds"] for h in tagger.history) / max(1, len(tagger.history)), 1),
+        "dev": {c: {"accuracy": s.accuracy, "f1": s.span_f1} for c, s in dev_r.columns.items()},
+        "test": {
+            c: {
+                "accuracy": s.accuracy,
+                "unseen_word_accuracy": s.unseen_word_accuracy,
+                "unseen_word_tokens": s.unseen_word_tokens,
+                "f1": s.span_f1,
+                "precision": s.span_precision,
+                "recall": s.span_recall,
+                "per_type_f1": {t: v.f1 for t, v in s.spans_per_type.items()},
+                "unknown_gold_tags": s.unknown_gold_tags,
+            }
+            for c, s in test_r.columns.items()
+        },
+        "test_sentences": len(test),
+        "tagging_sentences_per_s": round(len(test) / best, 1),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared, under load), torch {torch.__version__}",
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "command": " ".join(sys.argv),
+    }
+    Path(args.results).parent.mkdir(parents=True, exist_ok=True)
+    with open(args.results, "a", encoding="utf-8") as f:
+        f.write(json.dumps(row) + "\n")
+    print(json.dumps(row, indent=1))
+
+
+if __name__ == "__main__":
+    main()
