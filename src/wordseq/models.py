@@ -15,12 +15,19 @@ from wordseq.errors import InputError
 
 def _families() -> dict[str, Any]:
     """Kind prefix -> estimator class. Imported here, on first use, so that ``import wordseq`` stays light."""
+    from wordseq.classify.files import load_classifier
     from wordseq.embed.formats import load_vectors
     from wordseq.embed.word2vec import Word2Vec
     from wordseq.lm.neural.files import load_lm
     from wordseq.lm.ngram import NgramModel
 
-    return {"word2vec": Word2Vec.load, "vectors": load_vectors, "ngram": NgramModel.load, "neural-lm": load_lm}
+    return {
+        "word2vec": Word2Vec.load,
+        "vectors": load_vectors,
+        "ngram": NgramModel.load,
+        "neural-lm": load_lm,
+        "classify": load_classifier,
+    }
 
 
 def is_arpa(path: str | os.PathLike) -> bool:
