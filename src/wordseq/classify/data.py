@@ -95,7 +95,7 @@ def guess_format(first_line: str) -> str:
     return "first"
 
 
-def _read_raw_lines(path: str | os.PathLike, encoding: str) -> Iterable[tuple[int, str]]:
+def read_text_lines(path: str | os.PathLike, encoding: str) -> Iterable[tuple[int, str]]:
     """Lines split on ``\\n`` only (cp1252's 0x85 is an ellipsis, not a line break), decoded strictly."""
     from wordseq.io.inputs import open_input
 
@@ -130,7 +130,7 @@ def read_labelled(
     lines: list[int] = []
     no_text: list[int] = []
     fmt = format
-    for n, line in _read_raw_lines(path, encoding):
+    for n, line in read_text_lines(path, encoding):
         if not line.strip():
             continue
         if fmt == "auto":
@@ -162,7 +162,7 @@ def read_class_files(files: Mapping[str, str | os.PathLike], encoding: str = "ut
     lines: list[int] = []
     for label, path in files.items():
         before = len(texts)
-        for n, line in _read_raw_lines(path, encoding):
+        for n, line in read_text_lines(path, encoding):
             if line.strip():
                 texts.append(line.strip())
                 labels.append(label)

@@ -129,7 +129,7 @@ class FastTextClassifier(Classifier):
         y = self._label_ids(train.labels)
         orders = np.stack([rng.permutation(len(train)) for _ in range(cfg.epochs)]).astype(np.int64)
         old = numba.get_num_threads()
-        numba.set_num_threads(min(cfg.threads, numba.config.NUMBA_NUM_THREADS))
+        numba.set_num_threads(min(cfg.threads, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
         try:
             t0 = time.perf_counter()
             losses = _ft_kernel.train_epochs(self.input, self.output, flat, offsets, y, orders, cfg.lr, cfg.threads)

@@ -133,6 +133,11 @@ def pad_batch(seqs: Sequence[np.ndarray], device: torch.device | str = "cpu") ->
     return torch.from_numpy(ids).to(device), torch.tensor(lengths, dtype=torch.int64, device=device)
 
 
+def _output_weight(model: nn.Module) -> Tensor:
+    out: Any = plain(model).output
+    return out.weight
+
+
 def renorm_rows(weight: Tensor, max_norm: float) -> None:
     """Rescale each row of ``weight`` whose L2 norm exceeds ``max_norm`` to that norm (Kim's constraint)."""
     with torch.no_grad():
@@ -183,7 +188,7 @@ class ClassifyTask:
     def loss(self, model: nn.Module, batch: Any, carry: Any) -> tuple[Tensor, int, Any]:
         ids, lengths, y = batch
         if self.max_norm > 0:  # the constraint after each update, applied before the next forward pass
-            renorm_rows(plain(model).output.weight, self.max_norm)
+            renorm_rows(_output_weight(model), self.max_norm)
         logits = model(ids, lengths)
         return nn.functional.cross_entropy(logits.float(), y), len(y), None
 
@@ -191,7 +196,7 @@ class ClassifyTask:
         if split != "valid" or self.valid is None:
             return None
         if self.max_norm > 0:
-            renorm_rows(plain(model).output.weight, self.max_norm)
+            renorm_rows(_output_weight(model), self.max_norm)
         seqs, y = self.valid
         total, correct = 0.0, 0
         for a in range(0, len(seqs), 500):
@@ -311,7 +316,7 @@ class NeuralClassifier(Classifier):
         if task.best_state is not None:
             net.load_state_dict(task.best_state)
         if task.max_norm > 0:
-            renorm_rows(net.output.weight, task.max_norm)  # type: ignore[arg-type]
+            renorm_rows(_output_weight(net), task.max_norm)
         net.eval()
         self.net = net.cpu()
         for e, entry in enumerate(history.epochs):
@@ -431,7 +436,7 @@ class _Trainable(nn.Module):
         self.net = net
         self._frozen = frozen
 
-    def parameters(self, recurse: bool = True):  # type: ignore[override]
+    def parameters(self, recurse: bool = True):
         return (p for p in self.net.parameters(recurse) if id(p) not in self._frozen)
 
     @property

@@ -112,10 +112,11 @@ class VectorsClassifier(Classifier):
         self.component: np.ndarray | None = None
         self.coef = np.zeros((0, 0))
         self.intercept = np.zeros(0)
+        self._index: dict[str, int] | None = None
 
     @property
     def index(self) -> dict[str, int]:
-        if getattr(self, "_index", None) is None or len(self._index) != len(self.words):
+        if self._index is None or len(self._index) != len(self.words):
             self._index = {w: i for i, w in enumerate(self.words)}
         return self._index
 
@@ -172,7 +173,7 @@ class VectorsClassifier(Classifier):
         return softmax(s)
 
     def save(self, path: str | os.PathLike) -> Any:
-        tensors = {"matrix": self.matrix, "coef": self.coef, "intercept": self.intercept}
+        tensors: dict[str, np.ndarray] = {"matrix": self.matrix, "coef": self.coef, "intercept": self.intercept}
         if self.weights is not None:
             tensors["weights"] = self.weights
         if self.component is not None:
