@@ -20,10 +20,17 @@ def classifier_classes() -> dict[str, Any]:
 
 
 def load_classifier(path: str | os.PathLike) -> Any:
-    """The classifier a model file holds, whichever kind it is."""
+    """The classifier a model file holds, whichever kind it is (torch is imported only for neural ones)."""
     from wordseq.io.modelfile import read_metadata
 
     kind = read_metadata(path)["kind"]
+    if kind in ("classify-linear", "classify-fasttext", "classify-vectors"):
+        from wordseq.classify.fasttext import FastTextClassifier
+        from wordseq.classify.linear import LinearClassifier
+        from wordseq.classify.sentvec import VectorsClassifier
+
+        light = {c.kind: c for c in (LinearClassifier, FastTextClassifier, VectorsClassifier)}
+        return light[kind].load(path)
     classes = classifier_classes()
     if kind not in classes:
         raise InputError(path, f"is a {kind!r} model, not a classifier ({', '.join(sorted(classes))})")

@@ -25,7 +25,9 @@ class LinearConfig(Config):
     """Features: n-grams up to ``ngrams`` words seen at least ``min_count`` times, as ``counts``, ``binary``
     or ``tfidf``; ``loss``: ``logistic`` (regression) or ``svm`` (linear SVM, squared hinge); ``c``: inverse
     regularization strength. ``nb``: NBSVM (binary features scaled by naive-Bayes ratios with smoothing
-    ``nb_alpha``; weights interpolated by ``nb_beta``)."""
+    ``nb_alpha``; weights interpolated by ``nb_beta``). With more than two classes NBSVM is one-vs-rest and
+    not interpolated: pulling every class's weights towards their mean favours the large classes (TREC:
+    66.4% accuracy with beta 0.25, 91.0% without)."""
 
     ngrams: int = 2
     features: str = "tfidf"
@@ -138,8 +140,9 @@ class LinearClassifier(Classifier):
 
     def _fit_nbsvm(self, x: Any, y: np.ndarray) -> None:
         """One-vs-rest (one model for two classes): r = log((p/|p|_1) / (q/|q|_1)) with p, q the smoothed
-        feature counts of the class and of the rest; the model is trained on r-scaled binary features and
-        its weights w become (1 - beta) mean|w| + beta w; stored as w * r so prediction needs no r."""
+        feature counts of the class and of the rest; the model is trained on r-scaled binary features and,
+        for two classes, its weights w become (1 - beta) mean|w| + beta w; stored as w * r so prediction
+        needs no r."""
         cfg = self.config
         classes = [1] if len(self.labels) == 2 else list(range(len(self.labels)))
         coefs, intercepts = [], []
@@ -151,7 +154,8 @@ class LinearClassifier(Classifier):
             model = self._sk_model()
             model.fit(x.multiply(r).tocsr(), pos.astype(np.int64))
             w = np.asarray(model.coef_, dtype=np.float64).ravel()
-            w = (1 - cfg.nb_beta) * np.abs(w).mean() + cfg.nb_beta * w
+            if len(classes) == 1:  # Wang & Manning's interpolation is for two classes (see NBSVM's config)
+                w = (1 - cfg.nb_beta) * np.abs(w).mean() + cfg.nb_beta * w
             coefs.append(w * r)
             intercepts.append(float(np.asarray(model.intercept_).ravel()[0]))
         self.coef = np.vstack(coefs)

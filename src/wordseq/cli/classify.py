@@ -118,13 +118,9 @@ def _overrides(args: argparse.Namespace, names: list[str]) -> dict[str, Any]:
 
 def build_model(args: argparse.Namespace) -> Any:
     """The classifier the options describe (unset options keep the model's defaults)."""
-    from wordseq.classify import (
-        CNNClassifier,
-        FastTextClassifier,
-        LinearClassifier,
-        RNNClassifier,
-        VectorsClassifier,
-    )
+    from wordseq.classify.fasttext import FastTextClassifier
+    from wordseq.classify.linear import LinearClassifier
+    from wordseq.classify.sentvec import VectorsClassifier
     from wordseq.errors import WordseqError
 
     args.config_flags = FLAGS
@@ -144,7 +140,8 @@ def build_model(args: argparse.Namespace) -> Any:
             raise WordseqError("--model mean-vectors needs --vectors FILE")
         o = _overrides(args, ["weighting", "c", "lower"])
         return VectorsClassifier(vectors=args.vectors, seed=args.seed, **o)
-    # neural
+    from wordseq.classify.neural import CNNClassifier, RNNClassifier
+
     cls = CNNClassifier if kind == "cnn" else RNNClassifier
     base = cls.config_class()
     train = dataclasses.replace(
