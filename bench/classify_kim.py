@@ -120,8 +120,13 @@ def fasttext_pkg(train, test, threads: int) -> tuple[float, float]:
     return float(precision), seconds
 
 
+EXTRA: dict = {}  # facts about the last fit: epochs run, seconds per epoch, prediction speed, vector coverage
+
+
 def run_one(model: str, data: str, args) -> dict:
     from wordseq.classify.data import stratified_folds
+
+    EXTRA.clear()
 
     sets = load(data)
     out: dict = {"model": model, "data": data, "threads": args.threads, "date": dt.date.today().isoformat()}
@@ -163,7 +168,16 @@ def fit_score(model: str, train, dev, test, args) -> tuple[float, float]:
     seconds = time.perf_counter() - t0
     for note in m.notes:
         print("  " + note, file=sys.stderr)
-    return m.evaluate(test).accuracy, seconds
+        EXTRA["notes"] = m.notes
+    t0 = time.perf_counter()
+    acc = m.evaluate(test).accuracy
+    EXTRA["predict_sentences_per_s"] = len(test) / (time.perf_counter() - t0)
+    if m.history and "train_loss_nats" in m.history[0]:
+        EXTRA["epochs_run"] = len(m.history)
+        EXTRA["epoch_seconds"] = float(np.mean([h["seconds"] for h in m.history]))
+        if "valid_accuracy" in m.history[0]:
+            EXTRA["valid_accuracy"] = [round(h["valid_accuracy"], 4) for h in m.history]
+    return acc, seconds
 
 
 def table(path: str) -> str:
@@ -212,6 +226,7 @@ def main() -> None:
         t0 = time.perf_counter()
         res = run_one(model, data, args)
         res["wall_seconds"] = time.perf_counter() - t0
+        res.update(EXTRA)
         print(json.dumps(res), flush=True)
         with open(args.jsonl, "a") as f:
             f.write(json.dumps(res) + "\n")
