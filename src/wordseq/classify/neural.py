@@ -280,6 +280,7 @@ class NeuralClassifier(Classifier):
         if vectors is not None and vec.dim != cfg.embed:
             self.config = cfg = cfg.replace(embed=vec.dim)
         counts: Counter[str] = Counter(t for text in train.texts for t in tokens(text, cfg.lower))
+        train_types = list(counts)
         if vec is not None:  # the file's most frequent words join the vocabulary (count 0 if unseen in training)
             for w in vec.words[: cfg.keep_vectors]:
                 counts.setdefault(w, 0)
@@ -288,7 +289,7 @@ class NeuralClassifier(Classifier):
         self.vocab = Vocab.from_counts(counts, min_count=cfg.min_count, max_size=cfg.max_vocab, specials=SPECIALS)
         net = self._build(len(self.vocab))
         if vec is not None:
-            self._load_vectors(net, vec, counts)
+            self._load_vectors(net, vec, train_types)
         for p in self._frozen_of(net):
             p.requires_grad_(False)
         x, y = self.encode(train.texts), self._label_ids(train.labels)
@@ -337,7 +338,7 @@ class NeuralClassifier(Classifier):
         self.net = net
         return self._frozen()
 
-    def _load_vectors(self, net: nn.Module, vec: Any, counts: Counter[str]) -> None:
+    def _load_vectors(self, net: nn.Module, vec: Any, train_types: list[str]) -> None:
         """Copy the pretrained rows in; other rows are uniform with the pretrained rows' variance."""
         assert self.vocab is not None
         rows = [(i, vec.index[w]) for i, w in enumerate(self.vocab.itos) if i >= len(SPECIALS) and w in vec.index]
@@ -351,15 +352,12 @@ class NeuralClassifier(Classifier):
                     ours = torch.tensor([a for a, _ in rows])
                     theirs = torch.from_numpy(vec.vectors[[b for _, b in rows]])
                     table.weight[ours] = theirs.to(table.weight.dtype)
-        seen = [w for w, c in counts.items() if c > 0]
-        train_types = [w for w in self.vocab.itos[len(SPECIALS) :] if counts.get(w, 0) > 0]
         covered = sum(1 for w in train_types if w in vec.index)
         note = (
             f"pretrained vectors cover {covered:,} of {len(train_types):,} training word types "
             f"({100 * covered / max(len(train_types), 1):.1f}%); vocabulary {len(self.vocab):,} "
             f"({len(rows):,} rows from the vector file)"
         )
-        del seen
         self.notes.append(note)
         self.provenance["vector_coverage"] = note
 
