@@ -76,6 +76,12 @@ def _tagger(path: str | os.PathLike) -> Any:
     return load_tagger(path)
 
 
+def _classifier(path: str | os.PathLike) -> Any:
+    from wordseq.classify.files import load_classifier
+
+    return load_classifier(path)
+
+
 def _families() -> dict[str, Callable[[str | os.PathLike], Any]]:
     """Model-file kind (or kind prefix, before a ``-``) -> the function that opens it. Each imports only its
     own family, so ``wordseq info`` on an n-gram model never starts torch. More specific kinds come first."""
@@ -90,6 +96,7 @@ def _families() -> dict[str, Callable[[str | os.PathLike], Any]]:
         "parser-chen-manning": _chen_manning,
         "parser-biaffine": _biaffine,
         "tagger": _tagger,
+        "classify": _classifier,
     }
 
 
