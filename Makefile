@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.wordseq-installed
+DEVSTAMP := $(VENV)/.wordseq-dev-installed
 CODE   := src tests bench
 # Every public module of the package, for the API reference (private _modules and __main__ left out).
 MODULES = $(shell cd src && find wordseq -name '*.py' | sed -e 's|/__init__\.py$$||' -e 's|\.py$$||' -e 's|/|.|g' \
@@ -14,16 +15,21 @@ MODULES = $(shell cd src && find wordseq -name '*.py' | sed -e 's|/__init__\.py$
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	@# kenlm compiles from source (a C++ compiler and the Python headers are needed); the tests compare
-	@# the n-gram models against it, so a failed build stops here.
-	$(BIN)/python -m pip install --quiet kenlm
+	$(BIN)/python -m pip install --quiet -e .
 	touch $(STAMP)
+
+# What the tests and checks need besides: the reference tools (gensim, NLTK, seqeval, fastText) and the linters,
+# then kenlm, which compiles from source (a C++ compiler and the Python headers). The tests compare the n-gram
+# models against it, so a failed build stops here rather than letting those comparisons skip.
+$(DEVSTAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet kenlm
+	touch $(DEVSTAMP)
 
 demo: $(STAMP)
 	$(BIN)/wordseq demo
 
-lint: $(STAMP)
+lint: $(DEVSTAMP)
 	$(BIN)/ruff check $(CODE)
 	$(BIN)/ruff format --check $(CODE)
 	$(BIN)/mypy
@@ -31,10 +37,10 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/python -m pytest -q
 
-test-slow: $(STAMP)
+test-slow: $(DEVSTAMP)
 	$(BIN)/python -m pytest -q -m slow
 
-docs: $(STAMP)
+docs: $(DEVSTAMP)
 	rm -rf docs/api
 	$(BIN)/pdoc --docformat restructuredtext -o docs/api $(MODULES)
 	@echo "API reference: docs/api/index.html"
