@@ -19,8 +19,15 @@ def _families() -> dict[str, Any]:
     from wordseq.embed.word2vec import Word2Vec
     from wordseq.lm.neural.files import load_lm
     from wordseq.lm.ngram import NgramModel
+    from wordseq.seq2seq.model import Seq2Seq
 
-    return {"word2vec": Word2Vec.load, "vectors": load_vectors, "ngram": NgramModel.load, "neural-lm": load_lm}
+    return {
+        "word2vec": Word2Vec.load,
+        "vectors": load_vectors,
+        "ngram": NgramModel.load,
+        "neural-lm": load_lm,
+        "seq2seq": Seq2Seq.load,
+    }
 
 
 def is_arpa(path: str | os.PathLike) -> bool:

@@ -115,9 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     parents = [common_options()]
     # Each module has ``register(subparsers, parents)``; the order is the order in ``--help``. The modules
     # import their heavy dependencies (torch, numba) inside the commands, so ``--help`` stays fast.
-    from wordseq.cli import demo, embed, generate, lm, vocab
+    from wordseq.cli import demo, embed, generate, lm, translate, vocab
 
-    for module in (demo, vocab, embed, lm, generate):
+    for module in (demo, vocab, embed, lm, generate, translate):
         module.register(sub, parents)
     return parser
 
