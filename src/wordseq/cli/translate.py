@@ -275,7 +275,7 @@ def run(args: argparse.Namespace) -> int:
     from wordseq.io.atomic import atomic_write
 
     set_torch_threads(args)
-    if args.beam < 1 or args.nbest < 1 or args.nbest > args.beam and args.beam > 1:
+    if args.beam < 1 or args.nbest < 1 or (args.nbest > args.beam and args.beam > 1):
         raise WordseqError(f"--beam must be >= 1 and --nbest between 1 and --beam (got {args.beam}, {args.nbest})")
     model = _load(args.model)
     lines = _read_sentences(args.input)

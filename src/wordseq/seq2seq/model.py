@@ -455,7 +455,7 @@ class Seq2Seq(Estimator[Seq2SeqConfig]):
 
     def score(self, src: Sequence[str], tgt: Sequence[str]) -> list[float]:
         """Log-probability (nats) of each target sentence given its source under the model."""
-        net = self._need()
+        self._need()
         assert self.src_vocab is not None and self.tgt_vocab is not None
         tok = self.config.make_tokenizer()
         s_ids = [self.src_vocab.encode(t).astype(np.int64) for t in tokenize_all(tok, list(src))]

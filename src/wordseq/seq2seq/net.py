@@ -144,7 +144,7 @@ class Seq2SeqNet(nn.Module):
     def _bridge(self, h: Tensor, linear: nn.Module) -> Tensor:
         L, B, H = self.encoder.num_layers, h.size(1), h.size(2)
         h = h.view(L, self.dirs, B, H).transpose(1, 2).reshape(L, B, self.dirs * H)  # both directions side by side
-        if L >= self.layers:
+        if self.layers <= L:
             h = h[L - self.layers :]
         else:
             h = torch.cat([h, h[-1:].expand(self.layers - L, B, h.size(2))], 0)
