@@ -235,7 +235,7 @@ def test_tab_separated_pairs_and_zip_archives(tmp_path):
         assert text.empty_skipped == 1
     assert read_tsv(tmp_path / "p.tsv", swap=True).src[0] == "Va !"
     (tmp_path / "bad.tsv").write_text("Go.\tVa !\nno tab here\n")
-    with pytest.raises(InputError, match="line 2"):
+    with pytest.raises(InputError, match="bad.tsv:2: expected a tab"):
         read_tsv(tmp_path / "bad.tsv")
 
 
@@ -305,7 +305,7 @@ def test_cli_bad_input(tmp_path, capsys):
             "dot",
         ]
     )
-    assert code == 1 and "line 1" in capsys.readouterr().err
+    assert code == 1 and "s:1: expected a tab" in capsys.readouterr().err
     code = main(
         [
             "translate",
