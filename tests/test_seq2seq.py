@@ -132,10 +132,15 @@ def test_tiny_reverse_task_is_learned_exactly(reverser):
 
 
 def test_unknown_word_replacement_copies_the_attended_source_word(reverser):
-    out = reverser.translate(["a zzz b"], beam=1, tokenized=True, replace_unk=True)[0]
-    plain = reverser.translate(["a zzz b"], beam=1, tokenized=True)[0]
-    assert "<unk>" in plain.split()
-    assert "zzz" in out.split() and "<unk>" not in out.split()
+    from wordseq.seq2seq import Hypothesis
+
+    unk = reverser.tgt_vocab.unk_id
+    a = reverser.tgt_vocab["a"]
+    attention = torch.tensor([[0.1, 0.7, 0.2], [0.8, 0.1, 0.1], [0.3, 0.3, 0.4]])
+    hyp = Hypothesis([a, unk, unk], -1.0, -1.0, attention)
+    src = ["x", "zzz", "qqq"]
+    assert reverser._output_tokens(hyp, src, replace_unk=True) == ["a", "x", "qqq"]
+    assert reverser._output_tokens(hyp, src, replace_unk=False) == ["a", "<unk>", "<unk>"]
 
 
 # ---------------------------------------------------------------- BLEU

@@ -292,9 +292,9 @@ def run(args: argparse.Namespace) -> int:
             continue
         item = next(it)
         if args.nbest > 1:
-            texts += [f"{i}\t{lp:.4f}\t{t}" for t, lp in item]  # type: ignore[misc]
+            texts += [f"{i}\t{lp:.4f}\t{t}" for t, lp in item]
         else:
-            texts.append(item)  # type: ignore[arg-type]
+            texts.append(item)
     text = "".join(t + "\n" for t in texts)
     if args.output:
         with atomic_write(args.output, "w", encoding="utf-8") as f:

@@ -153,7 +153,7 @@ def _plain(model: nn.Module) -> Seq2SeqNet:
     return model.module if hasattr(model, "module") else model  # type: ignore[return-value]
 
 
-def _batch_tensors(pairs: EncodedPairs, idx: Sequence[int], device: torch.device) -> tuple[Tensor, Tensor, Tensor]:
+def _batch_tensors(pairs: EncodedPairs, idx: Any, device: torch.device) -> tuple[Tensor, Tensor, Tensor]:
     src, lengths = pad([pairs.src[i] for i in idx])
     tgt, _ = pad([pairs.tgt[i] for i in idx], bos=True, eos=True)
     return (
@@ -289,7 +289,7 @@ class Seq2Seq(Estimator[Seq2SeqConfig]):
 
     # ------------------------------------------------------------------ training
 
-    def fit(
+    def fit(  # type: ignore[override]
         self,
         data: Any,
         valid: Any = None,
@@ -333,7 +333,15 @@ class Seq2Seq(Estimator[Seq2SeqConfig]):
         self.net = build_net(c, len(self.src_vocab), len(self.tgt_vocab))
         task = Seq2SeqTask(c, pairs, valid_pairs, bleu_fn, log if dist.is_main() else None)
         meta = {"model": {k: v for k, v in c.to_dict().items() if k != "train"}, "src_vocab": len(self.src_vocab)}
-        history = fit(self.net, task, c.train, checkpoint=checkpoint, resume=resume, meta=meta, log=log)
+        history = fit(
+            self.net,
+            task,
+            c.train,
+            checkpoint=Path(checkpoint) if checkpoint else None,
+            resume=resume,
+            meta=meta,
+            log=log,
+        )
         if task.best_state is not None:
             self.net.load_state_dict(task.best_state)
         self.net.to("cpu").eval()
@@ -468,7 +476,7 @@ class Seq2Seq(Estimator[Seq2SeqConfig]):
         was = net.training
         net.eval()
         pairs = EncodedPairs(list(src), list(tgt))
-        s, lens, t = _batch_tensors(pairs, range(len(src)), next(net.parameters()).device)
+        s, lens, t = _batch_tensors(pairs, list(range(len(src))), next(net.parameters()).device)
         logp = torch.log_softmax(net(s, lens, t[:, :-1]).float(), -1)
         gold = t[:, 1:]
         token = logp.gather(2, gold.unsqueeze(2)).squeeze(2).masked_fill(gold == PAD_ID, 0.0)

@@ -136,7 +136,7 @@ class Seq2SeqNet(nn.Module):
         mask = torch.arange(src.size(1), device=src.device).unsqueeze(0) < lengths.to(src.device).unsqueeze(1)
         h = state[0] if self.enc_lstm else state
         c = state[1] if self.enc_lstm else None
-        init = self._bridge(h, self.bridge)
+        init: State = self._bridge(h, self.bridge)
         if self.dec_lstm:
             init = (init, self._bridge(c, self.bridge_c) if c is not None and self.bridge_c is not None else init * 0)
         return memory, mask, init
