@@ -82,6 +82,12 @@ def _classifier(path: str | os.PathLike) -> Any:
     return load_classifier(path)
 
 
+def _seq2seq(path: str | os.PathLike) -> Any:
+    from wordseq.seq2seq import Seq2Seq
+
+    return Seq2Seq.load(path)
+
+
 def _families() -> dict[str, Callable[[str | os.PathLike], Any]]:
     """Model-file kind (or kind prefix, before a ``-``) -> the function that opens it. Each imports only its
     own family, so ``wordseq info`` on an n-gram model never starts torch. More specific kinds come first."""
@@ -97,6 +103,7 @@ def _families() -> dict[str, Callable[[str | os.PathLike], Any]]:
         "parser-biaffine": _biaffine,
         "tagger": _tagger,
         "classify": _classifier,
+        "seq2seq": _seq2seq,
     }
 
 
