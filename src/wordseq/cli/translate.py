@@ -36,6 +36,15 @@ class _AnyName:
     def __iter__(self):
         return iter(self.names)
 
+    def __getitem__(self, key: str) -> argparse.ArgumentParser:
+        return self.names[key]
+
+    def items(self):
+        return self.names.items()
+
+    def keys(self):
+        return self.names.keys()
+
 
 class _SubcommandOrModel(argparse._SubParsersAction):
     def __init__(self, *args, **kwargs) -> None:
