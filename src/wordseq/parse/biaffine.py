@@ -19,8 +19,8 @@ from typing import Any, Self
 import numpy as np
 
 from wordseq.config import Config
-from wordseq.errors import WordseqError
-from wordseq.estimator import Estimator, LayerInfo, ModelSummary
+from wordseq.estimator import LayerInfo, ModelSummary
+from wordseq.parse.base import Parser
 from wordseq.parse.common import (
     LABEL_SPECIALS,
     ROOT_TOKEN,
@@ -146,7 +146,7 @@ def _make_net(n_words: int, n_chars: int, n_tags: int, n_labels: int, cfg: Biaff
     return BiaffineNet()
 
 
-class BiaffineParser(Estimator[BiaffineConfig]):
+class BiaffineParser(Parser[BiaffineConfig]):
     """Dozat & Manning's biaffine graph-based dependency parser."""
 
     kind = "parser-biaffine"
@@ -158,11 +158,6 @@ class BiaffineParser(Estimator[BiaffineConfig]):
         self.chars: Vocab | None = None
         self.tags: Vocab | None = None
         self.labels: Vocab | None = None
-        self.net: Any = None
-        self.tagger: Any = None
-        self.tagger_path: str | None = None
-        self.provenance: dict[str, Any] = {}
-        self.metrics: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ batches
 
@@ -285,10 +280,6 @@ class BiaffineParser(Estimator[BiaffineConfig]):
 
     # ------------------------------------------------------------------ parsing
 
-    def _check_trained(self) -> None:
-        if self.net is None:
-            raise WordseqError("the parser is not trained yet (call fit or load a model)")
-
     def scores(self, sentences: Sequence[Sentence]) -> list[tuple[np.ndarray, np.ndarray]]:
         """Per sentence: arc log-probabilities ``[head, dependent]`` (n+1, n+1) and label scores (n+1, n+1, L)."""
         import torch
@@ -323,10 +314,7 @@ class BiaffineParser(Estimator[BiaffineConfig]):
         """Parse sentences (CoNLL-U path or sentences; HEAD and DEPREL ignored): copies with the trees filled
         in. Tags come from the parser's tagger unless ``gold_tags`` (or it has none)."""
         sentences = read_treebank(data, need_trees=False)
-        if not gold_tags and self._active_tagger() is not None:
-            from wordseq.parse.tagging import tag_sentences
-
-            sentences = tag_sentences(self.tagger, sentences, self.config.tag_column)
+        sentences = self._tagged(sentences, gold_tags)
         trees = self.parse_trees(sentences)
         return [with_tree(s, h, r) for s, (h, r) in zip(sentences, trees)]
 
@@ -339,35 +327,8 @@ class BiaffineParser(Estimator[BiaffineConfig]):
             [(gold_heads(s)[1:], gold_relations(s)) for s in pred],
         )
 
-    # ------------------------------------------------------------------ predicted tags
-
-    def use_tagger(self, path: str | os.PathLike) -> Self:
-        """Tag input with this tagger model (it must predict the parser's tag column); the path is kept in
-        the parser's model file, so a loaded parser tags plain text the same way."""
-        from wordseq.parse.tagging import load_tagger
-
-        self.tagger = load_tagger(path, self.config.tag_column)
-        self.tagger_path = os.path.abspath(path)
-        return self
-
-    def _active_tagger(self) -> Any:
-        if self.tagger is None and self.tagger_path:
-            from wordseq.parse.tagging import load_tagger
-
-            self.tagger = load_tagger(self.tagger_path, self.config.tag_column)
-        return self.tagger
-
-    # ------------------------------------------------------------------ files
-
-    def save(self, path: str | os.PathLike) -> Path:
-        from wordseq.io.modelfile import ModelFile, save_model
-
-        self._check_trained()
-        tensors = {k: v.detach().cpu().numpy() for k, v in self.net.state_dict().items()}
-        extra = {"tagger": self.tagger_path} if self.tagger_path else {}
-        prov = {**self.provenance, "history": self.history, "metrics": self.metrics}
-        vocabs = {"words": self.words, "chars": self.chars, "tags": self.tags, "labels": self.labels}
-        return save_model(path, ModelFile(self.kind, self.config.to_dict(), tensors, vocabs, prov, extra))
+    def _vocabs(self) -> dict[str, Any]:
+        return {"words": self.words, "chars": self.chars, "tags": self.tags, "labels": self.labels}
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Self:

@@ -25,8 +25,8 @@ from typing import Any, Self
 import numpy as np
 
 from wordseq.config import Config
-from wordseq.errors import WordseqError
-from wordseq.estimator import Estimator, LayerInfo, ModelSummary
+from wordseq.estimator import LayerInfo, ModelSummary
+from wordseq.parse.base import Parser
 from wordseq.parse.common import (
     LABEL_SPECIALS,
     WORD_SPECIALS,
@@ -182,7 +182,7 @@ class _Precomputed:
         return (torch.from_numpy(a) @ self.W2t).numpy() + self.b2
 
 
-class ChenManningParser(Estimator[ChenManningConfig]):
+class ChenManningParser(Parser[ChenManningConfig]):
     """Chen & Manning's greedy neural transition parser (arc-standard by default)."""
 
     kind = "parser-chen-manning"
@@ -194,11 +194,6 @@ class ChenManningParser(Estimator[ChenManningConfig]):
         self.tags: Vocab | None = None
         self.labels: Vocab | None = None
         self.system: TransitionSystem | None = None
-        self.net: Any = None
-        self.tagger: Any = None  # a tagger for predicted tags (wordseq.tag), if any
-        self.tagger_path: str | None = None
-        self.provenance: dict[str, Any] = {}
-        self.metrics: dict[str, Any] = {}
         self._pre: _Precomputed | None = None
 
     # ------------------------------------------------------------------ data
@@ -311,10 +306,6 @@ class ChenManningParser(Estimator[ChenManningConfig]):
 
     # ------------------------------------------------------------------ parsing
 
-    def _check_trained(self) -> None:
-        if self.net is None:
-            raise WordseqError("the parser is not trained yet (call fit or load a model)")
-
     def precomputed(self) -> _Precomputed:
         """The pre-computation tables (built on first use after training or loading)."""
         self._check_trained()
@@ -416,13 +407,6 @@ class ChenManningParser(Estimator[ChenManningConfig]):
         trees = self.parse_trees(tagged, beam)
         return [with_tree(s, h, r) for s, (h, r) in zip(tagged, trees)]
 
-    def _tagged(self, sentences: list[Sentence], gold_tags: bool) -> list[Sentence]:
-        if gold_tags or self._active_tagger() is None:
-            return sentences
-        from wordseq.parse.tagging import tag_sentences
-
-        return tag_sentences(self.tagger, sentences, self.config.tag_column)
-
     def evaluate(self, data: TreebankData, beam: int | None = None, gold_tags: bool = False) -> ParseScore:
         """UAS and LAS (CoNLL 2018 rules) on a treebank with gold trees."""
         gold = read_treebank(data)
@@ -432,35 +416,8 @@ class ChenManningParser(Estimator[ChenManningConfig]):
             [([t.head for t in s.tokens], gold_relations(s)) for s in pred],  # type: ignore[misc]
         )
 
-    # ------------------------------------------------------------------ predicted tags
-
-    def use_tagger(self, path: str | os.PathLike) -> Self:
-        """Tag input with this tagger model (it must predict the parser's tag column); the path is kept in
-        the parser's model file, so a loaded parser tags plain text the same way."""
-        from wordseq.parse.tagging import load_tagger
-
-        self.tagger = load_tagger(path, self.config.tag_column)
-        self.tagger_path = os.path.abspath(path)
-        return self
-
-    def _active_tagger(self) -> Any:
-        if self.tagger is None and self.tagger_path:
-            from wordseq.parse.tagging import load_tagger
-
-            self.tagger = load_tagger(self.tagger_path, self.config.tag_column)
-        return self.tagger
-
-    # ------------------------------------------------------------------ files
-
-    def save(self, path: str | os.PathLike) -> Path:
-        from wordseq.io.modelfile import ModelFile, save_model
-
-        self._check_trained()
-        tensors = {k: v.detach().cpu().numpy() for k, v in self.net.state_dict().items()}
-        extra = {"tagger": self.tagger_path} if self.tagger_path else {}
-        prov = {**self.provenance, "history": self.history, "metrics": self.metrics}
-        vocabs = {"words": self.words, "tags": self.tags, "labels": self.labels}
-        return save_model(path, ModelFile(self.kind, self.config.to_dict(), tensors, vocabs, prov, extra))
+    def _vocabs(self) -> dict[str, Any]:
+        return {"words": self.words, "tags": self.tags, "labels": self.labels}
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Self:

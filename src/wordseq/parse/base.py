@@ -1,0 +1,73 @@
+"""What every parser shares beyond the estimator shape: an optional tagger for predicted tags (kept by path in
+the model file), tagging before parsing, and writing the model file from the network and the vocabularies."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Self
+
+from wordseq.config import Config
+from wordseq.errors import WordseqError
+from wordseq.estimator import C, Estimator
+from wordseq.text.conllu import Sentence
+
+
+class Parser(Estimator[C]):
+    """Base of the parsers: subclasses set ``net`` when trained and say which vocabularies they store."""
+
+    config: Any
+
+    def __init__(self, config: C | None = None, **overrides: Any) -> None:
+        super().__init__(config, **overrides)
+        self.net: Any = None
+        self.tagger: Any = None  # a tagger for predicted tags (wordseq.tag), if any
+        self.tagger_path: str | None = None
+        self.provenance: dict[str, Any] = {}
+        self.metrics: dict[str, Any] = {}
+
+    def _check_trained(self) -> None:
+        if self.net is None:
+            raise WordseqError("the parser is not trained yet (call fit or load a model)")
+
+    def _vocabs(self) -> dict[str, Any]:
+        """The vocabularies the model file stores, by name."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ predicted tags
+
+    def use_tagger(self, path: str | os.PathLike) -> Self:
+        """Tag input with this tagger model (it must predict the parser's tag column); the path is kept in
+        the parser's model file, so a loaded parser tags plain text the same way."""
+        from wordseq.parse.tagging import load_tagger
+
+        self.tagger = load_tagger(path, self.config.tag_column)
+        self.tagger_path = os.path.abspath(path)
+        return self
+
+    def _active_tagger(self) -> Any:
+        if self.tagger is None and self.tagger_path:
+            from wordseq.parse.tagging import load_tagger
+
+            self.tagger = load_tagger(self.tagger_path, self.config.tag_column)
+        return self.tagger
+
+    def _tagged(self, sentences: list[Sentence], gold_tags: bool) -> list[Sentence]:
+        """The sentences with the tagger's tags, unless ``gold_tags`` or there is no tagger."""
+        if gold_tags or self._active_tagger() is None:
+            return sentences
+        from wordseq.parse.tagging import tag_sentences
+
+        return tag_sentences(self.tagger, sentences, self.config.tag_column)
+
+    # ------------------------------------------------------------------ files
+
+    def save(self, path: str | os.PathLike) -> Path:
+        from wordseq.io.modelfile import ModelFile, save_model
+
+        self._check_trained()
+        tensors = {k: v.detach().cpu().numpy() for k, v in self.net.state_dict().items()}
+        extra = {"tagger": self.tagger_path} if self.tagger_path else {}
+        prov = {**self.provenance, "history": self.history, "metrics": self.metrics}
+        config: Config = self.config
+        return save_model(path, ModelFile(self.kind, config.to_dict(), tensors, self._vocabs(), prov, extra))
