@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -155,6 +156,15 @@ def train(args: argparse.Namespace) -> int:
     out, ckpt, curve = _paths(args.output)
     config = config_from_args(args, args.device)  # checked before torchrun's processes join
     device = dist.init(args.device)
+    if config.train.bf16:
+        from wordseq.train.precision import fast_bf16
+
+        if not fast_bf16(device):
+            warnings.warn(
+                f"--bf16: {device} has no native bfloat16 arithmetic (AMX or AVX-512 BF16 on CPUs), so it is "
+                "emulated and slower than float32; leave --bf16 off here",
+                stacklevel=1,
+            )
     try:
         config = config.replace(train=config.train.replace(device=device))
         model = NeuralLM(config).fit(

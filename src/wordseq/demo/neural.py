@@ -13,6 +13,7 @@ def neural_step(ctx) -> list[str]:
     from wordseq.demo.context import lm_data
     from wordseq.lm.neural import NeuralLM, NeuralLMConfig
     from wordseq.train import TrainConfig
+    from wordseq.train.precision import fast_bf16
 
     tok, train, valid = lm_data(ctx)
     if ctx.threads:
@@ -31,7 +32,8 @@ def neural_step(ctx) -> list[str]:
         batch_size=32,
         bptt=35,
         eval_batch_size=10,
-        # bf16: the output layer is most of the work; bfloat16 doubles its speed on CPUs with AMX/AVX-512
+        # bf16: the output layer is most of the work; bfloat16 doubles its speed on CPUs with AMX/AVX-512 BF16,
+        # and is emulated (about 14x slower than float32) on CPUs without them
         train=TrainConfig(
             epochs=1 if ctx.quick else 20,
             optimizer="adam",
@@ -39,7 +41,7 @@ def neural_step(ctx) -> list[str]:
             clip=0.5,
             seed=ctx.seed,
             max_seconds=4.0 if ctx.quick else 140.0,
-            bf16=True,
+            bf16=fast_bf16(),
         ),
     )
     t0 = time.perf_counter()
