@@ -32,7 +32,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("WORDSEQ_DATA", ROOT.parent / "shared" / "data"))
-VECTORS = "/work/vectors/wiki-sgns300.wsq"
+VECTORS = os.environ.get("WORDSEQ_VECTORS", "wiki-sgns300.wsq")  # made by the command in BENCHMARKS.md
 
 # one fastText setting for both implementations (tuned on the SST-2 dev set only)
 FT = {"dim": 50, "lr": 0.5, "epochs": 10, "word_ngrams": 2, "buckets": 200_000, "min_count": 1}
