@@ -34,6 +34,38 @@ class Parser(Estimator[C]):
         """The vocabularies the model file stores, by name."""
         raise NotImplementedError
 
+    # ------------------------------------------------------------------ training
+
+    def _train(self, task: Any, checkpoint: Any, resume: bool, log: Any, valid_loss: bool = False) -> None:
+        """Run the one training loop on ``task`` (which keeps the best dev epoch's weights and scores), then
+        restore those weights and record the per-epoch history and the final metrics."""
+        from wordseq.train.loop import fit as train_fit
+
+        hist = train_fit(
+            self.net,
+            task,
+            self.config.train,
+            checkpoint=Path(checkpoint) if checkpoint else None,
+            resume=resume,
+            meta={"model": self.config.to_dict()},
+            log=log,
+        )
+        if task.best_state is not None:
+            self.net.load_state_dict(task.best_state)
+        self.history = []
+        for entry, scores in zip(hist.to_list(), task.dev_scores + [None] * len(hist.epochs)):
+            row = {"epoch": entry["epoch"], "train_loss_nats": entry["train_loss"]}
+            if valid_loss:
+                row["valid_loss_nats"] = entry["valid_loss"]
+            row["seconds"] = entry["seconds"]
+            if scores is not None:
+                row["valid_uas"], row["valid_las"] = scores
+            self.history.append(row)
+        if task.best is not None:
+            self.metrics = {"valid_uas": task.best[0], "valid_las": task.best[1], "best_epoch": task.best_epoch}
+        self.provenance["train_seconds"] = sum(h["seconds"] for h in self.history)
+        self.net.eval()
+
     # ------------------------------------------------------------------ predicted tags
 
     def use_tagger(self, path: str | os.PathLike) -> Self:

@@ -13,7 +13,6 @@ import math
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Self
 
 import numpy as np
@@ -213,8 +212,6 @@ class BiaffineParser(Parser[BiaffineConfig]):
         parsed after each epoch and the best epoch by LAS is kept."""
         import torch
 
-        from wordseq.train.loop import fit as train_fit
-
         cfg = self.config
         train = read_treebank(data)
         dev = read_treebank(valid) if valid is not None else None
@@ -241,27 +238,7 @@ class BiaffineParser(Parser[BiaffineConfig]):
                 f"characters, {len(self.tags)} tags, {len(self.labels) - 1} relations"
             )
         task = _Task(self, train, dev, log)
-        hist = train_fit(
-            self.net,
-            task,
-            cfg.train,
-            checkpoint=Path(checkpoint) if checkpoint else None,
-            resume=resume,
-            meta={"model": cfg.to_dict()},
-            log=log,
-        )
-        if task.best_state is not None:
-            self.net.load_state_dict(task.best_state)
-        self.history = []
-        for entry, scores in zip(hist.to_list(), task.dev_scores + [None] * len(hist.epochs)):
-            row = {"epoch": entry["epoch"], "train_loss_nats": entry["train_loss"], "seconds": entry["seconds"]}
-            if scores is not None:
-                row["valid_uas"], row["valid_las"] = scores
-            self.history.append(row)
-        if task.best is not None:
-            self.metrics = {"valid_uas": task.best[0], "valid_las": task.best[1], "best_epoch": task.best_epoch}
-        self.provenance["train_seconds"] = sum(h["seconds"] for h in self.history)
-        self.net.eval()
+        self._train(task, checkpoint, resume, log)
         return self
 
     def _loss(self, net: Any, items: Sequence[tuple[list[int], list[int], list[str]]], heads: Any, rels: Any) -> Any:

@@ -19,7 +19,6 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Self
 
 import numpy as np
@@ -242,8 +241,6 @@ class ChenManningParser(Parser[ChenManningConfig]):
         LAS) is kept. ``vectors``: initial word embeddings from any vector file wordseq reads."""
         import torch
 
-        from wordseq.train.loop import fit as train_fit
-
         cfg = self.config
         train = read_treebank(data)
         dev = read_treebank(valid) if valid is not None else None
@@ -275,32 +272,7 @@ class ChenManningParser(Parser[ChenManningConfig]):
                 log(self.provenance["vectors"])
         dev_data = self._oracle_data(dev)[:2] if dev is not None else None
         task = _Task(self, X, y, dev, dev_data, cfg.batch_size, cfg.train.seed, log)
-        hist = train_fit(
-            self.net,
-            task,
-            cfg.train,
-            checkpoint=Path(checkpoint) if checkpoint else None,
-            resume=resume,
-            meta={"model": cfg.to_dict()},
-            log=log,
-        )
-        if task.best_state is not None:
-            self.net.load_state_dict(task.best_state)
-        self.history = []
-        for entry, scores in zip(hist.to_list(), task.dev_scores + [None] * len(hist.epochs)):
-            row = {
-                "epoch": entry["epoch"],
-                "train_loss_nats": entry["train_loss"],
-                "valid_loss_nats": entry["valid_loss"],
-                "seconds": entry["seconds"],
-            }
-            if scores is not None:
-                row["valid_uas"], row["valid_las"] = scores
-            self.history.append(row)
-        if task.best is not None:
-            self.metrics = {"valid_uas": task.best[0], "valid_las": task.best[1], "best_epoch": task.best_epoch}
-        self.provenance["train_seconds"] = sum(h["seconds"] for h in self.history)
-        self.net.eval()
+        self._train(task, checkpoint, resume, log, valid_loss=True)
         self._pre = None
         return self
 
