@@ -148,6 +148,7 @@ def test_model_file_round_trip_for_every_architecture_option(tmp_path, arch):
     if arch.get("tied"):
         weight = net.embedding.weight if arch["model"] == "window" else net.encoder.weight
         assert net.decoder.weight is weight
+        assert "decoder.weight" not in load_model(path).tensors  # the tied matrix is stored once
     if arch.get("level") == "char":
         assert again.tokenizer.kind == "char" and again.evaluate(corpus).level == "char"
 
@@ -175,7 +176,7 @@ def test_load_refuses_other_model_kinds_and_mismatched_weights(tmp_path):
     mf = load_model(model.save(tmp_path / "m.wsq"))
     config = model.config.replace(hidden=16).to_dict()
     save_model(tmp_path / "bad.wsq", ModelFile("neural-lm", config, mf.tensors, {"vocab": model.vocab}))
-    with pytest.raises(InputError, match=r"bad\.wsq: weights do not match the model config"):
+    with pytest.raises(InputError, match=r"bad\.wsq: weights do not fit the model configuration"):
         NeuralLM.load(tmp_path / "bad.wsq")
 
 

@@ -12,6 +12,7 @@ import torch
 
 from wordseq.cli import main
 from wordseq.errors import InputError, WordseqError
+from wordseq.io.modelfile import load_model
 from wordseq.seq2seq import Seq2Seq, Seq2SeqConfig, beam_search, corpus_bleu, greedy, read_parallel, read_tsv
 from wordseq.seq2seq.data import bucket_batches, pad
 from wordseq.seq2seq.net import Attention, Seq2SeqNet
@@ -189,6 +190,9 @@ def test_saved_model_translates_exactly_as_before(tmp_path, options):
 
     assert wordseq.load(path).translate(sentences, beam=1) == model.translate(sentences, beam=1)
     assert loaded.summary().total_params == sum(p.numel() for p in model.net.parameters())
+    stored = load_model(path).tensors
+    if options.get("tie_embeddings"):  # the shared matrix once, and shared again after loading
+        assert "out.weight" not in stored and loaded.net.out.weight is loaded.net.tgt_embed.weight
 
 
 def test_config_errors_name_the_field():
@@ -336,3 +340,18 @@ def test_cli_refuses_a_model_of_another_kind(tmp_path, capsys):
     assert main(["translate", str(path), str(tmp_path / "in.txt")]) == 1
     err = capsys.readouterr().err
     assert "word2vec" in err and "seq2seq" in err and "Traceback" not in err
+
+
+def test_log_names_the_validation_figure_when_it_is_bleu_not_a_loss():
+    src, tgt = reverse_pairs(60)
+    lines: list[str] = []
+    options = dict(embed=8, hidden=8, dropout=0.0, tokenizer="whitespace", batch_size=16, early_stop="bleu")
+    model = Seq2Seq(**options, train=TrainConfig(epochs=1, optimizer="adam", lr=3e-3))
+    model.fit((src, tgt), valid=(src[:10], tgt[:10]), log=lines.append)
+    epoch = next(line for line in lines if line.startswith("epoch 1: lr"))
+    bleu = model.history[0]["valid_bleu_pct"]
+    assert f"valid 100 - BLEU {100 - bleu:.4f}" in epoch and "ppl" not in epoch.split("valid")[1]
+    model = Seq2Seq(**(options | {"early_stop": "loss"}), train=TrainConfig(epochs=1, optimizer="adam", lr=3e-3))
+    lines.clear()
+    model.fit((src, tgt), valid=(src[:10], tgt[:10]), log=lines.append)
+    assert "ppl" in next(line for line in lines if line.startswith("epoch 1: lr")).split("valid")[1]

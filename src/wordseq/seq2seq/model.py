@@ -29,6 +29,7 @@ from wordseq.errors import InputError, WordseqError
 from wordseq.estimator import Estimator, LayerInfo, ModelSummary
 from wordseq.io.modelfile import ModelFile, load_model, save_model
 from wordseq.nn.recurrent import CELLS
+from wordseq.nn.weights import load_weights, weights_for_file
 from wordseq.seq2seq.bleu import TranslationScore, corpus_bleu, detokenize, sacre_scores
 from wordseq.seq2seq.data import (
     PAD_ID,
@@ -187,6 +188,8 @@ class Seq2SeqTask:
         self.best_bleu = -1.0
         self.epoch = 0
         self.log = log or (lambda s: None)
+        # early stopping on BLEU watches 100 - BLEU (lower is better, like a loss); the log calls it so
+        self.valid_metric = "100 - BLEU" if valid_bleu is not None and config.early_stop == "bleu" else ""
 
     def batches(self, epoch: int) -> list[tuple[Tensor, Tensor, Tensor]]:
         c = self.config
@@ -517,7 +520,7 @@ class Seq2Seq(Estimator[Seq2SeqConfig]):
     def save(self, path: str | os.PathLike) -> Path:
         net = self._need()
         assert self.src_vocab is not None and self.tgt_vocab is not None
-        tensors = {k: v.detach().to("cpu", torch.float32).numpy() for k, v in net.state_dict().items()}
+        tensors = weights_for_file(net)
         return save_model(
             path,
             ModelFile(
@@ -541,11 +544,7 @@ class Seq2Seq(Estimator[Seq2SeqConfig]):
         model.src_vocab = Vocab.from_stored(mf.vocabs["src"])
         model.tgt_vocab = Vocab.from_stored(mf.vocabs["tgt"])
         net = build_net(config, len(model.src_vocab), len(model.tgt_vocab))
-        state = {k: torch.from_numpy(np.array(v)) for k, v in mf.tensors.items()}
-        try:
-            net.load_state_dict(state)
-        except RuntimeError as e:
-            raise InputError(path, f"weights do not fit the configuration ({str(e).splitlines()[0]})") from None
+        load_weights(net, dict(mf.tensors), path)
         model.net = net.eval()
         model.provenance = dict(mf.provenance)
         model.history = list(mf.provenance.get("history", []))

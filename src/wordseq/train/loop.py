@@ -54,7 +54,10 @@ class Task(Protocol):
         """Mean loss of a batch, the number of items it averages over, and what the next batch carries."""
 
     def evaluate(self, model: nn.Module, split: str) -> float | None:
-        """Mean loss per item on a held-out split ("valid", "test"), or None if there is no such split."""
+        """Mean loss per item on a held-out split ("valid", "test"), or None if there is no such split.
+
+        A task whose validation figure is not a loss (e.g. ``100 - BLEU``, lower is better as for a loss)
+        names it in an attribute ``valid_metric``, so that logs and history call it by its name."""
 
 
 @dataclass
@@ -68,18 +71,21 @@ class EpochLog:
     items_per_s: float
     grad_norm: float  # mean global gradient norm before clipping
     stopped_early: bool = False
+    valid_metric: str = ""  # the name of the validation figure when it is not a loss (Task.valid_metric)
 
     def describe(self, unit: str) -> str:
-        def metric(loss: float | None) -> str:
+        def metric(loss: float | None, name: str = "") -> str:
             if loss is None:
                 return "-"
+            if name:
+                return f"{name} {loss:.4f}"
             if unit == "char":
                 return f"loss {loss:.4f} ({loss / math.log(2):.3f} bits/char)"
             return f"loss {loss:.4f} (ppl {perplexity(loss):.2f})"
 
         return (
             f"epoch {self.epoch}: lr {self.lr:.4g}  train {metric(self.train_loss)}  valid "
-            f"{metric(self.valid_loss)}  {self.seconds:.1f} s  {self.items_per_s:,.0f} {unit}s/s"
+            f"{metric(self.valid_loss, self.valid_metric)}  {self.seconds:.1f} s  {self.items_per_s:,.0f} {unit}s/s"
         )
 
 
@@ -102,6 +108,9 @@ class History:
             for split, loss in (("train", e.train_loss), ("valid", e.valid_loss)):
                 if loss is None:
                     continue
+                if split == "valid" and e.valid_metric:
+                    r["valid_" + metric_key(e.valid_metric)] = loss
+                    continue
                 r[f"{split}_loss_nats"] = loss
                 if self.unit == "char":
                     r[f"{split}_bits_per_character"] = loss / math.log(2)
@@ -111,6 +120,11 @@ class History:
             r.update({"grad_norm": e.grad_norm, "stopped_early": e.stopped_early})
             out.append(r)
         return out
+
+
+def metric_key(name: str) -> str:
+    """A metric's name as a history key: ``"100 - BLEU"`` -> ``"100_minus_bleu"``."""
+    return "_".join(name.lower().replace("-", " minus ").split())
 
 
 def perplexity(loss: float) -> float:
@@ -266,7 +280,15 @@ def fit(
             with torch.no_grad():
                 valid = task.evaluate(model, "valid")
             entry = EpochLog(
-                epoch, schedule.lr, total / items, valid, seconds, items, items / seconds, norms / n_batches
+                epoch,
+                schedule.lr,
+                total / items,
+                valid,
+                seconds,
+                items,
+                items / seconds,
+                norms / n_batches,
+                valid_metric=(getattr(task, "valid_metric", "") or "") if valid is not None else "",
             )
             if valid is not None:
                 _check_finite(valid, "validation loss", epoch, n_batches, schedule.lr, checkpoint)

@@ -41,6 +41,7 @@ from wordseq.lm.neural.task import LMTask, evaluate_lm, plain
 from wordseq.lm.neural.window import WindowLM
 from wordseq.lm.scores import LMScore
 from wordseq.nn.summary import module_layers
+from wordseq.nn.weights import load_weights, weights_for_file
 from wordseq.text.tokenize import Tokenizer
 from wordseq.text.vocab import EOS, Vocab
 from wordseq.train import distributed as dist
@@ -248,10 +249,7 @@ class NeuralLM(Estimator[NeuralLMConfig]):
     def save(self, path: str | os.PathLike) -> Path:
         """Write the model file (kind ``neural-lm``) atomically: config, vocabulary, weights, provenance."""
         net, vocab = self._net(), self._vocab()
-        tensors = {
-            k: v.detach().to("cpu", torch.float32).numpy() if v.is_floating_point() else v.detach().cpu().numpy()
-            for k, v in plain(net).state_dict().items()
-        }
+        tensors = weights_for_file(plain(net))
         return save_model(path, ModelFile(KIND, self.config.to_dict(), tensors, {"vocab": vocab}, self.provenance))
 
     @classmethod
@@ -262,17 +260,7 @@ class NeuralLM(Estimator[NeuralLMConfig]):
         config = _config_from_file(path, mf.config, list(mf.tensors))
         vocab = Vocab.from_stored(mf.vocab)
         network = build_network(config, len(vocab))
-        state = {k: torch.from_numpy(np.array(v)) for k, v in mf.tensors.items()}
-        try:
-            missing, unexpected = network.load_state_dict(state, strict=False)
-        except RuntimeError as e:  # shapes that do not fit the config
-            raise InputError(
-                path, f"weights do not match the model config: {str(e).splitlines()[-1].strip()}"
-            ) from None
-        if missing or unexpected:
-            raise InputError(
-                path, f"weights do not match the model config (missing {missing}, unexpected {unexpected})"
-            )
+        load_weights(network, dict(mf.tensors), path)
         model = cls(config)
         model.network, model.vocab, model.provenance = network.to(device).eval(), vocab, dict(mf.provenance)
         model.history = list(mf.provenance.get("history", []))
