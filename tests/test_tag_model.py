@@ -58,7 +58,11 @@ def test_tiny_pos_data_learned_exactly_and_saved_tagger_predicts_the_same(cls, k
     assert type(again) is cls and again.config == tagger.config
     words = [s.words for s in data] + [["Unseen", "words", "here", "!"]]
     assert again.predict(words) == tagger.predict(words)
-    assert "encoder" in again.summary().text()
+    summary = again.summary()
+    assert "encoder" in summary.text()
+    rows = {r.name: r for r in summary.layers}  # the example batch: 1 sentence of 2 words
+    assert rows["heads.upos"].output_shape == f"(1, 2, {len(again.tags['upos'])})"
+    assert summary.total_params == sum(p.numel() for p in again.net.parameters())
 
 
 def test_tiny_ner_learned_exactly_with_crf(one_torch_thread):

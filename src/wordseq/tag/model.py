@@ -236,6 +236,13 @@ class Tagger(Estimator[TaggerConfig]):
                 table[i] = vectors.vectors[j]
         return table
 
+    def _example_batch(self) -> tuple[Any, ...]:
+        """One sentence of two words as a batch (the shapes in :meth:`summary`: batch 1, 2 words)."""
+        from wordseq.tag.data import make_batch
+
+        example = TaggedSentence(["the", "example"], {c: [t[0]] * 2 for c, t in self.tags.items() if t})
+        return (make_batch(self._encode([example]), [0]),)
+
     def _encode(self, sentences: Sequence[TaggedSentence], with_tags: bool = True) -> list[Any]:
         from wordseq.tag.data import encode
 
@@ -450,13 +457,11 @@ class Tagger(Estimator[TaggerConfig]):
         return model  # type: ignore[return-value]
 
     def summary(self) -> ModelSummary:
-        layers = []
+        layers: list[LayerInfo] = []
         if self.net is not None:
-            # module_layers (wordseq.nn.summary) will give output shapes; until then, parts and their sizes
-            for name, module in self.net.named_children():
-                params = sum(p.numel() for p in module.parameters())
-                if params:
-                    layers.append(LayerInfo(name, type(module).__name__, "-", params))
+            from wordseq.nn.summary import module_layers
+
+            layers = [row for row in module_layers(self.net, self._example_batch()) if row.params]
         extra = {"columns": ", ".join(f"{c} ({len(t)} tags)" for c, t in self.tags.items())}
         extra["schemes"] = ", ".join(f"{c}: {s or '-'}" for c, s in self.schemes.items())
         history = self.provenance.get("history") or []
