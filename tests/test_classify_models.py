@@ -316,3 +316,19 @@ def test_cli_sentence_vectors(tmp_path):
     assert main(["classify", "sentence-vectors", str(vec), str(texts), "-o", str(out)]) == 0
     rows = [[float(x) for x in line.split()] for line in out.read_text().splitlines()]
     assert len(rows) == 2 and len(rows[0]) == 4 and rows[1] == [0.0] * 4
+
+
+def test_resumed_training_keeps_the_best_dev_epoch_of_an_uninterrupted_run(tmp_path):
+    data, dev = separable(60, seed=1), separable(20, seed=2)
+
+    def run(epochs: int, ckpt: str, resume: bool = False) -> CNNClassifier:
+        model = CNNClassifier(
+            embed=8, batch_size=8, maps=4, train=TrainConfig(epochs=epochs, optimizer="adam", lr=0.02)
+        )
+        return model.fit(data, valid=dev, checkpoint=tmp_path / ckpt, resume=resume, log=None)
+
+    full = run(4, "full.ckpt")
+    run(2, "part.ckpt")
+    resumed = run(4, "part.ckpt", resume=True)
+    assert resumed.provenance["best_valid_accuracy"] == full.provenance["best_valid_accuracy"]
+    assert resumed.predict_proba(dev.texts).tolist() == full.predict_proba(dev.texts).tolist()

@@ -142,3 +142,26 @@ def test_vectors_initialise_the_words_projected_to_the_embedding_size(tmp_path):
     expected = centred @ vt[:4].T
     expected *= 0.01 / expected.std()
     np.testing.assert_allclose(out[3], expected[1], rtol=1e-4, atol=1e-7)
+
+
+def test_resumed_training_keeps_the_best_dev_epoch_of_an_uninterrupted_run(tmp_path):
+    """Stopped after epoch 1 of 3 and resumed: the dev scores of every epoch, the best epoch and its weights
+    are those of one uninterrupted run (the dev record travels in the checkpoint)."""
+
+    def run(epochs: int, ckpt: str, resume: bool = False) -> ChenManningParser:
+        p = ChenManningParser(embed=8, hidden=16, batch_size=64, precompute=20)
+        p.config.train.epochs = epochs
+        p.config.train.optimizer, p.config.train.lr = "adam", 0.01
+        return p.fit(EXCERPT, valid=EXCERPT, checkpoint=tmp_path / ckpt, resume=resume, log=None)
+
+    full = run(3, "full.ckpt")
+    run(1, "part.ckpt")
+    resumed = run(3, "part.ckpt", resume=True)
+    assert resumed.metrics == full.metrics
+
+    def scores(history: list[dict]) -> list[dict]:
+        return [{k: v for k, v in h.items() if k != "seconds"} for h in history]
+
+    assert scores(resumed.history) == scores(full.history) and len(full.history) == 3
+    for (name, a), b in zip(full.net.state_dict().items(), resumed.net.state_dict().values()):
+        assert np.array_equal(a.numpy(), b.numpy()), name

@@ -355,3 +355,24 @@ def test_log_names_the_validation_figure_when_it_is_bleu_not_a_loss():
     lines.clear()
     model.fit((src, tgt), valid=(src[:10], tgt[:10]), log=lines.append)
     assert "ppl" in next(line for line in lines if line.startswith("epoch 1: lr")).split("valid")[1]
+
+
+def test_resumed_training_ends_where_an_uninterrupted_run_ends(tmp_path):
+    """Killed after epoch 1 of 3 and resumed: the same weights, history and best epoch as one run of 3."""
+    src, tgt = reverse_pairs(80)
+    valid = (src[:12], tgt[:12])
+
+    def run(epochs: int, ckpt: str, resume: bool = False) -> Seq2Seq:
+        model = Seq2Seq(
+            embed=8, hidden=8, dropout=0.2, tokenizer="whitespace", batch_size=16, teacher_forcing=0.8,
+            train=TrainConfig(epochs=epochs, optimizer="adam", lr=3e-3, seed=5),
+        )  # fmt: skip
+        return model.fit((src, tgt), valid=valid, checkpoint=tmp_path / ckpt, resume=resume, log=None)
+
+    full = run(3, "full.ckpt")
+    run(1, "part.ckpt")
+    resumed = run(3, "part.ckpt", resume=True)
+    assert [h["valid_bleu_pct"] for h in resumed.history] == [h["valid_bleu_pct"] for h in full.history]
+    assert resumed.metrics == full.metrics
+    for (name, a), b in zip(full.net.state_dict().items(), resumed.net.state_dict().values()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0, msg=name)

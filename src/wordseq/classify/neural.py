@@ -168,6 +168,19 @@ class ClassifyTask:
         self.best_accuracy = -1.0
         self.best_state: dict[str, Tensor] | None = None
 
+    def state_dict(self) -> dict[str, Any]:
+        """What a checkpoint keeps of the task: the dev accuracy of each epoch and the best epoch's weights."""
+        return {
+            "valid_accuracy": list(self.valid_accuracy),
+            "best_accuracy": self.best_accuracy,
+            "best_state": self.best_state,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.valid_accuracy = [float(a) for a in state["valid_accuracy"]]
+        self.best_accuracy = float(state["best_accuracy"])
+        self.best_state = state["best_state"]
+
     def batches(self, epoch: int) -> list[tuple[Tensor, Tensor, Tensor]]:
         from wordseq.train import distributed as dist
 

@@ -3,6 +3,7 @@ the model file), tagging before parsing, and writing the model file from the net
 
 from __future__ import annotations
 
+import copy
 import os
 from pathlib import Path
 from typing import Any, Self
@@ -10,7 +11,48 @@ from typing import Any, Self
 from wordseq.config import Config
 from wordseq.errors import WordseqError
 from wordseq.estimator import C, Estimator
+from wordseq.parse.evaluate import attachment_scores
+from wordseq.parse.treebank import gold_heads, gold_relations
 from wordseq.text.conllu import Sentence
+
+
+class DevEpochs:
+    """What a parser's training task remembers across epochs: the dev UAS/LAS of each epoch and the weights
+    of the best one by LAS, kept in checkpoints so that a resumed run keeps the epoch an uninterrupted one
+    would."""
+
+    def __init__(self, dev: Any, log: Any) -> None:
+        self.dev, self.log = dev, log
+        self.dev_scores: list[tuple[float, float]] = []
+        self.best: tuple[float, float] | None = None
+        self.best_epoch = 0
+        self.best_state: dict[str, Any] | None = None
+
+    def score_dev(self, model: Any, trees: list[tuple[list[int], list[str]]]) -> float:
+        """Score the dev parses ``trees``, remember the epoch (and the weights if it is the best); the LAS."""
+        score = attachment_scores([(gold_heads(s)[1:], gold_relations(s)) for s in self.dev], trees)
+        self.dev_scores.append((score.uas, score.las))
+        if self.best is None or score.las > self.best[1]:
+            self.best = (score.uas, score.las)
+            self.best_epoch = len(self.dev_scores)
+            self.best_state = copy.deepcopy(model.state_dict())
+        if self.log:
+            self.log(f"  dev UAS {100 * score.uas:.2f}  LAS {100 * score.las:.2f}")
+        return score.las
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "dev_scores": [list(x) for x in self.dev_scores],
+            "best": list(self.best) if self.best is not None else None,
+            "best_epoch": self.best_epoch,
+            "best_state": self.best_state,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.dev_scores = [(float(u), float(las)) for u, las in state["dev_scores"]]
+        self.best = (float(state["best"][0]), float(state["best"][1])) if state["best"] is not None else None
+        self.best_epoch = int(state["best_epoch"])
+        self.best_state = state["best_state"]
 
 
 class Parser(Estimator[C]):
@@ -47,7 +89,9 @@ class Parser(Estimator[C]):
             self.config.train,
             checkpoint=Path(checkpoint) if checkpoint else None,
             resume=resume,
-            meta={"model": self.config.to_dict()},
+            meta={
+                "model": {k: v for k, v in self.config.to_dict().items() if k != "train"}
+            },  # train settings: in TrainConfig
             log=log,
         )
         if task.best_state is not None:

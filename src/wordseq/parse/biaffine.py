@@ -8,7 +8,6 @@ output) so every output is one well-formed tree with one root word.
 
 from __future__ import annotations
 
-import copy
 import math
 import os
 from collections.abc import Callable, Sequence
@@ -19,7 +18,7 @@ import numpy as np
 
 from wordseq.config import Config
 from wordseq.estimator import LayerInfo, ModelSummary
-from wordseq.parse.base import Parser
+from wordseq.parse.base import DevEpochs, Parser
 from wordseq.parse.common import (
     LABEL_SPECIALS,
     ROOT_TOKEN,
@@ -364,7 +363,7 @@ def _chunks(order: Sequence[int], lengths: Sequence[int], tokens: int) -> list[l
     return out
 
 
-class _Task:
+class _Task(DevEpochs):
     """The parser for :func:`wordseq.train.fit`: length-bucketed batches of sentences, the arc and label
     cross-entropies; after each epoch the dev set is parsed and the best epoch by LAS kept."""
 
@@ -380,16 +379,13 @@ class _Task:
         import torch
 
         assert parser.labels is not None
-        self.parser, self.dev, self.log = parser, dev, log
+        DevEpochs.__init__(self, dev, log)
+        self.parser = parser
         self.items = parser._encode(train)
         labels = parser.labels
         self.heads = [torch.tensor(gold_heads(s)[1:]) for s in train]
         self.rels = [torch.tensor([labels.stoi.get(r, 1) for r in gold_relations(s)]) for s in train]
         self.seed = parser.config.train.seed
-        self.dev_scores: list[tuple[float, float]] = []
-        self.best: tuple[float, float] | None = None
-        self.best_epoch = 0
-        self.best_state: dict[str, Any] | None = None
 
     def batches(self, epoch: int) -> list[list[int]]:
         rng = np.random.default_rng(self.seed * 1000 + epoch)
@@ -418,13 +414,5 @@ class _Task:
     def evaluate(self, model: Any, split: str) -> float | None:
         if split != "valid" or self.dev is None:
             return None
-        trees = self.parser.parse_trees(self.dev)
-        score = attachment_scores([(gold_heads(s)[1:], gold_relations(s)) for s in self.dev], trees)
-        self.dev_scores.append((score.uas, score.las))
-        if self.best is None or score.las > self.best[1]:
-            self.best = (score.uas, score.las)
-            self.best_epoch = len(self.dev_scores)
-            self.best_state = copy.deepcopy(model.state_dict())
-        if self.log:
-            self.log(f"  dev UAS {100 * score.uas:.2f}  LAS {100 * score.las:.2f}")
-        return 1.0 - score.las if math.isfinite(score.las) else None
+        las = self.score_dev(model, self.parser.parse_trees(self.dev))
+        return 1.0 - las if math.isfinite(las) else None

@@ -13,7 +13,6 @@ state costs 48 row look-ups instead of a matrix product. Decoding is greedy or a
 
 from __future__ import annotations
 
-import copy
 import math
 import os
 import time
@@ -25,7 +24,7 @@ import numpy as np
 
 from wordseq.config import Config
 from wordseq.estimator import LayerInfo, ModelSummary
-from wordseq.parse.base import Parser
+from wordseq.parse.base import DevEpochs, Parser
 from wordseq.parse.common import (
     LABEL_SPECIALS,
     WORD_SPECIALS,
@@ -444,7 +443,7 @@ class ChenManningParser(Parser[ChenManningConfig]):
         )
 
 
-class _Task:
+class _Task(DevEpochs):
     """The parser for :func:`wordseq.train.fit`: minibatches of oracle transitions; after each epoch the dev
     set is parsed greedily and the best epoch by LAS kept."""
 
@@ -465,13 +464,9 @@ class _Task:
 
         self.parser = parser
         self.X, self.y = torch.from_numpy(X), torch.from_numpy(y)
-        self.dev, self.dev_data = dev, dev_data
+        DevEpochs.__init__(self, dev, log)
+        self.dev_data = dev_data
         self.batch_size, self.seed = batch_size, seed
-        self.log = log
-        self.dev_scores: list[tuple[float, float]] = []
-        self.best: tuple[float, float] | None = None
-        self.best_epoch = 0
-        self.best_state: dict[str, Any] | None = None
 
     def batches(self, epoch: int) -> list[tuple[Any, Any]]:
         import torch
@@ -499,13 +494,5 @@ class _Task:
         X, y = self.dev_data
         with torch.no_grad():
             loss = float(F.cross_entropy(model(torch.from_numpy(X)), torch.from_numpy(y)))
-        trees = self.parser.parse_trees(self.dev, beam=1, precompute=False)
-        score = attachment_scores([(gold_heads(s)[1:], gold_relations(s)) for s in self.dev], trees)
-        self.dev_scores.append((score.uas, score.las))
-        if self.best is None or score.las > self.best[1]:
-            self.best = (score.uas, score.las)
-            self.best_epoch = len(self.dev_scores)
-            self.best_state = copy.deepcopy(model.state_dict())
-        if self.log:
-            self.log(f"  dev UAS {100 * score.uas:.2f}  LAS {100 * score.las:.2f}")
+        self.score_dev(model, self.parser.parse_trees(self.dev, beam=1, precompute=False))
         return loss if math.isfinite(loss) else None

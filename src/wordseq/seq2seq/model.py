@@ -191,6 +191,15 @@ class Seq2SeqTask:
         # early stopping on BLEU watches 100 - BLEU (lower is better, like a loss); the log calls it so
         self.valid_metric = "100 - BLEU" if valid_bleu is not None and config.early_stop == "bleu" else ""
 
+    def state_dict(self) -> dict[str, Any]:
+        """What a checkpoint keeps of the task: the best validation BLEU so far and its weights."""
+        return {"best_state": self.best_state, "best_bleu": self.best_bleu, "bleu_by_epoch": dict(self.bleu_by_epoch)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.best_state = state["best_state"]
+        self.best_bleu = float(state["best_bleu"])
+        self.bleu_by_epoch = {int(k): float(v) for k, v in state["bleu_by_epoch"].items()}
+
     def batches(self, epoch: int) -> list[tuple[Tensor, Tensor, Tensor]]:
         c = self.config
         self.epoch = epoch

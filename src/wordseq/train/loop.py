@@ -57,7 +57,11 @@ class Task(Protocol):
         """Mean loss per item on a held-out split ("valid", "test"), or None if there is no such split.
 
         A task whose validation figure is not a loss (e.g. ``100 - BLEU``, lower is better as for a loss)
-        names it in an attribute ``valid_metric``, so that logs and history call it by its name."""
+        names it in an attribute ``valid_metric``, so that logs and history call it by its name.
+
+        A task that remembers something across epochs (the weights of its best validation epoch, say) has
+        ``state_dict()`` and ``load_state_dict(state)``: the loop keeps that state in each checkpoint and gives
+        it back on resume, so that a resumed run keeps what an uninterrupted one would."""
 
 
 @dataclass
@@ -217,6 +221,8 @@ def fit(
         history.epochs = [EpochLog(**e) for e in ckpt["history"]]
         history.stopped = ckpt.get("stopped", "")
         set_rng_state(ckpt["rng"])
+        if "task" in ckpt and hasattr(task, "load_state_dict"):
+            task.load_state_dict(ckpt["task"])
         start_epoch = ckpt["epoch"] + 1
         log(f"resumed from {checkpoint} after epoch {ckpt['epoch']}")
         if history.stopped:
@@ -313,6 +319,7 @@ def fit(
                         "stopped": history.stopped,
                         "rng": rng_state(),
                         "settings": settings,
+                        **({"task": task.state_dict()} if hasattr(task, "state_dict") else {}),
                     },
                 )
             if history.stopped:
