@@ -54,7 +54,11 @@ def register(sub, parents) -> None:
     m = t.add_argument_group("model (each applies to the models that have it; defaults are the model's)")
     m.add_argument("--ngrams", type=int, help="linear: n-grams up to this length")
     m.add_argument("--features", choices=["counts", "binary", "tfidf"], help="linear: feature values")
-    m.add_argument("--loss", choices=["logistic", "svm"], help="linear: logistic regression or linear SVM")
+    m.add_argument(
+        "--loss",
+        choices=["logistic", "svm", "softmax", "hs"],
+        help="linear: logistic regression or linear SVM; fasttext: softmax or hierarchical softmax (many labels)",
+    )
     m.add_argument("--c", type=float, help="linear, nbsvm, mean-vectors: inverse regularization strength")
     m.add_argument("--min-count", type=int, help="smallest count of a word (or n-gram) kept")
     m.add_argument("--dim", type=int, help="fasttext: embedding dimension")
@@ -125,6 +129,10 @@ def build_model(args: argparse.Namespace) -> Any:
 
     args.config_flags = FLAGS
     kind = args.model
+    losses = {"linear": ("logistic", "svm"), "nbsvm": ("logistic", "svm"), "fasttext": ("softmax", "hs")}
+    if args.loss is not None and args.loss not in losses.get(kind, ()):
+        allowed = " or ".join(losses.get(kind, ())) or "no --loss"
+        raise WordseqError(f"--loss {args.loss} does not apply to --model {kind} (it takes {allowed})")
     if kind in ("linear", "nbsvm"):
         o = _overrides(args, ["ngrams", "features", "loss", "c", "min_count", "lower"])
         o.setdefault("seed", args.seed)
@@ -133,7 +141,7 @@ def build_model(args: argparse.Namespace) -> Any:
             o.setdefault("loss", "svm")
         return LinearClassifier(**o)
     if kind == "fasttext":
-        o = _overrides(args, ["dim", "lr", "epochs", "word_ngrams", "buckets", "min_count", "lower"])
+        o = _overrides(args, ["dim", "lr", "epochs", "word_ngrams", "buckets", "min_count", "lower", "loss"])
         return FastTextClassifier(**o, threads=args.threads or 1, seed=args.seed)
     if kind == "mean-vectors":
         if not args.vectors:
@@ -173,7 +181,8 @@ def run_train(args: argparse.Namespace) -> int:
     from wordseq.cli import set_torch_threads
     from wordseq.errors import WordseqError
 
-    set_torch_threads(args)
+    if args.model in ("cnn", "rnn"):  # the other models never import torch
+        set_torch_threads(args)
     if args.class_file and args.data:
         raise WordseqError("give either a training file or --class-file, not both")
     if args.class_file:
