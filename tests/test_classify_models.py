@@ -307,7 +307,7 @@ def test_cli_train_eval_predict(tmp_path, capsys):
     assert "--widths" in capsys.readouterr().err
 
 
-def test_cli_sentence_vectors(tmp_path):
+def test_cli_sentence_vectors_is_embed_sentences(tmp_path, capsys):
     from wordseq.cli import main
 
     vec = tmp_path / "v.txt"
@@ -316,5 +316,7 @@ def test_cli_sentence_vectors(tmp_path):
     texts.write_text("good film\nnothing known here\n")
     out = tmp_path / "out.txt"
     assert main(["classify", "sentence-vectors", str(vec), str(texts), "-o", str(out)]) == 0
-    rows = [[float(x) for x in line.split()] for line in out.read_text().splitlines()]
-    assert len(rows) == 2 and len(rows[0]) == 4 and rows[1] == [0.0] * 4
+    assert "deprecated; use wordseq embed sentences" in capsys.readouterr().err
+    lines = out.read_text().splitlines()
+    rows = [[float(x) for x in line.split()[1:]] for line in lines[1:]]
+    assert lines[0] == "2 4" and len(rows[0]) == 4 and rows[1] == [0.0] * 4

@@ -173,7 +173,9 @@ class FastTextClassifier(Classifier):
         y = self._label_ids(train.labels)
         rng = np.random.default_rng(cfg.seed)
         rows = len(self.words) + self.buckets
-        self.input = rng.uniform(-1.0 / cfg.dim, 1.0 / cfg.dim, size=(rows, cfg.dim)).astype(np.float32)
+        self.input = rng.random((rows, cfg.dim), dtype=np.float32)  # uniform in [-1/dim, 1/dim), in place
+        self.input *= 2.0 / cfg.dim
+        self.input -= 1.0 / cfg.dim
         if cfg.loss == "hs":
             self.tree = tree = LabelTree.build(np.bincount(y, minlength=len(self.labels)))
             self.output = np.zeros((len(self.labels) - 1, cfg.dim), dtype=np.float32)

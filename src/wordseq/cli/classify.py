@@ -100,7 +100,7 @@ def register(sub, parents) -> None:
     pr.add_argument("--encoding", default="utf-8", help="text encoding of the input")
     pr.set_defaults(func=run_predict)
 
-    s = csub.add_parser("sentence-vectors", parents=parents, help="write mean or SIF sentence vectors")
+    s = csub.add_parser("sentence-vectors", parents=parents, help="deprecated: use wordseq embed sentences")
     s.add_argument("vectors", help="word-vector file")
     s.add_argument("input", help="text file, one sentence per line")
     s.add_argument("-o", "--output", required=True, help="output: one vector per line (text), or .npy")
@@ -256,10 +256,8 @@ def run_predict(args: argparse.Namespace) -> int:
 
 
 def run_sentence_vectors(args: argparse.Namespace) -> int:
-    from wordseq.classify.data import read_text_lines
-    from wordseq.classify.sentvec import write_sentence_vectors
+    from wordseq.cli.embed import sentences
 
-    texts = [line for _, line in read_text_lines(args.input, args.encoding)]
-    path = write_sentence_vectors(args.vectors, texts, args.output, args.weighting, lower=args.lower)
-    print(f"{len(texts):,} sentence vectors written to {path}", file=sys.stderr)
-    return 0
+    print("wordseq: warning: classify sentence-vectors is deprecated; use wordseq embed sentences", file=sys.stderr)
+    args.method, args.counts, args.sif_a = args.weighting, None, 1e-3
+    return sentences(args)
