@@ -141,3 +141,10 @@ def test_cli_trains_with_hs(tmp_path, capsys):
     assert main(args + ["--epochs", "40", "--test", str(train), "-o", str(model), "-q"]) == 0
     assert "accuracy   100.00%" in capsys.readouterr().out
     assert load_classifier(model).config.loss == "hs"
+
+
+def test_two_hogwild_threads_learn_too():
+    data = many_labels(400, labels=10)
+    m = FastTextClassifier(dim=16, epochs=30, lr=0.5, word_ngrams=1, threads=2).fit(data)
+    assert m.evaluate(many_labels(100, labels=10, seed=5)).accuracy == 1.0
+    assert m.history[-1]["train_loss_nats"] < m.history[0]["train_loss_nats"]
