@@ -1,9 +1,12 @@
 """A fastText-style supervised classifier (Joulin et al. 2016): the mean of word and hashed word-n-gram
-embeddings into a linear softmax, trained by the compiled kernel in :mod:`wordseq.classify._ft_kernel`.
+embeddings into a linear softmax (or a hierarchical softmax over a Huffman tree of the labels, for many
+labels), trained by the compiled kernels in :mod:`wordseq.classify._ft_kernel`.
 
 As in fastText, every text ends with ``</s>``, words below ``min_count`` are dropped (their n-grams are
-still hashed), and an n-gram's bucket comes from the FNV-1a hashes of its words combined the way fastText
-combines them, so the bucket of an n-gram does not depend on the vocabulary.
+still hashed), and an n-gram's bucket is fastText's: the FNV-1a hashes of its words, sign-extended from 32
+bits, combined as fastText's ``addWordNgrams`` combines them (checked against the ``fasttext`` package), so
+the bucket of an n-gram does not depend on the vocabulary. The texts are encoded once, into flat arrays of
+input rows, before training.
 """
 
 from __future__ import annotations
