@@ -72,7 +72,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--seeds", type=int, default=5)
     p.add_argument("--data", default="sst2,sst5,trec")
-    p.add_argument("--loss", default="softmax", choices=["softmax", "hs"])
+    p.add_argument("--loss", default="softmax", choices=["softmax", "hs", "ns"])
     args = p.parse_args()
     from wordseq.classify import FastTextClassifier
 

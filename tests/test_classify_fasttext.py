@@ -73,6 +73,38 @@ def test_hs_step_matches_autograd():
     np.testing.assert_allclose(inp2, inp - lr * a.grad.numpy(), rtol=1e-5, atol=1e-6)
 
 
+def test_ns_step_matches_autograd():
+    torch = pytest.importorskip("torch")
+    from wordseq.classify._ft_kernel import ns_step
+
+    rng = np.random.default_rng(1)
+    inp = rng.normal(0, 0.5, (7, 5)).astype(np.float32)
+    out = rng.normal(0, 0.5, (4, 5)).astype(np.float32)
+    ids = np.array([0, 2, 2, 5], dtype=np.int64)
+    targets = np.array([1, 3, 0], dtype=np.int64)  # the label, then the negatives
+    lr = 0.1
+    a = torch.tensor(inp, dtype=torch.float64, requires_grad=True)
+    b = torch.tensor(out, dtype=torch.float64, requires_grad=True)
+    h = a[torch.from_numpy(ids)].mean(dim=0)
+    s = b[torch.from_numpy(targets)] @ h
+    sign = torch.tensor([1.0, -1.0, -1.0], dtype=torch.float64)
+    loss = -torch.nn.functional.logsigmoid(sign * s).sum()
+    loss.backward()
+    inp2, out2 = inp.copy(), out.copy()
+    got = ns_step(inp2, out2, ids, targets, lr, np.zeros(5, np.float32), np.zeros(5, np.float32))
+    assert got == pytest.approx(loss.item(), rel=1e-5)
+    np.testing.assert_allclose(out2, out - lr * b.grad.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(inp2, inp - lr * a.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_negative_table_follows_square_root_counts():
+    from wordseq.classify.fasttext import negative_table
+
+    table = negative_table(np.array([400, 100, 0, 25]), np.random.default_rng(0), size=10_000)
+    share = np.bincount(table, minlength=4) / len(table)
+    np.testing.assert_allclose(share, [20 / 35, 10 / 35, 0, 5 / 35], atol=1e-3)
+
+
 def test_hs_probabilities_sum_to_one_and_follow_the_tree():
     tree = LabelTree.build(np.array([50, 3, 20, 1, 7]))
     assert len(tree.offsets) == 6 and tree.points.max() == 3  # 5 labels, 4 inner nodes
@@ -114,6 +146,12 @@ def test_hs_learns_many_labels_and_round_trips(tmp_path):
     assert loaded.config.loss == "hs"
     np.testing.assert_array_equal(loaded.predict_proba(test.texts), m.predict_proba(test.texts))
     assert loaded.predict(test.texts) == test.labels
+
+
+def test_ns_learns_many_labels():
+    m = FastTextClassifier(dim=16, epochs=40, lr=0.5, word_ngrams=1, loss="ns", negative=5).fit(many_labels(400))
+    assert m.output.shape == (40, 16)
+    assert m.evaluate(many_labels(120, seed=5)).accuracy == 1.0
 
 
 def test_cli_trains_with_hs(tmp_path, capsys):

@@ -2,8 +2,9 @@
 
 fastText's structure, as in ``wordseq.embed._w2v_kernel``: a hidden vector is formed from input rows (here
 the mean of a text's word rows and hashed word-n-gram rows, like CBOW's mean of context rows) and an output
-loss scores it against output rows: a full softmax over the labels, or a hierarchical softmax (binary
-logistic steps along a label's path in a Huffman tree over the label counts). One SGD step per example,
+loss scores it against output rows: a full softmax over the labels, a hierarchical softmax (binary
+logistic steps along a label's path in a Huffman tree over the label counts), or negative sampling (a
+binary logistic step for the label and for ``negative`` labels drawn by count^0.5). One SGD step per example,
 the learning rate falling linearly to 0 over all tokens of all epochs, output rows starting at zero and
 input rows uniform in [-1/dim, 1/dim], the input gradient divided by the number of inputs: fastText's recipe.
 
@@ -20,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-SOFTMAX, HS = 0, 1  # loss codes
+SOFTMAX, HS, NS = 0, 1, 2  # loss codes
 
 _FNV_OFFSET = np.uint64(2166136261)
 _FNV_PRIME = np.uint64(16777619)
@@ -216,6 +217,40 @@ def hs_step(
 
 
 @njit(cache=True, nogil=True)
+def ns_step(
+    inp: np.ndarray,
+    out: np.ndarray,
+    ids: np.ndarray,
+    targets: np.ndarray,
+    lr: float,
+    hidden: np.ndarray,
+    grad: np.ndarray,
+) -> float:
+    """One SGD step of negative sampling: a binary logistic loss on ``sigmoid(out[c] . h)`` with target 1
+    for ``targets[0]`` (the label) and 0 for the sampled labels ``targets[1:]``, updated as in fastText's
+    ``NegativeSamplingLoss``. Returns the loss (nats)."""
+    dim = inp.shape[1]
+    inv = _hidden(inp, ids, hidden, grad)
+    loss = 0.0
+    for i in range(targets.shape[0]):
+        c = targets[i]
+        s = 0.0
+        for d in range(dim):
+            s += out[c, d] * hidden[d]
+        positive = i == 0
+        if positive:
+            loss += np.log1p(np.exp(-s)) if s > -30 else -s
+        else:
+            loss += np.log1p(np.exp(s)) if s < 30 else s
+        g = 1.0 / (1.0 + np.exp(-s)) - (1.0 if positive else 0.0)
+        for d in range(dim):
+            grad[d] += g * out[c, d]
+            out[c, d] -= lr * g * hidden[d]
+    _backprop(inp, ids, grad, lr * inv)
+    return loss
+
+
+@njit(cache=True, nogil=True)
 def _lane(
     inp: np.ndarray,
     out: np.ndarray,
@@ -229,6 +264,9 @@ def _lane(
     hs_offsets: np.ndarray,
     hs_codes: np.ndarray,
     hs_points: np.ndarray,
+    neg_table: np.ndarray,
+    negative: int,
+    seed: int,
     lo: int,
     hi: int,
     share: float,
@@ -241,6 +279,8 @@ def _lane(
     hidden = np.zeros(dim, dtype=np.float32)
     grad = np.zeros(dim, dtype=np.float32)
     scores = np.zeros(max(out.shape[0], 1), dtype=np.float32)
+    targets = np.zeros(negative + 1, dtype=np.int64)
+    np.random.seed(seed)  # this thread's generator (numba keeps one per thread)
     done = 0.0
     for e in range(epochs):
         for t in range(lo, hi):
@@ -253,6 +293,14 @@ def _lane(
                 y = labels[i]
                 if loss_kind == SOFTMAX:
                     losses[e] += softmax_step(inp, out, flat[a:b], y, lr, hidden, grad, scores)
+                elif loss_kind == NS:
+                    targets[0] = y
+                    for k in range(1, negative + 1):  # labels drawn by count^0.5, never the label itself
+                        c = y
+                        while c == y:
+                            c = neg_table[np.random.randint(neg_table.shape[0])]
+                        targets[k] = c
+                    losses[e] += ns_step(inp, out, flat[a:b], targets, lr, hidden, grad)
                 else:
                     c0 = hs_offsets[y]
                     c1 = hs_offsets[y + 1]
@@ -273,6 +321,9 @@ def train_serial(
     hs_offsets: np.ndarray,
     hs_codes: np.ndarray,
     hs_points: np.ndarray,
+    neg_table: np.ndarray,
+    negative: int,
+    seed: int,
 ) -> np.ndarray:
     """Train over ``orders`` (epochs x examples, each row an example order) in one thread. Example i's
     inputs are ``flat[offsets[i]:offsets[i+1]]`` and it counts ``ntokens[i]`` tokens for the learning-rate
@@ -283,8 +334,8 @@ def train_serial(
     for i in range(ntokens.shape[0]):
         total += ntokens[i]
     share = 1.0 / max(total * epochs, 1.0)
-    args = (flat, offsets, labels, ntokens, orders, lr0, loss_kind, hs_offsets, hs_codes, hs_points)
-    _lane(inp, out, *args, 0, n, share, losses)
+    args = (flat, offsets, labels, ntokens, orders, lr0, loss_kind, hs_offsets, hs_codes, hs_points, neg_table)
+    _lane(inp, out, *args, negative, seed, 0, n, share, losses)
     return losses / n
 
 
@@ -302,6 +353,9 @@ def train_parallel(
     hs_offsets: np.ndarray,
     hs_codes: np.ndarray,
     hs_points: np.ndarray,
+    neg_table: np.ndarray,
+    negative: int,
+    seed: int,
     threads: int,
 ) -> np.ndarray:
     """:func:`train_serial` with ``threads`` Hogwild lanes, each over its own part of every epoch's order."""
@@ -311,11 +365,11 @@ def train_parallel(
     for i in range(ntokens.shape[0]):
         total += ntokens[i]
     share = threads / max(total * epochs, 1.0)
-    args = (flat, offsets, labels, ntokens, orders, lr0, loss_kind, hs_offsets, hs_codes, hs_points)
+    args = (flat, offsets, labels, ntokens, orders, lr0, loss_kind, hs_offsets, hs_codes, hs_points, neg_table)
     for lane in prange(threads):
         lo = lane * n // threads
         hi = (lane + 1) * n // threads
-        _lane(inp, out, *args, lo, hi, share, losses[lane])
+        _lane(inp, out, *args, negative, seed + lane, lo, hi, share, losses[lane])
     return losses.sum(axis=0) / n
 
 

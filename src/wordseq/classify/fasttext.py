@@ -26,7 +26,7 @@ from wordseq.estimator import LayerInfo, ModelSummary
 
 EOS = "</s>"
 _MASK64 = (1 << 64) - 1
-LOSSES = ("softmax", "hs")
+LOSSES = ("softmax", "hs", "ns")
 
 
 def fnv1a(word: str) -> int:
@@ -67,8 +67,9 @@ def split_types(texts: Sequence[str], lower: bool) -> tuple[dict[str, int], np.n
 class FastTextConfig(Config):
     """fastText's supervised settings: ``dim``, ``lr``, ``epochs``, word n-grams up to ``word_ngrams``
     hashed into ``buckets`` rows, words kept at ``min_count``, the output ``loss`` (``softmax``, or ``hs``:
-    hierarchical softmax over a Huffman tree of the label counts, for many labels), ``threads`` (Hogwild;
-    1 is deterministic)."""
+    hierarchical softmax over a Huffman tree of the label counts, for many labels; ``ns``: negative sampling
+    of ``negative`` labels by count^0.5, whose scores are independent sigmoids, normalised to sum to 1 for
+    ``predict_proba``), ``threads`` (Hogwild; 1 is deterministic)."""
 
     dim: int = 100
     lr: float = 0.1
@@ -77,6 +78,7 @@ class FastTextConfig(Config):
     buckets: int = 2_000_000
     min_count: int = 1
     loss: str = "softmax"
+    negative: int = 5
     lower: bool = False
     threads: int = 1
     seed: int = 0
@@ -89,6 +91,7 @@ class FastTextConfig(Config):
         self.check_range("buckets", lo=0, integer=True)
         self.check_range("min_count", lo=1, integer=True)
         self.check_choice("loss", LOSSES)
+        self.check_range("negative", lo=1, integer=True)
         self.check_range("threads", lo=1, integer=True)
 
 
@@ -108,6 +111,15 @@ class LabelTree(NamedTuple):
 
         h = huffman_codes(np.maximum(counts, 1))
         return cls(h.offsets, h.codes, h.points.astype(np.int64))
+
+
+def negative_table(counts: np.ndarray, rng: np.random.Generator, size: int = 100_000) -> np.ndarray:
+    """Labels repeated in proportion to count^0.5 and shuffled, to draw negatives from (fastText's table)."""
+    w = np.sqrt(np.maximum(counts, 0).astype(np.float64))
+    reps = np.ceil(w / max(w.sum(), 1e-12) * size).astype(np.int64)
+    table = np.repeat(np.arange(len(counts), dtype=np.int64), reps)
+    rng.shuffle(table)
+    return table
 
 
 _NO_TREE = LabelTree(np.zeros(1, np.int64), np.zeros(0, np.uint8), np.zeros(0, np.int64))
@@ -187,9 +199,11 @@ class FastTextClassifier(Classifier):
             tree = _NO_TREE
             self.output = np.zeros((len(self.labels), cfg.dim), dtype=np.float32)
         orders = np.stack([rng.permutation(len(train)) for _ in range(cfg.epochs)]).astype(np.int64)
+        neg_table = negative_table(np.bincount(y, minlength=len(self.labels)), rng)
         t1 = time.perf_counter()
-        kind = _ft_kernel.HS if cfg.loss == "hs" else _ft_kernel.SOFTMAX
-        args = (flat, offsets, y, ntokens, orders, cfg.lr, kind, tree.offsets, tree.codes, tree.points)
+        kind = {"softmax": _ft_kernel.SOFTMAX, "hs": _ft_kernel.HS, "ns": _ft_kernel.NS}[cfg.loss]
+        args: tuple[Any, ...] = (flat, offsets, y, ntokens, orders, cfg.lr, kind)
+        args += (tree.offsets, tree.codes, tree.points, neg_table, cfg.negative, cfg.seed)
         if cfg.threads == 1:
             losses = _ft_kernel.train_serial(self.input, self.output, *args)
         else:
@@ -198,7 +212,7 @@ class FastTextClassifier(Classifier):
             old = numba.get_num_threads()
             numba.set_num_threads(min(cfg.threads, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
             try:
-                losses = _ft_kernel.train_parallel(self.input, self.output, *args, cfg.threads)
+                losses = _ft_kernel.train_parallel(self.input, self.output, *args, cfg.threads)  # type: ignore[call-arg]
             finally:
                 numba.set_num_threads(old)
         t2 = time.perf_counter()
@@ -222,7 +236,11 @@ class FastTextClassifier(Classifier):
 
             t = self.tree
             return np.exp(_ft_kernel.hs_log_probs(h, self.output, t.offsets, t.codes, t.points))
-        return softmax(h.astype(np.float64) @ self.output.T.astype(np.float64))
+        scores = h.astype(np.float64) @ self.output.T.astype(np.float64)
+        if self.config.loss == "ns":  # fastText's independent sigmoids, normalised
+            sig = 1.0 / (1.0 + np.exp(-scores))
+            return sig / sig.sum(axis=1, keepdims=True)
+        return softmax(scores)
 
     def save(self, path: str | os.PathLike) -> Any:
         tensors = {"input": self.input, "output": self.output}
@@ -247,7 +265,9 @@ class FastTextClassifier(Classifier):
         s = super().summary()
         s.vocab_size = len(self.words)
         d = self.config.dim
-        out = "hierarchical softmax" if self.tree is not None else "Linear(no bias)+softmax"
+        out = {"hs": "hierarchical softmax", "ns": "Linear(no bias)+sigmoids"}.get(
+            self.config.loss, "Linear(no bias)+softmax"
+        )
         s.layers = [
             LayerInfo("input", "EmbeddingBag(mean)", f"(batch, {d})", int(self.input.size)),
             LayerInfo("output", out, f"(batch, {len(self.labels)})", int(self.output.size)),

@@ -56,14 +56,16 @@ def register(sub, parents) -> None:
     m.add_argument("--features", choices=["counts", "binary", "tfidf"], help="linear: feature values")
     m.add_argument(
         "--loss",
-        choices=["logistic", "svm", "softmax", "hs"],
-        help="linear: logistic regression or linear SVM; fasttext: softmax or hierarchical softmax (many labels)",
+        choices=["logistic", "svm", "softmax", "hs", "ns"],
+        help="linear: logistic regression or linear SVM; fasttext: softmax, hierarchical softmax (many labels) "
+        "or negative sampling",
     )
     m.add_argument("--c", type=float, help="linear, nbsvm, mean-vectors: inverse regularization strength")
     m.add_argument("--min-count", type=int, help="smallest count of a word (or n-gram) kept")
     m.add_argument("--dim", type=int, help="fasttext: embedding dimension")
     m.add_argument("--word-ngrams", type=int, help="fasttext: word n-grams up to this length")
     m.add_argument("--buckets", type=int, help="fasttext: hash buckets for the n-grams")
+    m.add_argument("--negative", type=int, help="fasttext --loss ns: negative labels per example (default 5)")
     m.add_argument("--embed", type=int, help="cnn, rnn: word-embedding size")
     m.add_argument("--mode", choices=["rand", "static", "non-static", "multichannel"], help="cnn: Kim's variant")
     m.add_argument("--widths", help="cnn: filter widths, comma-separated (default 3,4,5)")
@@ -129,7 +131,7 @@ def build_model(args: argparse.Namespace) -> Any:
 
     args.config_flags = FLAGS
     kind = args.model
-    losses = {"linear": ("logistic", "svm"), "nbsvm": ("logistic", "svm"), "fasttext": ("softmax", "hs")}
+    losses = {"linear": ("logistic", "svm"), "nbsvm": ("logistic", "svm"), "fasttext": ("softmax", "hs", "ns")}
     if args.loss is not None and args.loss not in losses.get(kind, ()):
         allowed = " or ".join(losses.get(kind, ())) or "no --loss"
         raise WordseqError(f"--loss {args.loss} does not apply to --model {kind} (it takes {allowed})")
@@ -141,7 +143,9 @@ def build_model(args: argparse.Namespace) -> Any:
             o.setdefault("loss", "svm")
         return LinearClassifier(**o)
     if kind == "fasttext":
-        o = _overrides(args, ["dim", "lr", "epochs", "word_ngrams", "buckets", "min_count", "lower", "loss"])
+        o = _overrides(
+            args, ["dim", "lr", "epochs", "word_ngrams", "buckets", "min_count", "lower", "loss", "negative"]
+        )
         return FastTextClassifier(**o, threads=args.threads or 1, seed=args.seed)
     if kind == "mean-vectors":
         if not args.vectors:
