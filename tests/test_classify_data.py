@@ -155,3 +155,19 @@ def test_subset_and_pairs():
     d = LabelledData.from_pairs([("x", "one"), ("y", "two"), ("x", "three")])
     assert d.subset([2, 0]).texts == ["three", "one"]
     assert d.label_counts() == {"x": 2, "y": 1}
+
+
+def test_score_equals_scikit_learns():
+    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
+    rng = np.random.default_rng(0)
+    gold = rng.choice(["a", "b", "c", "d"], 300).tolist()
+    pred = rng.choice(["a", "b", "c", "e"], 300).tolist()
+    s = score(gold, pred, known=["a", "b", "c", "d"])
+    labels = ["a", "b", "c", "d", "e"]
+    p, r, f, n = precision_recall_fscore_support(gold, pred, labels=labels, zero_division=0)
+    np.testing.assert_allclose([c.precision for c in s.per_class], p)
+    np.testing.assert_allclose([c.recall for c in s.per_class], r)
+    np.testing.assert_allclose([c.f1 for c in s.per_class], f)
+    assert [c.support for c in s.per_class] == n.tolist()
+    assert s.confusion == confusion_matrix(gold, pred, labels=labels).tolist()

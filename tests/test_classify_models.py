@@ -67,6 +67,8 @@ def make_models(tmp_path):
         "linear": LinearClassifier(c=100.0),
         "nbsvm": LinearClassifier(nb=True, loss="svm"),
         "fasttext": FastTextClassifier(dim=8, epochs=30, lr=0.5, buckets=1000),
+        "fasttext-hs": FastTextClassifier(dim=8, epochs=30, lr=0.5, buckets=1000, loss="hs"),
+        "fasttext-ns": FastTextClassifier(dim=8, epochs=30, lr=0.5, buckets=1000, loss="ns"),
         "cnn-rand": CNNClassifier(**small, maps=4),
         "cnn-multichannel": CNNClassifier(**small, maps=4, mode="multichannel", vectors=str(vec)),
         "cnn-static": CNNClassifier(**small, maps=4, mode="static", vectors=str(vec)),
@@ -93,6 +95,8 @@ KINDS = [
     "linear",
     "nbsvm",
     "fasttext",
+    "fasttext-hs",
+    "fasttext-ns",
     "cnn-rand",
     "cnn-multichannel",
     "cnn-static",
@@ -234,14 +238,14 @@ def test_fasttext_step_matches_autograd():
 
 
 def test_fasttext_ngrams_hash_independently_of_the_vocabulary():
-    from wordseq.classify.fasttext import fnv1a
+    from wordseq.classify.fasttext import fnv1a, ngram_bucket
 
     assert fnv1a("a") == 0xE40C292C  # FNV-1a 32-bit test vector
     m = FastTextClassifier(word_ngrams=2, buckets=100)
     m.words, m.index = ["x"], {"x": 0}
     flat, offsets = m.encode(["x y", "y x"])
     assert offsets.tolist() == [0, 3, 6]  # x (y is unknown), then the bigrams (x y) and (y </s>)
-    assert flat[0] == 0 and all(1 <= f < 101 for f in flat[1:3])
+    assert flat.tolist()[:3] == [0, 1 + ngram_bucket(["x", "y"], 100), 1 + ngram_bucket(["y", "</s>"], 100)]
     m2 = FastTextClassifier(word_ngrams=2, buckets=100)
     m2.words, m2.index = ["x", "y", "z"], {"x": 0, "y": 1, "z": 2}
     flat2, _ = m2.encode(["x y"])
@@ -305,7 +309,7 @@ def test_cli_train_eval_predict(tmp_path, capsys):
     assert "--widths" in capsys.readouterr().err
 
 
-def test_cli_sentence_vectors(tmp_path):
+def test_cli_sentence_vectors_is_embed_sentences(tmp_path, capsys):
     from wordseq.cli import main
 
     vec = tmp_path / "v.txt"
@@ -314,8 +318,10 @@ def test_cli_sentence_vectors(tmp_path):
     texts.write_text("good film\nnothing known here\n")
     out = tmp_path / "out.txt"
     assert main(["classify", "sentence-vectors", str(vec), str(texts), "-o", str(out)]) == 0
-    rows = [[float(x) for x in line.split()] for line in out.read_text().splitlines()]
-    assert len(rows) == 2 and len(rows[0]) == 4 and rows[1] == [0.0] * 4
+    assert "deprecated; use wordseq embed sentences" in capsys.readouterr().err
+    lines = out.read_text().splitlines()
+    rows = [[float(x) for x in line.split()[1:]] for line in lines[1:]]
+    assert lines[0] == "2 4" and len(rows[0]) == 4 and rows[1] == [0.0] * 4
 
 
 def test_resumed_training_keeps_the_best_dev_epoch_of_an_uninterrupted_run(tmp_path):

@@ -1,5 +1,6 @@
 """Text classification: one reader for labelled text, linear models and NBSVM on n-grams, a fastText-style
-classifier, Kim's CNN, recurrent classifiers and sentence vectors, all as estimators with one model file.
+classifier, Kim's CNN, recurrent classifiers and logistic regression on sentence vectors
+(:mod:`wordseq.embed.sentences`), all as estimators with one model file.
 
 The neural classifiers (``CNNClassifier``, ``RNNClassifier`` and their configs) are imported on first use,
 so that the linear and fastText-style models and the readers do not pay for importing torch."""
@@ -12,7 +13,7 @@ from wordseq.classify.fasttext import FastTextClassifier, FastTextConfig
 from wordseq.classify.files import load_classifier
 from wordseq.classify.linear import LinearClassifier, LinearConfig
 from wordseq.classify.metrics import ClassifyScore, CrossValidationScore, plot_confusion, score
-from wordseq.classify.sentvec import VectorsClassifier, VectorsConfig, sentence_vectors, write_sentence_vectors
+from wordseq.classify.sentvec import VectorsClassifier, VectorsConfig
 
 __all__ = [
     "CNNClassifier",
@@ -34,9 +35,7 @@ __all__ = [
     "read_class_files",
     "read_labelled",
     "score",
-    "sentence_vectors",
     "stratified_folds",
-    "write_sentence_vectors",
 ]
 
 

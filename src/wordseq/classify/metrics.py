@@ -63,28 +63,41 @@ class ClassifyScore:
 def score(gold: Sequence[str], predicted: Sequence[str], known: Sequence[str] | None = None) -> ClassifyScore:
     """Score ``predicted`` against ``gold``; ``known`` are the labels the model was trained on (gold labels
     outside it are reported in ``unseen_labels``)."""
-    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
-
     if len(gold) != len(predicted):
         raise ValueError(f"{len(gold)} gold labels but {len(predicted)} predictions")
     labels = sorted(set(gold) | set(predicted) | set(known or ()))
     unseen = dict(sorted(Counter(g for g in gold if known is not None and g not in set(known)).items()))
     if not gold:
         return ClassifyScore(0, 0.0, 0.0, [], labels, [], unseen)
-    p, r, f, s = precision_recall_fscore_support(gold, predicted, labels=labels, zero_division=0)
-    per_class = [ClassScore(lab, float(p[i]), float(r[i]), float(f[i]), int(s[i])) for i, lab in enumerate(labels)]
+    cm = confusion(gold, predicted, labels)
+    per_class = []
+    for i, lab in enumerate(labels):
+        tp, support, guessed = cm[i][i], sum(cm[i]), sum(row[i] for row in cm)
+        p = tp / guessed if guessed else 0.0
+        r = tp / support if support else 0.0
+        f = 2 * p * r / (p + r) if p + r else 0.0
+        per_class.append(ClassScore(lab, p, r, f, support))
     present = [c for c in per_class if c.support > 0]  # macro-F1 over the classes of the gold data
     correct = sum(g == q for g, q in zip(gold, predicted))
-    cm = confusion_matrix(gold, predicted, labels=labels)
     return ClassifyScore(
         len(gold),
         correct / len(gold),
         sum(c.f1 for c in present) / max(len(present), 1),
         per_class,
         labels,
-        cm.tolist(),
+        cm,
         unseen,
     )
+
+
+def confusion(gold: Sequence[str], predicted: Sequence[str], labels: Sequence[str]) -> list[list[int]]:
+    """``m[i][j]``: how many examples of gold ``labels[i]`` were predicted as ``labels[j]`` (plain Python,
+    so that scoring does not import scikit-learn)."""
+    index = {lab: i for i, lab in enumerate(labels)}
+    m = [[0] * len(labels) for _ in labels]
+    for (g, q), n in Counter(zip(gold, predicted)).items():
+        m[index[g]][index[q]] += n
+    return m
 
 
 @dataclass

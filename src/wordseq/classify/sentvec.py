@@ -1,7 +1,6 @@
-"""Sentence vectors from word vectors: the plain mean, and SIF (Arora, Liang & Ma 2017): each word weighted
-by a / (a + p(w)), then the projection on the first principal component of the training sentences removed.
-:class:`VectorsClassifier` feeds them to logistic regression; :func:`write_sentence_vectors` writes them out
-for other tools.
+"""Logistic regression on sentence vectors: the plain mean of word vectors, or SIF (Arora, Liang & Ma
+2017), with the first principal component of the training sentences removed. The sentence vectors
+themselves are :mod:`wordseq.embed.sentences`' (``wordseq embed sentences`` writes them out).
 """
 
 from __future__ import annotations
@@ -10,7 +9,6 @@ import os
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, ClassVar, Self
 
 import numpy as np
@@ -27,44 +25,6 @@ def load_word_vectors(path: str | os.PathLike) -> Any:
     from wordseq.embed import load_vectors
 
     return load_vectors(path)
-
-
-def sif_weights(counts: np.ndarray, a: float = 1e-3) -> np.ndarray:
-    """a / (a + p(w)) for word counts."""
-    p = counts.astype(np.float64) / max(float(counts.sum()), 1.0)
-    return (a / (a + p)).astype(np.float32)
-
-
-def sentence_vectors(
-    texts: Sequence[str],
-    index: dict[str, int],
-    matrix: np.ndarray,
-    weights: np.ndarray | None = None,
-    component: np.ndarray | None = None,
-    lower: bool = False,
-) -> np.ndarray:
-    """The (weighted) mean of each text's known word vectors (zeros when none is known), minus its
-    projection on ``component`` if one is given."""
-    out = np.zeros((len(texts), matrix.shape[1]), dtype=np.float32)
-    for i, text in enumerate(texts):
-        ids = [index[t] for t in tokens(text, lower) if t in index]
-        if not ids:
-            continue
-        rows = matrix[ids]
-        if weights is None:
-            out[i] = rows.mean(axis=0)
-        else:
-            w = weights[ids]
-            out[i] = (w[:, None] * rows).sum(axis=0) / len(ids)
-    if component is not None:
-        out -= np.outer(out @ component, component).astype(np.float32)
-    return out
-
-
-def first_component(x: np.ndarray) -> np.ndarray:
-    """The first right singular vector of ``x`` (SIF removes each sentence's projection on it)."""
-    _, _, vt = np.linalg.svd(x.astype(np.float64), full_matrices=False)
-    return vt[0].astype(np.float32)
 
 
 @dataclass
@@ -123,6 +83,8 @@ class VectorsClassifier(Classifier):
     def _fit(self, train: LabelledData, dev: LabelledData | None, vectors: Any = None, **kwargs: Any) -> None:
         from sklearn.linear_model import LogisticRegression
 
+        from wordseq.embed.sentences import first_component, sentence_vectors, sif_weights
+
         cfg = self.config
         vec = vectors if vectors is not None else (load_word_vectors(cfg.vectors) if cfg.vectors else None)
         if vec is None:
@@ -163,6 +125,8 @@ class VectorsClassifier(Classifier):
 
     def transform(self, texts: Sequence[str]) -> np.ndarray:
         """The sentence vectors this model classifies."""
+        from wordseq.embed.sentences import sentence_vectors
+
         return sentence_vectors(list(texts), self.index, self.matrix, self.weights, self.component, self.config.lower)
 
     def predict_proba(self, texts: Any) -> np.ndarray:
@@ -208,39 +172,3 @@ class VectorsClassifier(Classifier):
             ),
         ]
         return s
-
-
-def write_sentence_vectors(
-    vectors_path: str | os.PathLike,
-    texts: Sequence[str],
-    output: str | os.PathLike,
-    weighting: str = "mean",
-    sif_a: float = 1e-3,
-    lower: bool = False,
-) -> Path:
-    """Write one sentence vector per text (space-separated numbers, one line each; ``.npy`` for a numpy
-    array), from any vector file; SIF's principal component is that of the texts given."""
-    from wordseq.io.atomic import atomic_write
-
-    if weighting not in ("mean", "sif"):
-        raise WordseqError(f"unknown weighting {weighting!r}; choose mean or sif")
-    vec = load_word_vectors(vectors_path)
-    weights = None
-    if weighting == "sif":
-        if vec.counts is None:
-            raise WordseqError(
-                f"{vectors_path}: SIF needs word counts, and this vector file has none (use a .wsq file)"
-            )
-        weights = sif_weights(vec.counts, sif_a)
-    x = sentence_vectors(texts, vec.index, vec.vectors, weights, None, lower)
-    if weighting == "sif" and len(texts) > 1:
-        c = first_component(x)
-        x -= np.outer(x @ c, c).astype(np.float32)
-    if os.fspath(output).endswith(".npy"):
-        with atomic_write(output, "wb") as f:
-            np.save(f, x)
-    else:
-        with atomic_write(output, "w", encoding="utf-8") as f:
-            for row in x:
-                f.write(" ".join(f"{v:.6g}" for v in row.tolist()) + "\n")
-    return Path(output)

@@ -54,12 +54,18 @@ def register(sub, parents) -> None:
     m = t.add_argument_group("model (each applies to the models that have it; defaults are the model's)")
     m.add_argument("--ngrams", type=int, help="linear: n-grams up to this length")
     m.add_argument("--features", choices=["counts", "binary", "tfidf"], help="linear: feature values")
-    m.add_argument("--loss", choices=["logistic", "svm"], help="linear: logistic regression or linear SVM")
+    m.add_argument(
+        "--loss",
+        choices=["logistic", "svm", "softmax", "hs", "ns"],
+        help="linear: logistic regression or linear SVM; fasttext: softmax, hierarchical softmax (many labels) "
+        "or negative sampling",
+    )
     m.add_argument("--c", type=float, help="linear, nbsvm, mean-vectors: inverse regularization strength")
     m.add_argument("--min-count", type=int, help="smallest count of a word (or n-gram) kept")
     m.add_argument("--dim", type=int, help="fasttext: embedding dimension")
     m.add_argument("--word-ngrams", type=int, help="fasttext: word n-grams up to this length")
     m.add_argument("--buckets", type=int, help="fasttext: hash buckets for the n-grams")
+    m.add_argument("--negative", type=int, help="fasttext --loss ns: negative labels per example (default 5)")
     m.add_argument("--embed", type=int, help="cnn, rnn: word-embedding size")
     m.add_argument("--mode", choices=["rand", "static", "non-static", "multichannel"], help="cnn: Kim's variant")
     m.add_argument("--widths", help="cnn: filter widths, comma-separated (default 3,4,5)")
@@ -96,7 +102,7 @@ def register(sub, parents) -> None:
     pr.add_argument("--encoding", default="utf-8", help="text encoding of the input")
     pr.set_defaults(func=run_predict)
 
-    s = csub.add_parser("sentence-vectors", parents=parents, help="write mean or SIF sentence vectors")
+    s = csub.add_parser("sentence-vectors", parents=parents, help="deprecated: use wordseq embed sentences")
     s.add_argument("vectors", help="word-vector file")
     s.add_argument("input", help="text file, one sentence per line")
     s.add_argument("-o", "--output", required=True, help="output: one vector per line (text), or .npy")
@@ -125,6 +131,10 @@ def build_model(args: argparse.Namespace) -> Any:
 
     args.config_flags = FLAGS
     kind = args.model
+    losses = {"linear": ("logistic", "svm"), "nbsvm": ("logistic", "svm"), "fasttext": ("softmax", "hs", "ns")}
+    if args.loss is not None and args.loss not in losses.get(kind, ()):
+        allowed = " or ".join(losses.get(kind, ())) or "no --loss"
+        raise WordseqError(f"--loss {args.loss} does not apply to --model {kind} (it takes {allowed})")
     if kind in ("linear", "nbsvm"):
         o = _overrides(args, ["ngrams", "features", "loss", "c", "min_count", "lower"])
         o.setdefault("seed", args.seed)
@@ -133,7 +143,9 @@ def build_model(args: argparse.Namespace) -> Any:
             o.setdefault("loss", "svm")
         return LinearClassifier(**o)
     if kind == "fasttext":
-        o = _overrides(args, ["dim", "lr", "epochs", "word_ngrams", "buckets", "min_count", "lower"])
+        o = _overrides(
+            args, ["dim", "lr", "epochs", "word_ngrams", "buckets", "min_count", "lower", "loss", "negative"]
+        )
         return FastTextClassifier(**o, threads=args.threads or 1, seed=args.seed)
     if kind == "mean-vectors":
         if not args.vectors:
@@ -173,7 +185,8 @@ def run_train(args: argparse.Namespace) -> int:
     from wordseq.cli import set_torch_threads
     from wordseq.errors import WordseqError
 
-    set_torch_threads(args)
+    if args.model in ("cnn", "rnn"):  # the other models never import torch
+        set_torch_threads(args)
     if args.class_file and args.data:
         raise WordseqError("give either a training file or --class-file, not both")
     if args.class_file:
@@ -247,10 +260,8 @@ def run_predict(args: argparse.Namespace) -> int:
 
 
 def run_sentence_vectors(args: argparse.Namespace) -> int:
-    from wordseq.classify.data import read_text_lines
-    from wordseq.classify.sentvec import write_sentence_vectors
+    from wordseq.cli.embed import sentences
 
-    texts = [line for _, line in read_text_lines(args.input, args.encoding)]
-    path = write_sentence_vectors(args.vectors, texts, args.output, args.weighting, lower=args.lower)
-    print(f"{len(texts):,} sentence vectors written to {path}", file=sys.stderr)
-    return 0
+    print("wordseq: warning: classify sentence-vectors is deprecated; use wordseq embed sentences", file=sys.stderr)
+    args.method, args.counts, args.sif_a = args.weighting, None, 1e-3
+    return sentences(args)

@@ -170,6 +170,28 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     c.add_argument("--from", dest="from_format", choices=FORMATS, help="input format (default: guessed)")
     c.set_defaults(func=convert)
 
+    se = esub.add_parser(
+        "sentences",
+        parents=parents,
+        help="sentence vectors: mean or SIF-weighted mean of word vectors",
+        description="One vector per input line: the mean of its words' vectors, or SIF (Arora et al. 2017): "
+        "words weighted by a / (a + p(w)), then the sentences' first principal component removed. Written as "
+        "word2vec text (keys: the line numbers) or, for an -o ending in .npy, a numpy array.",
+    )
+    se.add_argument("vectors", help="word-vector file (.wsq, word2vec text/binary, GloVe text)")
+    se.add_argument("input", help="text file, one tokenized sentence per line (- for standard input)")
+    se.add_argument("-o", "--output", default="-", help="output file: .npy, or word2vec text (default: stdout)")
+    se.add_argument("--method", choices=["mean", "sif"], default="mean", help="plain or SIF-weighted mean")
+    se.add_argument(
+        "--counts",
+        help="sif: word counts, token<TAB>count per line (wordseq vocab -o); default: the vector file's "
+        "counts (.wsq), else the counts of the input",
+    )
+    se.add_argument("--sif-a", type=float, default=1e-3, help="sif: the weight's a in a / (a + p(w)) (default 1e-3)")
+    se.add_argument("--lower", action="store_true", help="lowercase the sentences")
+    se.add_argument("--encoding", default="utf-8", help="text encoding of the input (default utf-8)")
+    se.set_defaults(func=sentences)
+
 
 def _load(path: str, format: str | None = None) -> Vectors:
     from wordseq.embed import load_vectors
@@ -328,4 +350,32 @@ def convert(args: argparse.Namespace) -> int:
         and v.counts is not None
     ):
         print("note        word counts are kept only in .wsq files")
+    return 0
+
+
+def sentences(args: argparse.Namespace) -> int:
+    import sys
+
+    from wordseq.embed.sentences import (
+        embed_sentences,
+        read_counts,
+        sentence_lines,
+        word_counts,
+        write_sentence_vectors,
+    )
+    from wordseq.io.inputs import read_lines
+
+    if args.sif_a <= 0:
+        raise WordseqError(f"--sif-a must be > 0, got {args.sif_a}")
+    v = _load(args.vectors)
+    texts = [line for _, line in read_lines(args.input, args.encoding)]
+    counts = read_counts(args.counts) if args.counts else None
+    x = embed_sentences(v, texts, args.method, counts, args.sif_a, args.lower)
+    if args.output == "-":
+        sys.stdout.writelines(sentence_lines(x))
+    else:
+        write_sentence_vectors(x, args.output)
+    source = f", word frequencies from {word_counts(v, [], counts)[1]}" if args.method == "sif" else ""
+    where = "standard output" if args.output == "-" else args.output
+    print(f"{len(texts):,} sentence vectors ({args.method}{source}) written to {where}", file=sys.stderr)
     return 0
