@@ -52,11 +52,12 @@ class Batch:
     words: Tensor  # (B, T) word ids, 0 = padding
     cases: Tensor  # (B, T)
     mask: Tensor  # (B, T) bool, true on words
-    chars: Tensor  # (N, L) character ids of the N words, row-major over the mask
-    char_lengths: Tensor  # (N,)
+    chars: Tensor  # (U, L) character ids of the U distinct word forms of the batch
+    char_lengths: Tensor  # (U,)
     tags: dict[str, Tensor]  # column -> (B, T), 0 on padding
     lengths: list[int]
     index: list[int]  # position of each sentence in the data it came from
+    char_index: Tensor | None = None  # (N,) row of ``chars`` of each of the N words, row-major over the mask
 
     @property
     def tokens(self) -> int:
@@ -74,6 +75,7 @@ class Batch:
             {k: v.to(device) for k, v in self.tags.items()},
             self.lengths,
             self.index,
+            self.char_index.to(device) if self.char_index is not None else None,
         )
 
 
@@ -89,11 +91,19 @@ def encode(
     """Sentences of words (and, for training or scoring, their tags) as :class:`Encoded` ids."""
     unk = words.unk_id or 0
     cunk = chars.unk_id or 0
+    seen: dict[str, tuple[int, int, np.ndarray]] = {}  # word form -> (word id, case id, character ids)
+
+    def form(w: str) -> tuple[int, int, np.ndarray]:
+        ids = np.array([chars.stoi.get(c, cunk) for c in w[:max_word_chars]] or [cunk], dtype=np.int64)
+        seen[w] = (words.stoi.get(w.lower() if lower else w, unk), case_id(w), ids)
+        return seen[w]
+
     out = []
     for k, ws in enumerate(sentences):
-        wid = np.array([words.stoi.get(w.lower() if lower else w, unk) for w in ws], dtype=np.int64)
-        cid = np.array([case_id(w) for w in ws], dtype=np.int64)
-        ch = [np.array([chars.stoi.get(c, cunk) for c in w[:max_word_chars]] or [cunk], dtype=np.int64) for w in ws]
+        rows = [seen.get(w) or form(w) for w in ws]
+        wid = np.array([r[0] for r in rows], dtype=np.int64)
+        cid = np.array([r[1] for r in rows], dtype=np.int64)
+        ch = [r[2] for r in rows]
         tg = {}
         for col, seqs in (tags or {}).items():
             index = (tag_index or {})[col]
@@ -111,10 +121,23 @@ def make_batch(items: Sequence[Encoded], index: Sequence[int]) -> Batch:
     mask = np.zeros((B, T), dtype=bool)
     cols = list(items[0].tags)
     tags = {c: np.zeros((B, T), dtype=np.int64) for c in cols}
-    all_chars = [c for e in items for c in e.chars]
-    L = max(len(c) for c in all_chars)
-    chars = np.zeros((len(all_chars), L), dtype=np.int64)
-    for i, c in enumerate(all_chars):
+    # each distinct spelling once: the character network runs on those, and every word takes its row
+    rows: dict[bytes, int] = {}
+    distinct: list[np.ndarray] = []
+    char_index = np.empty(sum(lengths), dtype=np.int64)
+    n = 0
+    for e in items:
+        for c in e.chars:
+            key = c.tobytes()
+            row = rows.get(key)
+            if row is None:
+                row = rows[key] = len(distinct)
+                distinct.append(c)
+            char_index[n] = row
+            n += 1
+    L = max(len(c) for c in distinct)
+    chars = np.zeros((len(distinct), L), dtype=np.int64)
+    for i, c in enumerate(distinct):
         chars[i, : len(c)] = c
     for b, item in enumerate(items):
         n = len(item)
@@ -128,10 +151,11 @@ def make_batch(items: Sequence[Encoded], index: Sequence[int]) -> Batch:
         torch.from_numpy(cases),
         torch.from_numpy(mask),
         torch.from_numpy(chars),
-        torch.tensor([len(c) for c in all_chars], dtype=torch.long),
+        torch.tensor([len(c) for c in distinct], dtype=torch.long),
         {c: torch.from_numpy(t) for c, t in tags.items()},
         lengths,
         list(index),
+        torch.from_numpy(char_index),
     )
 
 

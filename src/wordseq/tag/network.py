@@ -103,7 +103,9 @@ class WordFeatures(nn.Module):
         if self.cases is not None:
             parts.append(self.cases(batch.cases))
         if self.chars is not None:
-            per_word = self.chars(batch.chars, batch.char_lengths)
+            per_word = self.chars(batch.chars, batch.char_lengths)  # one row per distinct spelling
+            if batch.char_index is not None:
+                per_word = per_word[batch.char_index]
             full = per_word.new_zeros(*ids.shape, per_word.shape[1])
             full[batch.mask] = per_word
             parts.append(full)
