@@ -6,6 +6,7 @@
     wordseq embed eval MODEL --analogies F --similarity F...
     wordseq embed plot MODEL --words W... | --pairs F -o out.png [--tsne]
     wordseq embed convert IN OUT --to word2vec|word2vec-bin|glove|tsv|wsq
+    wordseq embed sentences MODEL FILE --method mean|sif [-o OUT.npy|OUT.txt]
 
 MODEL is any vector file wordseq reads (.wsq, word2vec .txt/.bin, GloVe .txt, projector .tsv).
 """
