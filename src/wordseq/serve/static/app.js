@@ -207,6 +207,7 @@
         if (err && err.name === "AbortError") {
           status.textContent = "Stopped.";
         } else {
+          status.textContent = "";
           error.textContent = err instanceof ApiError ? err.message : `Error: ${err && err.message ? err.message : err}`;
           error.hidden = false;
         }
@@ -403,16 +404,22 @@
 
   /** The 2-D map as SVG: points and labels, analogy arrows; wheel zooms about the cursor, drag pans. */
   function drawMap(data) {
-    const W = 720;
-    const H = 480;
-    const PAD = 48;
+    const W = 960;
+    const H = 520;
+    const PAD = { left: 36, right: 110, top: 36, bottom: 30 };
     const points = data.points || [];
     if (!points.length) return el("p", {}, "No points to draw.");
     const xs = points.map((p) => p.x);
     const ys = points.map((p) => p.y);
     const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
-    const sx = (x) => PAD + ((x - x0) / (x1 - x0 || 1)) * (W - 2 * PAD);
-    const sy = (y) => H - PAD - ((y - y0) / (y1 - y0 || 1)) * (H - 2 * PAD);
+    // one scale for both axes, so that the projection's distances are not stretched
+    const availW = W - PAD.left - PAD.right;
+    const availH = H - PAD.top - PAD.bottom;
+    const scale = Math.min(availW / (x1 - x0 || 1), availH / (y1 - y0 || 1));
+    const offX = PAD.left + (availW - scale * (x1 - x0)) / 2;
+    const offY = PAD.top + (availH - scale * (y1 - y0)) / 2;
+    const sx = (x) => offX + (x - x0) * scale;
+    const sy = (y) => offY + (y1 - y) * scale;
     const groups = [...new Set(points.map((p) => p.group))];
     const view = { k: 1, x: 0, y: 0 };
     const markerId = uid("arrow");
@@ -569,6 +576,9 @@
           text.append(...tokenSpan(item, space));
           status.textContent = `Generating… ${tokens.length} tokens`;
         });
+      } catch (err) {
+        if (!tokens.length) result.replaceChildren();
+        throw err;
       } finally {
         stop.disabled = true;
         controller = null;
@@ -747,10 +757,13 @@
     const s = model.summary || {};
     const bits = [];
     if (model.path_name) bits.push(model.path_name);
-    if (s.description) bits.push(s.description);
-    const params = s.params ?? s.total_params;
-    if (params) bits.push(`${Number(params).toLocaleString("en")} parameters`);
-    if (s.vocab_size) bits.push(`${Number(s.vocab_size).toLocaleString("en")} words`);
+    if (s.description) {
+      bits.push(s.description);
+    } else {
+      const params = s.params ?? s.total_params;
+      if (params) bits.push(`${Number(params).toLocaleString("en")} parameters`);
+      if (s.vocab_size) bits.push(`${Number(s.vocab_size).toLocaleString("en")} words`);
+    }
     return bits.join(" · ");
   }
 
