@@ -255,3 +255,220 @@ def test_non_finite_floats_become_null():
     from wordseq.serve.app import dumps
 
     assert json.loads(dumps({"a": [float("inf"), 1.5, float("nan")]})) == {"a": [None, 1.5, None]}
+
+
+# -- language models --------------------------------------------------------------------------------------
+
+SENTENCES = ["the cat sat on the mat", "the dog sat on the log", "a cat ran", "the dog ran to the cat"]
+
+
+@pytest.fixture(scope="module")
+def ngram(tmp_path_factory):
+    from wordseq.lm.ngram import NgramModel
+
+    path = tmp_path_factory.mktemp("lm") / "train.txt"
+    path.write_text("\n".join(SENTENCES * 3) + "\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return NgramModel(order=3, smoothing="mkn").fit(path)
+
+
+@pytest.fixture(scope="module")
+def neural(ngram):
+    """An untrained word-level LSTM over the n-gram model's vocabulary (random weights: distinct logits)."""
+    import torch
+
+    from wordseq.lm.neural import NeuralLM
+    from wordseq.lm.neural.model import build_network
+
+    lm = NeuralLM(model="lstm", embed=8, hidden=8, layers=1)
+    torch.manual_seed(0)
+    lm.vocab = ngram.vocab
+    lm.network = build_network(lm.config, len(ngram.vocab)).eval()
+    for p in lm.network.parameters():
+        torch.nn.init.normal_(p, std=1.0)
+    return lm
+
+
+@pytest.fixture(scope="module")
+def lm_app(ngram, neural):
+    return create_app({"ng": ngram, "nn": neural}, LIMITS)
+
+
+@pytest.fixture(scope="module")
+def lm_client(lm_app):
+    return TestClient(lm_app)
+
+
+def stream(client, name: str, body: dict) -> list[dict]:
+    r = client.post(f"/api/{name}/generate", json=body)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("application/x-ndjson")
+    return [json.loads(line) for line in r.text.splitlines()]
+
+
+def check_events(events: list[dict]) -> list[dict]:
+    *tokens, done = events
+    assert done["done"] is True and done["tokens"] == len(tokens)
+    for e in tokens:
+        assert set(e) == {"token", "text", "prob", "alternatives"}
+        assert 0 < e["prob"] <= 1
+        probs = [a["prob"] for a in e["alternatives"]]
+        assert len(probs) == 5 and probs == sorted(probs, reverse=True)
+        assert e["prob"] <= probs[0] + 1e-12
+    return tokens
+
+
+def test_lms_are_listed_with_their_kinds(lm_client):
+    kinds = {m["name"]: m["kind"] for m in lm_client.get("/api/models").json()["models"]}
+    assert kinds == {"ng": "ngram", "nn": "neural_lm"}
+
+
+def test_ngram_greedy_generation_follows_the_models_distribution(lm_client, ngram):
+    events = stream(lm_client, "ng", {"prompt": "the dog", "temperature": 0, "max_tokens": 10})
+    tokens = check_events(events)
+    vocab = ngram.vocab
+    history = [vocab.stoi["<s>"], *ngram.encode("the dog").tolist()]
+    for e in tokens:
+        dist = ngram.distribution(history)
+        best = int(np.argmax(dist))
+        assert e["token"] == vocab.itos[best]
+        assert e["prob"] == pytest.approx(10 ** dist[best])
+        assert e["alternatives"][0] == {"token": e["token"], "prob": pytest.approx(e["prob"])}
+        history.append(best)
+    assert tokens[-1]["token"] == "</s>" or len(tokens) == 10  # a sentence model stops at </s>
+    words = [e["token"] for e in tokens if e["token"] != "</s>"]
+    assert events[-1]["text"].split() == ["the", "dog", *words]
+
+
+def test_sampling_is_seeded_and_top_k_1_is_greedy(lm_client):
+    body = {"prompt": "the", "max_tokens": 8, "seed": 3, "temperature": 1.5}
+    assert stream(lm_client, "ng", body) == stream(lm_client, "ng", body)
+    greedy = stream(lm_client, "nn", {"prompt": "the", "max_tokens": 8, "temperature": 0})
+    top1 = stream(lm_client, "nn", {"prompt": "the", "max_tokens": 8, "top_k": 1, "seed": 5})
+    assert [e.get("token") for e in greedy] == [e.get("token") for e in top1]
+
+
+def test_neural_greedy_generation_matches_the_family_decoder(lm_client, neural):
+    from wordseq.lm.neural import generate as gen
+
+    events = stream(lm_client, "nn", {"prompt": "the cat", "temperature": 0, "max_tokens": 12})
+    tokens = check_events(events)
+    assert len(tokens) == 12  # a neural LM reads </s> as a line end and goes on
+    prompt = gen.encode_prompt("the cat", neural.tokenizer, neural.vocab)
+    ids = list(gen.greedy_ids(neural.network, prompt.ids, 12, banned_ids=gen.never_generated(neural.vocab)))
+    assert [e["token"] for e in tokens] == [neural.vocab.itos[i] for i in ids]
+    expected = "the cat" + gen.Detokenizer(neural.vocab, "word", at_line_start=False).text(ids)
+    assert events[-1]["text"] == expected
+    assert "".join(e["text"] for e in tokens) == expected[len("the cat") :]
+
+
+def test_beam_search_streams_a_sequence_at_least_as_probable_as_greedy(lm_client, ngram):
+    events = stream(lm_client, "ng", {"prompt": "the", "beam": 4, "max_tokens": 6})
+    tokens = check_events(events)
+    assert 1 <= len(tokens) <= 6 and (tokens[-1]["token"] == "</s>" or len(tokens) == 6)
+    history = [ngram.vocab.stoi["<s>"], ngram.vocab.stoi["the"]]
+    for e in tokens:  # each streamed probability is the model's, along the chosen path
+        token = ngram.vocab.stoi[e["token"]]
+        assert e["prob"] == pytest.approx(10 ** ngram.distribution(history)[token])
+        history.append(token)
+    greedy = check_events(stream(lm_client, "ng", {"prompt": "the", "temperature": 0, "max_tokens": 6}))
+    if greedy[-1]["token"] == "</s>" and len(greedy) == len(tokens):  # same length: beam's total is no worse
+        assert sum(np.log(e["prob"]) for e in tokens) >= sum(np.log(e["prob"]) for e in greedy) - 1e-9
+    events = stream(lm_client, "nn", {"prompt": "the", "beam": 3, "max_tokens": 5})
+    assert 1 <= len(check_events(events)) <= 5
+
+
+def test_ngram_score_matches_the_models_own_perplexity(lm_client, ngram):
+    text = "the cat sat on the log"
+    code, data = post(lm_client, "/api/ng/score", {"text": text})
+    assert code == 200, data
+    assert [t["token"] for t in data["tokens"]] == text.split() + ["</s>"]
+    assert data["tokens_scored"] == 7
+    ref = ngram.evaluate([text])
+    assert data["perplexity"] == pytest.approx(ref.perplexity, rel=1e-9)
+    assert data["nats"] == pytest.approx(-sum(np.log(t["prob"]) for t in data["tokens"]))
+    for (lp, _, _), t in zip(ngram.full_scores(text), data["tokens"]):
+        assert t["prob"] == pytest.approx(10**lp)
+
+
+def test_neural_score_matches_the_models_own_evaluation(lm_client, neural):
+    text = "the dog sat on a mat"
+    code, data = post(lm_client, "/api/nn/score", {"text": text})
+    assert code == 200, data
+    ids = [neural.vocab.stoi[w] for w in text.split()] + [neural.eos_id]
+    ref = neural.evaluate(np.array(ids), batch_size=1, bptt=len(ids))
+    assert data["tokens_scored"] == len(ids)
+    assert data["perplexity"] == pytest.approx(ref.perplexity, rel=1e-5)
+
+
+def test_score_of_unknown_words_uses_unk(lm_client):
+    code, data = post(lm_client, "/api/ng/score", {"text": "the zebra sat"})
+    assert code == 200 and data["tokens"][1]["token"] == "zebra" and data["tokens"][1]["prob"] > 0
+
+
+@pytest.mark.parametrize(
+    "op, body, words",
+    [
+        ("generate", {"max_tokens": 21}, ["'max_tokens'", "at most 20"]),
+        ("generate", {"max_tokens": 0}, ["'max_tokens'"]),
+        ("generate", {"temperature": -1}, ["'temperature'"]),
+        ("generate", {"temperature": "hot"}, ["'temperature'", "number"]),
+        ("generate", {"top_p": 0}, ["'top_p'"]),
+        ("generate", {"top_p": 1.5}, ["'top_p'"]),
+        ("generate", {"top_k": -1}, ["'top_k'"]),
+        ("generate", {"beam": 11}, ["'beam'"]),
+        ("generate", {"prompt": ["the"]}, ["'prompt'", "string"]),
+        ("generate", {"seed": 1.5}, ["'seed'"]),
+        ("score", {}, ["'text'", "required"]),
+        ("score", {"text": "   "}, ["'text'", "empty"]),
+        ("score", {"text": " ".join(["the"] * 2001)}, ["2001 tokens"]),
+    ],
+)
+def test_bad_lm_requests_are_422(op, body, words):
+    app = create_app({"ng": _ngram_for_errors()}, Limits(max_tokens=20))
+    assert_error(TestClient(app), f"/api/ng/{op}", body, 422, *words)
+
+
+def _ngram_for_errors():
+    from wordseq.lm.ngram import NgramModel
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return NgramModel(order=2, smoothing="add-k").fit(["the cat", "the dog"])
+
+
+def test_too_many_concurrent_generations_is_429_and_slots_come_back(lm_app, lm_client):
+    slots = lm_app.state.slots
+    assert slots.n == 1 and slots.held == 0
+    assert slots.try_take()  # a generation in progress
+    try:
+        assert_error(lm_client, "/api/ng/generate", {"max_tokens": 3}, 429, "generations")
+        code, _ = post(lm_client, "/api/ng/score", {"text": "the cat"})  # other operations still run
+        assert code == 200
+    finally:
+        slots.give_back()
+    stream(lm_client, "ng", {"max_tokens": 3})
+    assert slots.held == 0
+    assert_error(lm_client, "/api/ng/generate", {"max_tokens": 21}, 422)  # refused before taking a slot
+    assert slots.held == 0
+
+
+def test_a_real_server_streams_and_frees_the_slot_of_a_client_that_leaves_early(lm_app):
+    import time
+
+    import httpx
+
+    from wordseq.serve.app import ServerThread
+
+    with ServerThread(lm_app) as server:
+        assert server.url.startswith("http://127.0.0.1:")
+        with httpx.Client(base_url=server.url, timeout=10) as http:
+            with http.stream("POST", "api/nn/generate", json={"max_tokens": 20}) as r:
+                assert r.status_code == 200
+                assert "token" in json.loads(next(r.iter_lines()))
+            deadline = time.monotonic() + 5
+            while lm_app.state.slots.held and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert lm_app.state.slots.held == 0
+            assert http.get("api/models").status_code == 200

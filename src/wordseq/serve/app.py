@@ -85,6 +85,7 @@ def create_app(models: Mapping[str, Any], limits: Limits | None = None) -> Starl
     limits = limits or Limits()
     served = {name: ServedModel.of(name, model) for name, model in models.items()}
     for entry in served.values():
+        entry.summary()  # computed once, now: a model that cannot describe itself stops the start, not a request
         if entry.kind == "vectors":
             _ = vectors.vectors_of(entry.model).unit  # the cached unit matrix, made once before any request
     slots = Slots(limits.max_concurrent_generations)

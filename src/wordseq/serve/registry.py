@@ -106,7 +106,7 @@ def describe(model: Any, kind: str) -> dict[str, Any]:
     file_kind, params, vocab_size, config = kind, None, None, {}
     if callable(getattr(model, "summary", None)):
         s = model.summary()
-        file_kind, params, vocab_size, config = s.kind, s.total_params(), s.vocab_size, s.config
+        file_kind, params, vocab_size, config = s.kind, s.total_params, s.vocab_size, s.config
     elif hasattr(model, "vectors") and hasattr(model, "words"):  # a plain Vectors
         file_kind, vocab_size, params = "vectors", len(model.words), int(model.vectors.size)
         config = {"dim": int(model.vectors.shape[1])}
