@@ -472,3 +472,18 @@ def test_a_real_server_streams_and_frees_the_slot_of_a_client_that_leaves_early(
                 time.sleep(0.02)
             assert lm_app.state.slots.held == 0
             assert http.get("api/models").status_code == 200
+
+
+def test_sampling_distribution_temperature_top_k_top_p():
+    from wordseq.serve.lm import sampling_probs
+
+    with np.errstate(divide="ignore"):
+        logp = np.log(np.array([0.5, 0.2, 0.15, 0.1, 0.05, 0.0]))
+    assert np.allclose(sampling_probs(logp, 1.0, 0, 1.0), np.exp(logp))
+    assert np.allclose(sampling_probs(logp, 0.0, 0, 1.0), [1, 0, 0, 0, 0, 0])
+    hot = sampling_probs(logp, 2.0, 0, 1.0)
+    assert np.allclose(hot[:5], np.sqrt(np.exp(logp[:5])) / np.sqrt(np.exp(logp[:5])).sum()) and hot[5] == 0
+    assert np.allclose(sampling_probs(logp, 1.0, 2, 1.0), [5 / 7, 2 / 7, 0, 0, 0, 0])
+    assert np.allclose(sampling_probs(logp, 1.0, 0, 0.7), [5 / 7, 2 / 7, 0, 0, 0, 0])  # 0.5 + 0.2 reaches 0.7
+    assert np.allclose(sampling_probs(logp, 1.0, 0, 0.71), [0.5 / 0.85, 0.2 / 0.85, 0.15 / 0.85, 0, 0, 0])
+    assert np.allclose(sampling_probs(logp, 1.0, 3, 0.6), [5 / 7, 2 / 7, 0, 0, 0, 0])  # top-k first, then top-p

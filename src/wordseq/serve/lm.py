@@ -192,20 +192,17 @@ def sampling_probs(logprobs: np.ndarray, temperature: float, top_k: int, top_p: 
     z = np.where(finite, logprobs / temperature, -np.inf)
     z = z - z.max()
     p = np.exp(z)
-    if 0 < top_k < len(p):
-        keep = np.zeros(len(p), dtype=bool)
-        keep[np.argsort(-p, kind="stable")[:top_k]] = True
-        p = np.where(keep, p, 0.0)
-    p = p / p.sum()
+    candidates = np.flatnonzero(p > 0)  # the tokens still in the running, in no particular order
+    if 0 < top_k < len(candidates):
+        candidates = candidates[np.argpartition(-p[candidates], top_k - 1)[:top_k]]
     if top_p < 1.0:
-        order = np.argsort(-p, kind="stable")
-        cumulative = np.cumsum(p[order])
+        candidates = candidates[np.argsort(-p[candidates], kind="stable")]
+        cumulative = np.cumsum(p[candidates]) / p[candidates].sum()
         n = int(np.searchsorted(cumulative, top_p - 1e-12)) + 1  # the smallest prefix with mass >= top_p
-        nucleus = np.zeros(len(p), dtype=bool)
-        nucleus[order[:n]] = True
-        p = np.where(nucleus, p, 0.0)
-        p = p / p.sum()
-    return p
+        candidates = candidates[:n]
+    out = np.zeros_like(p)
+    out[candidates] = p[candidates]
+    return out / out.sum()
 
 
 def alternatives(view: LMView, logprobs: np.ndarray, n: int = ALTERNATIVES) -> list[dict[str, Any]]:
