@@ -84,13 +84,13 @@ def test_errors_from_the_api_are_shown_in_the_panel(page):
 
 def test_generation_streams_coloured_tokens(page):
     card, outcome = page.submit(
-        "ngram3", "generate", {"prompt": "the king", "max_tokens": 25, "seed": 3}, '.tokens[data-done="true"]'
+        "ngram3", "generate", {"prompt": "the king", "max_tokens": 25, "seed": 1}, '.tokens[data-done="true"]'
     )
     assert outcome == "ok", page.error_text(card)
     tokens = card.find_elements("css selector", ".tokens .token")
     status = card.find_element("css selector", ".status").text
     assert status == f"Done: {len(tokens)} tokens."
-    assert 0 < len(tokens) <= 25
+    assert 5 <= len(tokens) <= 25
     assert all(t.get_attribute("style").startswith("background") for t in tokens)
 
     # hovering a token shows its probability and the top alternatives
@@ -164,7 +164,8 @@ def test_translation_and_its_attention(page):
     card, outcome = page.submit("translator", "translate", {"text": text, "beam": 3}, ".translation")
     assert outcome == "ok", page.error_text(card)
     expected = api(page.url, "api/translator/translate", {"text": text, "beam": 3})
-    assert card.find_element("css selector", ".translation").text == " ".join(expected["target"])
+    shown = card.find_element("css selector", ".translation").text
+    assert shown == " ".join(w for w in expected["target"] if w != "</s>")
     cells = card.find_elements("css selector", "svg.attention rect.cell")
     assert len(cells) == len(expected["target"]) * len(expected["source"])
     page.screenshot("serve-translator", page.panel("translator"))

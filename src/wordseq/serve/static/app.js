@@ -540,7 +540,7 @@
     const gTemp = inputField("Temperature", { name: "temperature", type: "number", min: 0, step: 0.05, value: 1.0 });
     const gTopK = inputField("Top-k (0 = all)", { name: "top_k", type: "number", min: 0, step: 1, value: 0 });
     const gTopP = inputField("Top-p", { name: "top_p", type: "number", min: 0, max: 1, step: 0.05, value: 1.0 });
-    const gBeam = inputField("Beam", { name: "beam", type: "number", min: 1, max: 32, step: 1, value: 1 });
+    const gBeam = inputField("Beam", { name: "beam", type: "number", min: 1, max: limits.max_beam || 32, step: 1, value: 1 });
     const gSeed = inputField("Seed (optional)", { name: "seed", type: "number", step: 1 });
     let controller = null;
     const stop = el("button", { type: "button", class: "stop", disabled: true, onclick: () => controller && controller.abort() }, "Stop");
@@ -566,7 +566,7 @@
         await postStream(apiUrl(name, "generate"), body, controller.signal, (item) => {
           if (item.error) throw new ApiError(item.error);
           if (item.done) {
-            status.textContent = `Done: ${item.tokens} tokens.`;
+            status.textContent = `Done: ${item.tokens} token${item.tokens === 1 ? "" : "s"}.`;
             text.dataset.done = "true";
             return;
           }
@@ -706,10 +706,11 @@
   }
 
   function translatorPanel(model) {
-    const beam = inputField("Beam", { name: "beam", type: "number", min: 1, max: 32, value: 5 });
+    const beam = inputField("Beam", { name: "beam", type: "number", min: 1, max: limits.max_beam || 32, value: 5 });
     return [textCard(model, "translate", "Translate", "Translate", "a sentence to translate",
       [{ field: beam, key: "beam", value: () => numberValue(beam.input, 5) }], (data) => {
-        const out = [el("p", { class: "answer translation" }, (data.target || []).join(" "))];
+        const words = (data.target || []).filter((w) => w !== "</s>");
+        const out = [el("p", { class: "answer translation" }, words.join(" "))];
         if (data.attention) out.push(drawAttention(data.source || [], data.target || [], data.attention));
         else out.push(el("p", { class: "hint" }, "this model has no attention to show"));
         return out;
