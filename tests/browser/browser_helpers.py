@@ -304,13 +304,31 @@ class Page:
             field.clear()
             field.send_keys(str(value))
 
-    def submit(self, model: str, op: str, fields: dict[str, Any], done_css: str, timeout: float = WAIT_S):
-        """Fill the card's fields, press its button and wait for ``done_css`` (or an error) in its result."""
+    def submit(
+        self,
+        model: str,
+        op: str,
+        fields: dict[str, Any],
+        done_css: str,
+        timeout: float = WAIT_S,
+        keyboard: bool = False,
+    ):
+        """Fill the card's fields, press its button (``keyboard``: Enter in the last field, Ctrl+Enter in a text
+        area) and wait for ``done_css`` (or an error) in its result."""
         card = self.card(model, op)
         for name, value in fields.items():
             self.fill(card, name, value)
         old = card.find_element("css selector", ".result").get_attribute("innerHTML")
-        card.find_element("css selector", "button[type=submit]").click()
+        if keyboard:
+            from selenium.webdriver.common.keys import Keys
+
+            last = card.find_element("css selector", f'[name="{list(fields)[-1]}"]')
+            if last.tag_name == "textarea":
+                last.send_keys(Keys.CONTROL, Keys.ENTER)
+            else:
+                last.send_keys(Keys.ENTER)
+        else:
+            card.find_element("css selector", "button[type=submit]").click()
 
         def answered(_):
             err = card.find_element("css selector", ".error")

@@ -77,7 +77,7 @@ def test_neighbours_analogy_and_map(page):
 
 
 def test_errors_from_the_api_are_shown_in_the_panel(page):
-    card, outcome = page.submit("vectors", "neighbors", {"word": "zzzqx"}, "table.scores")
+    card, outcome = page.submit("vectors", "neighbors", {"word": "zzzqx"}, "table.scores", keyboard=True)
     assert outcome == "error"
     assert "zzzqx" in page.error_text(card)
 
@@ -106,7 +106,7 @@ def test_generation_streams_coloured_tokens(page):
 
 def test_perplexity_of_pasted_text(page):
     text = "the king is dead and the queen is here"
-    card, outcome = page.submit("ngram3", "score", {"text": text}, "dd.perplexity")
+    card, outcome = page.submit("ngram3", "score", {"text": text}, "dd.perplexity", keyboard=True)  # Ctrl+Enter
     assert outcome == "ok", page.error_text(card)
     expected = api(page.url, "api/ngram3/score", {"text": text})
     assert card.find_element("css selector", "dd.perplexity").text == f"{expected['perplexity']:.2f}"

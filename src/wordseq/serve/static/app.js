@@ -16,6 +16,7 @@
   };
   const PALETTE = ["#2563eb", "#d97706", "#059669", "#dc2626", "#7c3aed", "#0891b2", "#db2777", "#65a30d",
     "#9333ea", "#ea580c"];
+  const SEND_HINT = "Ctrl+Enter sends";
   let limits = {};
   let idCounter = 0;
   const tokenInfo = new WeakMap();
@@ -161,12 +162,13 @@
 
   function inputField(label, attrs, hint) {
     const id = uid("f");
-    const input = el(attrs.tag || "input", { id, ...attrs, tag: null });
+    const hintId = hint ? `${id}-hint` : null;
+    const input = el(attrs.tag || "input", { id, ...attrs, tag: null, "aria-describedby": hintId });
     if (attrs.tag === "textarea" && attrs.value) input.value = attrs.value;
     return {
       input,
       node: el("div", { class: `field field-${attrs.name}` }, el("label", { for: id }, label), input,
-        hint ? el("small", { class: "hint" }, hint) : null),
+        hint ? el("small", { class: "hint", id: hintId }, hint) : null),
     };
   }
 
@@ -195,6 +197,13 @@
     const form = el("form", { class: `op op-${op}`, novalidate: false },
       el("div", { class: "fields" }, fields.map((f) => f.node)),
       el("div", { class: "buttons" }, button, extraButtons));
+    // Ctrl+Enter (or Cmd+Enter) in a text area sends the form, as Enter does in a one-line field
+    form.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && event.target.tagName === "TEXTAREA") {
+        event.preventDefault();
+        form.requestSubmit();
+      }
+    });
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       error.hidden = true;
@@ -535,7 +544,7 @@
     const maxTokens = limits.max_tokens || 1000;
     let level = levelOf(model);
 
-    const gPrompt = inputField("Prompt", { tag: "textarea", name: "prompt", rows: 2, placeholder: "the prompt (may be empty)" });
+    const gPrompt = inputField("Prompt", { tag: "textarea", name: "prompt", rows: 2, placeholder: "the prompt (may be empty)" }, SEND_HINT);
     const gMax = inputField("Max tokens", { name: "max_tokens", type: "number", min: 1, max: maxTokens, value: Math.min(50, maxTokens) });
     const gTemp = inputField("Temperature", { name: "temperature", type: "number", min: 0, step: 0.05, value: 1.0 });
     const gTopK = inputField("Top-k (0 = all)", { name: "top_k", type: "number", min: 0, step: 1, value: 0 });
@@ -585,7 +594,7 @@
       }
     }, [stop]);
 
-    const sText = inputField("Text", { tag: "textarea", name: "text", rows: 3, placeholder: "paste some text to score" });
+    const sText = inputField("Text", { tag: "textarea", name: "text", rows: 3, placeholder: "paste some text to score" }, SEND_HINT);
     const score = card("score", "Score a text (perplexity)", [sText], "Score", async (result) => {
       const data = await postJSON(apiUrl(name, "score"), { text: sText.input.value });
       const toks = data.tokens || [];
@@ -604,7 +613,7 @@
   // ---------------------------------------------------------------- tasks
 
   function textCard(model, op, title, button, placeholder, extra, render) {
-    const t = inputField("Text", { tag: "textarea", name: "text", rows: 2, placeholder });
+    const t = inputField("Text", { tag: "textarea", name: "text", rows: 2, placeholder }, SEND_HINT);
     return card(op, title, [t, ...extra.map((e) => e.field)], button, async (result) => {
       const text = t.input.value.trim();
       if (!text) throw new Error("type some text");
