@@ -16,7 +16,8 @@ no request is refused with 429 by design. Any response other than 200 (or a stre
 
 The server's resident memory (psutil) is read once the models are loaded, after a warm-up of ``--warmup``
 seconds under the same load (which starts the server's worker threads and fills the allocators' pools),
-every 5 s during the run and at the end; "growth" is the end minus the after-warm-up figure. Results are printed as a Markdown table
+every 5 s during the run and at the end; "growth" is the end minus the after-warm-up figure, and the
+growth over the run's second half (end minus the sample at mid-run) is the figure a leak would show. Results are printed as a Markdown table
 and written to ``bench/results/serve_load.json``.
 """
 
@@ -155,7 +156,7 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--seconds", type=float, default=30.0)
     ap.add_argument("--generate-share", type=float, default=0.3)
-    ap.add_argument("--warmup", type=float, default=10.0, help="seconds of the same load before measuring")
+    ap.add_argument("--warmup", type=float, default=20.0, help="seconds of the same load before measuring")
     ap.add_argument("--models", nargs="*", help="serve these instead (one vectors, one n-gram, one neural LM)")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "serve_load.json"))
     args = ap.parse_args()
@@ -217,6 +218,9 @@ def main() -> None:
         "rss_mb_start": round(rss_start / 2**20, 1),
         "rss_mb_end": round(rss_end / 2**20, 1),
         "rss_mb_growth": round((rss_end - rss_start) / 2**20, 1),
+        "rss_mb_growth_second_half": round(rss_end / 2**20 - samples[len(samples) // 2 - 1], 1)
+        if len(samples) > 1
+        else None,
         "rss_mb_samples": samples,
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
@@ -228,7 +232,8 @@ def main() -> None:
     print(f"| all | {report['requests']:,} | {report['p50_ms']} | {report['p99_ms']} |")
     print(
         f"\n{report['requests_per_s']} requests/s, {errors} errors; server RSS {report['rss_mb_start']} MB after "
-        f"warm-up, {report['rss_mb_end']} MB at the end (growth {report['rss_mb_growth']} MB; samples "
+        f"warm-up, {report['rss_mb_end']} MB at the end (growth {report['rss_mb_growth']} MB, "
+        f"{report['rss_mb_growth_second_half']} MB over the second half; samples "
         f"{samples})"
     )
     if errors or report["warmup_errors"]:

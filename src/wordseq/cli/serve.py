@@ -26,7 +26,8 @@ def register(sub, parents) -> None:
         description=(
             "Start a local web server with a page that explores the given models (vectors, n-gram and neural "
             "language models, classifiers, taggers, parsers, translators) and a JSON API under /api/. Only the "
-            "models named here are served. It listens on 127.0.0.1 unless --host says otherwise."
+            "models named here are served. It listens on 127.0.0.1 unless --host says otherwise. Each request "
+            "runs on --threads threads (default 1: requests run side by side)."
         ),
     )
     p.add_argument("models", nargs="*", metavar="MODEL", help="model files (.wsq, ARPA); named by their file stem")
@@ -53,6 +54,14 @@ def run(args: argparse.Namespace) -> int:
         raise WordseqError("name at least one model file to serve")
     if not 0 <= args.port <= 65535:
         raise WordseqError(f"--port must be in 0..65535, got {args.port}")
+    # Requests run side by side, each on one core: BLAS and torch threads per request would fight over the
+    # cores (a matrix-vector product of the neighbour search runs 10x slower with busy-waiting BLAS threads
+    # on a loaded machine). --threads raises it.
+    from threadpoolctl import threadpool_limits
+
+    threads = args.threads or 1
+    threadpool_limits(threads)
+    args.threads = threads
     set_torch_threads(args)
     limits = Limits(
         max_body_bytes=args.max_body_bytes,
