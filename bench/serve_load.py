@@ -6,7 +6,8 @@ server's memory under a fixed number of concurrent clients.
 Without ``--models`` it builds small models in a temporary folder: 20,000 random 100-dimensional word vectors,
 a modified Kneser-Ney 3-gram on the bundled Tiny Shakespeare text, and an untrained word-level LSTM (embed
 and hidden 128) over the same vocabulary (untrained weights cost the same to run as trained ones). The server
-is started as a subprocess (``python -m wordseq serve ... --port 0 --threads 1``, listening on 127.0.0.1),
+is started as a subprocess (``python -m wordseq serve ... --port 0 --threads 1``, listening on 127.0.0.1;
+``--threads`` changes the server's),
 and ``--clients`` threads each keep one HTTP/1.1 connection and send, for ``--seconds``, either a
 nearest-neighbour query for a random word (topn 10) or, with probability ``--generate-share``, a short
 generation (max_tokens 10, temperature 0.8, top-k 40, read to the end of the stream) alternately from the
@@ -67,10 +68,10 @@ def build_models(folder: Path) -> list[Path]:
     return [vectors, ngram_path, lm_path]
 
 
-def start_server(models: list[Path], clients: int) -> tuple[subprocess.Popen, int]:
+def start_server(models: list[Path], clients: int, threads: int) -> tuple[subprocess.Popen, int]:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     cmd = [sys.executable, "-m", "wordseq", "serve", *map(str, models), "--host", "127.0.0.1", "--port", "0"]
-    cmd += ["--threads", "1", "--max-concurrent-generations", str(clients)]
+    cmd += ["--threads", str(threads), "--max-concurrent-generations", str(clients)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     assert proc.stdout is not None
     line = proc.stdout.readline()
@@ -157,6 +158,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=30.0)
     ap.add_argument("--generate-share", type=float, default=0.3)
     ap.add_argument("--warmup", type=float, default=20.0, help="seconds of the same load before measuring")
+    ap.add_argument("--threads", type=int, default=1, help="the server's --threads (threads per request)")
     ap.add_argument("--models", nargs="*", help="serve these instead (one vectors, one n-gram, one neural LM)")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "serve_load.json"))
     args = ap.parse_args()
@@ -167,7 +169,7 @@ def main() -> None:
         t0 = time.perf_counter()
         models = [Path(p) for p in args.models] if args.models else build_models(Path(tmp))
         print(f"models ready in {time.perf_counter() - t0:.1f} s: {', '.join(p.name for p in models)}", flush=True)
-        proc, port = start_server(models, args.clients)
+        proc, port = start_server(models, args.clients, args.threads)
         server = psutil.Process(proc.pid)
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
@@ -201,6 +203,7 @@ def main() -> None:
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.python_version()}",
         "load_average_at_end": os.getloadavg()[0],
         "clients": args.clients,
+        "server_threads": args.threads,
         "seconds": round(elapsed, 1),
         "models": [p.name for p in models],
         "requests": len(results),
