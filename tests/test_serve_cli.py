@@ -104,3 +104,25 @@ def test_a_server_process_answers_on_localhost(vectors_file):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_arpa_files_are_served_as_ngram_models(tmp_path):
+    import warnings
+
+    from wordseq.lm.ngram import NgramModel
+    from wordseq.serve.app import create_app
+    from wordseq.serve.registry import load_models
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = NgramModel(order=3, smoothing="mkn").fit(["the cat sat", "the dog sat", "a cat ran"])
+        path = model.save(tmp_path / "small.arpa")
+        from starlette.testclient import TestClient
+
+    served = load_models([path])
+    assert served["small"].kind == "ngram" and served["small"].path_name == "small.arpa"
+    client = TestClient(create_app(served))
+    data = client.post("/api/small/score", json={"text": "the cat sat"}).json()
+    assert data["perplexity"] == pytest.approx(model.evaluate(["the cat sat"]).perplexity, rel=1e-5)
+    lines = client.post("/api/small/generate", json={"prompt": "the", "temperature": 0}).text.splitlines()
+    assert json.loads(lines[-1])["text"] == "the cat sat"

@@ -101,6 +101,9 @@ class NgramView(LMView):
         history = [*context.ids, token]
         return Context(self._logprobs(history), None, history)
 
+    def piece(self, token: int, at_line_start: bool) -> str:
+        return "" if token == self.eos else super().piece(token, at_line_start)  # a sentence ends at </s>
+
 
 class NeuralView(LMView):
     """A neural LM (recurrent or fixed-window): the context is the network's state after the tokens read,
