@@ -441,13 +441,16 @@ def _ngram_for_errors():
 def test_too_many_concurrent_generations_is_429_and_slots_come_back(lm_app, lm_client):
     slots = lm_app.state.slots
     assert slots.n == 1 and slots.held == 0
-    assert slots.try_take()  # a generation in progress
+    release = slots.try_take()  # a generation in progress
+    assert release is not None and slots.try_take() is None
     try:
         assert_error(lm_client, "/api/ng/generate", {"max_tokens": 3}, 429, "generations")
         code, _ = post(lm_client, "/api/ng/score", {"text": "the cat"})  # other operations still run
         assert code == 200
     finally:
-        slots.give_back()
+        release()
+        release()  # only the first call counts
+    assert slots.held == 0
     stream(lm_client, "ng", {"max_tokens": 3})
     assert slots.held == 0
     assert_error(lm_client, "/api/ng/generate", {"max_tokens": 21}, 422)  # refused before taking a slot
@@ -487,3 +490,30 @@ def test_sampling_distribution_temperature_top_k_top_p():
     assert np.allclose(sampling_probs(logp, 1.0, 0, 0.7), [5 / 7, 2 / 7, 0, 0, 0, 0])  # 0.5 + 0.2 reaches 0.7
     assert np.allclose(sampling_probs(logp, 1.0, 0, 0.71), [0.5 / 0.85, 0.2 / 0.85, 0.15 / 0.85, 0, 0, 0])
     assert np.allclose(sampling_probs(logp, 1.0, 3, 0.6), [5 / 7, 2 / 7, 0, 0, 0, 0])  # top-k first, then top-p
+
+
+def test_a_stream_whose_client_is_gone_before_it_starts_gives_its_slot_back():
+    import anyio
+
+    from wordseq.serve.app import GenerationStream
+    from wordseq.serve.limits import Slots
+
+    slots = Slots(1)
+    release = slots.try_take()
+    started = []
+
+    async def lines():
+        started.append(True)
+        yield "{}\n"
+
+    async def receive():
+        await anyio.sleep(5)
+        return {"type": "http.disconnect"}
+
+    async def send(message):
+        raise OSError("the client is gone")
+
+    response = GenerationStream(lines(), release)
+    with pytest.raises((OSError, BaseExceptionGroup)):
+        anyio.run(response, {"type": "http", "asgi": {"spec_version": "2.0"}}, receive, send)
+    assert not started and slots.held == 0

@@ -31,7 +31,7 @@ def register(sub, parents) -> None:
         ),
     )
     p.add_argument("models", nargs="*", metavar="MODEL", help="model files (.wsq, ARPA); named by their file stem")
-    p.add_argument("--name", action="append", type=_named, default=[], metavar="NAME=PATH",
+    p.add_argument("--name", action="append", type=_named, default=None, metavar="NAME=PATH",
                    help="serve the model at PATH under NAME (repeatable)")  # fmt: skip
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (other than 127.0.0.1: a warning)")
     p.add_argument("--port", type=int, default=8000, help="port to listen on (0: a free one)")
@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         max_tokens=args.max_tokens,
         max_concurrent_generations=args.max_concurrent_generations,
     )
-    served = load_models(args.models, args.name)
+    served = load_models(args.models, args.name or [])
     if not is_local(args.host):
         print(
             f"wordseq: warning: listening on {args.host}, not 127.0.0.1: anyone who can reach this machine "

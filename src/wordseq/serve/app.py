@@ -125,9 +125,10 @@ def create_app(models: Mapping[str, Any], limits: Limits | None = None) -> Starl
 
     async def generate(entry: ServedModel, body: Fields) -> Response:
         steps = await run_in_threadpool(_locked, entry.lock, lm.generation, entry.model, body, limits)
-        if not slots.try_take():
+        release = slots.try_take()
+        if release is None:
             raise ApiError(429, f"{slots.n} generations are running, the most this server runs at once; try again")
-        return StreamingResponse(_stream(steps, entry.lock, slots), media_type="application/x-ndjson")
+        return GenerationStream(_stream(steps, entry.lock, release), release)
 
     routes = [
         Route("/", index),
@@ -164,7 +165,24 @@ def _next_step(lock: threading.Lock, steps: Iterator[dict[str, Any]]) -> Any:
         return next(steps, _DONE)
 
 
-async def _stream(steps: Iterator[dict[str, Any]], lock: threading.Lock, slots: Slots) -> AsyncIterator[str]:
+class GenerationStream(StreamingResponse):
+    """The NDJSON stream of one generation; its slot is given back when the response ends, however it ends
+    (also when the client is gone before the first line, so that the stream never started)."""
+
+    def __init__(self, lines: AsyncIterator[str], release: Callable[[], None]) -> None:
+        super().__init__(lines, media_type="application/x-ndjson")
+        self.release = release
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.release()
+
+
+async def _stream(
+    steps: Iterator[dict[str, Any]], lock: threading.Lock, release: Callable[[], None]
+) -> AsyncIterator[str]:
     """One JSON line per item of ``steps``, each computed in the thread pool under the model's lock (so other
     requests to the model run between tokens); the generation slot is given back however the stream ends."""
     try:
@@ -178,7 +196,7 @@ async def _stream(steps: Iterator[dict[str, Any]], lock: threading.Lock, slots: 
                 return
             yield dumps(item) + "\n"
     finally:
-        slots.give_back()
+        release()
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:

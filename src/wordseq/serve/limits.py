@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -31,8 +32,9 @@ class Limits(Config):
 
 
 class Slots:
-    """At most ``n`` holders at once, taken without waiting: :meth:`try_take` is False when all are held
-    (the server answers 429 rather than queueing a generation)."""
+    """At most ``n`` holders at once, taken without waiting: :meth:`try_take` gives ``None`` when all are held
+    (the server answers 429 rather than queueing a generation), else the function that gives the slot back
+    (safe to call more than once: only the first call counts)."""
 
     def __init__(self, n: int) -> None:
         self.n = n
@@ -43,15 +45,18 @@ class Slots:
     def held(self) -> int:
         return self._held
 
-    def try_take(self) -> bool:
+    def try_take(self) -> Callable[[], None] | None:
         with self._lock:
             if self._held >= self.n:
-                return False
+                return None
             self._held += 1
-            return True
+        given_back = False
 
-    def give_back(self) -> None:
-        with self._lock:
-            if self._held <= 0:
-                raise RuntimeError("a generation slot was given back that was never taken")
-            self._held -= 1
+        def give_back() -> None:
+            nonlocal given_back
+            with self._lock:
+                if not given_back:
+                    given_back = True
+                    self._held -= 1
+
+        return give_back
