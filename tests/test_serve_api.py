@@ -207,6 +207,13 @@ def test_bad_fields_are_422_naming_the_field(client, path, body, words):
     assert_error(client, path, body, 422, *words)
 
 
+def test_too_many_map_points_is_422():
+    app = create_app({"vec": tiny_vectors()}, Limits(max_map_points=5))
+    body = {"words": ["apple", "car"], "neighbors": 2}
+    assert TestClient(app).post("/api/vec/map", json=body).status_code == 422  # 2 words + 4 neighbours
+    assert TestClient(app).post("/api/vec/map", json={**body, "neighbors": 1}).status_code == 200
+
+
 def test_unknown_words_are_422_naming_them(client):
     assert_error(client, "/api/vec/neighbors", {"word": "zebra"}, 422, "zebra")
     assert_error(client, "/api/vec/analogy", {"a": "man", "b": "kong", "c": "woman"}, 422, "'kong'")

@@ -20,6 +20,7 @@ class Limits(Config):
     max_concurrent_generations: int = 4  # generations streaming at once; one more: 429
     max_words: int = 50  # words in one doesnt_match or map request
     max_topn: int = 100  # neighbours or answers one request may ask for
+    max_map_points: int = 500  # words on one map, the neighbours included (t-SNE time grows with them)
     max_beam: int = 10  # beam width of generation and translation
 
     def validate(self) -> None:

@@ -89,6 +89,10 @@ def word_map(vectors: Vectors, body: Fields, limits: Limits) -> dict[str, Any]:
         for n, _ in vectors.most_similar([w], topn=n_neighbors) if n_neighbors else []:
             add(n, False, w)
     order = list(points)
+    if len(order) > limits.max_map_points:
+        raise ApiError(
+            422, f"the map would have {len(order)} points; the limit is {limits.max_map_points} (ask fewer neighbours)"
+        )
     X = vectors.unit[[vectors.id(w) for w in order]]
     if method == "tsne":
         if len(order) < 3:
