@@ -181,6 +181,8 @@ def test_malformed_json_is_400(client):
     assert r.status_code == 400 and "object" in r.json()["error"]
     r = client.post("/api/vec/neighbors", content=b"\xff\xfe")
     assert r.status_code == 400
+    r = client.post("/api/vec/neighbors", content=b"[" * 1020 + b"]" * 1020)  # within the size limit
+    assert r.status_code == 400 and "deeply" in r.json()["error"]
 
 
 @pytest.mark.parametrize(
