@@ -56,7 +56,7 @@ def test_neighbours_analogy_and_map(page):
     body = {"words": words, "neighbors": 2, "method": "pca", "analogies": [["man", "king", "woman", "queen"]]}
     expected_map = api(page.url, "api/vectors/map", body)
     circles = card.find_elements("css selector", "svg.map circle")
-    labels = [t.text for t in card.find_elements("css selector", "svg.map text.label")]
+    labels = [t.get_attribute("textContent") for t in card.find_elements("css selector", "svg.map text.label")]
     assert len(circles) == len(expected_map["points"]) > len(words)
     assert sorted(labels) == sorted(p["word"] for p in expected_map["points"])
     assert len(card.find_elements("css selector", "svg.map line.arrow")) == len(expected_map["arrows"]) == 2

@@ -261,9 +261,9 @@
   }
 
   function probLegend() {
-    const stops = [1e-4, 1e-3, 1e-2, 0.1, 1];
+    const stops = [[1e-4, "0.01%"], [1e-3, "0.1%"], [1e-2, "1%"], [0.1, "10%"], [1, "100%"]];
     return el("div", { class: "legend", "aria-hidden": "true" }, "probability: ",
-      stops.map((p) => el("span", { class: "legend-swatch", style: `background:${probColor(p)}` }, p >= 0.01 ? pct(p) : p.toExponential(0))));
+      stops.map(([p, text]) => el("span", { class: "legend-swatch", style: `background:${probColor(p)}` }, text)));
   }
 
   function showTooltip(target) {
@@ -462,14 +462,43 @@
     });
 
     const place = (p) => [sx(p.x) * view.k + view.x, sy(p.y) * view.k + view.y];
+    // labels are placed words-asked-first at the first free spot around their point; a label with no free
+    // spot is hidden (its point keeps its tooltip) and comes back when zooming in makes room
+    const labelOrder = [...items].sort((a, b) => Number(b.p.query) - Number(a.p.query));
+    const overlaps = (a, b) => a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3];
+    function placeLabels() {
+      const taken = [];
+      for (const { p, label } of labelOrder) {
+        const [x, y] = place(p);
+        const w = [...p.word].length * (p.query ? 7.9 : 6.9) + 2;
+        const h = p.query ? 13 : 12;
+        const spots = [[x + 7, y - 6, "start"], [x + 7, y + 15, "start"], [x - 7, y - 6, "end"], [x - 7, y + 15, "end"]];
+        let free = null;
+        for (const [lx, ly, anchor] of spots) {
+          const box = anchor === "start" ? [lx, ly - h, lx + w, ly + 3] : [lx - w, ly - h, lx, ly + 3];
+          if (!taken.some((t) => overlaps(t, box))) {
+            free = { lx, ly, anchor, box };
+            break;
+          }
+        }
+        if (free) {
+          label.setAttribute("x", free.lx);
+          label.setAttribute("y", free.ly);
+          label.setAttribute("text-anchor", free.anchor);
+          label.removeAttribute("visibility");
+          taken.push(free.box);
+        } else {
+          label.setAttribute("visibility", "hidden");
+        }
+      }
+    }
     function update() {
-      for (const { p, circle, label } of items) {
+      for (const { p, circle } of items) {
         const [x, y] = place(p);
         circle.setAttribute("cx", x);
         circle.setAttribute("cy", y);
-        label.setAttribute("x", x + 7);
-        label.setAttribute("y", y - 6);
       }
+      placeLabels();
       for (const { from, to, line } of arrows) {
         const [ax, ay] = place(from);
         const [bx, by] = place(to);
@@ -709,7 +738,8 @@
           svgEl("text", { class: "deprel", x: centers[i] + 4, y: 12 }, t.deprel || "root")));
       }
       root.append(svgEl("text", { class: "form", x: centers[i], y: base, "text-anchor": "middle" }, t.form));
-      root.append(svgEl("text", { class: "upos", x: centers[i], y: base + 18, "text-anchor": "middle" }, t.upos || ""));
+      const upos = t.upos && t.upos !== "_" ? t.upos : "";
+      root.append(svgEl("text", { class: "upos", x: centers[i], y: base + 18, "text-anchor": "middle" }, upos));
     });
     return el("div", { class: "tree-wrap" }, root);
   }
