@@ -716,14 +716,32 @@
     const base = maxLevel * STEP + 40;
     const H = base + 46;
     const markerId = uid("dep");
+    const rootX = centers.slice();
     const root = svgEl("svg", { class: "tree", viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: "img",
       "aria-label": `dependency tree of ${tokens.length} words` });
     root.append(svgEl("defs", {}, svgEl("marker", { id: markerId, viewBox: "0 0 10 10", refX: 8, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto" },
       svgEl("path", { d: "M0,0 L10,5 L0,10 z", class: "arrow-head" }))));
+    // each word's arc ends spread over its width so that nested arcs do not cross at the word: arcs to the left
+    // on its left half (the farthest, the highest, nearest the middle), the root in the middle, arcs to the
+    // right on its right half (again the farthest nearest the middle)
+    const ends = tokens.map(() => []);
     for (const a of arcs) {
-      const off = 6;
-      const x1 = centers[a.head] + (a.head < a.dep ? off : -off);
-      const x2 = centers[a.dep] + (a.head < a.dep ? -off : off);
+      ends[a.head].push({ a, end: "x1", other: a.dep });
+      ends[a.dep].push({ a, end: "x2", other: a.head });
+    }
+    tokens.forEach((t, i) => {
+      if (Number(t.head) === 0) ends[i].push({ a: null, other: i });
+      const side = (e) => Math.sign(e.other - i);
+      const list = ends[i].sort((p, q) => side(p) - side(q) || q.other - p.other);
+      const step = Math.min(9, (widths[i] - 20) / Math.max(1, list.length - 1));
+      list.forEach((e, k) => {
+        const x = centers[i] + (k - (list.length - 1) / 2) * step;
+        if (e.a) e.a[e.end] = x;
+        else rootX[i] = x;
+      });
+    });
+    for (const a of arcs) {
+      const { x1, x2 } = a;
       const h = a.level * STEP;
       const y = base - 18;
       root.append(svgEl("g", { class: "arc" },
@@ -734,8 +752,8 @@
     tokens.forEach((t, i) => {
       if (Number(t.head) === 0) {
         root.append(svgEl("g", { class: "arc root" },
-          svgEl("line", { x1: centers[i], y1: 14, x2: centers[i], y2: base - 18, "marker-end": `url(#${markerId})` }),
-          svgEl("text", { class: "deprel", x: centers[i] + 4, y: 12 }, t.deprel || "root")));
+          svgEl("line", { x1: rootX[i], y1: 14, x2: rootX[i], y2: base - 18, "marker-end": `url(#${markerId})` }),
+          svgEl("text", { class: "deprel", x: rootX[i] + 4, y: 12 }, t.deprel || "root")));
       }
       root.append(svgEl("text", { class: "form", x: centers[i], y: base, "text-anchor": "middle" }, t.form));
       const upos = t.upos && t.upos !== "_" ? t.upos : "";
