@@ -359,8 +359,8 @@ class Page:
                 "return Math.ceil(arguments[0].getBoundingClientRect().height)", element
             )
             size = self.driver.get_window_size()
-            if height + 80 > size["height"]:
-                self.driver.set_window_size(size["width"], height + 120)
+            if height + 200 > size["height"]:
+                self.driver.set_window_size(size["width"], height + 300)
             self.driver.execute_script("arguments[0].scrollIntoView({block: 'start'})", element)
             if hover is not None:
                 from selenium.webdriver.common.action_chains import ActionChains

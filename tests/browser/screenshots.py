@@ -1,7 +1,7 @@
 """Draw the pictures of ``wordseq serve``'s page (docs/img/serve-*.png): serve the given models, ask each
 panel a question in a headless Chromium, and save a picture of each panel's answer.
 
-    python tests/browser/screenshots.py -o docs/img vectors.wsq shakespeare3.wsq sst.wsq ner.wsq ewt.wsq fra.wsq
+    python tests/browser/screenshots.py -o docs/img vectors-wiki.wsq shakespeare4.wsq sst5.wsq ner.wsq ewt.wsq fra-eng.wsq
 
 One model of each kind is pictured (the first given); the questions suit English models, and docs/serve.md
 says how the pictured models were trained. Without models it pictures the browser tests' tiny ones.
@@ -26,7 +26,7 @@ QUESTIONS = {
     "generate": {"prompt": "what is", "max_tokens": 40, "temperature": 0.9, "seed": 4},
     "score": {"text": "To be, or not to be: that is the question."},
     "classify": {"text": "a gripping , beautifully acted and very funny film"},
-    "tag": {"text": "Angela Merkel met Barack Obama in Paris on Monday ."},
+    "tag": {"text": "John Smith flew from New York to London with Mary last week ."},
     "parse": {"text": "The quick brown fox jumped over the lazy dog ."},
     "translate": {"text": "i am very hungry .", "beam": 5},
 }
