@@ -28,7 +28,7 @@ QUESTIONS = {
     "classify": {"text": "a gripping , beautifully acted and very funny film"},
     "tag": {"text": "John Smith flew from New York to London with Mary last week ."},
     "parse": {"text": "The quick brown fox jumped over the lazy dog ."},
-    "translate": {"text": "i am very hungry .", "beam": 5},
+    "translate": {"text": "where is the station ?", "beam": 5},
 }
 TINY_QUESTIONS = {
     "neighbors": {"word": "king", "topn": 5},
