@@ -75,6 +75,12 @@ def test_neighbours_analogy_and_map(page):
     assert after[-1] - after[0] > 1.5 * (before[-1] - before[0])
     page.screenshot("serve-vectors", page.panel("vectors"))
 
+    # the same words by t-SNE: as many points, in other places
+    card, outcome = page.submit("vectors", "map", {"method": "tsne"}, "svg.map")
+    assert outcome == "ok", page.error_text(card)
+    assert len(card.find_elements("css selector", "svg.map circle")) == len(expected_map["points"])
+    assert "TSNE" in card.find_element("css selector", ".map-controls .hint").text
+
 
 def test_errors_from_the_api_are_shown_in_the_panel(page):
     card, outcome = page.submit("vectors", "neighbors", {"word": "zzzqx"}, "table.scores", keyboard=True)
