@@ -79,7 +79,7 @@ def test_neighbours_analogy_and_map(page):
     card, outcome = page.submit("vectors", "map", {"method": "tsne"}, "svg.map")
     assert outcome == "ok", page.error_text(card)
     assert len(card.find_elements("css selector", "svg.map circle")) == len(expected_map["points"])
-    assert "TSNE" in card.find_element("css selector", ".map-controls .hint").text
+    assert card.find_element("css selector", ".map-controls .hint").text.startswith("t-SNE · ")
 
 
 def test_errors_from_the_api_are_shown_in_the_panel(page):

@@ -17,6 +17,7 @@
   const PALETTE = ["#2563eb", "#d97706", "#059669", "#dc2626", "#7c3aed", "#0891b2", "#db2777", "#65a30d",
     "#9333ea", "#ea580c"];
   const SEND_HINT = "Ctrl+Enter sends";
+  const METHOD_NAMES = { pca: "PCA", tsne: "t-SNE" };
   let limits = {};
   let idCounter = 0;
   const tokenInfo = new WeakMap();
@@ -435,7 +436,7 @@
 
     const root = svgEl("svg", {
       class: "map", viewBox: `0 0 ${W} ${H}`, role: "img", tabindex: 0,
-      "aria-label": `${data.method || ""} map of ${points.length} words; scroll or press + and - to zoom, drag or arrow keys to pan, 0 to reset`,
+      "aria-label": `${METHOD_NAMES[data.method] || data.method || ""} map of ${points.length} words; scroll or press + and - to zoom, drag or arrow keys to pan, 0 to reset`,
     });
     root.append(svgEl("defs", {}, svgEl("marker", {
       id: markerId, viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 8, markerHeight: 8, orient: "auto-start-reverse",
@@ -560,7 +561,7 @@
       el("button", { type: "button", onclick: () => zoom(1.25, W / 2, H / 2), "aria-label": "Zoom in" }, "+"),
       el("button", { type: "button", onclick: () => zoom(0.8, W / 2, H / 2), "aria-label": "Zoom out" }, "−"),
       el("button", { type: "button", onclick: reset }, "Reset view"),
-      el("span", { class: "hint" }, `${(data.method || "").toUpperCase()} · ${points.length} points · ${arrows.length} arrows · scroll to zoom, drag to pan`));
+      el("span", { class: "hint" }, `${METHOD_NAMES[data.method] || data.method || ""} · ${points.length} points · ${arrows.length} arrows · scroll to zoom, drag to pan`));
     const legend = el("ul", { class: "map-legend", "aria-label": "Groups" },
       groups.map((g) => el("li", {}, el("span", { class: "dot", style: `background:${colorFor(g, groups)}` }), g)));
     return el("figure", { class: "map-figure" }, controls, root, legend);
