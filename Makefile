@@ -10,7 +10,7 @@ CODE   := src tests bench
 MODULES = $(shell cd src && find wordseq -name '*.py' | sed -e 's|/__init__\.py$$||' -e 's|\.py$$||' -e 's|/|.|g' \
             | grep -v -e '\._' | sort)
 
-.PHONY: demo test lint test-slow docs clean
+.PHONY: demo test lint test-slow docs clean browser
 
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -34,8 +34,25 @@ lint: $(DEVSTAMP)
 	$(BIN)/ruff format --check $(CODE)
 	$(BIN)/mypy
 
-test: lint
+test: lint browser
 	$(BIN)/python -m pytest -q
+
+# The browser tests of `wordseq serve`'s page run in a headless Chromium. When it or its driver is missing and
+# this is root on a machine with apt-get, install them; anywhere else say that those tests will skip. This step
+# never fails the build: the rest of the suite needs nothing but Python, pip and a C compiler.
+CHROMIUM := $(firstword $(foreach b,chromium chromium-browser google-chrome,$(shell command -v $(b) 2>/dev/null)))
+browser:
+	@if [ -n "$(CHROMIUM)" ] && command -v chromedriver >/dev/null 2>&1; then \
+	    echo "browser tests: $(CHROMIUM) and $$(command -v chromedriver)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "browser tests: installing chromium and chromium-driver with apt-get"; \
+	    { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1 \
+	      || { apt-get update -qq >/dev/null 2>&1 \
+	           && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1; }; } \
+	      || echo "browser tests: chromium could not be installed; they will skip"; \
+	else \
+	    echo "browser tests: no chromium and chromedriver here (and no root apt-get to install them); they will skip"; \
+	fi
 
 test-slow: $(DEVSTAMP)
 	$(BIN)/python -m pytest -q -m slow

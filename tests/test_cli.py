@@ -115,6 +115,7 @@ def test_demo_quick(tmp_path):
     assert "wordseq demo" in text and "tokens" in text
     report = (tmp_path / "demo" / "report.txt").read_text()
     assert "results in" in report and (tmp_path / "demo" / "vocab.tsv").exists()
+    assert report.splitlines()[-1] == f"explore the models: wordseq serve {tmp_path / 'demo'}/*.wsq"
 
 
 def test_vocab_file_option_and_malformed_vocab(tmp_path):

@@ -115,9 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     parents = [common_options()]
     # Each module has ``register(subparsers, parents)``; the order is the order in ``--help``. The modules
     # import their heavy dependencies (torch, numba) inside the commands, so ``--help`` stays fast.
-    from wordseq.cli import classify, demo, embed, generate, info, lm, parse, tag, translate, vocab
+    from wordseq.cli import classify, demo, embed, generate, info, lm, parse, serve, tag, translate, vocab
 
-    for module in (demo, vocab, embed, lm, generate, classify, tag, parse, translate, info):
+    for module in (demo, vocab, embed, lm, generate, classify, tag, parse, translate, serve, info):
         module.register(sub, parents)
     return parser
 

@@ -7,6 +7,7 @@ is printed and written to ``report.txt`` in the output folder.
 from __future__ import annotations
 
 import os
+import shlex
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -48,6 +49,8 @@ def run_demo(
             echo(line)
         report += lines
     report.append(f"results in {output}/")
+    echo(report[-1])
+    report.append(f"explore the models: wordseq serve {shlex.quote(str(output))}/*.wsq")
     echo(report[-1])
     with atomic_write(output / "report.txt", "w", encoding="utf-8") as f:
         f.write("\n".join(report) + "\n")
