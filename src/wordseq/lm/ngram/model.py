@@ -121,6 +121,8 @@ class NgramModel(Estimator[NgramConfig]):
         self.info: dict[str, Any] = {}  # corpus facts: tokens, sentences, n-grams per order, source
         self.provenance: dict[str, Any] = {}
         self._hash: list | None = None
+        self._compiled: Any = None  # the CompiledScorer, built on first use (backoff form only)
+        self._vocab_bytes: tuple | None = None  # the vocabulary as UTF-8 bytes + offsets, when a file gave it
 
     # -- the config's settings, read where the tables are used ---------------------------------------
     @property
@@ -144,6 +146,8 @@ class NgramModel(Estimator[NgramConfig]):
         self.logprob, self.logbow, self.counts, self.totals = est.logprob, est.logbow, est.counts, est.totals
         self.discounts = est.discounts
         self._hash = None
+        self._compiled = None
+        self._vocab_bytes = None
 
     @classmethod
     def from_counts(
@@ -321,6 +325,32 @@ class NgramModel(Estimator[NgramConfig]):
             ids.append(cur)
         return ids
 
+    def _scorer(self) -> Any:
+        """The compiled scorer (:mod:`.scorer`) of a backoff-form model with ``<unk>``, else None."""
+        scorer = self._compiled
+        if scorer is None and self.form == BACKOFF:
+            vocab = self._require_tables()
+            if vocab.unk_id is None:
+                return None
+            from wordseq.lm.ngram.scorer import CompiledScorer
+
+            if self._vocab_bytes is None:
+                encoded = [t.encode("utf-8") for t in vocab.itos]
+                offsets = np.zeros(len(encoded) + 1, np.int64)
+                np.cumsum([len(b) for b in encoded], out=offsets[1:])
+                self._vocab_bytes = (np.frombuffer(b"".join(encoded), np.uint8), offsets)
+            bos, eos, _ = special_ids(vocab)
+            scorer = CompiledScorer(
+                self.order, len(vocab), self.keys, self.logprob, self.logbow, *self._vocab_bytes, bos, eos, vocab.unk_id
+            )
+            self._compiled = scorer
+        return scorer
+
+    def _plain_text(self) -> bool:
+        """Whether the tokenizer is plain whitespace splitting, which the compiled text scorer does itself."""
+        t = self.tokenizer
+        return t.kind == "whitespace" and not t.lower and not t.nfkc
+
     def _index(self) -> list:
         """Hash indexes of the keys of every order (built on first use)."""
         index = getattr(self, "_hash", None)
@@ -343,6 +373,9 @@ class NgramModel(Estimator[NgramConfig]):
         """log10 probability and order used for every position of an id stream with ``<s>`` markers.
         Positions holding ``<s>`` get 0 and order 0 (they are context, never predicted)."""
         stream = np.asarray(stream, dtype=np.int64)
+        scorer = self._scorer()
+        if scorer is not None:
+            return scorer.score_ids(stream)
         bos = special_ids(self._require_tables())[0]
         ids = self._ngram_ids(stream)
         for n in range(2, self.order + 1):  # from here on, ids[n][i] is the n-gram ending at position i
@@ -413,6 +446,10 @@ class NgramModel(Estimator[NgramConfig]):
     ) -> list[tuple[float, int, bool]]:
         """Per-token ``(log10 prob, order used, is_oov)``, exactly as KenLM's ``full_scores`` (so log10, not
         natural log: the ARPA world's unit)."""
+        if isinstance(sentence, str) and self._plain_text():
+            scorer = self._scorer()
+            if scorer is not None:
+                return scorer.full_scores(sentence.encode(), bos, eos)
         stream = self._sentence_stream(sentence, bos, eos)
         lp, used = self.score_stream(stream)
         unk = self._require_tables().unk_id
@@ -422,6 +459,10 @@ class NgramModel(Estimator[NgramConfig]):
     def score(self, sentence: str | Sequence[str], bos: bool = True, eos: bool = True) -> float:
         """Total log10 probability of one sentence (with ``</s>`` unless ``eos=False``), as KenLM's ``score``
         (log10 for KenLM compatibility; :meth:`evaluate` gives natural-log figures)."""
+        if isinstance(sentence, str) and self._plain_text():
+            scorer = self._scorer()
+            if scorer is not None:
+                return scorer.score(sentence.encode(), bos, eos)
         lp, _ = self.score_stream(self._sentence_stream(sentence, bos, eos))
         return float(lp.sum())
 
@@ -433,6 +474,9 @@ class NgramModel(Estimator[NgramConfig]):
         ``</s>`` is a predicted token unless ``eos=False``. The result's ``log10_prob`` is KenLM's total;
         ``zero_prob`` counts tokens of probability 0 (MLE only), which make the perplexity infinite."""
         vocab = self._require_tables()
+        fast = self._evaluate_text(data, eos)
+        if fast is not None:
+            return fast
         test = self._data(data, self.tokenizer, vocab=vocab)
         bos_id, eos_id, _ = special_ids(vocab)
         ids = np.asarray(test.ids)
@@ -470,6 +514,46 @@ class NgramModel(Estimator[NgramConfig]):
             -math.inf if zero else total,
             tokens,
             sentences=len(ends),
+            oov=oov,
+            zero_prob=zero,
+            perplexity_without_oov=ppl_in,
+        )
+
+    def _evaluate_text(self, data: Any, eos: bool) -> LMScore | None:
+        """:meth:`evaluate` of one plain UTF-8 text file in a single compiled pass (read, split, look up,
+        score), or None when another path must read it (a glob, a folder, ``-``, another tokenizer, text
+        that is not clean UTF-8: those go through the encoder, with its warnings and errors)."""
+        if not isinstance(data, (str, os.PathLike)) or not self._plain_text() or not os.path.isfile(data):
+            return None
+        scorer = self._scorer()
+        if scorer is None:
+            return None
+        from wordseq.io.inputs import open_input
+        from wordseq.text.corpus import _looks_binary
+
+        with open_input(data, "rb") as f:
+            try:
+                raw = f.read()
+            except (OSError, EOFError, ValueError):
+                return None
+        if raw.startswith(b"\xef\xbb\xbf") or _looks_binary(raw[:4096]):
+            return None
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        if 4 * len(raw) > sum(self.sizes()):  # text long enough for the model's size: hash tables pay off
+            scorer.index()
+        total, tokens, oov, oov_lp, zero, sentences = scorer.score_text(raw, eos).tolist()
+        if tokens == 0:
+            raise WordseqError("nothing to score: the test corpus has no tokens")
+        tokens, oov, zero = int(tokens), int(oov), int(zero)
+        rest = tokens - oov
+        ppl_in = math.nan if rest == 0 else (math.inf if zero else 10.0 ** (-(total - oov_lp) / rest))
+        return LMScore.from_log10(
+            -math.inf if zero else total,
+            tokens,
+            sentences=int(sentences),
             oov=oov,
             zero_prob=zero,
             perplexity_without_oov=ppl_in,
