@@ -101,19 +101,23 @@ def write_arpa(path: str | os.PathLike, tables: ArpaTables, unigrams: np.ndarray
         f = _compressed(raw, path.suffix.lower()) or raw
         counts = [len(unigrams)] + [len(tables.keys[n]) for n in range(2, tables.order + 1)]
         f.write(("\n\\data\\\n" + "".join(f"ngram {n}={c}\n" for n, c in enumerate(counts, 1))).encode("utf-8"))
-        text = itos  # the words of every n-gram of the current order, as one string each
         for n in range(1, tables.order + 1):
-            if n == 1:
-                rows = unigrams
-            else:
-                keys = tables.keys[n]
-                text = text[keys // V] + " " + itos[keys % V]
-                rows = np.arange(len(keys))
+            rows = unigrams if n == 1 else np.arange(len(tables.keys[n]))
             f.write(f"\n\\{n}-grams:\n".encode())
-            step = 1 << 20
+            step = 1 << 20  # rows per chunk: memory stays bounded for models of any size
             for s in range(0, len(rows), step):
                 r = rows[s : s + step]
-                probs, grams = _fmt(tables.logprob[n][r]), text[r].tolist()
+                if n == 1:
+                    grams = itos[r].tolist()
+                else:  # the words of each n-gram, walking the context ids down the orders
+                    text = itos[tables.keys[n][r] % V]
+                    ctx = tables.keys[n][r] // V
+                    for m in range(n - 1, 1, -1):
+                        k = tables.keys[m][ctx]
+                        text = itos[k % V] + " " + text
+                        ctx = k // V
+                    grams = (itos[ctx] + " " + text).tolist()
+                probs = _fmt(tables.logprob[n][r])
                 if n < tables.order:
                     bows = tables.logbow[n][r]
                     lines = [

@@ -37,7 +37,7 @@ from wordseq.lm.ngram.modelfile import read_ngram, write_ngram
 from wordseq.lm.scores import LMScore
 from wordseq.text.encode import Encoded
 from wordseq.text.tokenize import Tokenizer
-from wordseq.text.vocab import SPECIALS, Vocab
+from wordseq.text.vocab import BOS, EOS, SPECIALS, UNK, Vocab
 
 KIND = "ngram"
 BACKOFF = "backoff"  # tables in ARPA form
@@ -109,7 +109,8 @@ class NgramModel(Estimator[NgramConfig]):
 
     def __init__(self, config: NgramConfig | None = None, **overrides: Any) -> None:
         super().__init__(config, **overrides)
-        self.vocab: Vocab | None = None
+        self._vocab: Vocab | None = None
+        self._stored_vocab: Any = None  # a memory-mapped file's vocabulary, decoded into ``vocab`` when asked for
         self.tokenizer: Tokenizer = Tokenizer()
         self.form: str = BACKOFF if self.config.smoothing in INTERPOLATED + (FROM_ARPA,) else COUNTS
         self.keys: list = []
@@ -123,6 +124,18 @@ class NgramModel(Estimator[NgramConfig]):
         self._hash: list | None = None
         self._compiled: Any = None  # the CompiledScorer, built on first use (backoff form only)
         self._vocab_bytes: tuple | None = None  # the vocabulary as UTF-8 bytes + offsets, when a file gave it
+
+    @property
+    def vocab(self) -> Vocab | None:
+        """The vocabulary (None until fitted or loaded); a memory-mapped model decodes it on first use."""
+        if self._vocab is None and self._stored_vocab is not None:
+            self._vocab = Vocab.from_stored(self._stored_vocab)
+            self._stored_vocab = None
+        return self._vocab
+
+    @vocab.setter
+    def vocab(self, vocab: Vocab | None) -> None:
+        self._vocab, self._stored_vocab = vocab, None
 
     # -- the config's settings, read where the tables are used ---------------------------------------
     @property
@@ -329,20 +342,27 @@ class NgramModel(Estimator[NgramConfig]):
         """The compiled scorer (:mod:`.scorer`) of a backoff-form model with ``<unk>``, else None."""
         scorer = self._compiled
         if scorer is None and self.form == BACKOFF:
-            vocab = self._require_tables()
-            if vocab.unk_id is None:
+            stored = self._stored_vocab
+            if stored is not None and BOS in stored.specials and EOS in stored.specials:
+                # a memory-mapped file: the special ids and the words' bytes without decoding the vocabulary
+                V, specials = len(stored), list(stored.specials)
+                bos, eos = specials.index(BOS), specials.index(EOS)
+                unk = specials.index(UNK) if UNK in specials else None
+            else:
+                vocab = self._require_tables()
+                V, unk = len(vocab), vocab.unk_id
+                bos, eos, _ = special_ids(vocab)
+                if self._vocab_bytes is None:
+                    encoded = [t.encode("utf-8") for t in vocab.itos]
+                    offsets = np.zeros(len(encoded) + 1, np.int64)
+                    np.cumsum([len(b) for b in encoded], out=offsets[1:])
+                    self._vocab_bytes = (np.frombuffer(b"".join(encoded), np.uint8), offsets)
+            if unk is None:
                 return None
             from wordseq.lm.ngram.scorer import CompiledScorer
 
-            if self._vocab_bytes is None:
-                encoded = [t.encode("utf-8") for t in vocab.itos]
-                offsets = np.zeros(len(encoded) + 1, np.int64)
-                np.cumsum([len(b) for b in encoded], out=offsets[1:])
-                self._vocab_bytes = (np.frombuffer(b"".join(encoded), np.uint8), offsets)
-            bos, eos, _ = special_ids(vocab)
-            scorer = CompiledScorer(
-                self.order, len(vocab), self.keys, self.logprob, self.logbow, *self._vocab_bytes, bos, eos, vocab.unk_id
-            )
+            assert self._vocab_bytes is not None
+            scorer = CompiledScorer(self.order, V, self.keys, self.logprob, self.logbow, *self._vocab_bytes, bos, eos, unk)
             self._compiled = scorer
         return scorer
 
@@ -446,8 +466,8 @@ class NgramModel(Estimator[NgramConfig]):
     ) -> list[tuple[float, int, bool]]:
         """Per-token ``(log10 prob, order used, is_oov)``, exactly as KenLM's ``full_scores`` (so log10, not
         natural log: the ARPA world's unit)."""
-        if isinstance(sentence, str) and self._plain_text():
-            scorer = self._scorer()
+        if type(sentence) is str and self._plain_text():
+            scorer = self._compiled or self._scorer()
             if scorer is not None:
                 return scorer.full_scores(sentence.encode(), bos, eos)
         stream = self._sentence_stream(sentence, bos, eos)
@@ -459,8 +479,8 @@ class NgramModel(Estimator[NgramConfig]):
     def score(self, sentence: str | Sequence[str], bos: bool = True, eos: bool = True) -> float:
         """Total log10 probability of one sentence (with ``</s>`` unless ``eos=False``), as KenLM's ``score``
         (log10 for KenLM compatibility; :meth:`evaluate` gives natural-log figures)."""
-        if isinstance(sentence, str) and self._plain_text():
-            scorer = self._scorer()
+        if type(sentence) is str and self._plain_text():
+            scorer = self._compiled or self._scorer()
             if scorer is not None:
                 return scorer.score(sentence.encode(), bos, eos)
         lp, _ = self.score_stream(self._sentence_stream(sentence, bos, eos))
@@ -542,7 +562,7 @@ class NgramModel(Estimator[NgramConfig]):
             raw.decode("utf-8")
         except UnicodeDecodeError:
             return None
-        if 4 * len(raw) > sum(self.sizes()):  # text long enough for the model's size: hash tables pay off
+        if 4 * len(raw) > sum(len(k) for k in self.keys[2:]):  # text long enough for the model's size: hash tables pay off
             scorer.index()
         total, tokens, oov, oov_lp, zero, sentences = scorer.score_text(raw, eos).tolist()
         if tokens == 0:
@@ -670,16 +690,24 @@ class NgramModel(Estimator[NgramConfig]):
         return write_ngram(path, self.file_kind, self.config.to_dict(), self.order, vocab, arrays, extra, provenance)
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> NgramModel:
+    def load(cls, path: str | os.PathLike, mmap: bool = False) -> NgramModel:
         """Read an ARPA file (by name or by its ``\\data\\`` header; plain, ``.gz``, ``.bz2``, ``.xz``, or ``-``
-        for standard input) or a ``.wsq`` n-gram model file. Nothing in the file is executed."""
+        for standard input) or a ``.wsq`` n-gram model file. Nothing in the file is executed.
+
+        ``mmap`` (``.wsq`` only): the tables stay in the file, memory-mapped (read-only, shared between
+        processes, paged in as scoring touches them) and the vocabulary is decoded only if asked for, so a
+        model of GB opens in milliseconds; the file's checksum is then not verified."""
         if is_arpa(path):
             return cls._from_arpa(read_arpa(path), os.fspath(path))
-        stored = read_ngram(path)
+        stored = read_ngram(path, mmap=mmap)
         extra = dict(stored.extra)
         config = NgramConfig.from_dict(stored.config)
         model = cls(config)
-        model.vocab = Vocab.from_stored(stored.vocab)
+        if mmap:
+            model._stored_vocab = stored.vocab
+            model._vocab_bytes = (stored.vocab.bytes, stored.vocab.offsets)  # type: ignore[attr-defined]
+        else:
+            model.vocab = Vocab.from_stored(stored.vocab)
         model.form = str(extra.pop("form", model.form))
         model.tokenizer = Tokenizer(**extra.pop("tokenizer", {}))
         model.discounts = [None if d is None else tuple(d) for d in extra.pop("discounts", [])]

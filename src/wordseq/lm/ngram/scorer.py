@@ -482,18 +482,21 @@ class CompiledScorer:
         return out
 
     def _call(self, buf: bytes, flags: int) -> tuple[float, int]:
-        if not self.indexed:
-            self._budget -= len(buf)
-            if self._budget < 0:
-                self.index()
         entry = self._entry
-        args = (buf, self.N, self.V, self.bos, self.eos, self.unk, self.tab, self.indexed, self.blob, self.offsets)
-        args = (*args, self.table, flags, *self._rows)
         if entry is None:
-            r = _score_sentence(*args)
-            self._entry = _score_sentence.overloads[tuple(numba.typeof(a) for a in args)].entry_point
+            if not self.indexed:
+                self._budget -= len(buf)
+                if self._budget < 0:
+                    self.index()
+            args = (self.N, self.V, self.bos, self.eos, self.unk, self.tab, self.indexed, self.blob, self.offsets)
+            args = (*args, self.table)
+            r = _score_sentence(buf, *args, flags, *self._rows)
+            if self.indexed:  # from now on, straight to the compiled code (no argument dispatch)
+                sig = tuple(numba.typeof(a) for a in (buf, *args, flags, *self._rows))
+                self._args = args
+                self._entry = _score_sentence.overloads[sig].entry_point
             return r
-        return entry(*args)
+        return entry(buf, *self._args, flags, *self._rows)
 
     def score(self, sentence: bytes, bos: bool = True, eos: bool = True) -> float:
         """Total log10 probability of one sentence given as UTF-8 bytes."""
