@@ -13,6 +13,8 @@ the vocabulary lookup (a hash table over the words' bytes) are compiled too, so 
 
 from __future__ import annotations
 
+import time
+
 import numba
 import numpy as np
 from numba.core import types
@@ -419,6 +421,7 @@ class CompiledScorer:
             self.tables_by_row[LOGPROB].append(self._put(LOGPROB, n, logprob[n], np.float32))
             self.tables_by_row[LOGBOW].append(self._put(LOGBOW, n, logbow[n], np.float32) if n < order else None)
         self.indexed = False
+        self.index_seconds = 0.0
         self.blob = _frozen(vocab_bytes, np.uint8)
         self.offsets = _frozen(vocab_offsets, np.int64)
         bits = max(4, int(np.ceil(np.log2(max(V, 1) * 2 + 1))))
@@ -442,6 +445,7 @@ class CompiledScorer:
         binary search's twenty. 24 bytes per n-gram (1.5 slots each)."""
         if self.indexed:
             return
+        t0 = time.perf_counter()
         prev = prev_suffix = np.zeros(0, np.int64)
         missing = 0
         for n in range(2, self.N + 1):
@@ -460,6 +464,7 @@ class CompiledScorer:
         # suffix-closed (every n-gram's last n-1 words are an n-gram of the model, as in every model lmplz
         # or wordseq estimates): a lookup that misses ends the search for longer matches, as in KenLM
         self.tab[SLOT_COUNT, 0] = 1 if missing == 0 else 0
+        self.index_seconds = time.perf_counter() - t0
         self.indexed = True
         self._entry = None
 
