@@ -562,8 +562,7 @@ class NgramModel(Estimator[NgramConfig]):
             raw.decode("utf-8")
         except UnicodeDecodeError:
             return None
-        if 4 * len(raw) > sum(len(k) for k in self.keys[2:]):  # text long enough for the model's size: hash tables pay off
-            scorer.index()
+        scorer.spend(len(raw))  # hash tables once enough text has been scored for them to pay off
         total, tokens, oov, oov_lp, zero, sentences = scorer.score_text(raw, eos).tolist()
         if tokens == 0:
             raise WordseqError("nothing to score: the test corpus has no tokens")

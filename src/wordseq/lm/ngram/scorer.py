@@ -271,7 +271,8 @@ def _score_ids(stream, N, V, bos, tab, hashed, out_lp, out_used):
 
 @numba.njit(cache=True)
 def _score_text(buf, N, V, bos, eos, unk, tab, hashed, blob, offsets, table, with_eos, out):
-    """Whole-corpus totals of UTF-8 text, one sentence per line (``<s>`` before, ``</s>`` after each).
+    """Whole-corpus totals of UTF-8 text, one sentence per line (``<s>`` before, ``</s>`` after each; a
+    ``</s>`` written in the text ends a sentence too, as in the encoded corpus).
     ``out``: [log10 total (finite), tokens, oov, log10 of oov tokens, zero-probability tokens, sentences]."""
     n = len(buf)
     prev = np.full(N + 1, -1, np.int64)
@@ -313,6 +314,9 @@ def _score_text(buf, N, V, bos, eos, unk, tab, hashed, blob, offsets, table, wit
         i, h = _token_end(buf, i, n)
         w = np.int64(_word_id(buf, a, i, h, blob, offsets, table, unk))
         lp, used = _step(w, prev, cur, bows, N, V, tab, hashed)
+        if w == eos:  # a written </s> ends a sentence, as the line end does
+            sentences += 1
+            at_start = True
         if w == bos or (w == eos and not with_eos):
             continue
         tokens += 1
@@ -486,13 +490,18 @@ class CompiledScorer:
         )  # fmt: skip
         return out
 
+    def spend(self, nbytes: int) -> None:
+        """Count ``nbytes`` of text about to be scored; past a quarter of the model's n-gram count, the hash
+        tables (:meth:`index`) cost less than the binary searches they save, and are built."""
+        if not self.indexed:
+            self._budget -= nbytes
+            if self._budget < 0:
+                self.index()
+
     def _call(self, buf: bytes, flags: int) -> tuple[float, int]:
         entry = self._entry
         if entry is None:
-            if not self.indexed:
-                self._budget -= len(buf)
-                if self._budget < 0:
-                    self.index()
+            self.spend(len(buf))
             args = (self.N, self.V, self.bos, self.eos, self.unk, self.tab, self.indexed, self.blob, self.offsets)
             args = (*args, self.table)
             r = _score_sentence(buf, *args, flags, *self._rows)
