@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from wordseq.errors import InputError
 from wordseq.lm.ngram import NgramModel
-from wordseq.lm.ngram.arpa import _layout, _read_checked, _read_compiled, _read_bytes, read_arpa
+from wordseq.lm.ngram.arpa import _layout, _read_bytes, _read_checked, _read_compiled, read_arpa
 
 WORDS = ["the", "cat", "sat", "on", "a", "mat", "dog", "ran", "caf\u00e9", "\u65e5\u672c"]
 

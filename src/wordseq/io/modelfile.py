@@ -255,9 +255,7 @@ def map_tensors(path: str | os.PathLike) -> dict[str, np.ndarray]:
     return out
 
 
-def load_model(
-    path: str | os.PathLike, kind: str | tuple[str, ...] | None = None, *, mmap: bool = False
-) -> ModelFile:
+def load_model(path: str | os.PathLike, kind: str | tuple[str, ...] | None = None, *, mmap: bool = False) -> ModelFile:
     """Read a model file; ``kind`` (one or several) refuses files of any other kind. ``mmap``: the tensors
     are read-only views of a memory map (see :func:`map_tensors`; no digest check, no copy)."""
     meta = read_metadata(path)
@@ -267,8 +265,8 @@ def load_model(
     if mmap:
         tensors = map_tensors(path)
         weights = {k: v for k, v in tensors.items() if not k.startswith("__vocab__.")}
-        vocabs = {name: _LazyVocab(name, tensors, specials) for name, specials in meta["vocabs"].items()}
-        return ModelFile(meta["kind"], meta["config"], weights, vocabs, meta["provenance"], meta.get("extra", {}))
+        lazy: dict[str, Any] = {name: _LazyVocab(name, tensors, sp) for name, sp in meta["vocabs"].items()}
+        return ModelFile(meta["kind"], meta["config"], weights, lazy, meta["provenance"], meta.get("extra", {}))
     try:
         tensors = dict(_st_load(Path(path).read_bytes()))
     except Exception as e:  # safetensors raises its own error types for bad offsets and sizes

@@ -123,7 +123,9 @@ class NgramModel(Estimator[NgramConfig]):
         self.provenance: dict[str, Any] = {}
         self._hash: list | None = None
         self._compiled: Any = None  # the CompiledScorer, built on first use (backoff form only)
-        self._vocab_bytes: tuple | None = None  # the vocabulary as UTF-8 bytes + offsets, when a file gave it
+        self._vocab_bytes: tuple[np.ndarray, np.ndarray] | None = (
+            None  # the vocabulary as UTF-8 bytes + offsets, when a file gave it
+        )
 
     @property
     def vocab(self) -> Vocab | None:
@@ -362,7 +364,9 @@ class NgramModel(Estimator[NgramConfig]):
             from wordseq.lm.ngram.scorer import CompiledScorer
 
             assert self._vocab_bytes is not None
-            scorer = CompiledScorer(self.order, V, self.keys, self.logprob, self.logbow, *self._vocab_bytes, bos, eos, unk)
+            scorer = CompiledScorer(
+                self.order, V, self.keys, self.logprob, self.logbow, *self._vocab_bytes, bos, eos, unk
+            )
             self._compiled = scorer
         return scorer
 

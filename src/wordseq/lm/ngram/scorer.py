@@ -14,6 +14,7 @@ the vocabulary lookup (a hash table over the words' bytes) are compiled too, so 
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import numba
 import numpy as np
@@ -76,9 +77,8 @@ def _token_end(buf, i, n):
     h = np.uint64(0xCBF29CE484222325)
     while i < n:
         c = buf[i]
-        if c <= 32 or c >= 0xC2:  # the only bytes that can start whitespace
-            if c == 10 or _space(buf, i, n) > 0:
-                break
+        if (c <= 32 or c >= 0xC2) and (c == 10 or _space(buf, i, n) > 0):  # only these bytes start whitespace
+            break
         h = (h ^ np.uint64(c)) * np.uint64(0x100000001B3)
         i += 1
     return i, h
@@ -295,7 +295,7 @@ def _score_text(buf, N, V, bos, eos, unk, tab, hashed, blob, offsets, table, wit
             _step(np.int64(bos), prev, cur, bows, N, V, tab, hashed)
             at_start = False
         if i == n or buf[i] == 10:
-            lp, used = _step(np.int64(eos), prev, cur, bows, N, V, tab, hashed)
+            lp, _ = _step(np.int64(eos), prev, cur, bows, N, V, tab, hashed)
             sentences += 1
             if with_eos:
                 tokens += 1
@@ -313,7 +313,7 @@ def _score_text(buf, N, V, bos, eos, unk, tab, hashed, blob, offsets, table, wit
         a = i
         i, h = _token_end(buf, i, n)
         w = np.int64(_word_id(buf, a, i, h, blob, offsets, table, unk))
-        lp, used = _step(w, prev, cur, bows, N, V, tab, hashed)
+        lp, _ = _step(w, prev, cur, bows, N, V, tab, hashed)
         if w == eos:  # a written </s> ends a sentence, as the line end does
             sentences += 1
             at_start = True
@@ -438,7 +438,7 @@ class CompiledScorer:
         self._budget = int(self.tab[SIZE].sum()) // 4
 
     def _put(self, row: int, n: int, array: np.ndarray, dtype: type) -> np.ndarray:
-        a = np.ascontiguousarray(array, dtype=dtype)
+        a: np.ndarray = np.ascontiguousarray(array, dtype=dtype)
         self.tables.append(a)
         self.tab[row, n] = a.ctypes.data if a.size else 0
         return a
@@ -463,7 +463,9 @@ class CompiledScorer:
             self.tables.append(table)
             self.tab[SLOTS, n] = table.ctypes.data
             self.tab[SLOT_COUNT, n] = size
-            missing += _build_slots(self.tab, n, keys, prev, prev_suffix, self.V, lp, bow, table, slot_of_row, suffix_of_row)
+            missing += _build_slots(
+                self.tab, n, keys, prev, prev_suffix, self.V, lp, bow, table, slot_of_row, suffix_of_row
+            )
             prev, prev_suffix = slot_of_row, suffix_of_row
         # suffix-closed (every n-gram's last n-1 words are an n-gram of the model, as in every model lmplz
         # or wordseq estimates): a lookup that misses ends the search for longer matches, as in KenLM
@@ -502,13 +504,14 @@ class CompiledScorer:
         entry = self._entry
         if entry is None:
             self.spend(len(buf))
-            args = (self.N, self.V, self.bos, self.eos, self.unk, self.tab, self.indexed, self.blob, self.offsets)
-            args = (*args, self.table)
-            r = _score_sentence(buf, *args, flags, *self._rows)
+            args: tuple = (self.N, self.V, self.bos, self.eos, self.unk, self.tab, self.indexed, self.blob)
+            args = (*args, self.offsets, self.table)
+            kernel: Any = _score_sentence
+            r = kernel(buf, *args, flags, *self._rows)
             if self.indexed:  # from now on, straight to the compiled code (no argument dispatch)
                 sig = tuple(numba.typeof(a) for a in (buf, *args, flags, *self._rows))
                 self._args = args
-                self._entry = _score_sentence.overloads[sig].entry_point
+                self._entry = kernel.overloads[sig].entry_point
             return r
         return entry(buf, *self._args, flags, *self._rows)
 
