@@ -228,8 +228,7 @@ def _layout(path: str | os.PathLike, data: bytes) -> tuple:
     if not declared:
         raise InputError(path, "the \\data\\ header declares no n-gram counts", hline)
     N = len(declared)
-    marks = list(_SECTION_RE.finditer(data, pos))
-    end = _END_RE.search(data, pos)
+    marks, end = _section_marks(data, pos)
     if end is None:
         raise InputError(path, "missing \\end\\ at the end of the ARPA file", line_at(len(data)))
     marks = [mk for mk in marks if mk.start() < end.start()]
@@ -247,6 +246,30 @@ def _layout(path: str | os.PathLike, data: bytes) -> tuple:
             line_at(extra.start()),
         )
     return declared, marks, end
+
+
+def _section_marks(data: bytes, pos: int) -> tuple[list, Any]:
+    """Every ``\\n-grams:`` line after ``pos`` and the first ``\\end\\`` line, as the regexes find them, but
+    looking only at lines holding a backslash (a handful in an ARPA file of millions of lines)."""
+    marks: list = []
+    end = None
+    i = data.find(b"\\", pos)
+    seen = 0
+    while i >= 0:
+        seen += 1
+        if seen > 10000:  # words full of backslashes: let the regexes scan the whole text
+            return list(_SECTION_RE.finditer(data, pos)), _END_RE.search(data, pos)
+        start = data.rfind(b"\n", 0, i) + 1
+        stop = data.find(b"\n", i)
+        stop = len(data) if stop < 0 else stop
+        if start >= pos:
+            m = _SECTION_RE.match(data, start, stop)
+            if m is not None:
+                marks.append(_SECTION_RE.search(data, start))
+            elif end is None:
+                end = _END_RE.match(data, start, stop) and _END_RE.search(data, start)
+        i = data.find(b"\\", stop)
+    return marks, end
 
 
 def _line_at(data: bytes, pos: int) -> int:
@@ -522,6 +545,7 @@ def _read_compiled(
 
 
 def _compiled_tables(data: bytes, declared: list[int], marks: list, end: Any) -> tuple[ArpaTables, bool]:
+    from wordseq.lm.ngram.lookup import HashIndex
     from wordseq.lm.ngram.scorer import _build_vocab_table
 
     N = len(declared)
@@ -569,16 +593,16 @@ def _compiled_tables(data: bytes, declared: list[int], marks: list, end: Any) ->
     logprob: list = [None, lp1] + [None] * (N - 1)
     logbow: list = [None, bow1] + [None] * (N - 1)
     keys: list = [None, None]
+    index: list = [None] * (N + 1)  # hash indexes of the keys of each order, for the walks below
     for n in range(2, N + 1):
         probs, bows, ids = scan(n, blob, offsets, table)
         prefix = ids[:, 0].copy()
         for j in range(1, n - 1):  # walk the prefix down the orders to its id at order n-1
-            table_j = keys[j + 1]
-            key = prefix * V + ids[:, j]
-            pos = np.searchsorted(table_j, key)
-            if not len(table_j) or not (table_j[np.minimum(pos, len(table_j) - 1)] == key).all():
+            if index[j + 1] is None:
+                index[j + 1] = HashIndex(keys[j + 1])
+            prefix = index[j + 1].next_ids(prefix, ids[:, j], V)
+            if (prefix < 0).any():
                 raise _Malformed
-            prefix = pos
         key = prefix * V + ids[:, n - 1]
         order = np.argsort(key, kind="stable")
         key = key[order]
