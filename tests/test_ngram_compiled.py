@@ -57,7 +57,9 @@ def test_sentence_scores_equal_numpy_path(models, hashed):
     slow = _numpy_only(arpa)
     scorer = arpa._scorer()
     if hashed:
-        scorer.index()
+        assert arpa.index() is arpa
+    else:
+        scorer._budget = 1 << 60  # stay on binary search throughout
     assert scorer.indexed == hashed
     for s in SENTENCES:
         for bos in (True, False):
@@ -66,6 +68,7 @@ def test_sentence_scores_equal_numpy_path(models, hashed):
                 assert [x[1:] for x in a] == [x[1:] for x in b], (s, bos, eos)
                 assert np.allclose([x[0] for x in a], [x[0] for x in b], atol=1e-9), (s, bos, eos)
                 assert arpa.score(s, bos=bos, eos=eos) == pytest.approx(slow.score(s, bos=bos, eos=eos), abs=1e-9)
+    assert scorer.indexed == hashed
 
 
 def test_whole_text_equals_encoder_path(models, tmp_path):

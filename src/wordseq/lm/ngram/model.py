@@ -370,6 +370,16 @@ class NgramModel(Estimator[NgramConfig]):
             self._compiled = scorer
         return scorer
 
+    def index(self) -> NgramModel:
+        """Build the probing hash tables now (about 24 bytes per n-gram), so every lookup is one memory read
+        instead of a binary search; done by itself once the model has scored about a quarter of its n-gram
+        count in bytes of text. Worth calling first in a process that will score a lot (a server). Returns
+        the model; count-form models (MLE, add-k) have nothing to build."""
+        scorer = self._compiled or self._scorer()
+        if scorer is not None:
+            scorer.index()
+        return self
+
     def _plain_text(self) -> bool:
         """Whether the tokenizer is plain whitespace splitting, which the compiled text scorer does itself."""
         t = self.tokenizer
