@@ -85,6 +85,29 @@ def _vocab_from_tensors(name: str, tensors: Mapping[str, np.ndarray], specials: 
     return StoredVocab(tokens, tensors[f"__vocab__.{name}.counts"], list(specials))
 
 
+class _LazyVocab:
+    """A stored vocabulary decoded only when its words are asked for (``itos``); ``bytes`` and ``offsets``
+    are the UTF-8 words and their boundaries as stored, for code that works on bytes."""
+
+    def __init__(self, name: str, tensors: Mapping[str, np.ndarray], specials: list[str]) -> None:
+        self.bytes = tensors[f"__vocab__.{name}.bytes"]
+        self.offsets = tensors[f"__vocab__.{name}.offsets"]
+        self.counts = tensors[f"__vocab__.{name}.counts"]
+        self.specials = list(specials)
+        self._itos: list[str] | None = None
+
+    @property
+    def itos(self) -> list[str]:
+        if self._itos is None:
+            data = self.bytes.tobytes()
+            offsets = self.offsets.tolist()
+            self._itos = [data[a:b].decode("utf-8") for a, b in zip(offsets, offsets[1:])]
+        return self._itos
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+
 def _digest(tensors: Mapping[str, np.ndarray]) -> str:
     h = hashlib.blake2b(digest_size=16)
     for name in sorted(tensors):
@@ -203,12 +226,47 @@ def read_metadata(path: str | os.PathLike) -> dict[str, Any]:
     return meta
 
 
-def load_model(path: str | os.PathLike, kind: str | tuple[str, ...] | None = None) -> ModelFile:
-    """Read a model file; ``kind`` (one or several) refuses files of any other kind."""
+_NUMPY = {v: k for k, v in _DTYPES.items()}
+
+
+def map_tensors(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """Every tensor of a model file as a read-only view of one memory map: nothing is read until used, so
+    a model of GB opens in milliseconds. The digest is not checked (that would read every byte); offsets,
+    sizes and dtypes are, so a truncated file is still refused."""
+    path = Path(path)
+    with open(path, "rb") as f:
+        (n,) = struct.unpack("<Q", f.read(8))
+        info = json.loads(f.read(n))
+    size = path.stat().st_size
+    mm = np.memmap(path, np.uint8, mode="r") if size > 8 + n else np.zeros(0, np.uint8)
+    out: dict[str, np.ndarray] = {}
+    for name, t in info.items():
+        if name == "__metadata__":
+            continue
+        try:
+            dtype = np.dtype(_NUMPY[t["dtype"]])
+            shape = [int(x) for x in t["shape"]]
+            begin, end = (8 + n + int(x) for x in t["data_offsets"])
+        except (KeyError, TypeError, ValueError):
+            raise InputError(path, f"corrupt model file (tensor {name!r})") from None
+        if end > size or end - begin != int(np.prod(shape)) * dtype.itemsize or begin > end:
+            raise InputError(path, f"truncated or corrupt model file (tensor {name!r})")
+        out[name] = np.asarray(mm[begin:end]).view(dtype).reshape(shape)
+    return out
+
+
+def load_model(path: str | os.PathLike, kind: str | tuple[str, ...] | None = None, *, mmap: bool = False) -> ModelFile:
+    """Read a model file; ``kind`` (one or several) refuses files of any other kind. ``mmap``: the tensors
+    are read-only views of a memory map (see :func:`map_tensors`; no digest check, no copy)."""
     meta = read_metadata(path)
     kinds = (kind,) if isinstance(kind, str) else kind
     if kinds is not None and meta["kind"] not in kinds:
         raise InputError(path, f"is a {meta['kind']!r} model, expected {' or '.join(map(repr, kinds))}")
+    if mmap:
+        tensors = map_tensors(path)
+        weights = {k: v for k, v in tensors.items() if not k.startswith("__vocab__.")}
+        lazy: dict[str, Any] = {name: _LazyVocab(name, tensors, sp) for name, sp in meta["vocabs"].items()}
+        return ModelFile(meta["kind"], meta["config"], weights, lazy, meta["provenance"], meta.get("extra", {}))
     try:
         tensors = dict(_st_load(Path(path).read_bytes()))
     except Exception as e:  # safetensors raises its own error types for bad offsets and sizes

@@ -6,6 +6,7 @@ Kneser-Ney), ARPA files, vectorized scoring, text generation.
 >>> model.evaluate("test.txt").perplexity            # an LMScore; model.score(s) is log10, as KenLM's
 >>> model.generate(num_samples=3, seed=0)
 >>> model.save("model.arpa"); NgramModel.load("model.arpa")
+>>> model = NgramModel.load("model.wsq", mmap=True).index()   # memory-mapped; probing tables for many queries
 """
 
 from wordseq.lm.ngram.arpa import ArpaTables, ArpaWarning, read_arpa, write_arpa

@@ -23,11 +23,13 @@ from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any
 
+import numba
 import numpy as np
 
 from wordseq.errors import InputError
 from wordseq.io.atomic import atomic_write
 from wordseq.io.inputs import open_input
+from wordseq.lm.ngram.scorer import _hash, _word_id
 from wordseq.text.vocab import BOS, EOS, SPECIALS, UNK
 
 _NGRAM_COUNT = re.compile(r"^ngram\s+(\d+)\s*=\s*(\d+)$")
@@ -101,19 +103,23 @@ def write_arpa(path: str | os.PathLike, tables: ArpaTables, unigrams: np.ndarray
         f = _compressed(raw, path.suffix.lower()) or raw
         counts = [len(unigrams)] + [len(tables.keys[n]) for n in range(2, tables.order + 1)]
         f.write(("\n\\data\\\n" + "".join(f"ngram {n}={c}\n" for n, c in enumerate(counts, 1))).encode("utf-8"))
-        text = itos  # the words of every n-gram of the current order, as one string each
         for n in range(1, tables.order + 1):
-            if n == 1:
-                rows = unigrams
-            else:
-                keys = tables.keys[n]
-                text = text[keys // V] + " " + itos[keys % V]
-                rows = np.arange(len(keys))
+            rows = unigrams if n == 1 else np.arange(len(tables.keys[n]))
             f.write(f"\n\\{n}-grams:\n".encode())
-            step = 1 << 20
+            step = 1 << 20  # rows per chunk: memory stays bounded for models of any size
             for s in range(0, len(rows), step):
                 r = rows[s : s + step]
-                probs, grams = _fmt(tables.logprob[n][r]), text[r].tolist()
+                if n == 1:
+                    grams = itos[r].tolist()
+                else:  # the words of each n-gram, walking the context ids down the orders
+                    text = itos[tables.keys[n][r] % V]
+                    ctx = tables.keys[n][r] // V
+                    for m in range(n - 1, 1, -1):
+                        k = tables.keys[m][ctx]
+                        text = itos[k % V] + " " + text
+                        ctx = k // V
+                    grams = (itos[ctx] + " " + text).tolist()
+                probs = _fmt(tables.logprob[n][r])
                 if n < tables.order:
                     bows = tables.logbow[n][r]
                     lines = [
@@ -174,8 +180,26 @@ class _Section:
 
 def read_arpa(path: str | os.PathLike) -> ArpaTables:
     """Read an ARPA file (plain, ``.gz``, ``.bz2``, ``.xz``, or ``-`` for standard input) into plain tables;
-    :meth:`NgramModel.load <wordseq.lm.ngram.NgramModel.load>` builds a model from them."""
+    :meth:`NgramModel.load <wordseq.lm.ngram.NgramModel.load>` builds a model from them.
+
+    A compiled pass (numba) reads well-formed files; anything it does not accept (a malformed line, a number
+    written in a rare form, an unknown word, a missing context, a duplicate) sends the file to the checking
+    reader below, which accepts or refuses it naming the file and line, so both give the same answer."""
     data = _read_bytes(path)
+    layout = _layout(path, data)
+    read = _read_compiled(path, data, *layout) or _read_checked(path, data, *layout)
+    tables, unk_missing = read
+    if unk_missing:
+        warnings.warn(
+            f"{path}: the ARPA file has no {UNK}; giving it log10 probability -100 as KenLM does",
+            ArpaWarning,
+            stacklevel=2,
+        )
+    return tables
+
+
+def _layout(path: str | os.PathLike, data: bytes) -> tuple:
+    """The header's declared counts and where each section starts (``\\n-grams:`` marks, ``\\end\\``)."""
 
     def line_at(pos: int) -> int:
         return data.count(b"\n", 0, pos) + 1
@@ -204,8 +228,7 @@ def read_arpa(path: str | os.PathLike) -> ArpaTables:
     if not declared:
         raise InputError(path, "the \\data\\ header declares no n-gram counts", hline)
     N = len(declared)
-    marks = list(_SECTION_RE.finditer(data, pos))
-    end = _END_RE.search(data, pos)
+    marks, end = _section_marks(data, pos)
     if end is None:
         raise InputError(path, "missing \\end\\ at the end of the ARPA file", line_at(len(data)))
     marks = [mk for mk in marks if mk.start() < end.start()]
@@ -222,6 +245,46 @@ def read_arpa(path: str | os.PathLike) -> ArpaTables:
             f"unexpected section {extra.group(0).strip().decode()!r} (the header declares {N} orders)",
             line_at(extra.start()),
         )
+    return declared, marks, end
+
+
+def _section_marks(data: bytes, pos: int) -> tuple[list, Any]:
+    """Every ``\\n-grams:`` line after ``pos`` and the first ``\\end\\`` line, as the regexes find them, but
+    looking only at lines holding a backslash (a handful in an ARPA file of millions of lines)."""
+    marks: list = []
+    end = None
+    i = data.find(b"\\", pos)
+    seen = 0
+    while i >= 0:
+        seen += 1
+        if seen > 10000:  # words full of backslashes: let the regexes scan the whole text
+            return list(_SECTION_RE.finditer(data, pos)), _END_RE.search(data, pos)
+        start = data.rfind(b"\n", 0, i) + 1
+        stop = data.find(b"\n", i)
+        stop = len(data) if stop < 0 else stop
+        if start >= pos:
+            m = _SECTION_RE.match(data, start, stop)
+            if m is not None:
+                marks.append(_SECTION_RE.search(data, start))
+            elif end is None:
+                end = _END_RE.match(data, start, stop) and _END_RE.search(data, start)
+        i = data.find(b"\\", stop)
+    return marks, end
+
+
+def _line_at(data: bytes, pos: int) -> int:
+    return data.count(b"\n", 0, pos) + 1
+
+
+def _read_checked(
+    path: str | os.PathLike, data: bytes, declared: list[int], marks: list, end: Any
+) -> tuple[ArpaTables, bool]:
+    """The reader that checks every line and names the first one at fault (numpy passes over the fields)."""
+    N = len(declared)
+
+    def line_at(pos: int) -> int:
+        return _line_at(data, pos)
+
     sections = []
     for n, mk in enumerate(marks, 1):
         stop = marks[n].start() if n < N else end.start()
@@ -292,12 +355,7 @@ def read_arpa(path: str | os.PathLike) -> ArpaTables:
             lp1[ids[:, 0]] = probs
             bow1[ids[:, 0]] = bows
             if UNK not in seen:
-                warnings.warn(
-                    f"{path}: the ARPA file has no {UNK}; giving it log10 probability -100 as KenLM does",
-                    ArpaWarning,
-                    stacklevel=2,
-                )
-                lp1[unk_id] = -100.0
+                lp1[unk_id] = -100.0  # as KenLM does (read_arpa warns)
             logprob[1], logbow[1] = lp1, bow1
             continue
         if (ids < 0).any():
@@ -332,7 +390,7 @@ def read_arpa(path: str | os.PathLike) -> ArpaTables:
         keys.append(key)
         logprob[n] = probs.astype(np.float32)[order]
         logbow[n] = bows.astype(np.float32)[order] if n < N else None
-    return ArpaTables(N, itos, keys, logprob, logbow, declared)
+    return ArpaTables(N, itos, keys, logprob, logbow, declared), UNK not in seen
 
 
 def _numbers(
@@ -356,3 +414,201 @@ def _numbers(
                 raise InputError(path, f"{what} {text.decode('utf-8', 'replace')!r} is not a number", line)
     assert values is not None  # a field float() could not read raised above
     return values
+
+
+# -- the compiled reader --------------------------------------------------------------------------------
+_POW10 = np.array([10.0**k for k in range(23)])
+OK, MALFORMED = 0, 1
+
+
+@numba.njit(cache=True, inline="always")
+def _is_ws(c):
+    return c == 32 or c == 9 or c == 10 or c == 11 or c == 12 or c == 13  # what bytes.split() splits on
+
+
+@numba.njit(cache=True)
+def _number(buf, a, b, pow10):
+    """The float written in ``buf[a:b]`` when it has the plain form ``[+-]digits[.digits][e[+-]digits]`` and
+    at most 2**53 as its digits with an exponent within 22 (then one correctly rounded operation gives
+    exactly what Python's ``float`` gives); else (nan, False) and the checking reader decides."""
+    i = a
+    neg = False
+    if i < b and (buf[i] == 45 or buf[i] == 43):
+        neg = buf[i] == 45
+        i += 1
+    m = np.int64(0)
+    digits = 0
+    scale = 0
+    while i < b and 48 <= buf[i] <= 57:
+        m = m * 10 + (buf[i] - 48)
+        digits += 1
+        i += 1
+        if m > 9007199254740992:
+            return np.nan, False
+    if i < b and buf[i] == 46:
+        i += 1
+        while i < b and 48 <= buf[i] <= 57:
+            m = m * 10 + (buf[i] - 48)
+            digits += 1
+            scale -= 1
+            i += 1
+            if m > 9007199254740992:
+                return np.nan, False
+    if digits == 0:
+        return np.nan, False
+    if i < b and (buf[i] == 101 or buf[i] == 69):
+        i += 1
+        eneg = False
+        if i < b and (buf[i] == 45 or buf[i] == 43):
+            eneg = buf[i] == 45
+            i += 1
+        e = 0
+        edigits = 0
+        while i < b and 48 <= buf[i] <= 57 and e < 1000:
+            e = e * 10 + (buf[i] - 48)
+            edigits += 1
+            i += 1
+        if edigits == 0:
+            return np.nan, False
+        scale += -e if eneg else e
+    if i != b or scale < -22 or scale > 22:
+        return np.nan, False
+    x = np.float64(m)
+    x = x * pow10[scale] if scale >= 0 else x / pow10[-scale]
+    return -x if neg else x, True
+
+
+@numba.njit(cache=True)
+def _scan_section(buf, begin, end, n, top, count, pow10, blob, offsets, table, probs, bows, words):
+    """Parse the lines of one ``\\n-grams:`` section: ``probs``, ``bows`` (0 when absent) and ``words``
+    (order 1: start and end of each word; above: the word ids, through the vocabulary hash). Returns OK, or
+    MALFORMED at the first thing the checking reader must look at (a wrong number of lines or fields, a
+    number in another form, a positive probability, a word that is not a unigram)."""
+    i = begin
+    row = 0
+    while i < end:
+        fields = 0
+        while True:
+            while i < end and buf[i] != 10 and _is_ws(buf[i]):
+                i += 1
+            if i >= end or buf[i] == 10:
+                break
+            a = i
+            while i < end and not _is_ws(buf[i]):
+                i += 1
+            if fields == 0:
+                if row >= count:
+                    return MALFORMED
+                x, ok = _number(buf, a, i, pow10)
+                if not ok or x > 0:
+                    return MALFORMED
+                probs[row] = x
+                bows[row] = 0.0
+            elif fields <= n:
+                if n == 1:
+                    words[row, 0] = a
+                    words[row, 1] = i
+                else:
+                    w = _word_id(buf, a, i, _hash(buf, a, i), blob, offsets, table, -1)
+                    if w < 0:
+                        return MALFORMED
+                    words[row, fields - 1] = w
+            elif fields == n + 1 and not top:
+                x, ok = _number(buf, a, i, pow10)
+                if not ok:
+                    return MALFORMED
+                bows[row] = x
+            else:
+                return MALFORMED
+            fields += 1
+        if fields > 0:
+            if fields < n + 1:
+                return MALFORMED
+            row += 1
+        i += 1
+    return OK if row == count else MALFORMED
+
+
+class _Malformed(Exception):
+    """Something the compiled reader leaves to the checking reader."""
+
+
+def _read_compiled(
+    path: str | os.PathLike, data: bytes, declared: list[int], marks: list, end: Any
+) -> tuple[ArpaTables, bool] | None:
+    """The tables of a well-formed ARPA file from compiled passes over its bytes, or None when the checking
+    reader must decide (see :func:`read_arpa`)."""
+    try:
+        return _compiled_tables(data, declared, marks, end)
+    except _Malformed:
+        return None
+
+
+def _compiled_tables(data: bytes, declared: list[int], marks: list, end: Any) -> tuple[ArpaTables, bool]:
+    from wordseq.lm.ngram.lookup import HashIndex
+    from wordseq.lm.ngram.scorer import _build_vocab_table
+
+    N = len(declared)
+    buf = np.frombuffer(data, np.uint8)
+    empty_i = np.zeros(0, np.int64)
+    none_u8 = np.zeros(0, np.uint8)
+    spans = [(mk.end(), marks[n].start() if n < N else end.start()) for n, mk in enumerate(marks, 1)]
+
+    def scan(n: int, blob: np.ndarray, offsets: np.ndarray, table: np.ndarray) -> tuple:
+        count = declared[n - 1]
+        probs, bows = np.empty(count, np.float64), np.empty(count, np.float64)
+        words = np.empty((count, 2 if n == 1 else n), np.int64)
+        begin, stop = spans[n - 1]
+        status = _scan_section(buf, begin, stop, n, n == N, count, _POW10, blob, offsets, table, probs, bows, words)
+        if status != OK:
+            raise _Malformed
+        return probs, bows, words
+
+    # unigrams: the vocabulary, wordseq's specials first, then the file's words in file order
+    probs1, bows1, spans1 = scan(1, none_u8, empty_i, np.full(16, -1, np.int32))
+    try:
+        words = [data[a:b].decode("utf-8") for a, b in spans1.tolist()]
+    except UnicodeDecodeError:
+        raise _Malformed from None
+    seen = set(words)
+    if len(seen) != len(words) or BOS not in seen or EOS not in seen:
+        raise _Malformed
+    itos = list(SPECIALS) + [w for w in words if w not in SPECIALS]
+    V = len(itos)
+    encoded = [w.encode("utf-8") for w in itos]
+    offsets = np.zeros(V + 1, np.int64)
+    np.cumsum([len(b) for b in encoded], out=offsets[1:])
+    blob = np.frombuffer(b"".join(encoded), np.uint8)
+    bits = max(4, int(np.ceil(np.log2(V * 2 + 1))))
+    table = np.full(1 << bits, -1, np.int32)
+    _build_vocab_table(blob, offsets, table)
+    stoi = {w: i for i, w in enumerate(itos)}
+    ids1 = np.fromiter(map(stoi.__getitem__, words), np.int64, len(words))
+    lp1 = np.full(V, -np.inf, np.float32)
+    bow1 = np.zeros(V, np.float32)
+    lp1[ids1] = probs1
+    bow1[ids1] = bows1
+    if UNK not in seen:
+        lp1[stoi[UNK]] = -100.0
+    logprob: list = [None, lp1] + [None] * (N - 1)
+    logbow: list = [None, bow1] + [None] * (N - 1)
+    keys: list = [None, None]
+    index: list = [None] * (N + 1)  # hash indexes of the keys of each order, for the walks below
+    for n in range(2, N + 1):
+        probs, bows, ids = scan(n, blob, offsets, table)
+        prefix = ids[:, 0].copy()
+        for j in range(1, n - 1):  # walk the prefix down the orders to its id at order n-1
+            if index[j + 1] is None:
+                index[j + 1] = HashIndex(keys[j + 1])
+            prefix = index[j + 1].next_ids(prefix, ids[:, j], V)
+            if (prefix < 0).any():
+                raise _Malformed
+        key = prefix * V + ids[:, n - 1]
+        order = np.argsort(key, kind="stable")
+        key = key[order]
+        if len(key) > 1 and (key[1:] == key[:-1]).any():
+            raise _Malformed
+        keys.append(key)
+        logprob[n] = probs.astype(np.float32)[order]
+        logbow[n] = bows.astype(np.float32)[order] if n < N else None
+    return ArpaTables(N, itos, keys, logprob, logbow, declared), UNK not in seen

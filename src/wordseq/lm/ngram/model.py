@@ -37,7 +37,7 @@ from wordseq.lm.ngram.modelfile import read_ngram, write_ngram
 from wordseq.lm.scores import LMScore
 from wordseq.text.encode import Encoded
 from wordseq.text.tokenize import Tokenizer
-from wordseq.text.vocab import SPECIALS, Vocab
+from wordseq.text.vocab import BOS, EOS, SPECIALS, UNK, Vocab
 
 KIND = "ngram"
 BACKOFF = "backoff"  # tables in ARPA form
@@ -109,7 +109,8 @@ class NgramModel(Estimator[NgramConfig]):
 
     def __init__(self, config: NgramConfig | None = None, **overrides: Any) -> None:
         super().__init__(config, **overrides)
-        self.vocab: Vocab | None = None
+        self._vocab: Vocab | None = None
+        self._stored_vocab: Any = None  # a memory-mapped file's vocabulary, decoded into ``vocab`` when asked for
         self.tokenizer: Tokenizer = Tokenizer()
         self.form: str = BACKOFF if self.config.smoothing in INTERPOLATED + (FROM_ARPA,) else COUNTS
         self.keys: list = []
@@ -121,6 +122,22 @@ class NgramModel(Estimator[NgramConfig]):
         self.info: dict[str, Any] = {}  # corpus facts: tokens, sentences, n-grams per order, source
         self.provenance: dict[str, Any] = {}
         self._hash: list | None = None
+        self._compiled: Any = None  # the CompiledScorer, built on first use (backoff form only)
+        self._vocab_bytes: tuple[np.ndarray, np.ndarray] | None = (
+            None  # the vocabulary as UTF-8 bytes + offsets, when a file gave it
+        )
+
+    @property
+    def vocab(self) -> Vocab | None:
+        """The vocabulary (None until fitted or loaded); a memory-mapped model decodes it on first use."""
+        if self._vocab is None and self._stored_vocab is not None:
+            self._vocab = Vocab.from_stored(self._stored_vocab)
+            self._stored_vocab = None
+        return self._vocab
+
+    @vocab.setter
+    def vocab(self, vocab: Vocab | None) -> None:
+        self._vocab, self._stored_vocab = vocab, None
 
     # -- the config's settings, read where the tables are used ---------------------------------------
     @property
@@ -144,6 +161,8 @@ class NgramModel(Estimator[NgramConfig]):
         self.logprob, self.logbow, self.counts, self.totals = est.logprob, est.logbow, est.counts, est.totals
         self.discounts = est.discounts
         self._hash = None
+        self._compiled = None
+        self._vocab_bytes = None
 
     @classmethod
     def from_counts(
@@ -321,6 +340,51 @@ class NgramModel(Estimator[NgramConfig]):
             ids.append(cur)
         return ids
 
+    def _scorer(self) -> Any:
+        """The compiled scorer (:mod:`.scorer`) of a backoff-form model with ``<unk>``, else None."""
+        scorer = self._compiled
+        if scorer is None and self.form == BACKOFF:
+            stored = self._stored_vocab
+            if stored is not None and BOS in stored.specials and EOS in stored.specials:
+                # a memory-mapped file: the special ids and the words' bytes without decoding the vocabulary
+                V, specials = len(stored), list(stored.specials)
+                bos, eos = specials.index(BOS), specials.index(EOS)
+                unk = specials.index(UNK) if UNK in specials else None
+            else:
+                vocab = self._require_tables()
+                V, unk = len(vocab), vocab.unk_id
+                bos, eos, _ = special_ids(vocab)
+                if self._vocab_bytes is None:
+                    encoded = [t.encode("utf-8") for t in vocab.itos]
+                    offsets = np.zeros(len(encoded) + 1, np.int64)
+                    np.cumsum([len(b) for b in encoded], out=offsets[1:])
+                    self._vocab_bytes = (np.frombuffer(b"".join(encoded), np.uint8), offsets)
+            if unk is None:
+                return None
+            from wordseq.lm.ngram.scorer import CompiledScorer
+
+            assert self._vocab_bytes is not None
+            scorer = CompiledScorer(
+                self.order, V, self.keys, self.logprob, self.logbow, *self._vocab_bytes, bos, eos, unk
+            )
+            self._compiled = scorer
+        return scorer
+
+    def index(self) -> NgramModel:
+        """Build the probing hash tables now (about 24 bytes per n-gram), so every lookup is one memory read
+        instead of a binary search; done by itself once the model has scored about a quarter of its n-gram
+        count in bytes of text. Worth calling first in a process that will score a lot (a server). Returns
+        the model; count-form models (MLE, add-k) have nothing to build."""
+        scorer = self._compiled or self._scorer()
+        if scorer is not None:
+            scorer.index()
+        return self
+
+    def _plain_text(self) -> bool:
+        """Whether the tokenizer is plain whitespace splitting, which the compiled text scorer does itself."""
+        t = self.tokenizer
+        return t.kind == "whitespace" and not t.lower and not t.nfkc
+
     def _index(self) -> list:
         """Hash indexes of the keys of every order (built on first use)."""
         index = getattr(self, "_hash", None)
@@ -343,6 +407,9 @@ class NgramModel(Estimator[NgramConfig]):
         """log10 probability and order used for every position of an id stream with ``<s>`` markers.
         Positions holding ``<s>`` get 0 and order 0 (they are context, never predicted)."""
         stream = np.asarray(stream, dtype=np.int64)
+        scorer = self._scorer()
+        if scorer is not None:
+            return scorer.score_ids(stream)
         bos = special_ids(self._require_tables())[0]
         ids = self._ngram_ids(stream)
         for n in range(2, self.order + 1):  # from here on, ids[n][i] is the n-gram ending at position i
@@ -413,6 +480,10 @@ class NgramModel(Estimator[NgramConfig]):
     ) -> list[tuple[float, int, bool]]:
         """Per-token ``(log10 prob, order used, is_oov)``, exactly as KenLM's ``full_scores`` (so log10, not
         natural log: the ARPA world's unit)."""
+        if type(sentence) is str and self._plain_text():
+            scorer = self._compiled or self._scorer()
+            if scorer is not None:
+                return scorer.full_scores(sentence.encode(), bos, eos)
         stream = self._sentence_stream(sentence, bos, eos)
         lp, used = self.score_stream(stream)
         unk = self._require_tables().unk_id
@@ -422,6 +493,10 @@ class NgramModel(Estimator[NgramConfig]):
     def score(self, sentence: str | Sequence[str], bos: bool = True, eos: bool = True) -> float:
         """Total log10 probability of one sentence (with ``</s>`` unless ``eos=False``), as KenLM's ``score``
         (log10 for KenLM compatibility; :meth:`evaluate` gives natural-log figures)."""
+        if type(sentence) is str and self._plain_text():
+            scorer = self._compiled or self._scorer()
+            if scorer is not None:
+                return scorer.score(sentence.encode(), bos, eos)
         lp, _ = self.score_stream(self._sentence_stream(sentence, bos, eos))
         return float(lp.sum())
 
@@ -433,6 +508,9 @@ class NgramModel(Estimator[NgramConfig]):
         ``</s>`` is a predicted token unless ``eos=False``. The result's ``log10_prob`` is KenLM's total;
         ``zero_prob`` counts tokens of probability 0 (MLE only), which make the perplexity infinite."""
         vocab = self._require_tables()
+        fast = self._evaluate_text(data, eos)
+        if fast is not None:
+            return fast
         test = self._data(data, self.tokenizer, vocab=vocab)
         bos_id, eos_id, _ = special_ids(vocab)
         ids = np.asarray(test.ids)
@@ -470,6 +548,45 @@ class NgramModel(Estimator[NgramConfig]):
             -math.inf if zero else total,
             tokens,
             sentences=len(ends),
+            oov=oov,
+            zero_prob=zero,
+            perplexity_without_oov=ppl_in,
+        )
+
+    def _evaluate_text(self, data: Any, eos: bool) -> LMScore | None:
+        """:meth:`evaluate` of one plain UTF-8 text file in a single compiled pass (read, split, look up,
+        score), or None when another path must read it (a glob, a folder, ``-``, another tokenizer, text
+        that is not clean UTF-8: those go through the encoder, with its warnings and errors)."""
+        if not isinstance(data, (str, os.PathLike)) or not self._plain_text() or not os.path.isfile(data):
+            return None
+        scorer = self._scorer()
+        if scorer is None:
+            return None
+        from wordseq.io.inputs import open_input
+        from wordseq.text.corpus import _looks_binary
+
+        with open_input(data, "rb") as f:
+            try:
+                raw = f.read()
+            except (OSError, EOFError, ValueError):
+                return None
+        if raw.startswith(b"\xef\xbb\xbf") or _looks_binary(raw[:4096]):
+            return None
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        scorer.spend(len(raw))  # hash tables once enough text has been scored for them to pay off
+        total, tokens, oov, oov_lp, zero, sentences = scorer.score_text(raw, eos).tolist()
+        if tokens == 0:
+            raise WordseqError("nothing to score: the test corpus has no tokens")
+        tokens, oov, zero = int(tokens), int(oov), int(zero)
+        rest = tokens - oov
+        ppl_in = math.nan if rest == 0 else (math.inf if zero else 10.0 ** (-(total - oov_lp) / rest))
+        return LMScore.from_log10(
+            -math.inf if zero else total,
+            tokens,
+            sentences=int(sentences),
             oov=oov,
             zero_prob=zero,
             perplexity_without_oov=ppl_in,
@@ -586,16 +703,24 @@ class NgramModel(Estimator[NgramConfig]):
         return write_ngram(path, self.file_kind, self.config.to_dict(), self.order, vocab, arrays, extra, provenance)
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> NgramModel:
+    def load(cls, path: str | os.PathLike, mmap: bool = False) -> NgramModel:
         """Read an ARPA file (by name or by its ``\\data\\`` header; plain, ``.gz``, ``.bz2``, ``.xz``, or ``-``
-        for standard input) or a ``.wsq`` n-gram model file. Nothing in the file is executed."""
+        for standard input) or a ``.wsq`` n-gram model file. Nothing in the file is executed.
+
+        ``mmap`` (``.wsq`` only): the tables stay in the file, memory-mapped (read-only, shared between
+        processes, paged in as scoring touches them) and the vocabulary is decoded only if asked for, so a
+        model of GB opens in milliseconds; the file's checksum is then not verified."""
         if is_arpa(path):
             return cls._from_arpa(read_arpa(path), os.fspath(path))
-        stored = read_ngram(path)
+        stored = read_ngram(path, mmap=mmap)
         extra = dict(stored.extra)
         config = NgramConfig.from_dict(stored.config)
         model = cls(config)
-        model.vocab = Vocab.from_stored(stored.vocab)
+        if mmap:
+            model._stored_vocab = stored.vocab
+            model._vocab_bytes = (stored.vocab.bytes, stored.vocab.offsets)  # type: ignore[attr-defined]
+        else:
+            model.vocab = Vocab.from_stored(stored.vocab)
         model.form = str(extra.pop("form", model.form))
         model.tokenizer = Tokenizer(**extra.pop("tokenizer", {}))
         model.discounts = [None if d is None else tuple(d) for d in extra.pop("discounts", [])]

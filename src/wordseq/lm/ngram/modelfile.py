@@ -61,12 +61,13 @@ def write_ngram(
     return save_model(path, mf)
 
 
-def read_ngram(path: str | os.PathLike) -> StoredNgram:
-    """Read an n-gram model file; a model file of another kind is refused naming its kind."""
+def read_ngram(path: str | os.PathLike, mmap: bool = False) -> StoredNgram:
+    """Read an n-gram model file; a model file of another kind is refused naming its kind. ``mmap``: the
+    tables are read-only views of a memory map and the vocabulary is decoded only when asked for."""
     kind = str(read_metadata(path)["kind"])
     if kind != "ngram" and not kind.startswith("ngram-"):
         raise InputError(path, f"is a {kind!r} model, not an n-gram model")
-    mf = load_model(path)
+    mf = load_model(path, mmap=mmap)
     config, extra = dict(mf.config), dict(mf.extra)
     if "form" in config:  # the layout before the estimator convention: table facts inside the config
         for name in ("form", "tokenizer", "discounts"):
