@@ -42,6 +42,27 @@ def test_every_subcommand_has_help_and_the_common_options():
                 assert option in text, (cmd, option)
 
 
+def test_building_the_parser_imports_no_heavy_library():
+    """``wordseq --help`` and every command's option parsing stay fast: numba, torch, scipy, scikit-learn and
+    matplotlib are imported by the commands that use them, not when the parser is built (configs may be)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from wordseq.cli import build_parser; build_parser(); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('numba', 'torch', 'sklearn', 'scipy', 'matplotlib')))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"
+
+
+def test_ngram_command_offers_every_smoothing_method():
+    from wordseq.cli.lm_ngram import SMOOTHING
+    from wordseq.lm.ngram.estimate import SMOOTHING as METHODS
+
+    assert SMOOTHING == METHODS
+
+
 def test_usage_error_exit_code_2():
     p = run_cli("vocab")
     assert p.returncode == 2 and "usage:" in out(p)[1]

@@ -10,11 +10,13 @@ from pathlib import Path
 
 # config fields whose option is not spelled --field-name
 CONFIG_FLAGS = {"k": "-k", "num_samples": "--num-samples"}
+# wordseq.lm.ngram.estimate.SMOOTHING, spelled out so that building the parser does not import the n-gram
+# package (numba); tests/test_cli.py checks that the two agree
+SMOOTHING = ("mkn", "kn", "absolute", "add-k", "mle")
 
 
 def register(sub, parents) -> None:
     from wordseq.cli import deprecated_alias, tokenizer_options
-    from wordseq.lm.ngram.estimate import SMOOTHING
 
     p = sub.add_parser(
         "ngram",
