@@ -95,6 +95,13 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         help=argparse.SUPPRESS,
     )
     t.add_argument("--no-cache", action="store_true", help="do not read or write the encoding cache")
+    t.add_argument(
+        "--checkpoint",
+        help="sgns/cbow/glove: training state written after every epoch (default: OUTPUT.ckpt)",
+    )
+    t.add_argument(
+        "--resume", action="store_true", help="sgns/cbow/glove: continue from the checkpoint of an interrupted run"
+    )
     t.set_defaults(func=train)
 
     n = esub.add_parser(
@@ -230,7 +237,7 @@ def train(args: argparse.Namespace) -> int:
             "too few words to draw negative samples from"
         )
     t1 = time.perf_counter()
-    model.fit(enc)
+    ckpt = _fit(model, enc, args)
     t2 = time.perf_counter()
     vectors = model.vectors
     assert vectors is not None  # fit sets them
@@ -245,7 +252,30 @@ def train(args: argparse.Namespace) -> int:
     if losses:
         print("loss        " + " ".join(f"{x:.4g}" for x in losses))
     print(f"written     {path} ({len(vectors):,} vectors)")
+    if ckpt is not None:
+        print(f"checkpoint  {ckpt}")
     return 0
+
+
+def _fit(model: VectorModel[Any], enc: Any, args: argparse.Namespace) -> Path | None:
+    """Train, with a checkpoint after every epoch for the iterative methods; returns the checkpoint path.
+    Ctrl-C stops with one line saying what the checkpoint holds and how to continue."""
+    from wordseq.embed.checkpoint import describe_checkpoint
+
+    if args.method not in ("sgns", "cbow", "glove"):
+        if args.resume:
+            raise WordseqError(f"--resume: {args.method} trains in one step, with no epochs to resume")
+        model.fit(enc)
+        return None
+    ckpt = Path(args.checkpoint or f"{args.output}.ckpt")
+    try:
+        model.fit(enc, checkpoint=ckpt, resume=args.resume)
+    except KeyboardInterrupt:
+        held = describe_checkpoint(ckpt) if ckpt.exists() else None
+        if held is None:
+            raise KeyboardInterrupt("before the first epoch ended: no checkpoint to continue from") from None
+        raise KeyboardInterrupt(f"{held}; run the same command with --resume to continue") from None
+    return ckpt
 
 
 def _default_format(output: str) -> str:

@@ -167,9 +167,12 @@ def train(args: argparse.Namespace) -> int:
             )
     try:
         config = config.replace(train=config.train.replace(device=device))
-        model = NeuralLM(config).fit(
-            args.corpus, args.valid, checkpoint=ckpt, resume=args.resume, log=lambda s: print(s, flush=True)
-        )
+        try:
+            model = NeuralLM(config).fit(
+                args.corpus, args.valid, checkpoint=ckpt, resume=args.resume, log=lambda s: print(s, flush=True)
+            )
+        except KeyboardInterrupt:
+            raise KeyboardInterrupt(_checkpoint_note(ckpt, config.train.epochs)) from None
         if not dist.is_main():
             return 0
         score = model.evaluate(args.test) if args.test else None
@@ -185,6 +188,23 @@ def train(args: argparse.Namespace) -> int:
         return 0
     finally:
         dist.cleanup()
+
+
+def _checkpoint_note(ckpt: Path, epochs: int) -> str:
+    """What the checkpoint left by an interrupted run holds, and how to continue."""
+    from wordseq.errors import InputError
+    from wordseq.train.checkpoint import load_checkpoint
+
+    try:
+        epoch = load_checkpoint(ckpt)["epoch"] if ckpt.exists() else None
+    except InputError:
+        epoch = None
+    if epoch is None:
+        return "before the first epoch ended: no checkpoint to continue from"
+    return (
+        f"{ckpt} holds the model, optimizer, schedule and RNG state after epoch {epoch} of {epochs}; "
+        "run the same command with --resume to continue"
+    )
 
 
 def perplexity(args: argparse.Namespace) -> int:
