@@ -122,6 +122,8 @@ class CrashReport:
     identical: bool = False
     partial_files_seen: list[str] = field(default_factory=list)
     leftover_temporary_files: int = 0
+    ctrl_c_exit_status: int | None = None
+    ctrl_c_message: str = ""
     reference_seconds: float = 0.0
     seconds: float = 0.0
 
@@ -139,11 +141,14 @@ def _wait_for_change(path: Path, proc: subprocess.Popen, before: float | None, t
     return False
 
 
-def crash_and_resume(job: Job, reference: Path, kills: int, rng: random.Random, mode: str = "random") -> CrashReport:
+def crash_and_resume(
+    job: Job, reference: Path, kills: int, rng: random.Random, mode: str = "random", ctrl_c_last: bool = False
+) -> CrashReport:
     """Run ``job`` to the end through ``kills`` SIGKILLs, resuming after each; compare with ``reference``
     (the uninterrupted run's model). ``mode``: ``random`` kills at a uniform moment of the reference run's
     duration; ``checkpoint`` kills at a random moment of the epoch after a checkpoint was written (so every
-    kill interrupts training that has a checkpoint to resume from)."""
+    kill interrupts training that has a checkpoint to resume from). ``ctrl_c_last``: the last interruption
+    is a SIGINT (Ctrl-C), whose one-line message is kept in ``ctrl_c_message``."""
     report = CrashReport(job.name)
     t0 = time.perf_counter()
     for path in (job.output, job.checkpoint):
@@ -171,32 +176,46 @@ def crash_and_resume(job: Job, reference: Path, kills: int, rng: random.Random, 
             report.kills_after_a_checkpoint += changed
         else:
             time.sleep(rng.uniform(0, t_ref))
+        ctrl_c = ctrl_c_last and report.kills == kills - 1
         if proc.poll() is None:
-            proc.send_signal(signal.SIGKILL)
+            proc.send_signal(signal.SIGINT if ctrl_c else signal.SIGKILL)
             report.kills += 1
-        proc.wait()
-        if proc.stderr is not None:
-            proc.stderr.close()
+        _, err = proc.communicate(timeout=300)
+        if ctrl_c and proc.returncode != 0:
+            report.ctrl_c_exit_status = proc.returncode
+            report.ctrl_c_message = err.decode(errors="replace").strip()
         report.partial_files_seen += check_whole(job)
         if proc.returncode == 0:  # finished before the kill came: start afresh, to kill it again
             job.output.unlink()
             job.checkpoint.unlink()
     report.identical = same_model(job.output, reference)
     report.partial_files_seen += check_whole(job)
-    report.leftover_temporary_files = sum(1 for p in job.output.parent.iterdir() if p.name.endswith(".tmp"))
+    report.leftover_temporary_files = sum(1 for p in job.output.parent.iterdir() if p.name.startswith("."))
     report.seconds = round(time.perf_counter() - t0, 1)
     report.reference_seconds = t_ref
     return report
 
 
-def reference_run(job: Job, copy_to: Path) -> float:
-    """Run ``job`` uninterrupted; move its model to ``copy_to``; return the seconds it took."""
+def reference_run(job: Job, copy_to: Path, in_process: bool = False) -> float:
+    """Run ``job`` uninterrupted (in a subprocess, or in this process to save the start-up); move its model to
+    ``copy_to``; return the seconds it took."""
     for path in (job.output, job.checkpoint):
         path.unlink(missing_ok=True)
     t0 = time.perf_counter()
-    r = subprocess.run(wordseq(job.args), env=env(), capture_output=True, timeout=900)
-    if r.returncode != 0:
-        raise RuntimeError(f"the reference run of {job.name} failed: {r.stderr.decode(errors='replace')[-2000:]}")
+    if in_process:
+        import contextlib
+        import io
+
+        from wordseq.cli import main as cli_main
+
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()) as err:
+            code = cli_main(job.args)
+        if code != 0:
+            raise RuntimeError(f"the reference run of {job.name} failed: {err.getvalue()[-2000:]}")
+    else:
+        r = subprocess.run(wordseq(job.args), env=env(), capture_output=True, timeout=900)
+        if r.returncode != 0:
+            raise RuntimeError(f"the reference run of {job.name} failed: {r.stderr.decode(errors='replace')[-2000:]}")
     seconds = time.perf_counter() - t0
     job.output.replace(copy_to)
     job.checkpoint.unlink(missing_ok=True)
