@@ -169,20 +169,34 @@ def _refuse(path: str | os.PathLike, head: bytes) -> None:
     raise InputError(path, "not a wordseq model file (no safetensors header)")
 
 
+def _open(path: Path) -> Any:
+    try:
+        return open(path, "rb")
+    except FileNotFoundError:
+        raise InputError(path, "no such file") from None
+    except IsADirectoryError:
+        raise InputError(path, "is a directory, not a model file") from None
+    except OSError as e:
+        raise InputError(path, f"cannot be read ({e.strerror or e})") from None
+
+
 def read_metadata(path: str | os.PathLike) -> dict[str, Any]:
     """The JSON metadata of a model file, without reading its weights."""
     path = Path(path)
+    with _open(path) as f:
+        return _read_metadata(path, f)
+
+
+def _read_metadata(path: Path, f: Any) -> dict[str, Any]:
+    """The metadata from an open model file (left just after the header)."""
     try:
-        with open(path, "rb") as f:
-            head = f.read(8)
-            if len(head) < 8:
-                raise InputError(path, "truncated or empty model file")
-            (n,) = struct.unpack("<Q", head)
-            if n > _MAX_HEADER or n < 2:
-                _refuse(path, head)
-            header = f.read(n)
-    except FileNotFoundError:
-        raise InputError(path, "no such file") from None
+        head = f.read(8)
+        if len(head) < 8:
+            raise InputError(path, "truncated or empty model file")
+        (n,) = struct.unpack("<Q", head)
+        if n > _MAX_HEADER or n < 2:
+            _refuse(path, head)
+        header = f.read(n)
     except IsADirectoryError:
         raise InputError(path, "is a directory, not a model file") from None
     if len(header) < n:
@@ -205,12 +219,16 @@ def read_metadata(path: str | os.PathLike) -> dict[str, Any]:
 
 def load_model(path: str | os.PathLike, kind: str | tuple[str, ...] | None = None) -> ModelFile:
     """Read a model file; ``kind`` (one or several) refuses files of any other kind."""
-    meta = read_metadata(path)
-    kinds = (kind,) if isinstance(kind, str) else kind
-    if kinds is not None and meta["kind"] not in kinds:
-        raise InputError(path, f"is a {meta['kind']!r} model, expected {' or '.join(map(repr, kinds))}")
+    path = Path(path)
+    with _open(path) as f:  # one opening: a file replaced meanwhile is read whole, old or new, never mixed
+        meta = _read_metadata(path, f)
+        kinds = (kind,) if isinstance(kind, str) else kind
+        if kinds is not None and meta["kind"] not in kinds:
+            raise InputError(path, f"is a {meta['kind']!r} model, expected {' or '.join(map(repr, kinds))}")
+        f.seek(0)
+        data = f.read()
     try:
-        tensors = dict(_st_load(Path(path).read_bytes()))
+        tensors = dict(_st_load(data))
     except Exception as e:  # safetensors raises its own error types for bad offsets and sizes
         raise InputError(path, f"truncated or corrupt model file ({e})") from None
     if _digest(tensors) != meta["digest"]:
