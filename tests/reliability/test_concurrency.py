@@ -48,7 +48,7 @@ def _encoders(corpus: Path, n: int, cache_dir: Path, cache: bool = True) -> list
     return results
 
 
-@pytest.mark.parametrize("rounds", [pytest.param(2, id="fast"), pytest.param(20, id="soak", marks=pytest.mark.soak)])
+@pytest.mark.parametrize("rounds", [pytest.param(1, id="fast"), pytest.param(20, id="soak", marks=pytest.mark.soak)])
 def test_processes_encoding_into_one_cache_at_once(tmp_path, rounds, reliability_report):
     cache = tmp_path / "cache"
     encodings = 0
