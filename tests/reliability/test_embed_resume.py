@@ -95,6 +95,8 @@ def test_cli_checkpoint_and_resume(tmp_path, capsys):
     assert "cannot resume" in capsys.readouterr().err
     own = tmp_path / "elsewhere" / "state.ckpt"
     assert cli_main([*args, "--epochs", "2", "--checkpoint", str(own)]) == 0 and own.exists()
+    (tmp_path / "vec.txt.ckpt").unlink()
+    assert cli_main([*args, "--epochs", "2", "--no-checkpoint"]) == 0 and not (tmp_path / "vec.txt.ckpt").exists()
     capsys.readouterr()
     assert cli_main([*args, "--method", "ppmi-svd", "--resume"]) == 1
     assert "ppmi-svd trains in one step" in capsys.readouterr().err

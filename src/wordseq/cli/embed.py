@@ -102,6 +102,9 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     t.add_argument(
         "--resume", action="store_true", help="sgns/cbow/glove: continue from the checkpoint of an interrupted run"
     )
+    t.add_argument(
+        "--no-checkpoint", action="store_true", help="sgns/cbow/glove: write no checkpoint (no --resume possible)"
+    )
     t.set_defaults(func=train)
 
     n = esub.add_parser(
@@ -265,6 +268,11 @@ def _fit(model: VectorModel[Any], enc: Any, args: argparse.Namespace) -> Path | 
     if args.method not in ("sgns", "cbow", "glove"):
         if args.resume:
             raise WordseqError(f"--resume: {args.method} trains in one step, with no epochs to resume")
+        model.fit(enc)
+        return None
+    if args.no_checkpoint:
+        if args.resume or args.checkpoint:
+            raise WordseqError("--no-checkpoint cannot be combined with --resume or --checkpoint")
         model.fit(enc)
         return None
     ckpt = Path(args.checkpoint or f"{args.output}.ckpt")
