@@ -179,15 +179,16 @@ def crash_and_resume(
         ctrl_c = ctrl_c_last and report.kills == kills - 1
         if proc.poll() is None:
             proc.send_signal(signal.SIGINT if ctrl_c else signal.SIGKILL)
-            report.kills += 1
         _, err = proc.communicate(timeout=300)
-        if ctrl_c and proc.returncode != 0:
+        report.partial_files_seen += check_whole(job)
+        if job.output.exists():  # the run had finished (or was exiting) when the signal came: start afresh
+            job.output.unlink()
+            job.checkpoint.unlink(missing_ok=True)
+            continue
+        report.kills += 1
+        if ctrl_c:
             report.ctrl_c_exit_status = proc.returncode
             report.ctrl_c_message = err.decode(errors="replace").strip()
-        report.partial_files_seen += check_whole(job)
-        if proc.returncode == 0:  # finished before the kill came: start afresh, to kill it again
-            job.output.unlink()
-            job.checkpoint.unlink()
     report.identical = same_model(job.output, reference)
     report.partial_files_seen += check_whole(job)
     report.leftover_temporary_files = sum(1 for p in job.output.parent.iterdir() if p.name.startswith("."))

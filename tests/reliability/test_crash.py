@@ -13,7 +13,8 @@ from crash import crash_and_resume, embed_job, lm_job, reference_run, write_corp
 def _crash(tmp_path, monkeypatch, make_job, kills, mode, seed, figures, ctrl_c_last=False):
     job = make_job(tmp_path)
     reference = tmp_path / f"reference-{job.name}.wsq"
-    seconds = reference_run(job, reference, in_process=True)
+    # random kills need the whole process's duration (start-up included); checkpoint kills save the start-up
+    seconds = reference_run(job, reference, in_process=mode == "checkpoint")
     monkeypatch.setenv("WORDSEQ_REFERENCE_SECONDS", f"{seconds:.2f}")
     report = crash_and_resume(job, reference, kills, random.Random(seed), mode, ctrl_c_last=ctrl_c_last)
     figures.update({k: v for k, v in report.__dict__.items() if k != "ctrl_c_message"})

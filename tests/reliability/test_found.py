@@ -12,6 +12,7 @@ from wordseq.embed.evaluate import read_analogies
 from wordseq.embed.formats import read_vectors
 from wordseq.errors import InputError
 from wordseq.text.corpus import fingerprint
+from wordseq.text.vocab import Vocab
 
 
 @pytest.mark.parametrize(
@@ -46,3 +47,12 @@ def test_corpus_gone_before_hashing_is_an_input_error(tmp_path):
     corpus.unlink()
     with pytest.raises(InputError, match=r"c\.txt: no such file"):
         fingerprint(paths)
+
+
+def test_vocabulary_count_beyond_64_bits_is_an_input_error(tmp_path):
+    path = tmp_path / "v.vocab"
+    path.write_text("<unk>\t0\nthe\t5999999999999999999999\n")
+    with pytest.raises(InputError, match=r"v\.vocab:2: count '5999999999999999999999' is too large"):
+        Vocab.load(path)
+    path.write_text("<unk>\t0\nthe\t9223372036854775807\n")
+    assert Vocab.load(path).counts[1] == 2**63 - 1

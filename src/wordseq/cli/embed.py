@@ -239,16 +239,22 @@ def train(args: argparse.Namespace) -> int:
             f"only {n_words} distinct words, not more than --negative {cfg.negative}: "
             "too few words to draw negative samples from"
         )
-    t1 = time.perf_counter()
-    ckpt = _fit(model, enc, args)
-    t2 = time.perf_counter()
-    vectors = model.vectors
-    assert vectors is not None  # fit sets them
     model.provenance.update(
         {"corpus": [str(c) for c in args.corpus], "tokenizer": tok.config(), "tokens": int(enc.tokens)}
     )
-    fmt = args.format or _default_format(args.output)
-    path = model.save(args.output) if fmt == "wsq" else vectors.save(args.output, fmt)
+    t1 = time.perf_counter()
+    ckpt = _checkpoint(args)
+    try:  # Ctrl-C, in training or while the model is written, says what the checkpoint holds
+        if ckpt is None:
+            model.fit(enc)
+        else:
+            model.fit(enc, checkpoint=ckpt, resume=args.resume)
+        t2 = time.perf_counter()
+        path = _save(model, args)
+    except KeyboardInterrupt:
+        raise KeyboardInterrupt(_interrupted(ckpt)) from None
+    vectors = model.vectors
+    assert vectors is not None  # fit sets them
     print(f"corpus      {enc.tokens:,} tokens, {n_words:,} words seen at least {cfg.min_count} times [{t1 - t0:.1f} s]")
     print(f"training    {args.method}, dim {vectors.dim} [{t2 - t1:.1f} s]")
     losses = getattr(model, "losses", None)
@@ -260,30 +266,35 @@ def train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _fit(model: VectorModel[Any], enc: Any, args: argparse.Namespace) -> Path | None:
-    """Train, with a checkpoint after every epoch for the iterative methods; returns the checkpoint path.
-    Ctrl-C stops with one line saying what the checkpoint holds and how to continue."""
-    from wordseq.embed.checkpoint import describe_checkpoint
+def _save(model: VectorModel[Any], args: argparse.Namespace) -> Path:
+    fmt = args.format or _default_format(args.output)
+    if fmt == "wsq":
+        return model.save(args.output)
+    assert model.vectors is not None  # fit sets them
+    return model.vectors.save(args.output, fmt)
 
+
+def _checkpoint(args: argparse.Namespace) -> Path | None:
+    """The checkpoint file of this run: for the iterative methods, ``--checkpoint`` or ``OUTPUT.ckpt``."""
     if args.method not in ("sgns", "cbow", "glove"):
         if args.resume:
             raise WordseqError(f"--resume: {args.method} trains in one step, with no epochs to resume")
-        model.fit(enc)
         return None
     if args.no_checkpoint:
         if args.resume or args.checkpoint:
             raise WordseqError("--no-checkpoint cannot be combined with --resume or --checkpoint")
-        model.fit(enc)
         return None
-    ckpt = Path(args.checkpoint or f"{args.output}.ckpt")
-    try:
-        model.fit(enc, checkpoint=ckpt, resume=args.resume)
-    except KeyboardInterrupt:
-        held = describe_checkpoint(ckpt) if ckpt.exists() else None
-        if held is None:
-            raise KeyboardInterrupt("before the first epoch ended: no checkpoint to continue from") from None
-        raise KeyboardInterrupt(f"{held}; run the same command with --resume to continue") from None
-    return ckpt
+    return Path(args.checkpoint or f"{args.output}.ckpt")
+
+
+def _interrupted(ckpt: Path | None) -> str:
+    """What a Ctrl-C leaves: which checkpoint holds what, and how to continue."""
+    from wordseq.embed.checkpoint import describe_checkpoint
+
+    held = describe_checkpoint(ckpt) if ckpt is not None and ckpt.exists() else None
+    if held is None:
+        return "no checkpoint to continue from" if ckpt is None else f"before the first epoch ended: no {ckpt} yet"
+    return f"{held}; run the same command with --resume to continue"
 
 
 def _default_format(output: str) -> str:

@@ -167,12 +167,9 @@ def train(args: argparse.Namespace) -> int:
             )
     try:
         config = config.replace(train=config.train.replace(device=device))
-        try:
-            model = NeuralLM(config).fit(
-                args.corpus, args.valid, checkpoint=ckpt, resume=args.resume, log=lambda s: print(s, flush=True)
-            )
-        except KeyboardInterrupt:
-            raise KeyboardInterrupt(_checkpoint_note(ckpt, config.train.epochs)) from None
+        model = NeuralLM(config).fit(
+            args.corpus, args.valid, checkpoint=ckpt, resume=args.resume, log=lambda s: print(s, flush=True)
+        )
         if not dist.is_main():
             return 0
         score = model.evaluate(args.test) if args.test else None
@@ -186,6 +183,8 @@ def train(args: argparse.Namespace) -> int:
             print(f"test: {score}")
         print(f"model written to {out} (checkpoint {ckpt}, learning curve {curve})", file=sys.stderr)
         return 0
+    except KeyboardInterrupt:  # in training or while the model is written: say what the checkpoint holds
+        raise KeyboardInterrupt(_checkpoint_note(ckpt, config.train.epochs)) from None
     finally:
         dist.cleanup()
 
