@@ -1,6 +1,6 @@
 """``wordseq embed``: train, query, evaluate, plot and convert word vectors.
 
-    wordseq embed train CORPUS --method sgns|cbow|glove|ppmi-svd|svd [options] -o OUT
+    wordseq embed train CORPUS --method sgns|cbow|glove|ppmi-svd|svd [options] -o OUT [--resume]
     wordseq embed neighbors MODEL WORD...
     wordseq embed analogy MODEL a b c [--method 3cosmul]
     wordseq embed eval MODEL --analogies F --similarity F...
@@ -45,7 +45,9 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         parents=parents + [tokenizer_options()],
         help="train word vectors on a corpus",
         description="Train word vectors on a corpus and write them (.wsq, or word2vec/GloVe text, "
-        "word2vec binary, projector TSV, chosen by --format or the suffix of -o).",
+        "word2vec binary, projector TSV, chosen by --format or the suffix of -o). sgns, cbow and glove write "
+        "a checkpoint OUTPUT.ckpt after every epoch; --resume continues an interrupted run from it "
+        "(bit-identical to an uninterrupted run with --threads 1).",
     )
     t.add_argument("corpus", nargs="+", help="file(s), directory, glob, or - for stdin")
     t.add_argument("-o", "--output", required=True, help="output vector file")
