@@ -154,6 +154,7 @@ def crash_and_resume(
     for path in (job.output, job.checkpoint):
         path.unlink(missing_ok=True)
     t_ref = float(os.environ.get("WORDSEQ_REFERENCE_SECONDS", "0")) or 10.0
+    changed = False
     while True:
         last = report.kills >= kills or report.runs >= 3 * kills
         resume = job.checkpoint.exists()
@@ -173,7 +174,6 @@ def crash_and_resume(
             before = job.checkpoint.stat().st_mtime_ns if job.checkpoint.exists() else None
             changed = _wait_for_change(job.checkpoint, proc, before, timeout=300)
             time.sleep(rng.uniform(0, 0.2))
-            report.kills_after_a_checkpoint += changed
         else:
             time.sleep(rng.uniform(0, t_ref))
         ctrl_c = ctrl_c_last and report.kills == kills - 1
@@ -186,6 +186,7 @@ def crash_and_resume(
             job.checkpoint.unlink(missing_ok=True)
             continue
         report.kills += 1
+        report.kills_after_a_checkpoint += changed
         if ctrl_c:
             report.ctrl_c_exit_status = proc.returncode
             report.ctrl_c_message = err.decode(errors="replace").strip()
