@@ -146,7 +146,7 @@ def crash_and_resume(
 ) -> CrashReport:
     """Run ``job`` to the end through ``kills`` SIGKILLs, resuming after each; compare with ``reference``
     (the uninterrupted run's model). ``mode``: ``random`` kills at a uniform moment of the reference run's
-    duration; ``checkpoint`` kills at a random moment of the epoch after a checkpoint was written (so every
+    duration; ``checkpoint`` kills at a random moment up to 50 ms after a checkpoint was written (so every
     kill interrupts training that has a checkpoint to resume from). ``ctrl_c_last``: the last interruption
     is a SIGINT (Ctrl-C), whose one-line message is kept in ``ctrl_c_message``."""
     report = CrashReport(job.name)
@@ -156,7 +156,7 @@ def crash_and_resume(
     t_ref = float(os.environ.get("WORDSEQ_REFERENCE_SECONDS", "0")) or 10.0
     changed = False
     while True:
-        last = report.kills >= kills or report.runs >= 3 * kills
+        last = report.kills >= kills or report.runs >= 5 * kills + 2
         resume = job.checkpoint.exists()
         proc = subprocess.Popen(
             wordseq(job.args + (["--resume"] if resume else [])),
@@ -173,7 +173,7 @@ def crash_and_resume(
         if mode == "checkpoint":
             before = job.checkpoint.stat().st_mtime_ns if job.checkpoint.exists() else None
             changed = _wait_for_change(job.checkpoint, proc, before, timeout=300)
-            time.sleep(rng.uniform(0, 0.2))
+            time.sleep(rng.uniform(0, 0.05))
         else:
             time.sleep(rng.uniform(0, t_ref))
         ctrl_c = ctrl_c_last and report.kills == kills - 1

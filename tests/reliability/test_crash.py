@@ -33,8 +33,8 @@ def _crash(tmp_path, monkeypatch, make_job, kills, mode, seed, figures, ctrl_c_l
 @pytest.mark.parametrize("method", ["sgns", "lm"])
 def test_killed_and_interrupted_training_resumes_to_the_same_model(tmp_path, monkeypatch, method, reliability_report):
     """One SIGKILL, then one Ctrl-C, each after a checkpoint; then the run is resumed to its end."""
-    corpus = write_corpus(tmp_path / "corpus.txt", lines=800)
-    make = (lambda t: lm_job(t, corpus, epochs=4)) if method == "lm" else (lambda t: embed_job(t, corpus, method, 30))
+    corpus = write_corpus(tmp_path / "corpus.txt", lines=800 if method == "lm" else 3000)
+    make = (lambda t: lm_job(t, corpus, epochs=4)) if method == "lm" else (lambda t: embed_job(t, corpus, method, 20))
     _crash(tmp_path, monkeypatch, make, 2, "checkpoint", 1, reliability_report, ctrl_c_last=True)
 
 
