@@ -1,5 +1,6 @@
 # Entry points: `make demo` (set up, then run the demo), `make test` (set up, lint, type-check, then the
-# tests), `make lint` (the three static checks alone), `make docs` (the HTML API reference in docs/api/).
+# tests), `make lint` (the three static checks alone), `make docs` (the HTML API reference in docs/api/),
+# `make soak` (the long reliability runs: thousands of fuzzed inputs per reader, many kills; about an hour).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -10,7 +11,7 @@ CODE   := src tests bench
 MODULES = $(shell cd src && find wordseq -name '*.py' | sed -e 's|/__init__\.py$$||' -e 's|\.py$$||' -e 's|/|.|g' \
             | grep -v -e '\._' | sort)
 
-.PHONY: demo test lint test-slow docs clean browser
+.PHONY: demo test lint test-slow soak docs clean browser
 
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -57,10 +58,15 @@ browser:
 test-slow: $(DEVSTAMP)
 	$(BIN)/python -m pytest -q -m slow
 
+# The figures (inputs tried per reader, kills survived, faults injected) are printed at the end and kept in
+# reliability-report.json.
+soak: $(DEVSTAMP)
+	WORDSEQ_RELIABILITY_REPORT=reliability-report.json $(BIN)/python -m pytest -q -m soak tests/reliability
+
 docs: $(DEVSTAMP)
 	rm -rf docs/api
 	$(BIN)/pdoc --docformat restructuredtext -o docs/api $(MODULES)
 	@echo "API reference: docs/api/index.html"
 
 clean:
-	rm -rf $(VENV) wordseq-demo .pytest_cache .mypy_cache .ruff_cache docs/api
+	rm -rf $(VENV) wordseq-demo .pytest_cache .mypy_cache .ruff_cache docs/api reliability-report.json

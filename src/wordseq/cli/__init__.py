@@ -156,8 +156,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"wordseq: error: {e}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("wordseq: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as e:  # a training command may say what its checkpoint holds and how to continue
+        print(f"wordseq: interrupted{f'; {e}' if str(e) else ''}", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0

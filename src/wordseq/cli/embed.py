@@ -1,6 +1,6 @@
 """``wordseq embed``: train, query, evaluate, plot and convert word vectors.
 
-    wordseq embed train CORPUS --method sgns|cbow|glove|ppmi-svd|svd [options] -o OUT
+    wordseq embed train CORPUS --method sgns|cbow|glove|ppmi-svd|svd [options] -o OUT [--resume]
     wordseq embed neighbors MODEL WORD...
     wordseq embed analogy MODEL a b c [--method 3cosmul]
     wordseq embed eval MODEL --analogies F --similarity F...
@@ -46,7 +46,9 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         parents=parents + [tokenizer_options()],
         help="train word vectors on a corpus",
         description="Train word vectors on a corpus and write them (.wsq, or word2vec/GloVe text, "
-        "word2vec binary, projector TSV, chosen by --format or the suffix of -o).",
+        "word2vec binary, projector TSV, chosen by --format or the suffix of -o). sgns, cbow and glove write "
+        "a checkpoint OUTPUT.ckpt after every epoch; --resume continues an interrupted run from it "
+        "(bit-identical to an uninterrupted run with --threads 1).",
     )
     t.add_argument("corpus", nargs="+", help="file(s), directory, glob, or - for stdin")
     t.add_argument("-o", "--output", required=True, help="output vector file")
@@ -96,6 +98,16 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         help=argparse.SUPPRESS,
     )
     t.add_argument("--no-cache", action="store_true", help="do not read or write the encoding cache")
+    t.add_argument(
+        "--checkpoint",
+        help="sgns/cbow/glove: training state written after every epoch (default: OUTPUT.ckpt)",
+    )
+    t.add_argument(
+        "--resume", action="store_true", help="sgns/cbow/glove: continue from the checkpoint of an interrupted run"
+    )
+    t.add_argument(
+        "--no-checkpoint", action="store_true", help="sgns/cbow/glove: write no checkpoint (no --resume possible)"
+    )
     t.set_defaults(func=train)
 
     n = esub.add_parser(
@@ -252,23 +264,62 @@ def train(args: argparse.Namespace) -> int:
             f"only {n_words} distinct words, not more than --negative {cfg.negative}: "
             "too few words to draw negative samples from"
         )
-    t1 = time.perf_counter()
-    model.fit(enc)
-    t2 = time.perf_counter()
-    vectors = model.vectors
-    assert vectors is not None  # fit sets them
     model.provenance.update(
         {"corpus": [str(c) for c in args.corpus], "tokenizer": tok.config(), "tokens": int(enc.tokens)}
     )
-    fmt = args.format or _default_format(args.output)
-    path = model.save(args.output) if fmt == "wsq" else vectors.save(args.output, fmt)
+    t1 = time.perf_counter()
+    ckpt = _checkpoint(args)
+    try:  # Ctrl-C, in training or while the model is written, says what the checkpoint holds
+        if ckpt is None:
+            model.fit(enc)
+        else:
+            model.fit(enc, checkpoint=ckpt, resume=args.resume)
+        t2 = time.perf_counter()
+        path = _save(model, args)
+    except KeyboardInterrupt:
+        raise KeyboardInterrupt(_interrupted(ckpt)) from None
+    vectors = model.vectors
+    assert vectors is not None  # fit sets them
     print(f"corpus      {enc.tokens:,} tokens, {n_words:,} words seen at least {cfg.min_count} times [{t1 - t0:.1f} s]")
     print(f"training    {args.method}, dim {vectors.dim} [{t2 - t1:.1f} s]")
     losses = getattr(model, "losses", None)
     if losses:
         print("loss        " + " ".join(f"{x:.4g}" for x in losses))
     print(f"written     {path} ({len(vectors):,} vectors)")
+    if ckpt is not None:
+        print(f"checkpoint  {ckpt}")
     return 0
+
+
+def _save(model: VectorModel[Any], args: argparse.Namespace) -> Path:
+    fmt = args.format or _default_format(args.output)
+    if fmt == "wsq":
+        return model.save(args.output)
+    assert model.vectors is not None  # fit sets them
+    return model.vectors.save(args.output, fmt)
+
+
+def _checkpoint(args: argparse.Namespace) -> Path | None:
+    """The checkpoint file of this run: for the iterative methods, ``--checkpoint`` or ``OUTPUT.ckpt``."""
+    if args.method not in ("sgns", "cbow", "glove"):
+        if args.resume:
+            raise WordseqError(f"--resume: {args.method} trains in one step, with no epochs to resume")
+        return None
+    if args.no_checkpoint:
+        if args.resume or args.checkpoint:
+            raise WordseqError("--no-checkpoint cannot be combined with --resume or --checkpoint")
+        return None
+    return Path(args.checkpoint or f"{args.output}.ckpt")
+
+
+def _interrupted(ckpt: Path | None) -> str:
+    """What a Ctrl-C leaves: which checkpoint holds what, and how to continue."""
+    from wordseq.embed.checkpoint import describe_checkpoint
+
+    held = describe_checkpoint(ckpt) if ckpt is not None and ckpt.exists() else None
+    if held is None:
+        return "no checkpoint to continue from" if ckpt is None else f"before the first epoch ended: no {ckpt} yet"
+    return f"{held}; run the same command with --resume to continue"
 
 
 def _default_format(output: str) -> str:

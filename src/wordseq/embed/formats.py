@@ -180,6 +180,13 @@ def _read_binary(path: str | os.PathLike) -> VectorData:
     n_expected, dim = _parse_header(path, data[:nl])
     width = 4 * dim
     pos = nl + 1
+    if n_expected * (width + 1) > len(data) - pos:  # checked before the matrix is allocated
+        raise InputError(
+            path,
+            f"the header says {n_expected:,} words of dimension {dim:,} (at least {n_expected * (width + 1):,} "
+            f"bytes), but the file holds {len(data) - pos:,} bytes after it",
+            1,
+        )
     words: list[str] = []
     mat = np.empty((n_expected, dim), dtype=np.float32)
     seen: set[str] = set()

@@ -13,6 +13,7 @@ The loss per epoch (``history``, ``train_weighted_sq_error``) is the mean of ``0
 
 from __future__ import annotations
 
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ import numpy as np
 
 from wordseq.config import Config
 from wordseq.embed.base import Corpus, VectorModel
+from wordseq.embed.checkpoint import TrainingState, corpus_fingerprint, load_training_state, save_training_state
 from wordseq.embed.vectors import Vectors
 from wordseq.errors import WordseqError
 from wordseq.estimator import LayerInfo
@@ -30,6 +32,9 @@ from wordseq.text.tokenize import Tokenizer
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
+
+
+KIND = "vectors-glove"
 
 
 @dataclass
@@ -70,7 +75,7 @@ class GloVe(VectorModel[GloVeConfig]):
 
     ``fit_matrix`` trains on a co-occurrence matrix already counted."""
 
-    kind = "vectors-glove"
+    kind = KIND
     config_class = GloVeConfig
 
     def __init__(self, config: GloVeConfig | None = None, **overrides: Any) -> None:
@@ -84,8 +89,18 @@ class GloVe(VectorModel[GloVeConfig]):
         """The per-epoch loss column of :attr:`history`."""
         return [h["train_weighted_sq_error"] for h in self.history]
 
-    def fit(self, data: Corpus, valid: Any = None, *, tokenizer: Tokenizer | None = None, **kwargs: Any) -> GloVe:
-        """Count co-occurrences in ``data`` (a corpus path or an encoded corpus) and train; returns the model."""
+    def fit(
+        self,
+        data: Corpus,
+        valid: Any = None,
+        *,
+        tokenizer: Tokenizer | None = None,
+        checkpoint: str | os.PathLike | None = None,
+        resume: bool = False,
+        **kwargs: Any,
+    ) -> GloVe:
+        """Count co-occurrences in ``data`` (a corpus path or an encoded corpus) and train; returns the model.
+        ``checkpoint`` and ``resume`` as in :meth:`fit_matrix`."""
         from wordseq.embed.cooccur import CooccurConfig, cooccurrence_matrix
 
         c = self.config
@@ -98,10 +113,21 @@ class GloVe(VectorModel[GloVeConfig]):
             ),
         )
         self.cooccur_seconds = time.perf_counter() - t0
-        return self.fit_matrix(X, words, counts)
+        return self.fit_matrix(X, words, counts, checkpoint=checkpoint, resume=resume)
 
-    def fit_matrix(self, X: sp.spmatrix, words: list[str], counts: np.ndarray | None = None) -> GloVe:
-        """Train on a word-by-context co-occurrence matrix already counted; returns the model."""
+    def fit_matrix(
+        self,
+        X: sp.spmatrix,
+        words: list[str],
+        counts: np.ndarray | None = None,
+        *,
+        checkpoint: str | os.PathLike | None = None,
+        resume: bool = False,
+    ) -> GloVe:
+        """Train on a word-by-context co-occurrence matrix already counted; returns the model.
+
+        ``checkpoint``: a file written after every epoch (both matrices, biases and AdaGrad sums, history);
+        ``resume=True`` continues from it (same config and matrix), bit-identical with one thread."""
         import scipy.sparse as sp
 
         from wordseq.embed._glove_kernel import glove_epoch  # numba: loaded on first use
@@ -139,8 +165,19 @@ class GloVe(VectorModel[GloVeConfig]):
             )
 
         self.history = []
+        arrays = {"W": W, "C": C, "bW": bW, "bC": bC, "gW": gW, "gC": gC, "gbW": gbW, "gbC": gbC}
+        fingerprint = corpus_fingerprint(len(rows), words, rows, cols, logx)
+        start_epoch = 0
+        if resume:
+            if checkpoint is None:
+                raise WordseqError("resume needs a checkpoint file")
+            shapes = {k: v.shape for k, v in arrays.items()}
+            state = load_training_state(checkpoint, KIND, c.to_dict(), fingerprint, shapes)
+            for k, v in arrays.items():
+                v[...] = state.arrays[k]
+            self.history, start_epoch = state.history, state.epoch
         with ThreadPoolExecutor(threads) as pool:
-            for epoch in progress(range(c.epochs), desc="GloVe", unit="epoch"):
+            for epoch in progress(range(start_epoch, c.epochs), desc="GloVe", unit="epoch"):
                 t0 = time.perf_counter()
                 cost = sum(pool.map(part, range(threads))) if threads > 1 else part(0)
                 self.history.append(
@@ -150,6 +187,15 @@ class GloVe(VectorModel[GloVeConfig]):
                         "seconds": time.perf_counter() - t0,
                     }
                 )
+                if checkpoint is not None:
+                    save_training_state(
+                        checkpoint,
+                        KIND,
+                        c.to_dict(),
+                        fingerprint,
+                        c.epochs,
+                        TrainingState(epoch + 1, self.history, arrays),
+                    )
         self.vectors = Vectors(words, W + C, counts)
         return self
 

@@ -27,6 +27,7 @@ import numpy as np
 
 from wordseq.config import Config
 from wordseq.embed.base import Corpus, VectorModel
+from wordseq.embed.checkpoint import TrainingState, corpus_fingerprint, load_training_state, save_training_state
 from wordseq.embed.vectors import Vectors
 from wordseq.errors import WordseqError
 from wordseq.estimator import LayerInfo
@@ -127,10 +128,15 @@ class Word2Vec(VectorModel[Word2VecConfig]):
         *,
         tokenizer: Tokenizer | None = None,
         progress: bool = True,
+        checkpoint: str | os.PathLike | None = None,
+        resume: bool = False,
         **kwargs: Any,
     ) -> Word2Vec:
         """Train on ``data`` (a corpus path, or an encoded corpus: ids with ``</s>`` line ends); returns the
-        model. A path is encoded with ``tokenizer`` (whitespace by default) and the config's ``min_count``."""
+        model. A path is encoded with ``tokenizer`` (whitespace by default) and the config's ``min_count``.
+
+        ``checkpoint``: a file written after every epoch (vectors, output weights, RNG state, history);
+        ``resume=True`` continues from it (same config and corpus), bit-identical with one thread."""
         encoded = self._encode(data, valid, tokenizer, kwargs)
         from wordseq.embed import _w2v_kernel as K  # numba loads on first use only
 
@@ -272,11 +278,23 @@ class Word2Vec(VectorModel[Word2VecConfig]):
         syn1 = np.zeros((max(out_rows, 1), cfg.dim), dtype=np.float32)
 
         self.history = []
+        fingerprint = corpus_fingerprint(len(ids), words, counts)
+        start_epoch = 0
+        if resume:
+            if checkpoint is None:
+                raise WordseqError("resume needs a checkpoint file")
+            shapes = {"syn0": syn0.shape, "syn1": syn1.shape, "rng_state": rng_state.shape}
+            state = load_training_state(checkpoint, KIND, cfg.to_dict(), fingerprint, shapes)
+            syn0[...] = state.arrays["syn0"]
+            syn1[...] = state.arrays["syn1"]
+            rng_state[...] = state.arrays["rng_state"]
+            self.history, start_epoch = state.history, state.epoch
         bar = _progress_bar(progress, total=cfg.epochs * len(ids))
+        bar.update(start_epoch * len(ids))
         t0 = time.perf_counter()
         old_chunksize = numba.set_parallel_chunksize(1)  # lanes go to whichever thread is free
         try:
-            for epoch in range(cfg.epochs):
+            for epoch in range(start_epoch, cfg.epochs):
                 t_epoch = time.perf_counter()
                 loss_sum[:] = 0
                 loss_n[:] = 0
@@ -292,6 +310,10 @@ class Word2Vec(VectorModel[Word2VecConfig]):
                     {"epoch": epoch + 1, "train_loss_nats": mean, "seconds": time.perf_counter() - t_epoch}
                 )
                 bar.set_postfix(epoch=epoch + 1, loss=f"{mean:.4f}")
+                if checkpoint is not None:
+                    arrays: dict[str, np.ndarray] = {"syn0": syn0, "syn1": syn1, "rng_state": rng_state}
+                    state = TrainingState(epoch + 1, self.history, arrays)
+                    save_training_state(checkpoint, KIND, cfg.to_dict(), fingerprint, cfg.epochs, state)
         finally:
             numba.set_parallel_chunksize(old_chunksize)
             bar.close()

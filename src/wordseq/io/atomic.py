@@ -1,6 +1,10 @@
 """Atomic writes: write to a temporary file beside the target, then rename, so a crash or an error
 never leaves a half-written output.
 
+A writer killed mid-write (SIGKILL, power loss) cannot remove its temporary file; the next successful write
+of the same file removes those left by writers on this machine that are no longer running (the temporary
+name holds the host and the process id), so repeated crashes do not fill the disk with hidden files.
+
 The file gets the mode a plain ``open(path, "w")`` would give it (``0o666`` less the umask), not the
 private mode of the temporary file. A write that fails because the disk is full, the quota is spent, or
 the folder is read-only or forbidden raises :class:`wordseq.errors.OutputError`, one line naming the
@@ -12,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import socket
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -62,11 +67,41 @@ def _make_folder(path: Path) -> Path:
     return directory
 
 
-def _temp_file(path: Path, directory: Path, prefix: str, suffix: str) -> tuple[int, str]:
+def _owner_prefix(stem: str) -> str:
+    """``.<stem>.<host>-``: the start of the temporary names of this machine's writers of one target."""
+    host = socket.gethostname().replace("/", "_")[:32] or "host"
+    return f".{stem}.{host}-"
+
+
+def _temp_file(path: Path, directory: Path, stem: str, suffix: str) -> tuple[int, str]:
     try:
-        return tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=directory)
+        return tempfile.mkstemp(prefix=f"{_owner_prefix(stem)}{os.getpid()}.", suffix=suffix, dir=directory)
     except OSError as e:
         raise OutputError(path, f"cannot create a file in {directory}: {_reason(e)}") from None
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, but belongs to someone else
+        return True
+    return True
+
+
+def _remove_stale(directory: Path, stem: str, suffix: str) -> None:
+    """Remove the temporary files of this target left by writers on this machine that are no longer running."""
+    prefix = _owner_prefix(stem)
+    with contextlib.suppress(OSError), os.scandir(directory) as entries:
+        for entry in entries:
+            name = entry.name
+            if not (name.startswith(prefix) and name.endswith(suffix)):
+                continue
+            pid = name[len(prefix) :].split(".", 1)[0]
+            if pid.isdigit() and int(pid) != os.getpid() and not _running(int(pid)):
+                with contextlib.suppress(OSError):
+                    os.unlink(os.path.join(directory, name))
 
 
 def _reason(e: OSError) -> str:
@@ -114,13 +149,14 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb", **open_kwargs: Any) 
     """Open a temporary file for writing; on success it replaces ``path``, on error it is removed."""
     path = Path(path)
     directory = _make_folder(path)
-    fd, tmp = _temp_file(path, directory, f".{path.name}.", ".tmp")
+    fd, tmp = _temp_file(path, directory, path.name, ".tmp")
     try:
         with os.fdopen(fd, mode, **open_kwargs) as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
         _finish(tmp, path)
+        _remove_stale(directory, path.name, ".tmp")
     except BaseException as e:
         error = _output_error(e, path, tmp, directory)
         with contextlib.suppress(FileNotFoundError):
@@ -135,11 +171,12 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """A temporary path for writers that want a file name (numpy, matplotlib, torch); renamed on success."""
     path = Path(path)
     directory = _make_folder(path)
-    fd, tmp = _temp_file(path, directory, f".{path.stem}.", path.suffix or ".tmp")
+    fd, tmp = _temp_file(path, directory, path.stem, path.suffix or ".tmp")
     os.close(fd)
     try:
         yield Path(tmp)
         _finish(tmp, path)
+        _remove_stale(directory, path.stem, path.suffix or ".tmp")
     except BaseException as e:
         error = _output_error(e, path, tmp, directory)
         with contextlib.suppress(FileNotFoundError):

@@ -13,6 +13,7 @@ import io
 import lzma
 import os
 import sys
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -49,6 +50,33 @@ def _opener(path: str) -> Callable[..., Any]:
     return open
 
 
+_DAMAGED = (EOFError, lzma.LZMAError, zlib.error, OSError)  # gzip.BadGzipFile is an OSError; zlib.error is not
+
+
+class _Guarded(io.RawIOBase):
+    """A decompressing stream whose decoding errors (a damaged or truncated file: zlib.error, EOFError,
+    LZMAError, BadGzipFile) become one :class:`InputError` naming the file, wherever the reading happens."""
+
+    def __init__(self, inner: IO[bytes], name: str) -> None:
+        self._inner = inner
+        self._name = name
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        try:
+            return self._inner.readinto(b)  # type: ignore[attr-defined]
+        except _DAMAGED as e:
+            raise InputError(self._name, f"damaged or truncated compressed file ({e})") from None
+
+    def close(self) -> None:
+        try:
+            self._inner.close()
+        finally:
+            super().close()
+
+
 def open_input(
     path: str | os.PathLike,
     mode: str = "rb",
@@ -68,7 +96,10 @@ def open_input(
         raw: IO[bytes] = sys.stdin.buffer
     else:
         try:
-            raw = _opener(name)(name, "rb")
+            opener = _opener(name)
+            raw = opener(name, "rb")
+            if opener is not open:
+                raw = io.BufferedReader(_Guarded(raw, name), 1 << 16)
         except FileNotFoundError:
             raise InputError(name, "no such file") from None
         except IsADirectoryError:
@@ -104,5 +135,5 @@ def read_lines(path: str | os.PathLike, encoding: str = "utf-8") -> Iterator[tup
         try:
             for n, raw in enumerate(f, 1):
                 yield n, decode_line(path, n, raw.rstrip(b"\r\n"), encoding)
-        except (EOFError, lzma.LZMAError, OSError) as e:  # gzip.BadGzipFile is an OSError
+        except _DAMAGED as e:
             raise InputError(path, f"damaged or truncated compressed file ({e})") from None

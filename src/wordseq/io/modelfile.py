@@ -192,20 +192,34 @@ def _refuse(path: str | os.PathLike, head: bytes) -> None:
     raise InputError(path, "not a wordseq model file (no safetensors header)")
 
 
+def _open(path: Path) -> Any:
+    try:
+        return open(path, "rb")
+    except FileNotFoundError:
+        raise InputError(path, "no such file") from None
+    except IsADirectoryError:
+        raise InputError(path, "is a directory, not a model file") from None
+    except OSError as e:
+        raise InputError(path, f"cannot be read ({e.strerror or e})") from None
+
+
 def read_metadata(path: str | os.PathLike) -> dict[str, Any]:
     """The JSON metadata of a model file, without reading its weights."""
     path = Path(path)
+    with _open(path) as f:
+        return _read_metadata(path, f)
+
+
+def _read_metadata(path: Path, f: Any) -> dict[str, Any]:
+    """The metadata from an open model file (left just after the header)."""
     try:
-        with open(path, "rb") as f:
-            head = f.read(8)
-            if len(head) < 8:
-                raise InputError(path, "truncated or empty model file")
-            (n,) = struct.unpack("<Q", head)
-            if n > _MAX_HEADER or n < 2:
-                _refuse(path, head)
-            header = f.read(n)
-    except FileNotFoundError:
-        raise InputError(path, "no such file") from None
+        head = f.read(8)
+        if len(head) < 8:
+            raise InputError(path, "truncated or empty model file")
+        (n,) = struct.unpack("<Q", head)
+        if n > _MAX_HEADER or n < 2:
+            _refuse(path, head)
+        header = f.read(n)
     except IsADirectoryError:
         raise InputError(path, "is a directory, not a model file") from None
     if len(header) < n:
@@ -229,16 +243,20 @@ def read_metadata(path: str | os.PathLike) -> dict[str, Any]:
 _NUMPY = {v: k for k, v in _DTYPES.items()}
 
 
-def map_tensors(path: str | os.PathLike) -> dict[str, np.ndarray]:
+def map_tensors(path: str | os.PathLike, f: Any = None) -> dict[str, np.ndarray]:
     """Every tensor of a model file as a read-only view of one memory map: nothing is read until used, so
     a model of GB opens in milliseconds. The digest is not checked (that would read every byte); offsets,
-    sizes and dtypes are, so a truncated file is still refused."""
+    sizes and dtypes are, so a truncated file is still refused. ``f``: the file already open (so that header
+    and tensors come from the same file even if the path is replaced meanwhile)."""
     path = Path(path)
-    with open(path, "rb") as f:
-        (n,) = struct.unpack("<Q", f.read(8))
-        info = json.loads(f.read(n))
-    size = path.stat().st_size
-    mm = np.memmap(path, np.uint8, mode="r") if size > 8 + n else np.zeros(0, np.uint8)
+    if f is None:
+        with _open(path) as f:
+            return map_tensors(path, f)
+    f.seek(0)
+    (n,) = struct.unpack("<Q", f.read(8))
+    info = json.loads(f.read(n))
+    size = os.fstat(f.fileno()).st_size
+    mm = np.memmap(f, np.uint8, mode="r") if size > 8 + n else np.zeros(0, np.uint8)
     out: dict[str, np.ndarray] = {}
     for name, t in info.items():
         if name == "__metadata__":
@@ -255,20 +273,31 @@ def map_tensors(path: str | os.PathLike) -> dict[str, np.ndarray]:
     return out
 
 
-def load_model(path: str | os.PathLike, kind: str | tuple[str, ...] | None = None, *, mmap: bool = False) -> ModelFile:
-    """Read a model file; ``kind`` (one or several) refuses files of any other kind. ``mmap``: the tensors
-    are read-only views of a memory map (see :func:`map_tensors`; no digest check, no copy)."""
-    meta = read_metadata(path)
+def _check_kind(path: Path, meta: dict[str, Any], kind: str | tuple[str, ...] | None) -> None:
     kinds = (kind,) if isinstance(kind, str) else kind
     if kinds is not None and meta["kind"] not in kinds:
         raise InputError(path, f"is a {meta['kind']!r} model, expected {' or '.join(map(repr, kinds))}")
+
+
+def load_model(path: str | os.PathLike, kind: str | tuple[str, ...] | None = None, *, mmap: bool = False) -> ModelFile:
+    """Read a model file; ``kind`` (one or several) refuses files of any other kind. ``mmap``: the tensors
+    are read-only views of a memory map (see :func:`map_tensors`; no digest check, no copy)."""
+    path = Path(path)
     if mmap:
-        tensors = map_tensors(path)
+        with _open(path) as f:  # the map outlives the file object; both come from one opening
+            meta = _read_metadata(path, f)
+            _check_kind(path, meta, kind)
+            tensors = map_tensors(path, f)
         weights = {k: v for k, v in tensors.items() if not k.startswith("__vocab__.")}
         lazy: dict[str, Any] = {name: _LazyVocab(name, tensors, sp) for name, sp in meta["vocabs"].items()}
         return ModelFile(meta["kind"], meta["config"], weights, lazy, meta["provenance"], meta.get("extra", {}))
+    with _open(path) as f:  # one opening: a file replaced meanwhile is read whole, old or new, never mixed
+        meta = _read_metadata(path, f)
+        _check_kind(path, meta, kind)
+        f.seek(0)
+        data = f.read()
     try:
-        tensors = dict(_st_load(Path(path).read_bytes()))
+        tensors = dict(_st_load(data))
     except Exception as e:  # safetensors raises its own error types for bad offsets and sizes
         raise InputError(path, f"truncated or corrupt model file ({e})") from None
     if _digest(tensors) != meta["digest"]:

@@ -202,7 +202,21 @@ def fingerprint(spec: str | os.PathLike | Sequence[str | os.PathLike]) -> str | 
     h = hashlib.blake2b(digest_size=16)
     for p in paths:
         h.update(b"\0file\0")
-        with open(p, "rb") as f:
-            while chunk := f.read(1 << 22):
-                h.update(chunk)
+        try:
+            with open(p, "rb") as f:
+                while chunk := f.read(1 << 22):
+                    h.update(chunk)
+        except FileNotFoundError:  # deleted since the paths were resolved
+            raise InputError(p, "no such file") from None
+        except OSError as e:
+            raise InputError(p, f"cannot be read ({e.strerror or e})") from None
     return h.hexdigest()
+
+
+def total_size(paths: Sequence[str]) -> int | None:
+    """The files' total size in bytes, for a progress bar (None if unknown: standard input, or a file that
+    has gone, which the reading reports)."""
+    try:
+        return sum(os.path.getsize(p) for p in paths if p != "-") or None
+    except OSError:
+        return None

@@ -25,7 +25,7 @@ import numpy as np
 from wordseq.errors import WordseqError
 from wordseq.io.atomic import atomic_path
 from wordseq.progress import progress
-from wordseq.text.corpus import CorpusWarning, ReadStats, fingerprint, read_blocks, resolve_paths
+from wordseq.text.corpus import CorpusWarning, ReadStats, fingerprint, read_blocks, resolve_paths, total_size
 from wordseq.text.tokenize import NEWLINE, Tokenizer
 from wordseq.text.vocab import EOS, SPECIALS, Vocab
 
@@ -188,7 +188,7 @@ def _first_pass(paths, tokenizer: Tokenizer, stats: ReadStats, desc: str):
     counts = np.zeros(1 << 16, dtype=np.int64)
     fd, raw_path = tempfile.mkstemp(prefix="wordseq-raw-", suffix=".i32")
     n_ids = 0
-    total = sum(os.path.getsize(p) for p in paths if p != "-") or None
+    total = total_size(paths)
     bar = progress(total=total, unit="B", unit_scale=True, desc=desc)
     try:
         with os.fdopen(fd, "wb") as raw:

@@ -236,6 +236,8 @@ class Vocab:
                 raise InputError(path, str(e), n) from None
             if not parts[1].isdigit():
                 raise InputError(path, f"count {parts[1]!r} is not a non-negative integer", n)
+            if len(parts[1]) > 18 and int(parts[1]) >= 1 << 63:
+                raise InputError(path, f"count {parts[1][:30]!r} is too large (the limit is 2^63 - 1)", n)
             if token in seen:
                 raise InputError(path, f"token {token!r} appears twice", n)
             seen.add(token)
