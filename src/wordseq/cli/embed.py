@@ -95,6 +95,12 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         help=argparse.SUPPRESS,
     )
     t.add_argument("--no-cache", action="store_true", help="do not read or write the encoding cache")
+    t.add_argument(
+        "--memory",
+        default=None,
+        metavar="SIZE",
+        help="glove/ppmi-svd/svd: count co-occurrences within this memory (512M, 2G), sorted runs spilled to disk",
+    )
     t.set_defaults(func=train)
 
     n = esub.add_parser(
@@ -230,7 +236,15 @@ def train(args: argparse.Namespace) -> int:
             "too few words to draw negative samples from"
         )
     t1 = time.perf_counter()
-    model.fit(enc)
+    if args.memory is not None:
+        from wordseq.cli.lm_ngram import parse_scale
+
+        if args.method not in ("glove", "ppmi-svd", "svd"):
+            raise WordseqError(f"--memory applies to the count-based methods (glove, ppmi-svd, svd), not {args.method}")
+        memory = parse_scale(argparse.Namespace(memory=args.memory, workers=None, dask=None))["memory"]
+        model.fit(enc, memory=memory)
+    else:
+        model.fit(enc)
     t2 = time.perf_counter()
     vectors = model.vectors
     assert vectors is not None  # fit sets them

@@ -12,12 +12,22 @@ dense table whose row ``a`` holds columns ``0 .. max_product/(a+1)``; the rest a
 (pair and distance), sorted and summed per chunk of the corpus. Each thread owns a dense table and takes
 every ``threads``-th chunk; numba releases the GIL, so the threads run in parallel. The tables and the
 reduced chunks are summed once at the end into a CSR matrix.
+
+The overflow pairs are summed exactly, in integers: with distance weighting each occurrence at distance d
+adds ``S / d`` where ``S`` is the least common multiple of 1..window (2520 for a window of 10), and the sum
+is divided by ``S`` once at the end. The result therefore does not depend on the order of the sums (threads,
+chunks), which lets ``memory`` (a byte budget) keep the reduced chunks in sorted runs on disk
+(:class:`wordseq.text.extsort.RunSpiller`) and merge them, giving the same matrix bit for bit. (A window so
+wide that the integers could overflow falls back to float sums, equal to within rounding.)
 """
 
 from __future__ import annotations
 
+import math
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 
 import numba
@@ -26,6 +36,7 @@ import scipy.sparse as sp
 
 from wordseq.errors import WordseqError
 from wordseq.progress import progress
+from wordseq.text.extsort import RunSpiller, format_bytes, parse_memory, sum_sorted, temporary_directory
 from wordseq.text.vocab import EOS
 
 DIST_BITS = 8  # the distance lives in the low bits of an overflow key
@@ -40,6 +51,7 @@ class CooccurConfig:
     max_product: int = 1 << 22  # the dense table holds about max_product * ln(V^2 / max_product) cells
     chunk_tokens: int = 1 << 20
     threads: int | None = None
+    memory: int | str | None = None  # a byte budget ("1G"): reduced chunks spill to sorted runs on disk
 
     def check(self) -> None:
         if not 1 <= self.window < (1 << DIST_BITS):
@@ -109,6 +121,37 @@ def _count_chunk(ids, start, stop, window, symmetric, weighted, limit, offsets, 
     return n
 
 
+def weight_scale(window: int, weighted: bool, tokens: int) -> int:
+    """The integer S that makes every weight S/d whole (0: the sums could overflow int64; use floats)."""
+    if not weighted:
+        return 1
+    scale = math.lcm(*range(1, window + 1))
+    return scale if scale * 2 * window * max(tokens, 1) < 2**62 else 0
+
+
+@numba.njit(nogil=True, cache=True)
+def _reduce_keys_exact(keys, scale, weighted):
+    """Sort pair|distance keys and sum each pair's weights S/d in integers: (pair keys, int64 sums)."""
+    keys = np.sort(keys)
+    out_k = np.empty(len(keys), dtype=np.int64)
+    out_v = np.empty(len(keys), dtype=np.int64)
+    m = -1
+    prev = np.int64(-1)
+    mask = (np.int64(1) << DIST_BITS) - 1
+    for i in range(len(keys)):
+        k = keys[i]
+        pair = k >> DIST_BITS
+        wt = scale // (k & mask) if weighted else scale
+        if pair != prev:
+            m += 1
+            out_k[m] = pair
+            out_v[m] = wt
+            prev = pair
+        else:
+            out_v[m] += wt
+    return out_k[: m + 1].copy(), out_v[: m + 1].copy()
+
+
 @numba.njit(nogil=True, cache=True)
 def _reduce_keys(keys, weighted):
     """Sort pair|distance keys and sum each pair's weights: (pair keys, values)."""
@@ -168,55 +211,94 @@ def count_cooccurrences(
     limit, offsets = _dense_layout(n_words, config.max_product)
     chunks = [(s, min(s + config.chunk_tokens, len(stream))) for s in range(0, len(stream), config.chunk_tokens)]
     per_pair = 2 if config.symmetric else 1
-    bar = progress(total=len(stream), unit="tok", unit_scale=True, desc=desc)
+    scale = weight_scale(config.window, config.distance_weighting, len(stream))
+    with ExitStack() as stack:
+        spiller = _spiller(config, n_words, scale, stack)
+        lock = threading.Lock()
+        bar = stack.enter_context(progress(total=len(stream), unit="tok", unit_scale=True, desc=desc))
 
-    def work(t: int):
-        dense = np.zeros(offsets[-1], dtype=np.float64)
-        keys = np.empty(min(config.chunk_tokens, len(stream)) * config.window * per_pair, dtype=np.int64)
-        parts = []
-        for s, e in chunks[t::threads]:
-            n = _count_chunk(
-                stream,
-                s,
-                e,
-                config.window,
-                config.symmetric,
-                config.distance_weighting,
-                limit,
-                offsets,
-                dense,
-                keys,
-                n_words,
-            )
-            if n:
-                parts.append(_reduce_keys(keys[:n], config.distance_weighting))
-            bar.update(e - s)
-        return dense, parts
+        def work(t: int):
+            dense = np.zeros(offsets[-1], dtype=np.float64)
+            keys = np.empty(min(config.chunk_tokens, len(stream)) * config.window * per_pair, dtype=np.int64)
+            parts = []
+            for s, e in chunks[t::threads]:
+                n = _count_chunk(
+                    stream,
+                    s,
+                    e,
+                    config.window,
+                    config.symmetric,
+                    config.distance_weighting,
+                    limit,
+                    offsets,
+                    dense,
+                    keys,
+                    n_words,
+                )
+                if n:
+                    if scale:
+                        part = _reduce_keys_exact(keys[:n], scale, config.distance_weighting)
+                    else:
+                        part = _reduce_keys(keys[:n], config.distance_weighting)
+                    if spiller is None:
+                        parts.append(part)
+                    else:
+                        with lock:
+                            spiller.add(*part)
+                bar.update(e - s)
+            return dense, parts
 
-    try:
         n_workers = max(1, min(threads, len(chunks)))
         if n_workers == 1:
             results = [work(0)]
         else:
             with ThreadPoolExecutor(n_workers) as pool:
                 results = list(pool.map(work, range(n_workers)))
-    finally:
-        bar.close()
-    dense = results[0][0]
-    for other, _ in results[1:]:
-        dense += other
-    rows, cols, vals = _dense_to_coo(dense, limit, offsets)
-    del dense
-    pair_keys = [k for _, parts in results for k, _ in parts]
-    pair_vals = [v for _, parts in results for _, v in parts]
-    results.clear()
+        dense = results[0][0]
+        for other, _ in results[1:]:
+            dense += other
+        rows, cols, vals = _dense_to_coo(dense, limit, offsets)
+        del dense
+        if spiller is not None:
+            merged = list(spiller.merged())
+            pair_keys = [k for k, _ in merged]
+            pair_vals = [v for _, v in merged]
+        else:
+            pair_keys = [k for _, parts in results for k, _ in parts]
+            pair_vals = [v for _, parts in results for _, v in parts]
+        results.clear()
     if pair_keys:
         k = np.concatenate(pair_keys)
+        v = np.concatenate(pair_vals)
+        if scale and spiller is None:  # the chunks' integer sums: one sum per pair (exact in any order)
+            order = np.argsort(k, kind="stable")
+            k, v = sum_sorted(k[order], v[order])
+        if scale:
+            v = v / scale if scale > 1 else v.astype(np.float64)
         rows = np.concatenate([rows, (k // n_words).astype(np.int32)])
         cols = np.concatenate([cols, (k % n_words).astype(np.int32)])
-        vals = np.concatenate([vals] + pair_vals)
-    # COO -> CSR sums the duplicates (the same pair from several chunks)
+        vals = np.concatenate([vals, v])
+    # COO -> CSR sums the duplicates (float sums only: the same pair from several chunks)
     return sp.coo_matrix((vals, (rows, cols)), shape=(n_words, n_words)).tocsr()
+
+
+def _spiller(config: CooccurConfig, n_words: int, scale: int, stack: ExitStack) -> RunSpiller | None:
+    """Where the reduced chunks go within ``config.memory``: sorted runs on disk (None: kept in memory)."""
+    if config.memory is None:
+        return None
+    budget = parse_memory(config.memory)
+    dense_cells = int(_dense_layout(n_words, config.max_product)[1][-1])
+    per_chunk = config.chunk_tokens * config.window * (2 if config.symmetric else 1) * 8 * 3
+    threads = default_threads(config.threads)
+    fixed = 8 * dense_cells * threads + per_chunk * threads
+    if budget - fixed < 16 * 1024:
+        raise WordseqError(
+            f"memory budget {format_bytes(budget)} is too small to hold one chunk of the corpus: the dense table "
+            f"and chunk buffers need {format_bytes(fixed)} (lower max_product or chunk_tokens, or use fewer threads)"
+        )
+    directory = stack.enter_context(temporary_directory(prefix="wordseq-cooccur-"))
+    value = np.int64 if scale else np.float64
+    return RunSpiller(directory, budget - fixed, value, name="pairs", block=max(1024, (budget - fixed) // 16 // 64))
 
 
 def cooccurrence_matrix(encoded, config: CooccurConfig | None = None) -> tuple[sp.csr_matrix, list[str], np.ndarray]:

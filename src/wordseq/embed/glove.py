@@ -85,16 +85,22 @@ class GloVe(VectorModel[GloVeConfig]):
         return [h["train_weighted_sq_error"] for h in self.history]
 
     def fit(self, data: Corpus, valid: Any = None, *, tokenizer: Tokenizer | None = None, **kwargs: Any) -> GloVe:
-        """Count co-occurrences in ``data`` (a corpus path or an encoded corpus) and train; returns the model."""
+        """Count co-occurrences in ``data`` (a corpus path or an encoded corpus) and train; returns the model.
+        ``memory`` (bytes or ``"1G"``) counts within that budget, spilling sorted runs to disk (same counts)."""
         from wordseq.embed.cooccur import CooccurConfig, cooccurrence_matrix
 
         c = self.config
+        memory = kwargs.pop("memory", None)
         encoded = self._encode(data, valid, tokenizer, kwargs)
         t0 = time.perf_counter()
         X, words, counts = cooccurrence_matrix(
             encoded,
             CooccurConfig(
-                window=c.window, symmetric=c.symmetric, distance_weighting=c.distance_weighting, threads=c.threads
+                window=c.window,
+                symmetric=c.symmetric,
+                distance_weighting=c.distance_weighting,
+                threads=c.threads,
+                memory=memory,
             ),
         )
         self.cooccur_seconds = time.perf_counter() - t0

@@ -19,6 +19,7 @@ import re
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -71,7 +72,7 @@ class RunSpiller:
 
     directory: str
     budget: int
-    value_dtype: np.dtype
+    value_dtype: Any  # a numpy dtype or scalar type
     combine: Combine = sum_sorted
     block: int = 1 << 16
     name: str = "run"
@@ -161,7 +162,9 @@ class _Reader:
             self.left -= n
 
 
-def _merge_runs(runs: list, value_dtype: np.dtype, combine: Combine, block: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def _merge_runs(
+    runs: list, value_dtype: np.dtype, combine: Combine, block: int
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     readers = [_Reader(path, n, value_dtype, block) for path, n in runs]
     while True:
         live = [r for r in readers if len(r.keys) or r.left]

@@ -160,7 +160,7 @@ def count_ngrams_dask(
     given, and merged in a tree on the workers."""
     if order < 1:
         raise WordseqError(f"the n-gram order must be at least 1, got {order}")
-    bos, eos, _ = special_ids(vocab)
+    _, eos, _ = special_ids(vocab)
     ids = np.asarray(ids)
     if len(ids) == 0:
         raise WordseqError("empty corpus: nothing to count")

@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import tempfile
 from contextlib import ExitStack
+from typing import Any
 
 import numpy as np
 
@@ -65,7 +66,7 @@ class _Disk:
             f.seek(start * dtype.itemsize)
             return np.fromfile(f, dtype, stop - start)
 
-    def mapped(self, name: str, dtype, length: int, writable: bool = False) -> np.ndarray:
+    def mapped(self, name: str, dtype, length: int, writable: bool = False) -> Any:
         """An array backed by a file that outlives the directory (unlinked while mapped)."""
         path = self.path(name + ".npy")
         if writable:
@@ -143,7 +144,8 @@ def count_ngrams_external(
         count_type = np.int32 if L < 2**31 - 1 else np.int64
         spills: list[int] = []
         bar = progress(total=(order - 1) * 2 * L, desc=desc, unit="pos", unit_scale=True)
-        prev_name, prev_type = "stream", np.dtype(np.int32)
+        prev_name: str = "stream"
+        prev_type: Any = np.dtype(np.int32)
         for n in range(2, order + 1):
             m = L - n + 1
             spiller = RunSpiller(disk.dir, keep, count_type, name=f"run{n}", block=max(MIN_CHUNK, keep // 64 // 12))
