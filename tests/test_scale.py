@@ -178,3 +178,22 @@ def test_spilled_runs_merge_to_the_sums(tmp_path_factory, blocks, budget, block)
     assert values.tolist() == [expect[k] for k in sorted(expect)]
     assert values.dtype == np.int32
     assert not list(directory.iterdir())  # the runs are removed once merged
+
+
+@pytest.mark.parametrize("smoothing", ["mkn", "kn", "absolute"])
+def test_estimate_with_tables_on_disk_equals_in_memory(tmp_path, smoothing):
+    from wordseq.lm.ngram.estimate import estimate
+    from wordseq.lm.ngram.external import disk_store
+
+    ids, vocab = _corpus(1000, seed=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = estimate(count_ngrams(ids, vocab, 4), smoothing)
+        disk = estimate(count_ngrams_external(ids, vocab, 4, "600K"), smoothing, store=disk_store(str(tmp_path)))
+    assert not list(tmp_path.iterdir())  # the files are unlinked while mapped
+    assert ref.discounts == disk.discounts
+    for n in range(1, 5):
+        np.testing.assert_array_equal(ref.logprob[n], disk.logprob[n])
+        if n < 4:
+            np.testing.assert_array_equal(ref.logbow[n], disk.logbow[n])
+    assert isinstance(disk.logprob[4], np.memmap)

@@ -221,3 +221,19 @@ def _keys(disk: _Disk, prev_name, prev_type, s, e, n, V, bos, eos):
     valid = (prefix >= 0) & (last != bos) & (before_last != eos)
     key = prefix[valid] * V + last[valid].astype(np.int64)
     return key, valid
+
+
+def disk_store(directory: str | None = None):
+    """A ``store`` for :func:`~wordseq.lm.ngram.estimate.estimate`: zeroed arrays in files mapped into memory,
+    each file unlinked at once (the mapping keeps it until the array is dropped)."""
+    directory = directory or os.environ.get("WORDSEQ_TMPDIR") or tempfile.gettempdir()
+
+    def store(name: str, length: int, dtype) -> np.ndarray:
+        fd, path = tempfile.mkstemp(prefix=f"wordseq-{name}-", suffix=".npy", dir=directory)
+        os.close(fd)
+        try:
+            return np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=(length,))
+        finally:
+            os.unlink(path)
+
+    return store

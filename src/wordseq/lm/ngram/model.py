@@ -204,7 +204,7 @@ class NgramModel(Estimator[NgramConfig]):
         t1 = time.perf_counter()
         if memory is None and dask is None and workers is None:
             counts = count_ngrams(train.ids, train.vocab, self.order)
-        elif dask is None and workers is None:
+        elif dask is None and workers is None and memory is not None:
             from wordseq.lm.ngram.external import count_ngrams_external
 
             counts = count_ngrams_external(train.ids, train.vocab, self.order, memory)
@@ -212,8 +212,14 @@ class NgramModel(Estimator[NgramConfig]):
             from wordseq.lm.ngram.distributed import count_ngrams_dask
 
             counts = count_ngrams_dask(train.ids, train.vocab, self.order, dask, workers, memory)
+        store = None
+        if memory is not None:  # the corpus is counted: drop its ids; the estimate's tables go to disk too
+            from wordseq.lm.ngram.external import disk_store
+
+            train.ids = np.zeros(0, np.int32)
+            store = disk_store()
         t2 = time.perf_counter()
-        est = estimate(counts, self.smoothing, self.config.discount, self.k, release=True)
+        est = estimate(counts, self.smoothing, self.config.discount, self.k, release=True, store=store)
         t3 = time.perf_counter()
         self._set_estimate(counts, est, tokenizer)
         self.info = {"tokens": counts.tokens, "sentences": counts.sentences, "ngrams": counts.sizes()}
