@@ -170,6 +170,10 @@ def count_ngrams_dask(
             f"order {order} is larger than this corpus allows: its longest sentence has "
             f"{longest - 2} tokens, so the longest n-gram (with <s> and </s>) has {longest} words"
         )
+    if memory is not None:
+        from wordseq.lm.ngram.external import plan
+
+        plan(memory)  # a bad or too small budget is refused here, before any worker starts
     own = client is None
     cluster = None
     if own:
