@@ -181,10 +181,15 @@ def test_spilled_runs_merge_to_the_sums(tmp_path_factory, blocks, budget, block)
 
 
 @pytest.mark.parametrize("smoothing", ["mkn", "kn", "absolute"])
-def test_estimate_with_tables_on_disk_equals_in_memory(tmp_path, smoothing):
+def test_estimate_with_tables_on_disk_equals_in_memory(tmp_path, monkeypatch, smoothing):
+    import sys
+
     from wordseq.lm.ngram.estimate import estimate
+
+    estimate_module = sys.modules["wordseq.lm.ngram.estimate"]  # the package exports the function by that name
     from wordseq.lm.ngram.external import disk_store
 
+    monkeypatch.setattr(estimate_module, "SLICE", 1000)  # many slices per order, as on a large corpus
     ids, vocab = _corpus(1000, seed=4)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

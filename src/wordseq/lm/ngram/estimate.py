@@ -80,10 +80,12 @@ def adjusted_counts(c: NgramCounts, continuation: bool, store: Store | None = No
         raw = c.counts[n]
         if store is not None:
             a = store(f"adjusted{n}", len(raw), raw.dtype)
-            for s in range(0, len(raw), SLICE):
-                if continuation:
-                    _bincount_into(a, np.asarray(c.suffix[n + 1][s : s + SLICE]))
-                else:
+            if continuation:  # one count per n-gram of order n + 1 whose suffix this n-gram is
+                suffix = c.suffix[n + 1]
+                for s in range(0, len(suffix), SLICE):
+                    _bincount_into(a, np.asarray(suffix[s : s + SLICE]))
+            else:
+                for s in range(0, len(raw), SLICE):
                     a[s : s + SLICE] = raw[s : s + SLICE]
             if continuation:
                 for s in range(0, len(raw), SLICE):
