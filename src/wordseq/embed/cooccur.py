@@ -298,7 +298,8 @@ def _spiller(config: CooccurConfig, n_words: int, scale: int, stack: ExitStack) 
         )
     directory = stack.enter_context(temporary_directory(prefix="wordseq-cooccur-"))
     value = np.int64 if scale else np.float64
-    return RunSpiller(directory, budget - fixed, value, name="pairs", block=max(1024, (budget - fixed) // 16 // 64))
+    # a spill sorts what it keeps: the records and the sort's temporaries take about 5x their size
+    return RunSpiller(directory, (budget - fixed) // 5, value, name="pairs")
 
 
 def cooccurrence_matrix(encoded, config: CooccurConfig | None = None) -> tuple[sp.csr_matrix, list[str], np.ndarray]:

@@ -74,7 +74,7 @@ class RunSpiller:
     budget: int
     value_dtype: Any  # a numpy dtype or scalar type
     combine: Combine = sum_sorted
-    block: int = 1 << 16
+    block: int | None = None  # records read per run at a time in the merge (None: from the budget)
     name: str = "run"
     spills: int = 0
     _keys: list = field(default_factory=list)
@@ -127,11 +127,14 @@ class RunSpiller:
             if self._keys:
                 keys, values = self._in_memory()
                 self._keys, self._values, self._held = [], [], 0
-                for s in range(0, len(keys), max(self.block, 1)):
-                    yield keys[s : s + self.block], values[s : s + self.block]
+                step = self.block or 1 << 16
+                for s in range(0, len(keys), step):
+                    yield keys[s : s + step], values[s : s + step]
             return
         self.spill()  # the rest goes to a run too: the merge then reads runs only
-        yield from _merge_runs(self._runs, self.value_dtype, self.combine, self.block)
+        # every run holds one block, and a merge step sorts up to all of them: the blocks share the budget
+        block = self.block or max(1024, self.budget // (4 * len(self._runs) * self.record_bytes))
+        yield from _merge_runs(self._runs, self.value_dtype, self.combine, block)
         for path, _ in self._runs:
             for suffix in (".k", ".v"):
                 os.unlink(path + suffix)

@@ -232,7 +232,7 @@ SLICE = 1 << 22  # n-grams per slice when estimating one order
 def _order(keys, a, suffix, p_lower, V: int, n_ctx: int, d, keep: bool, store: Store | None = None, n: int = 0):
     """Interpolated probabilities of one order and the backoff weights of its contexts, in slices of the
     (context-sorted) n-grams so that the temporaries stay small for orders of many millions."""
-    step = SLICE
+    step = getattr(store, "slice", SLICE)  # a store within a memory budget may ask for smaller slices
     # float32 per-context sums and weights (as KenLM stores them) halve the largest temporaries
     den = np.zeros(n_ctx, np.float32)
     gamma = np.zeros(n_ctx, np.float32)

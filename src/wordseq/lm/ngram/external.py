@@ -34,6 +34,7 @@ from wordseq.text.vocab import PAD, Vocab
 BYTES_PER_POSITION = 256  # the chunk working set: int64 keys, np.unique's sort and inverse, ids, masks
 MIN_CHUNK = 1024  # positions: below this a budget is not worth spilling for
 MAX_CHUNK = 1 << 22
+SPILL_FACTOR = 5  # bytes of memory per byte of sorted counts kept: the records and the sort's temporaries
 
 
 def plan(memory: int | str) -> tuple[int, int]:
@@ -45,7 +46,8 @@ def plan(memory: int | str) -> tuple[int, int]:
         raise WordseqError(
             f"memory budget {format_bytes(budget)} is too small to hold one chunk of the corpus ({need} at least)"
         )
-    return chunk, budget - chunk * BYTES_PER_POSITION
+    # a spill concatenates and sorts what it keeps (the order, sorted copies, the sums): about 4x more
+    return chunk, (budget - chunk * BYTES_PER_POSITION) // SPILL_FACTOR
 
 
 class _Disk:
@@ -148,7 +150,7 @@ def count_ngrams_external(
         prev_type: Any = np.dtype(np.int32)
         for n in range(2, order + 1):
             m = L - n + 1
-            spiller = RunSpiller(disk.dir, keep, count_type, name=f"run{n}", block=max(MIN_CHUNK, keep // 64 // 12))
+            spiller = RunSpiller(disk.dir, keep, count_type, name=f"run{n}")
             for s in range(0, m, chunk):  # pass 1: sorted chunk counts, spilled as runs
                 e = min(s + chunk, m)
                 key, _ = _keys(disk, prev_name, prev_type, s, e, n, V, bos, eos)
@@ -223,9 +225,10 @@ def _keys(disk: _Disk, prev_name, prev_type, s, e, n, V, bos, eos):
     return key, valid
 
 
-def disk_store(directory: str | None = None):
+def disk_store(directory: str | None = None, memory: int | str | None = None):
     """A ``store`` for :func:`~wordseq.lm.ngram.estimate.estimate`: zeroed arrays in files mapped into memory,
-    each file unlinked at once (the mapping keeps it until the array is dropped)."""
+    each file unlinked at once (the mapping keeps it until the array is dropped). With ``memory`` the
+    estimate works in slices whose temporaries (about 64 bytes an n-gram) fit in a quarter of it."""
     directory = directory or os.environ.get("WORDSEQ_TMPDIR") or tempfile.gettempdir()
 
     def store(name: str, length: int, dtype) -> np.ndarray:
@@ -236,4 +239,6 @@ def disk_store(directory: str | None = None):
         finally:
             os.unlink(path)
 
+    if memory is not None:
+        store.slice = max(1 << 12, min(1 << 22, parse_memory(memory) // 4 // 64))  # type: ignore[attr-defined]
     return store

@@ -217,7 +217,7 @@ class NgramModel(Estimator[NgramConfig]):
             from wordseq.lm.ngram.external import disk_store
 
             train.ids = np.zeros(0, np.int32)
-            store = disk_store()
+            store = disk_store(memory=memory)
         t2 = time.perf_counter()
         est = estimate(counts, self.smoothing, self.config.discount, self.k, release=True, store=store)
         t3 = time.perf_counter()
