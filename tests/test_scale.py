@@ -202,3 +202,21 @@ def test_estimate_with_tables_on_disk_equals_in_memory(tmp_path, monkeypatch, sm
         if n < 4:
             np.testing.assert_array_equal(ref.logbow[n], disk.logbow[n])
     assert isinstance(disk.logprob[4], np.memmap)
+
+
+def test_estimate_does_not_depend_on_the_slice_size(monkeypatch):
+    """A memory budget estimates in smaller slices; a context's sums must not depend on where they fall."""
+    import sys
+
+    ids, vocab = _corpus(4000, seed=5)
+    counts = count_ngrams(ids, vocab, 4)
+    module = sys.modules["wordseq.lm.ngram.estimate"]
+    tables = []
+    for size in (1 << 22, 1000, 333):
+        monkeypatch.setattr(module, "SLICE", size)
+        tables.append(module.estimate(counts, "mkn"))
+    for other in tables[1:]:
+        for n in range(1, 5):
+            np.testing.assert_array_equal(other.logprob[n], tables[0].logprob[n])
+            if n < 4:
+                np.testing.assert_array_equal(other.logbow[n], tables[0].logbow[n])

@@ -236,9 +236,16 @@ def _order(keys, a, suffix, p_lower, V: int, n_ctx: int, d, keep: bool, store: S
     # float32 per-context sums and weights (as KenLM stores them) halve the largest temporaries
     den = np.zeros(n_ctx, np.float32)
     gamma = np.zeros(n_ctx, np.float32)
-    for s in range(0, len(keys), step):
-        ctx = keys[s : s + step] // V
-        aa = a[s : s + step]
+    # slices end where a context ends, so that each context's sums are made in one pass whatever the slice
+    # size (the same float rounding in memory and within a memory budget)
+    s = 0
+    while s < len(keys):
+        e = min(s + step, len(keys))
+        if e < len(keys):
+            e = int(np.searchsorted(keys, (int(keys[e - 1]) // V + 1) * V))
+        ctx = keys[s:e] // V
+        aa = a[s:e]
+        s = e
         lo = int(ctx[0])
         width = int(ctx[-1]) - lo + 1
         den[lo : lo + width] += np.bincount(ctx - lo, weights=aa, minlength=width)
