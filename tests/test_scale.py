@@ -125,8 +125,8 @@ def test_cooccurrences_with_spills_equal_in_memory(monkeypatch, symmetric, weigh
         original(self)
 
     monkeypatch.setattr(RunSpiller, "spill", counting_spill)
-    a = count_cooccurrences(stream, 1500, CooccurConfig(**base))
-    b = count_cooccurrences(stream, 1500, CooccurConfig(**base, memory="1200K"))
+    a = count_cooccurrences(stream, 1500, CooccurConfig(**{**base, "threads": 1}))
+    b = count_cooccurrences(stream, 1500, CooccurConfig(**base, memory="2M"))  # 2 threads
     assert len(spills) >= 2  # runs written while counting, and the rest before the merge
     np.testing.assert_array_equal(a.indptr, b.indptr)
     np.testing.assert_array_equal(a.indices, b.indices)

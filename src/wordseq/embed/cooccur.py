@@ -13,10 +13,10 @@ dense table whose row ``a`` holds columns ``0 .. max_product/(a+1)``; the rest a
 every ``threads``-th chunk; numba releases the GIL, so the threads run in parallel. The tables and the
 reduced chunks are summed once at the end into a CSR matrix.
 
-The overflow pairs are summed exactly, in integers: with distance weighting each occurrence at distance d
-adds ``S / d`` where ``S`` is the least common multiple of 1..window (2520 for a window of 10), and the sum
-is divided by ``S`` once at the end. The result therefore does not depend on the order of the sums (threads,
-chunks), which lets ``memory`` (a byte budget) keep the reduced chunks in sorted runs on disk
+Every pair is summed exactly, in integers (the dense tables and the overflow keys): with distance weighting
+each occurrence at distance d adds ``S / d`` where ``S`` is the least common multiple of 1..window (2520 for a
+window of 10), and the sum is divided by ``S`` once at the end. The result therefore does not depend on the
+order of the sums (threads, chunk sizes), which lets ``memory`` (a byte budget) keep the reduced chunks in sorted runs on disk
 (:class:`wordseq.text.extsort.RunSpiller`) and merge them, giving the same matrix bit for bit. (A window so
 wide that the integers could overflow falls back to float sums, equal to within rounding.)
 """
@@ -130,6 +130,37 @@ def weight_scale(window: int, weighted: bool, tokens: int) -> int:
 
 
 @numba.njit(nogil=True, cache=True)
+def _count_chunk_exact(ids, start, stop, window, symmetric, weighted, limit, offsets, dense, keys, n_words, scale):
+    """:func:`_count_chunk` with whole weights S/d (S for unweighted counts) added to an int64 table, so that
+    its sums are exact whatever their order. Returns how many overflow keys were written."""
+    n = 0
+    for i in range(start, stop):
+        w = ids[i]
+        if w < 0:
+            continue
+        for d in range(1, window + 1):
+            j = i - d
+            if j < 0:
+                break
+            c = ids[j]
+            if c < 0:
+                break
+            wt = scale // d if weighted else scale
+            if c < limit[w]:
+                dense[offsets[w] + c] += wt
+            else:
+                keys[n] = ((np.int64(w) * n_words + c) << DIST_BITS) | d
+                n += 1
+            if symmetric:
+                if w < limit[c]:
+                    dense[offsets[c] + w] += wt
+                else:
+                    keys[n] = ((np.int64(c) * n_words + w) << DIST_BITS) | d
+                    n += 1
+    return n
+
+
+@numba.njit(nogil=True, cache=True)
 def _reduce_keys_exact(keys, scale, weighted):
     """Sort pair|distance keys and sum each pair's weights S/d in integers: (pair keys, int64 sums)."""
     keys = np.sort(keys)
@@ -183,7 +214,7 @@ def _dense_to_coo(dense, limit, offsets):
             nnz += 1
     rows = np.empty(nnz, dtype=np.int32)
     cols = np.empty(nnz, dtype=np.int32)
-    vals = np.empty(nnz, dtype=np.float64)
+    vals = np.empty(nnz, dtype=dense.dtype)
     m = 0
     for a in range(len(limit)):
         base = offsets[a]
@@ -209,32 +240,28 @@ def count_cooccurrences(
         raise WordseqError("no words to count co-occurrences of")
     threads = default_threads(config.threads)
     limit, offsets = _dense_layout(n_words, config.max_product)
-    chunks = [(s, min(s + config.chunk_tokens, len(stream))) for s in range(0, len(stream), config.chunk_tokens)]
     per_pair = 2 if config.symmetric else 1
     scale = weight_scale(config.window, config.distance_weighting, len(stream))
+    step, keep = _budget(config, n_words, len(stream), threads)
+    chunks = [(s, min(s + step, len(stream))) for s in range(0, len(stream), step)]
     with ExitStack() as stack:
-        spiller = _spiller(config, n_words, scale, stack)
+        spiller = None
+        if keep is not None:
+            directory = stack.enter_context(temporary_directory(prefix="wordseq-cooccur-"))
+            spiller = RunSpiller(directory, keep, np.int64 if scale else np.float64, name="pairs")
         lock = threading.Lock()
         bar = stack.enter_context(progress(total=len(stream), unit="tok", unit_scale=True, desc=desc))
 
         def work(t: int):
-            dense = np.zeros(offsets[-1], dtype=np.float64)
-            keys = np.empty(min(config.chunk_tokens, len(stream)) * config.window * per_pair, dtype=np.int64)
+            dense = np.zeros(offsets[-1], dtype=np.int64 if scale else np.float64)
+            keys = np.empty(min(step, len(stream)) * config.window * per_pair, dtype=np.int64)
             parts = []
             for s, e in chunks[t::threads]:
-                n = _count_chunk(
-                    stream,
-                    s,
-                    e,
-                    config.window,
-                    config.symmetric,
-                    config.distance_weighting,
-                    limit,
-                    offsets,
-                    dense,
-                    keys,
-                    n_words,
-                )
+                args = (stream, s, e, config.window, config.symmetric, config.distance_weighting, limit, offsets)
+                if scale:
+                    n = _count_chunk_exact(*args, dense, keys, n_words, scale)
+                else:
+                    n = _count_chunk(*args, dense, keys, n_words)
                 if n:
                     if scale:
                         part = _reduce_keys_exact(keys[:n], scale, config.distance_weighting)
@@ -259,6 +286,8 @@ def count_cooccurrences(
             dense += other
         rows, cols, vals = _dense_to_coo(dense, limit, offsets)
         del dense
+        if scale:
+            vals = vals / scale if scale > 1 else vals.astype(np.float64)
         if spiller is not None:
             merged = list(spiller.merged())
             pair_keys = [k for k, _ in merged]
@@ -282,24 +311,25 @@ def count_cooccurrences(
     return sp.coo_matrix((vals, (rows, cols)), shape=(n_words, n_words)).tocsr()
 
 
-def _spiller(config: CooccurConfig, n_words: int, scale: int, stack: ExitStack) -> RunSpiller | None:
-    """Where the reduced chunks go within ``config.memory``: sorted runs on disk (None: kept in memory)."""
+def _budget(config: CooccurConfig, n_words: int, tokens: int, threads: int) -> tuple[int, int | None]:
+    """(tokens per chunk, bytes of reduced chunks kept before a spill; None: no budget, nothing spilled).
+    Within ``config.memory``: the dense tables (one per thread) first, then half of the rest for the chunk
+    buffers (about 24 bytes per pair slot: the keys, their sort and the sums) and half for the kept runs (a
+    spill sorts what it keeps: about 5x the records)."""
     if config.memory is None:
-        return None
+        return config.chunk_tokens, None
     budget = parse_memory(config.memory)
-    dense_cells = int(_dense_layout(n_words, config.max_product)[1][-1])
-    per_chunk = config.chunk_tokens * config.window * (2 if config.symmetric else 1) * 8 * 3
-    threads = default_threads(config.threads)
-    fixed = 8 * dense_cells * threads + per_chunk * threads
-    if budget - fixed < 16 * 1024:
+    dense = 8 * int(_dense_layout(n_words, config.max_product)[1][-1]) * threads
+    slot = config.window * (2 if config.symmetric else 1) * 24 * threads
+    rest = budget - dense
+    step = min(config.chunk_tokens, max(tokens, 1), max(rest, 0) // 2 // slot)
+    if step < min(1024, tokens):
         raise WordseqError(
-            f"memory budget {format_bytes(budget)} is too small to hold one chunk of the corpus: the dense table "
-            f"and chunk buffers need {format_bytes(fixed)} (lower max_product or chunk_tokens, or use fewer threads)"
+            f"memory budget {format_bytes(budget)} is too small to hold one chunk of the corpus: the dense tables "
+            f"of frequent pairs take {format_bytes(dense)} and a chunk of 1024 tokens {format_bytes(1024 * slot)} "
+            "(lower max_product, or use fewer threads)"
         )
-    directory = stack.enter_context(temporary_directory(prefix="wordseq-cooccur-"))
-    value = np.int64 if scale else np.float64
-    # a spill sorts what it keeps: the records and the sort's temporaries take about 5x their size
-    return RunSpiller(directory, (budget - fixed) // 5, value, name="pairs")
+    return step, max(rest - step * slot, 1 << 12) // 5
 
 
 def cooccurrence_matrix(encoded, config: CooccurConfig | None = None) -> tuple[sp.csr_matrix, list[str], np.ndarray]:
