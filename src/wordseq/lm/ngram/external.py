@@ -13,7 +13,8 @@ chunk at a time; the runs are files; the keys, counts, suffix ids and ``<s>`` fl
 files mapped into memory read-only (``numpy.memmap``), so the operating system pages them in and out and
 they do not count as the process's own (anonymous) memory. The anonymous working set is one chunk of
 positions plus the kept runs, both sized from the budget. The estimate that follows reads the mapped
-counts; its per-order tables (see :mod:`wordseq.lm.ngram.estimate`) are still made in memory.
+counts and, given :func:`disk_store`, makes its tables of one entry per n-gram or context as mapped files
+too, in slices sized from the budget; its per-context sums of one order (8 bytes a context) stay in memory.
 """
 
 from __future__ import annotations
