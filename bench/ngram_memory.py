@@ -4,8 +4,9 @@ an ``lmplz`` binary is given. Every build runs in its own process, twice: ``fit`
 ``--memory`` bounds) and the whole ``wordseq lm ngram`` command writing the ARPA file. Reported: wall-clock
 seconds, peak resident memory (the child's ``ru_maxrss``: the largest single process, client or worker) and
 peak anonymous memory (``RssAnon`` sampled every 20 ms and summed over the process tree: the memory the
-processes own, without the file pages of memory-mapped arrays, which the kernel drops under pressure). The ARPA files of the wordseq builds must be byte-identical; the perplexity on
-the validation text is printed for each distinct model.
+processes own, without the file pages of memory-mapped arrays, which the kernel drops under pressure).
+The ARPA files of the wordseq builds must be byte-identical; the perplexity on the validation text is
+printed for each distinct model.
 
     flock /tmp/wordseq-bench.lock nice -n 5 python bench/ngram_memory.py --tokens 2000000 --memory 64M
     python bench/ngram_memory.py --tokens 0 --memory 1G --lmplz /path/to/lmplz       # the whole 54 M tokens
