@@ -88,15 +88,15 @@ def probe(cmd: list[str]) -> None:
     thread.join()
     dt = time.perf_counter() - t
     sys.stdout.write(out)
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print("@@", dt, rss, peak / 1024, p.returncode)
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print("@@", dt, usage.ru_maxrss / 1024, peak / 1024, p.returncode, usage.ru_utime + usage.ru_stime)
 
 
 def measured(cmd: list[str]) -> tuple[float, float, float, str]:
     """(seconds, peak RSS MiB, peak anonymous MiB, output) of a command run in a fresh measuring process."""
     out = subprocess.run([sys.executable, __file__, "--probe", *cmd], capture_output=True, text=True, check=True).stdout
     body, _, tail = out.rpartition("@@")
-    seconds, rss, anon, rc = tail.split()
+    seconds, rss, anon, rc, _cpu = tail.split()
     if rc != "0":
         raise SystemExit(f"{' '.join(cmd)} failed:\n{body}")
     return float(seconds), float(rss), float(anon), body
