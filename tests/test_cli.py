@@ -2,7 +2,7 @@ import gzip
 
 import pytest
 
-from conftest import data_file, run_cli
+from support import data_file, run_cli
 from wordseq import __version__
 from wordseq.cli import build_parser
 
@@ -156,7 +156,7 @@ def test_200mb_line_without_newline_stays_under_1gb(tmp_path):
     import subprocess
     import sys
 
-    from conftest import ROOT
+    from support import ROOT
 
     rng = random.Random(0)
     words = ["".join(rng.choice("abcdefghij") for _ in range(rng.randint(1, 8))) for _ in range(5000)]

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import data_file
+from support import data_file
 from wordseq.errors import InputError
 from wordseq.text.conllu import (
     RawLine,

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import ROOT
+from support import ROOT
 from wordseq.errors import InputError
 from wordseq.text.corpus import CorpusWarning, ReadStats, read_blocks, read_lines, resolve_paths
 

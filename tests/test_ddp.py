@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import ROOT
+from support import ROOT
 from wordseq.lm.neural import NeuralLM, build_network
 
 

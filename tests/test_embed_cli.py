@@ -7,8 +7,8 @@ import subprocess
 import numpy as np
 import pytest
 
-from conftest import run_cli as _run_cli
 from embed_helpers import planted_corpus
+from support import run_cli as _run_cli
 from wordseq.embed import PPMISVD, GloVe, Vectors, Word2Vec, load_vectors, save_vectors
 
 

@@ -83,7 +83,7 @@ def test_empty_corpus_is_a_clear_error(tmp_path):
 
 
 def test_ptb_statistics(tmp_path):
-    from conftest import data_file
+    from support import data_file
 
     enc = encode_corpus(data_file("ptb", "ptb.train.txt"), cache=False)
     assert (enc.tokens, enc.lines, enc.types) == (887_521, 42_068, 9_999)

@@ -477,7 +477,7 @@ def test_cli_refuses_ngram_models_and_missing_files(capsys, tmp_path):
 def test_cli_end_to_end_with_a_model_file(tmp_path, capsys):
     """A window model saved as a real model file: ``wordseq generate`` loads it and writes what the library
     functions produce (greedy in a separate process, streamed; then beam and seeded samples in this one)."""
-    from conftest import run_cli
+    from support import run_cli
 
     vocab = Vocab.from_counts({c: 10 - i for i, c in enumerate("abcdefgh ")})
     torch.manual_seed(1)

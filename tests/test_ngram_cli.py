@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from conftest import run_cli
+from support import run_cli
 from wordseq.cli import main
 from wordseq.demo import DemoContext, bundled_corpus, split_corpus
 

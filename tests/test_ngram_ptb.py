@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import data_file
+from support import data_file
 from wordseq.lm.ngram import NgramModel
 from wordseq.text.encode import encode_corpus
 from wordseq.text.tokenize import Tokenizer

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
+from support import run_cli
 from wordseq.text.conllu import read_conllu
 
 TINY = Path(__file__).parent / "data" / "conllu" / "tiny.conllu"

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import data_file
+from support import data_file
 from wordseq.errors import InputError
 from wordseq.tag.formats import read_iob
 from wordseq.tag.metrics import span_scores

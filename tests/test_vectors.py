@@ -218,7 +218,7 @@ def test_constructor_checks():
 @pytest.mark.slow
 def test_google_analogies_equal_gensim_on_ptb_vectors():
     """On the real test sets, with vectors trained on PTB: exactly gensim's per-section counts."""
-    from conftest import data_file
+    from support import data_file
     from wordseq.embed import PPMISVD, PPMIConfig
     from wordseq.text.encode import encode_corpus
 

@@ -108,6 +108,12 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     t.add_argument(
         "--no-checkpoint", action="store_true", help="sgns/cbow/glove: write no checkpoint (no --resume possible)"
     )
+    t.add_argument(
+        "--memory",
+        default=None,
+        metavar="SIZE",
+        help="glove/ppmi-svd/svd: count co-occurrences within this memory (512M, 2G), sorted runs spilled to disk",
+    )
     t.set_defaults(func=train)
 
     n = esub.add_parser(
@@ -264,6 +270,13 @@ def train(args: argparse.Namespace) -> int:
             f"only {n_words} distinct words, not more than --negative {cfg.negative}: "
             "too few words to draw negative samples from"
         )
+    fit_options: dict[str, Any] = {}
+    if args.memory is not None:
+        from wordseq.cli.lm_ngram import parse_scale
+
+        if args.method not in ("glove", "ppmi-svd", "svd"):
+            raise WordseqError(f"--memory applies to the count-based methods (glove, ppmi-svd, svd), not {args.method}")
+        fit_options["memory"] = parse_scale(argparse.Namespace(memory=args.memory, workers=None, dask=None))["memory"]
     model.provenance.update(
         {"corpus": [str(c) for c in args.corpus], "tokenizer": tok.config(), "tokens": int(enc.tokens)}
     )
@@ -271,9 +284,9 @@ def train(args: argparse.Namespace) -> int:
     ckpt = _checkpoint(args)
     try:  # Ctrl-C, in training or while the model is written, says what the checkpoint holds
         if ckpt is None:
-            model.fit(enc)
+            model.fit(enc, **fit_options)
         else:
-            model.fit(enc, checkpoint=ckpt, resume=args.resume)
+            model.fit(enc, checkpoint=ckpt, resume=args.resume, **fit_options)
         t2 = time.perf_counter()
         path = _save(model, args)
     except KeyboardInterrupt:

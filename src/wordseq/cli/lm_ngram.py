@@ -54,6 +54,7 @@ def register(sub, parents) -> None:
     p.add_argument("--valid", default=None, help="held-out text whose perplexity is reported after the build")
     p.add_argument("-o", "--output", required=True, help="model file: .wsq, or .arpa (.arpa.gz, .arpa.bz2, .arpa.xz)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the encoding cache")
+    scale_options(p)
     p.set_defaults(func=build, config_flags=CONFIG_FLAGS)
 
     s = sub.add_parser(
@@ -71,6 +72,38 @@ def register(sub, parents) -> None:
     s.add_argument("--prefix", default="", help="text every sentence starts with")
     s.add_argument("--max-len", type=int, default=100, help="stop a sentence after this many tokens (default 100)")
     s.set_defaults(func=sample, config_flags=CONFIG_FLAGS)
+
+
+def scale_options(parser: argparse.ArgumentParser) -> None:
+    """--memory, --dask, --workers: the same model counted within a memory budget or on a Dask cluster."""
+    g = parser.add_argument_group("scale (the same model, counted another way)")
+    g.add_argument(
+        "--memory",
+        default=None,
+        metavar="SIZE",
+        help="count within this memory (512M, 2G): sorted runs spill to disk ($WORDSEQ_TMPDIR) and are merged",
+    )
+    where = g.add_mutually_exclusive_group()
+    where.add_argument("--dask", default=None, metavar="ADDRESS", help="count on the Dask cluster at tcp://HOST:8786")
+    where.add_argument(
+        "--workers", type=int, default=None, metavar="N", help="count on a local Dask cluster of N processes"
+    )
+
+
+def parse_scale(args: argparse.Namespace) -> dict:
+    """The fit keywords of the scale options, checked (one line for a bad --memory or --workers)."""
+    from wordseq.errors import WordseqError
+    from wordseq.text.extsort import parse_memory
+
+    memory = None
+    if args.memory is not None:
+        try:
+            memory = parse_memory(args.memory)
+        except WordseqError:
+            raise WordseqError(f"--memory {args.memory}: expected a size like 512M or 2G") from None
+    if args.workers is not None and args.workers < 1:
+        raise WordseqError(f"--workers {args.workers}: must be an integer >= 1")
+    return {"memory": memory, "dask": args.dask, "workers": args.workers}
 
 
 def perplexity_options(parser: argparse.ArgumentParser) -> None:
@@ -114,7 +147,8 @@ def build(args: argparse.Namespace) -> int:
     tokenizer = tokenizer_from_args(args)
     corpus = [Path(c) for c in args.corpus]  # paths, never sentences
     valid = Path(args.valid) if args.valid is not None else None
-    model = NgramModel(config).fit(corpus, valid=valid, tokenizer=tokenizer, cache=not args.no_cache)
+    scale = parse_scale(args)
+    model = NgramModel(config).fit(corpus, valid=valid, tokenizer=tokenizer, cache=not args.no_cache, **scale)
     t0 = time.perf_counter()
     model.save(args.output)
     written = time.perf_counter() - t0

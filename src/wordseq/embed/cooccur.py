@@ -12,12 +12,22 @@ dense table whose row ``a`` holds columns ``0 .. max_product/(a+1)``; the rest a
 (pair and distance), sorted and summed per chunk of the corpus. Each thread owns a dense table and takes
 every ``threads``-th chunk; numba releases the GIL, so the threads run in parallel. The tables and the
 reduced chunks are summed once at the end into a CSR matrix.
+
+Every pair is summed exactly, in integers (the dense tables and the overflow keys): with distance weighting
+each occurrence at distance d adds ``S / d`` where ``S`` is the least common multiple of 1..window (2520 for a
+window of 10), and the sum is divided by ``S`` once at the end. The result therefore does not depend on the
+order of the sums (threads, chunk sizes), which lets ``memory`` (a byte budget) keep the reduced chunks in sorted runs on disk
+(:class:`wordseq.text.extsort.RunSpiller`) and merge them, giving the same matrix bit for bit. (A window so
+wide that the integers could overflow falls back to float sums, equal to within rounding.)
 """
 
 from __future__ import annotations
 
+import math
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 
 import numba
@@ -26,6 +36,7 @@ import scipy.sparse as sp
 
 from wordseq.errors import WordseqError
 from wordseq.progress import progress
+from wordseq.text.extsort import RunSpiller, format_bytes, parse_memory, sum_sorted, temporary_directory
 from wordseq.text.vocab import EOS
 
 DIST_BITS = 8  # the distance lives in the low bits of an overflow key
@@ -40,6 +51,7 @@ class CooccurConfig:
     max_product: int = 1 << 22  # the dense table holds about max_product * ln(V^2 / max_product) cells
     chunk_tokens: int = 1 << 20
     threads: int | None = None
+    memory: int | str | None = None  # a byte budget ("1G"): reduced chunks spill to sorted runs on disk
 
     def check(self) -> None:
         if not 1 <= self.window < (1 << DIST_BITS):
@@ -109,6 +121,68 @@ def _count_chunk(ids, start, stop, window, symmetric, weighted, limit, offsets, 
     return n
 
 
+def weight_scale(window: int, weighted: bool, tokens: int) -> int:
+    """The integer S that makes every weight S/d whole (0: the sums could overflow int64; use floats)."""
+    if not weighted:
+        return 1
+    scale = math.lcm(*range(1, window + 1))
+    return scale if scale * 2 * window * max(tokens, 1) < 2**62 else 0
+
+
+@numba.njit(nogil=True, cache=True)
+def _count_chunk_exact(ids, start, stop, window, symmetric, weighted, limit, offsets, dense, keys, n_words, scale):
+    """:func:`_count_chunk` with whole weights S/d (S for unweighted counts) added to an int64 table, so that
+    its sums are exact whatever their order. Returns how many overflow keys were written."""
+    n = 0
+    for i in range(start, stop):
+        w = ids[i]
+        if w < 0:
+            continue
+        for d in range(1, window + 1):
+            j = i - d
+            if j < 0:
+                break
+            c = ids[j]
+            if c < 0:
+                break
+            wt = scale // d if weighted else scale
+            if c < limit[w]:
+                dense[offsets[w] + c] += wt
+            else:
+                keys[n] = ((np.int64(w) * n_words + c) << DIST_BITS) | d
+                n += 1
+            if symmetric:
+                if w < limit[c]:
+                    dense[offsets[c] + w] += wt
+                else:
+                    keys[n] = ((np.int64(c) * n_words + w) << DIST_BITS) | d
+                    n += 1
+    return n
+
+
+@numba.njit(nogil=True, cache=True)
+def _reduce_keys_exact(keys, scale, weighted):
+    """Sort pair|distance keys and sum each pair's weights S/d in integers: (pair keys, int64 sums)."""
+    keys = np.sort(keys)
+    out_k = np.empty(len(keys), dtype=np.int64)
+    out_v = np.empty(len(keys), dtype=np.int64)
+    m = -1
+    prev = np.int64(-1)
+    mask = (np.int64(1) << DIST_BITS) - 1
+    for i in range(len(keys)):
+        k = keys[i]
+        pair = k >> DIST_BITS
+        wt = scale // (k & mask) if weighted else scale
+        if pair != prev:
+            m += 1
+            out_k[m] = pair
+            out_v[m] = wt
+            prev = pair
+        else:
+            out_v[m] += wt
+    return out_k[: m + 1].copy(), out_v[: m + 1].copy()
+
+
 @numba.njit(nogil=True, cache=True)
 def _reduce_keys(keys, weighted):
     """Sort pair|distance keys and sum each pair's weights: (pair keys, values)."""
@@ -140,7 +214,7 @@ def _dense_to_coo(dense, limit, offsets):
             nnz += 1
     rows = np.empty(nnz, dtype=np.int32)
     cols = np.empty(nnz, dtype=np.int32)
-    vals = np.empty(nnz, dtype=np.float64)
+    vals = np.empty(nnz, dtype=dense.dtype)
     m = 0
     for a in range(len(limit)):
         base = offsets[a]
@@ -166,57 +240,96 @@ def count_cooccurrences(
         raise WordseqError("no words to count co-occurrences of")
     threads = default_threads(config.threads)
     limit, offsets = _dense_layout(n_words, config.max_product)
-    chunks = [(s, min(s + config.chunk_tokens, len(stream))) for s in range(0, len(stream), config.chunk_tokens)]
     per_pair = 2 if config.symmetric else 1
-    bar = progress(total=len(stream), unit="tok", unit_scale=True, desc=desc)
+    scale = weight_scale(config.window, config.distance_weighting, len(stream))
+    step, keep = _budget(config, n_words, len(stream), threads)
+    chunks = [(s, min(s + step, len(stream))) for s in range(0, len(stream), step)]
+    with ExitStack() as stack:
+        spiller = None
+        if keep is not None:
+            directory = stack.enter_context(temporary_directory(prefix="wordseq-cooccur-"))
+            spiller = RunSpiller(directory, keep, np.int64 if scale else np.float64, name="pairs")
+        lock = threading.Lock()
+        bar = stack.enter_context(progress(total=len(stream), unit="tok", unit_scale=True, desc=desc))
 
-    def work(t: int):
-        dense = np.zeros(offsets[-1], dtype=np.float64)
-        keys = np.empty(min(config.chunk_tokens, len(stream)) * config.window * per_pair, dtype=np.int64)
-        parts = []
-        for s, e in chunks[t::threads]:
-            n = _count_chunk(
-                stream,
-                s,
-                e,
-                config.window,
-                config.symmetric,
-                config.distance_weighting,
-                limit,
-                offsets,
-                dense,
-                keys,
-                n_words,
-            )
-            if n:
-                parts.append(_reduce_keys(keys[:n], config.distance_weighting))
-            bar.update(e - s)
-        return dense, parts
+        def work(t: int):
+            dense = np.zeros(offsets[-1], dtype=np.int64 if scale else np.float64)
+            keys = np.empty(min(step, len(stream)) * config.window * per_pair, dtype=np.int64)
+            parts = []
+            for s, e in chunks[t::threads]:
+                args = (stream, s, e, config.window, config.symmetric, config.distance_weighting, limit, offsets)
+                if scale:
+                    n = _count_chunk_exact(*args, dense, keys, n_words, scale)
+                else:
+                    n = _count_chunk(*args, dense, keys, n_words)
+                if n:
+                    if scale:
+                        part = _reduce_keys_exact(keys[:n], scale, config.distance_weighting)
+                    else:
+                        part = _reduce_keys(keys[:n], config.distance_weighting)
+                    if spiller is None:
+                        parts.append(part)
+                    else:
+                        with lock:
+                            spiller.add(*part)
+                bar.update(e - s)
+            return dense, parts
 
-    try:
         n_workers = max(1, min(threads, len(chunks)))
         if n_workers == 1:
             results = [work(0)]
         else:
             with ThreadPoolExecutor(n_workers) as pool:
                 results = list(pool.map(work, range(n_workers)))
-    finally:
-        bar.close()
-    dense = results[0][0]
-    for other, _ in results[1:]:
-        dense += other
-    rows, cols, vals = _dense_to_coo(dense, limit, offsets)
-    del dense
-    pair_keys = [k for _, parts in results for k, _ in parts]
-    pair_vals = [v for _, parts in results for _, v in parts]
-    results.clear()
+        dense = results[0][0]
+        for other, _ in results[1:]:
+            dense += other
+        rows, cols, vals = _dense_to_coo(dense, limit, offsets)
+        del dense
+        if scale:
+            vals = vals / scale if scale > 1 else vals.astype(np.float64)
+        if spiller is not None:
+            merged = list(spiller.merged())
+            pair_keys = [k for k, _ in merged]
+            pair_vals = [v for _, v in merged]
+        else:
+            pair_keys = [k for _, parts in results for k, _ in parts]
+            pair_vals = [v for _, parts in results for _, v in parts]
+        results.clear()
     if pair_keys:
         k = np.concatenate(pair_keys)
+        v = np.concatenate(pair_vals)
+        if scale and spiller is None:  # the chunks' integer sums: one sum per pair (exact in any order)
+            order = np.argsort(k, kind="stable")
+            k, v = sum_sorted(k[order], v[order])
+        if scale:
+            v = v / scale if scale > 1 else v.astype(np.float64)
         rows = np.concatenate([rows, (k // n_words).astype(np.int32)])
         cols = np.concatenate([cols, (k % n_words).astype(np.int32)])
-        vals = np.concatenate([vals] + pair_vals)
-    # COO -> CSR sums the duplicates (the same pair from several chunks)
+        vals = np.concatenate([vals, v])
+    # COO -> CSR sums the duplicates (float sums only: the same pair from several chunks)
     return sp.coo_matrix((vals, (rows, cols)), shape=(n_words, n_words)).tocsr()
+
+
+def _budget(config: CooccurConfig, n_words: int, tokens: int, threads: int) -> tuple[int, int | None]:
+    """(tokens per chunk, bytes of reduced chunks kept before a spill; None: no budget, nothing spilled).
+    Within ``config.memory``: the dense tables (one per thread) first, then half of the rest for the chunk
+    buffers (about 24 bytes per pair slot: the keys, their sort and the sums) and half for the kept runs (a
+    spill sorts what it keeps: about 5x the records)."""
+    if config.memory is None:
+        return config.chunk_tokens, None
+    budget = parse_memory(config.memory)
+    dense = 8 * int(_dense_layout(n_words, config.max_product)[1][-1]) * threads
+    slot = config.window * (2 if config.symmetric else 1) * 24 * threads
+    rest = budget - dense
+    step = min(config.chunk_tokens, max(tokens, 1), max(rest, 0) // 2 // slot)
+    if step < min(1024, tokens):
+        raise WordseqError(
+            f"memory budget {format_bytes(budget)} is too small to hold one chunk of the corpus: the dense tables "
+            f"of frequent pairs take {format_bytes(dense)} and a chunk of 1024 tokens {format_bytes(1024 * slot)} "
+            "(lower max_product, or use fewer threads)"
+        )
+    return step, max(rest - step * slot, 1 << 12) // 5
 
 
 def cooccurrence_matrix(encoded, config: CooccurConfig | None = None) -> tuple[sp.csr_matrix, list[str], np.ndarray]:

@@ -136,8 +136,11 @@ def _counts(
     from wordseq.embed.cooccur import CooccurConfig, cooccurrence_matrix
 
     c = model.config
+    memory = kwargs.pop("memory", None)  # a byte budget for the counting: same counts, runs on disk
     encoded = model._encode(data, valid, tokenizer, kwargs)
-    cfg = CooccurConfig(window=c.window, symmetric=True, distance_weighting=c.distance_weighting, threads=c.threads)
+    cfg = CooccurConfig(
+        window=c.window, symmetric=True, distance_weighting=c.distance_weighting, threads=c.threads, memory=memory
+    )
     return cooccurrence_matrix(encoded, cfg)
 
 

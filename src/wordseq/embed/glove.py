@@ -100,16 +100,22 @@ class GloVe(VectorModel[GloVeConfig]):
         **kwargs: Any,
     ) -> GloVe:
         """Count co-occurrences in ``data`` (a corpus path or an encoded corpus) and train; returns the model.
+        ``memory`` (bytes or ``"1G"``) counts within that budget, spilling sorted runs to disk (same counts);
         ``checkpoint`` and ``resume`` as in :meth:`fit_matrix`."""
         from wordseq.embed.cooccur import CooccurConfig, cooccurrence_matrix
 
         c = self.config
+        memory = kwargs.pop("memory", None)
         encoded = self._encode(data, valid, tokenizer, kwargs)
         t0 = time.perf_counter()
         X, words, counts = cooccurrence_matrix(
             encoded,
             CooccurConfig(
-                window=c.window, symmetric=c.symmetric, distance_weighting=c.distance_weighting, threads=c.threads
+                window=c.window,
+                symmetric=c.symmetric,
+                distance_weighting=c.distance_weighting,
+                threads=c.threads,
+                memory=memory,
             ),
         )
         self.cooccur_seconds = time.perf_counter() - t0

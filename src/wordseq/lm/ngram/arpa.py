@@ -556,9 +556,11 @@ def _compiled_tables(data: bytes, declared: list[int], marks: list, end: Any) ->
 
     def scan(n: int, blob: np.ndarray, offsets: np.ndarray, table: np.ndarray) -> tuple:
         count = declared[n - 1]
+        begin, stop = spans[n - 1]
+        if count * 4 > stop - begin:  # a line is at least "p<TAB>w<LF>": a count the section cannot hold is
+            raise _Malformed  # left to the checking reader, before anything that large is allocated
         probs, bows = np.empty(count, np.float64), np.empty(count, np.float64)
         words = np.empty((count, 2 if n == 1 else n), np.int64)
-        begin, stop = spans[n - 1]
         status = _scan_section(buf, begin, stop, n, n == N, count, _POW10, blob, offsets, table, probs, bows, words)
         if status != OK:
             raise _Malformed

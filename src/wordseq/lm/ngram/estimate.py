@@ -26,8 +26,10 @@ shows it. ``gamma(h)`` is the backoff weight of ``h`` in the ARPA file.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from wordseq.errors import WordseqError
@@ -57,15 +59,39 @@ class Estimate:
     totals: list | None = None
 
 
-def adjusted_counts(c: NgramCounts, continuation: bool) -> list:
-    """Counts the discounting works on: raw counts, or KN's continuation counts for the lower orders."""
+Store = Callable[[str, int, object], np.ndarray]  # (name, length, dtype) -> a zeroed array, e.g. on disk
+
+
+@numba.njit(cache=True)
+def _bincount_into(out, idx):
+    """out[i] += 1 for every i in idx: np.bincount into an array given (a file-backed one, say)."""
+    for i in idx:
+        out[i] += 1
+
+
+def adjusted_counts(c: NgramCounts, continuation: bool, store: Store | None = None) -> list:
+    """Counts the discounting works on: raw counts, or KN's continuation counts for the lower orders.
+    ``store`` makes the per-n-gram arrays (default: in memory)."""
     bos, _, pad = special_ids(c.vocab)
     N = c.order
     adjusted: list = [None] * (N + 1)
     adjusted[N] = c.counts[N] if N > 1 else c.counts[1].copy()  # never modified below for N > 1
     for n in range(N - 1, 0, -1):
         raw = c.counts[n]
-        if continuation:
+        if store is not None:
+            a = store(f"adjusted{n}", len(raw), raw.dtype)
+            if continuation:  # one count per n-gram of order n + 1 whose suffix this n-gram is
+                suffix = c.suffix[n + 1]
+                for s in range(0, len(suffix), SLICE):
+                    _bincount_into(a, np.asarray(suffix[s : s + SLICE]))
+            else:
+                for s in range(0, len(raw), SLICE):
+                    a[s : s + SLICE] = raw[s : s + SLICE]
+            if continuation:
+                for s in range(0, len(raw), SLICE):
+                    first = np.flatnonzero(c.bos_first[n][s : s + SLICE]) + s
+                    a[first] = raw[first]
+        elif continuation:
             a = np.bincount(c.suffix[n + 1], minlength=len(raw)).astype(raw.dtype)
             first = c.bos_first[n]
             a[first] = raw[first]  # nothing precedes <s>: n-grams starting with it keep their raw count
@@ -133,10 +159,17 @@ def predicted_mask(c: NgramCounts) -> np.ndarray:
 
 
 def estimate(
-    c: NgramCounts, smoothing: str = "mkn", discount: float | None = None, k: float = 1.0, release: bool = False
+    c: NgramCounts,
+    smoothing: str = "mkn",
+    discount: float | None = None,
+    k: float = 1.0,
+    release: bool = False,
+    store: Store | None = None,
 ) -> Estimate:
     """Estimate a model from counts. ``discount`` fixes the one discount of ``kn``/``absolute``.
-    ``release`` drops the count arrays from ``c`` as soon as they are used (for models of many GB)."""
+    ``release`` drops the count arrays from ``c`` as soon as they are used (for models of many GB);
+    ``store`` (interpolated methods) makes the arrays of one entry per n-gram or context, e.g. files mapped
+    into memory (:func:`wordseq.lm.ngram.external.disk_store`), instead of in memory."""
     if smoothing not in SMOOTHING:
         raise WordseqError(f"unknown smoothing {smoothing!r} (choose {', '.join(SMOOTHING)})")
     if discount is not None and not (0 < discount <= 1):
@@ -145,7 +178,7 @@ def estimate(
         raise WordseqError(f"-k must be positive, got {k}")
     if smoothing in ("mle", "add-k"):
         return _count_form(c, smoothing)
-    a = adjusted_counts(c, continuation=smoothing != "absolute")
+    a = adjusted_counts(c, continuation=smoothing != "absolute", store=store)
     if release:
         c.counts = [None] * (c.order + 1)
         c.bos_first = [None] * (c.order + 1)
@@ -157,7 +190,7 @@ def estimate(
         else:
             d = discount if discount is not None else single_discount(a[n], n)
             discounts[n] = (d, d, d)
-    return _interpolate(c, a, discounts, smoothing, release)
+    return _interpolate(c, a, discounts, smoothing, release, store)
 
 
 def _discount_of(a: np.ndarray, d: tuple[float, float, float]) -> np.ndarray:
@@ -165,7 +198,9 @@ def _discount_of(a: np.ndarray, d: tuple[float, float, float]) -> np.ndarray:
     return np.array([0.0, d[0], d[1], d[2]])[np.minimum(a, 3).astype(np.int64)]
 
 
-def _interpolate(c: NgramCounts, a: list, discounts: list, smoothing: str, release: bool = False) -> Estimate:
+def _interpolate(
+    c: NgramCounts, a: list, discounts: list, smoothing: str, release: bool = False, store: Store | None = None
+) -> Estimate:
     N, V = c.order, c.vocab_size
     mask = predicted_mask(c)
     logprob: list = [None] * (N + 1)
@@ -180,7 +215,9 @@ def _interpolate(c: NgramCounts, a: list, discounts: list, smoothing: str, relea
         logprob[1] = np.log10(p).astype(np.float32)
         for n in range(2, N + 1):
             n_ctx = V if n == 2 else len(c.keys[n - 1])
-            p, logprob[n], logbow[n - 1] = _order(c.keys[n], a[n], c.suffix[n], p, V, n_ctx, discounts[n], keep=n < N)
+            p, logprob[n], logbow[n - 1] = _order(
+                c.keys[n], a[n], c.suffix[n], p, V, n_ctx, discounts[n], keep=n < N, store=store, n=n
+            )
             if release:
                 a[n] = None
                 c.suffix[n] = None
@@ -192,26 +229,38 @@ def _interpolate(c: NgramCounts, a: list, discounts: list, smoothing: str, relea
 SLICE = 1 << 22  # n-grams per slice when estimating one order
 
 
-def _order(keys, a, suffix, p_lower, V: int, n_ctx: int, d, keep: bool):
+def _order(keys, a, suffix, p_lower, V: int, n_ctx: int, d, keep: bool, store: Store | None = None, n: int = 0):
     """Interpolated probabilities of one order and the backoff weights of its contexts, in slices of the
     (context-sorted) n-grams so that the temporaries stay small for orders of many millions."""
-    step = SLICE
+    step = getattr(store, "slice", SLICE)  # a store within a memory budget may ask for smaller slices
     # float32 per-context sums and weights (as KenLM stores them) halve the largest temporaries
     den = np.zeros(n_ctx, np.float32)
     gamma = np.zeros(n_ctx, np.float32)
-    for s in range(0, len(keys), step):
-        ctx = keys[s : s + step] // V
-        aa = a[s : s + step]
+    # slices end where a context ends, so that each context's sums are made in one pass whatever the slice
+    # size (the same float rounding in memory and within a memory budget)
+    s = 0
+    while s < len(keys):
+        e = min(s + step, len(keys))
+        if e < len(keys):
+            e = int(np.searchsorted(keys, (int(keys[e - 1]) // V + 1) * V))
+        ctx = keys[s:e] // V
+        aa = a[s:e]
+        s = e
         lo = int(ctx[0])
         width = int(ctx[-1]) - lo + 1
         den[lo : lo + width] += np.bincount(ctx - lo, weights=aa, minlength=width)
         gamma[lo : lo + width] += np.bincount(ctx - lo, weights=_discount_of(aa, d), minlength=width)
     seen = den > 0
     gamma[seen] /= den[seen]
-    logbow = np.zeros(n_ctx, np.float32)
+    if store is None:
+        logbow = np.zeros(n_ctx, np.float32)
+        logprob = np.empty(len(keys), np.float32)
+        p_out = np.empty(len(keys), np.float32) if keep else None
+    else:
+        logbow = store(f"logbow{n - 1}", n_ctx, np.float32)
+        logprob = store(f"logprob{n}", len(keys), np.float32)
+        p_out = store(f"p{n}", len(keys), np.float32) if keep else None
     logbow[seen] = np.log10(gamma[seen])
-    logprob = np.empty(len(keys), np.float32)
-    p_out = np.empty(len(keys), np.float32) if keep else None
     for s in range(0, len(keys), step):
         ctx = keys[s : s + step] // V
         aa = a[s : s + step].astype(np.float64)

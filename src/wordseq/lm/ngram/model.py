@@ -194,7 +194,15 @@ class NgramModel(Estimator[NgramConfig]):
             self.config.fail("smoothing", "must be one of " + ", ".join(map(repr, SMOOTHING)) + " to estimate a model")
 
     def fit(  # type: ignore[override]
-        self, data: Any, valid: Any = None, tokenizer: Tokenizer | None = None, *, cache: bool = True
+        self,
+        data: Any,
+        valid: Any = None,
+        tokenizer: Tokenizer | None = None,
+        *,
+        cache: bool = True,
+        memory: int | str | None = None,
+        dask: str | None = None,
+        workers: int | None = None,
     ) -> NgramModel:
         """Count every n-gram of ``data`` and estimate the model; returns the model itself.
 
@@ -203,15 +211,34 @@ class NgramModel(Estimator[NgramConfig]):
         :class:`~wordseq.text.encode.Encoded` corpus or ``(ids, vocab)`` (``</s>`` after each sentence);
         or a list of sentences (strings, or token lists). ``valid`` (any of the same) adds its perplexity to
         ``history``. ``cache`` lets text reading reuse the encoding cache.
+
+        Scale (the same model, counted another way): ``memory`` (bytes or ``"1G"``) counts within that budget
+        in sorted runs on disk (:mod:`.external`); ``dask`` (``"tcp://host:8786"``) or ``workers`` (a local
+        cluster of that many processes) counts shards of the corpus on Dask workers (:mod:`.distributed`).
         """
         self._check_fittable()
         tokenizer = tokenizer or Tokenizer()
         t0 = time.perf_counter()
         train = self._data(data, tokenizer, cache=cache)
         t1 = time.perf_counter()
-        counts = count_ngrams(train.ids, train.vocab, self.order)
+        if memory is None and dask is None and workers is None:
+            counts = count_ngrams(train.ids, train.vocab, self.order)
+        elif dask is None and workers is None and memory is not None:
+            from wordseq.lm.ngram.external import count_ngrams_external
+
+            counts = count_ngrams_external(train.ids, train.vocab, self.order, memory)
+        else:
+            from wordseq.lm.ngram.distributed import count_ngrams_dask
+
+            counts = count_ngrams_dask(train.ids, train.vocab, self.order, dask, workers, memory)
+        store = None
+        if memory is not None:  # the corpus is counted: drop its ids; the estimate's tables go to disk too
+            from wordseq.lm.ngram.external import disk_store
+
+            train.ids = np.zeros(0, np.int32)
+            store = disk_store(memory=memory)
         t2 = time.perf_counter()
-        est = estimate(counts, self.smoothing, self.config.discount, self.k, release=True)
+        est = estimate(counts, self.smoothing, self.config.discount, self.k, release=True, store=store)
         t3 = time.perf_counter()
         self._set_estimate(counts, est, tokenizer)
         self.info = {"tokens": counts.tokens, "sentences": counts.sentences, "ngrams": counts.sizes()}
