@@ -515,7 +515,7 @@ def test_llvm_pages_released_and_numba_still_compiles():
     """Dropping LLVM's clean code pages from the resident set leaves numba able to compile new code."""
     import numba
 
-    from wordseq.embed.word2vec import _release_llvm_code
+    from wordseq.io.memory import release_llvm_code as _release_llvm_code
 
     _release_llvm_code()
 

@@ -44,18 +44,22 @@ def alias_table(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ``threshold[k]`` (scaled to 2**32), else take ``alias[k]``.
     """
     n = len(weights)
-    p = np.asarray(weights, dtype=np.float64)
-    p = p * (n / p.sum())
-    threshold = np.ones(n, dtype=np.float64)
-    alias = np.arange(n, dtype=np.int32)
-    small = [i for i in range(n) if p[i] < 1.0]
-    large = [i for i in range(n) if p[i] >= 1.0]
+    arr = np.asarray(weights, dtype=np.float64)
+    arr = arr * (n / arr.sum())
+    p = arr.tolist()  # Python floats: the same double arithmetic as numpy scalars, ten times faster
+    thresh = [1.0] * n
+    alias_list = list(range(n))
+    below = arr < 1.0
+    small = np.flatnonzero(below).tolist()
+    large = np.flatnonzero(~below).tolist()
     while small and large:
         s, g = small.pop(), large.pop()
-        threshold[s] = p[s]
-        alias[s] = g
+        thresh[s] = p[s]
+        alias_list[s] = g
         p[g] -= 1.0 - p[s]
         (small if p[g] < 1.0 else large).append(g)
+    threshold = np.array(thresh, dtype=np.float64)
+    alias = np.array(alias_list, dtype=np.int32)
     scaled = np.minimum(np.floor(threshold * 4294967296.0), 4294967295.0)
     scaled[threshold >= 1.0] = 4294967295.0
     return scaled.astype(np.uint32), alias
