@@ -196,8 +196,8 @@ class Word2Vec(VectorModel[Word2VecConfig]):
         max_ctx = 2 * cfg.window
         sent_buf = np.zeros((L, K.MAX_SENTENCE + 32), dtype=np.int32)
         ctx_buf = np.zeros((L, max_ctx + 32), dtype=np.int32)
-        out_buf = np.zeros((L, n_out + 32), dtype=np.int32)
-        label_buf = np.zeros((L, n_out + 32), dtype=np.float32)
+        out_buf = np.zeros((L, 2 * n_out + 32), dtype=np.int32)  # two sets: this centre word's and the next's
+        label_buf = np.zeros((L, 2 * n_out + 32), dtype=np.float32)
         dots_buf = np.zeros((L, max_ctx + 1 + 32 // n_out + 1, n_out), dtype=np.float32)
         vec_buf = np.zeros((L, max(max_ctx, 2) + 1 + 32 // cfg.dim + 1, cfg.dim), dtype=np.float32)
         seeds = np.random.SeedSequence(cfg.seed).generate_state(L, dtype=np.uint64)
