@@ -148,6 +148,9 @@ def main() -> None:
     ap.add_argument("--settings", default="sg-ns,cbow-ns,sg-hs")
     ap.add_argument("--tools", default="wordseq,gensim")
     ap.add_argument("--repeat", type=int, default=1, help="runs per tool and setting, alternating which goes first")
+    ap.add_argument(
+        "--evaluate", choices=("all", "first"), default="all", help="score every run's vectors, or each tool's first"
+    )
     ap.add_argument("--slice", type=Path, help="reuse this slice file instead of writing a temporary one")
     ap.add_argument("--json", type=Path, help="also write the results here")
     args = ap.parse_args()
@@ -177,7 +180,8 @@ def main() -> None:
                     env["WORDSEQ_CACHE"] = str(tmp / f"cache-{name}-{rep}")  # fresh: encoding is timed
                     out = tmp / f"{tool}-{name}"
                     r = run_tool(tools[tool], corpus, arch, loss, args.epochs, args.threads, out, env)
-                    r.update(evaluate(out, args.data))
+                    if rep == 0 or args.evaluate == "all":
+                        r.update(evaluate(out, args.data))
                     r["words_per_s"] = r["tokens"] * args.epochs / r["wall"]
                     r.update(tool=tool, setting=name, rep=rep + 1)
                     rows.append(r)
@@ -186,6 +190,10 @@ def main() -> None:
     print(f"load average at the end: {os.getloadavg()}", file=sys.stderr)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
+
+
+def _fmt(r: dict, key: str, scale: float, spec: str) -> str:
+    return format(scale * r[key], spec) if key in r else "—"
 
 
 def report(rows: list[dict], args) -> str:
@@ -201,8 +209,8 @@ def report(rows: list[dict], args) -> str:
         lines.append(
             f"| {r['setting']} | {r.get('rep', 1)} | {r['tool']} | {r['wall']:.1f} | {r['cpu']:.1f} "
             f"| {r['prep_s']:.1f} | {r['train_s']:.1f} "
-            f"| {r['words_per_s']:,.0f} | {r['rss_mb']:.0f} | {100 * r['analogy']:.1f} "
-            f"| {r['simlex']:.3f} | {r['ws353']:.3f} |"
+            f"| {r['words_per_s']:,.0f} | {r['rss_mb']:.0f} | {_fmt(r, 'analogy', 100, '.1f')} "
+            f"| {_fmt(r, 'simlex', 1, '.3f')} | {_fmt(r, 'ws353', 1, '.3f')} |"
         )
     by = {}  # per setting and tool: the minimum over the runs of each figure (the least disturbed run)
     for r in rows:
@@ -211,12 +219,12 @@ def report(rows: list[dict], args) -> str:
             m[k] = min(m[k], r[k])
         m["rss_mb"] = max(m["rss_mb"], r["rss_mb"])
         for k in ("analogy", "simlex"):
-            m[k + "_all"] = m.get(k + "_all", []) + [r[k]]
+            m[k + "_all"] = m.get(k + "_all", []) + ([r[k]] if k in r else [])
             m[k] = sum(m[k + "_all"]) / len(m[k + "_all"])
     if args.repeat > 1:
         lines += [
             "",
-            f"Below: minimum wall and CPU time of {args.repeat} runs per tool, largest peak; quality: mean of the runs.",
+            f"Below: minimum wall and CPU time of {args.repeat} runs per tool, largest peak; quality: mean of the runs scored.",
         ]
     lines += [
         "",
