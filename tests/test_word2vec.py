@@ -193,8 +193,8 @@ def _kernel_step(syn0, syn1, sent, arch, loss_kind, huff, alpha, cbow_mean=True)
         done,
         np.zeros((1, K.MAX_SENTENCE), np.int32),
         np.zeros((1, 2), np.int32),
-        np.zeros((1, n_out), np.int32),
-        np.zeros((1, n_out), np.float32),
+        np.zeros((1, 2 * n_out + 32), np.int32),  # two sets of outputs (this centre word's, the next's)
+        np.zeros((1, 2 * n_out + 32), np.float32),
         np.zeros((1, 2, n_out), np.float32),
         np.zeros((1, 2, dim), np.float32),
     )
@@ -515,7 +515,7 @@ def test_llvm_pages_released_and_numba_still_compiles():
     """Dropping LLVM's clean code pages from the resident set leaves numba able to compile new code."""
     import numba
 
-    from wordseq.embed.word2vec import _release_llvm_code
+    from wordseq.io.memory import release_llvm_code as _release_llvm_code
 
     _release_llvm_code()
 

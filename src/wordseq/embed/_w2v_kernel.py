@@ -9,7 +9,9 @@ per centre word instead of once per pair.
 
 Threads: ``prange`` over ranges ("lanes") of the encoded corpus, each with its own RNG (xorshift64*) and
 scratch buffers, updates lock-free on the shared matrices (Hogwild). Losses are summed per lane in float64.
-Sigmoid and log-sigmoid come from lookup tables over [-MAX_EXP, MAX_EXP].
+Sigmoid and log-sigmoid come from lookup tables over [-MAX_EXP, MAX_EXP]. Each centre word's random draws
+are made while the previous window is trained (same draws, same order) and the rows they select are
+prefetched, so their cache misses overlap arithmetic instead of stalling it.
 """
 
 from __future__ import annotations
@@ -18,7 +20,10 @@ import math
 
 import numba
 import numpy as np
-from numba import njit, prange
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 MAX_EXP = 8.0
 TABLE_SIZE = 2048
@@ -44,18 +49,22 @@ def alias_table(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ``threshold[k]`` (scaled to 2**32), else take ``alias[k]``.
     """
     n = len(weights)
-    p = np.asarray(weights, dtype=np.float64)
-    p = p * (n / p.sum())
-    threshold = np.ones(n, dtype=np.float64)
-    alias = np.arange(n, dtype=np.int32)
-    small = [i for i in range(n) if p[i] < 1.0]
-    large = [i for i in range(n) if p[i] >= 1.0]
+    arr = np.asarray(weights, dtype=np.float64)
+    arr = arr * (n / arr.sum())
+    p = arr.tolist()  # Python floats: the same double arithmetic as numpy scalars, ten times faster
+    thresh = [1.0] * n
+    alias_list = list(range(n))
+    below = arr < 1.0
+    small = np.flatnonzero(below).tolist()
+    large = np.flatnonzero(~below).tolist()
     while small and large:
         s, g = small.pop(), large.pop()
-        threshold[s] = p[s]
-        alias[s] = g
+        thresh[s] = p[s]
+        alias_list[s] = g
         p[g] -= 1.0 - p[s]
         (small if p[g] < 1.0 else large).append(g)
+    threshold = np.array(thresh, dtype=np.float64)
+    alias = np.array(alias_list, dtype=np.int32)
     scaled = np.minimum(np.floor(threshold * 4294967296.0), 4294967295.0)
     scaled[threshold >= 1.0] = 4294967295.0
     return scaled.astype(np.uint32), alias
@@ -403,6 +412,58 @@ def _cbow_window(
     return loss
 
 
+@intrinsic
+def _prefetch(typingctx, arr, row, col):
+    """A hint to bring ``arr[row, col]``'s cache line into cache for writing (LLVM's prefetch; no effect
+    on results)."""
+
+    def codegen(context, builder, sig, args):
+        aryty = sig.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        r = context.cast(builder, args[1], sig.args[1], types.intp)
+        c = context.cast(builder, args[2], sig.args[2], types.intp)
+        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [r, c])
+        i32 = ir.IntType(32)
+        fn = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [ptr.type, i32, i32, i32]), "llvm.prefetch.p0"
+        )
+        builder.call(fn, [ptr, ir.Constant(i32, 1), ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+
+    return types.void(arr, row, col), codegen
+
+
+@njit(inline="always")
+def _prefetch_row(a, k):
+    """Prefetch every cache line of row ``k`` of ``a`` (float32)."""
+    dim = a.shape[1]
+    for d in range(0, dim, 16):
+        _prefetch(a, k, d)
+    _prefetch(a, k, dim - 1)
+
+
+@njit(inline="always")
+def _draw(
+    sent, i, n, window, loss_kind, negative, thresh, alias, hs_off, hs_codes, hs_points, n_words, state, outs, labels
+):
+    """Centre word ``sent[i]``'s window shrink and output rows (negatives drawn only if its window has a
+    context word); returns (state, shrink, number of outputs)."""
+    state, r = _next(state)
+    shrink = int((r >> numba.uint64(33)) % numba.uint64(window))
+    lo = max(0, i - window + shrink)
+    hi = min(n, i + window + 1 - shrink)
+    m = 0
+    if hi - lo > 1:
+        w = sent[i]
+        if loss_kind == NS:
+            m, state = _outputs_ns(w, negative, thresh, alias, n_words, state, outs, labels)
+        elif loss_kind == HS:
+            m = _outputs_hs(w, hs_off, hs_codes, hs_points, outs, labels)
+        else:
+            m = n_words
+    return state, shrink, m
+
+
 @njit(parallel=True, nogil=True, cache=True, fastmath=True)
 def train_chunk(
     ids,
@@ -457,8 +518,13 @@ def train_chunk(
         state = rng[t]
         sent = sent_buf[t]
         ctx = ctx_buf[t]
-        outs = out_buf[t]
-        labels = label_buf[t]
+        half = (out_buf.shape[1] - 32) // 2
+        out2 = out_buf[t, : 2 * half].reshape((2, half))
+        label2 = label_buf[t, : 2 * half].reshape((2, half))
+        outs = out2[0]
+        labels = label2[0]
+        shrink_next = 0
+        m_next = 0
         dots = dots_buf[t]
         vecs = vec_buf[t]
         # HS with several lanes: the output rows nearest the Huffman root are on almost every path, so two
@@ -493,10 +559,33 @@ def train_chunk(
                 n += 1
             progress = (epoch + (pos - range_start[t]) / max(range_len[t], 1)) / epochs
             alpha = numba.float32(max(alpha0 - (alpha0 - min_alpha) * progress, min_alpha))
+            # Each centre word's random draws (window shrink, then negatives) are made one word ahead, in
+            # the same order as without the look-ahead, and the output rows they pick are prefetched, so
+            # their cache misses overlap the current window's arithmetic.
+            ahead = 0
+            if n > 0:
+                state, shrink_next, m_next = _draw(
+                    sent, 0, n, window, loss_kind, negative, ns_thresh, ns_alias, hs_off, hs_codes, hs_points,
+                    n_words, state, out2[0], label2[0],
+                )  # fmt: skip
             for i in range(n):
                 w = sent[i]
-                state, r = _next(state)
-                shrink = int((r >> numba.uint64(33)) % numba.uint64(window))
+                shrink = shrink_next
+                m = m_next
+                outs = out2[ahead]
+                labels = label2[ahead]
+                if i + 1 < n:
+                    ahead ^= 1
+                    state, shrink_next, m_next = _draw(
+                        sent, i + 1, n, window, loss_kind, negative, ns_thresh, ns_alias, hs_off, hs_codes,
+                        hs_points, n_words, state, out2[ahead], label2[ahead],
+                    )  # fmt: skip
+                    if loss_kind != SOFTMAX:
+                        nxt = out2[ahead]
+                        for j in range(m_next):
+                            if nxt[j] < hot_lo:
+                                _prefetch_row(syn1, nxt[j])
+                    _prefetch_row(syn0, sent[min(n - 1, i + 1 + window)])
                 lo = max(0, i - window + shrink)
                 hi = min(n, i + window + 1 - shrink)
                 n_ctx = 0
@@ -507,12 +596,7 @@ def train_chunk(
                 if n_ctx == 0:
                     continue
                 target = 0
-                if loss_kind == NS:
-                    m, state = _outputs_ns(w, negative, ns_thresh, ns_alias, n_words, state, outs, labels)
-                elif loss_kind == HS:
-                    m = _outputs_hs(w, hs_off, hs_codes, hs_points, outs, labels)
-                else:
-                    m = n_words
+                if loss_kind == SOFTMAX:
                     target = w
                     for j in range(m):
                         outs[j] = j

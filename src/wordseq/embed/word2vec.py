@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import mmap
 import os
-import re
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +29,7 @@ from wordseq.embed.checkpoint import TrainingState, corpus_fingerprint, load_tra
 from wordseq.embed.vectors import Vectors
 from wordseq.errors import WordseqError
 from wordseq.estimator import LayerInfo
+from wordseq.io.memory import release_llvm_code as _release_llvm_code
 from wordseq.io.modelfile import ModelFile, load_model, save_model
 from wordseq.progress import progress
 from wordseq.text.tokenize import Tokenizer
@@ -203,8 +202,8 @@ class Word2Vec(VectorModel[Word2VecConfig]):
         max_ctx = 2 * cfg.window
         sent_buf = np.zeros((L, K.MAX_SENTENCE + 32), dtype=np.int32)
         ctx_buf = np.zeros((L, max_ctx + 32), dtype=np.int32)
-        out_buf = np.zeros((L, n_out + 32), dtype=np.int32)
-        label_buf = np.zeros((L, n_out + 32), dtype=np.float32)
+        out_buf = np.zeros((L, 2 * n_out + 32), dtype=np.int32)  # two sets: this centre word's and the next's
+        label_buf = np.zeros((L, 2 * n_out + 32), dtype=np.float32)
         dots_buf = np.zeros((L, max_ctx + 1 + 32 // n_out + 1, n_out), dtype=np.float32)
         vec_buf = np.zeros((L, max(max_ctx, 2) + 1 + 32 // cfg.dim + 1, cfg.dim), dtype=np.float32)
         seeds = np.random.SeedSequence(cfg.seed).generate_state(L, dtype=np.uint64)
@@ -437,42 +436,6 @@ def _release(ids: np.ndarray, seg_start: np.ndarray, seg_end: np.ndarray) -> Non
         hi = (offset + ids.itemsize * b) // page * page
         if hi > lo:
             mm.madvise(mmap.MADV_DONTNEED, lo, hi - lo)
-
-
-_SMAPS_HEADER = re.compile(r"([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+ *(.*)$")
-
-
-def _release_llvm_code() -> None:
-    """Drop LLVM's code pages from this process's resident set once the kernel is loaded.
-
-    Loading a cached numba function runs a good part of LLVM (about 70 MB of its library's code and
-    constants become resident), and training never touches it again. Those pages are clean copies of the
-    library file: ``MADV_DONTNEED`` unmaps them (they stay in the page cache) and any later use (numba
-    compiling something else) maps them back in. Only mappings that are not writable and hold no private
-    (copy-on-write) pages are touched, so no data can be lost. Linux only; elsewhere nothing happens.
-    """
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        with open("/proc/self/smaps") as f:
-            smaps = f.read()
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        madvise = libc.madvise
-    except (OSError, AttributeError):
-        return
-    madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-    region = None
-    for line in smaps.splitlines():
-        m = _SMAPS_HEADER.match(line)
-        if m:  # a mapping: "start-end perms offset dev inode [path]", then its "Key: value" lines
-            ok = os.path.basename(m.group(4)).startswith("libllvmlite") and "w" not in m.group(3)
-            region = (int(m.group(1), 16), int(m.group(2), 16)) if ok else None
-        elif region is not None and line.startswith("Anonymous:"):
-            if int(line.split()[1]) == 0:
-                madvise(region[0], region[1] - region[0], mmap.MADV_DONTNEED)
-            region = None
 
 
 def _progress_bar(enabled: bool, total: int):
