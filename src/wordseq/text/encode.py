@@ -224,7 +224,8 @@ def _compiled_worthwhile(paths) -> bool:
     :data:`COMPILED_MIN_BYTES` and more, read from files."""
     if "-" in paths:
         return False
-    return sum(os.path.getsize(p) for p in paths) >= COMPILED_MIN_BYTES
+    size = total_size(paths)  # None for a file that has gone: the reading reports it, naming the file
+    return size is not None and size >= COMPILED_MIN_BYTES
 
 
 def _first_pass_compiled(paths, tokenizer: Tokenizer, stats: ReadStats, desc: str):
