@@ -171,6 +171,20 @@ def tiny_ngram(path: Path, lines: int = 4000) -> Path:
     return NgramModel(order=3, smoothing="kn").fit([t for t in text if t.strip()]).save(path)
 
 
+def tiny_neural_lm(path: Path, lines: int = 1500) -> Path:
+    """A small word-level LSTM language model after one epoch on the first lines of Tiny Shakespeare (the
+    demo's ``lstm.wsq``, in miniature)."""
+    from wordseq.lm.neural import NeuralLM
+    from wordseq.train import TrainConfig
+
+    text = TINY_SHAKESPEARE.read_text(encoding="utf-8").splitlines()[:lines]
+    corpus = path.with_suffix(".txt")
+    corpus.write_text("\n".join(t.lower() for t in text if t.strip()) + "\n", encoding="utf-8")
+    train = TrainConfig(epochs=1, optimizer="adam", lr=0.01, seed=0)
+    model = NeuralLM(model="lstm", embed=32, hidden=32, layers=1, batch_size=16, bptt=20, train=train)
+    return model.fit(corpus, log=None).save(path)
+
+
 def tiny_classifier(path: Path) -> Path:
     """A bag-of-words logistic regression that tells praise from complaint by its cue words."""
     import random
@@ -240,6 +254,7 @@ def tiny_translator(path: Path) -> Path:
 BUILDERS = {
     "vectors": ("vectors.wsq", tiny_vectors),
     "ngram": ("ngram3.wsq", tiny_ngram),
+    "neural_lm": ("lstm.wsq", tiny_neural_lm),
     "classifier": ("classifier.wsq", tiny_classifier),
     "tagger": ("tagger.wsq", tiny_tagger),
     "parser": ("parser.wsq", tiny_parser),

@@ -110,6 +110,20 @@ def test_generation_streams_coloured_tokens(page):
     page.screenshot("serve-generate", page.card("ngram3", "generate"))
 
 
+def test_neural_language_model_generates_and_scores(page):
+    """The demo's kind of LSTM: a sampled generation streamed into the page, then the perplexity of a line."""
+    settings = {"prompt": "the king", "max_tokens": 12, "temperature": 0.8, "top_k": 20, "seed": 3}
+    card, outcome = page.submit("lstm", "generate", settings, '.tokens[data-done="true"]')
+    assert outcome == "ok", page.error_text(card)
+    tokens = card.find_elements("css selector", ".tokens .token")
+    assert 1 <= len(tokens) <= 12 and all(t.get_attribute("style").startswith("background") for t in tokens)
+    text = "the king is here"
+    card, outcome = page.submit("lstm", "score", {"text": text}, "dd.perplexity")
+    assert outcome == "ok", page.error_text(card)
+    expected = api(page.url, "api/lstm/score", {"text": text})
+    assert card.find_element("css selector", "dd.perplexity").text == f"{expected['perplexity']:.2f}"
+
+
 def test_perplexity_of_pasted_text(page):
     text = "the king is dead and the queen is here"
     card, outcome = page.submit("ngram3", "score", {"text": text}, "dd.perplexity", keyboard=True)  # Ctrl+Enter
