@@ -15,7 +15,7 @@ import tempfile
 import time
 import warnings
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import count
 from pathlib import Path
@@ -189,24 +189,37 @@ def _first_pass(paths, tokenizer: Tokenizer, stats: ReadStats, desc: str):
     index[NEWLINE] = 0
     lookup = index.__getitem__
     counts = np.zeros(1 << 16, dtype=np.int64)
+
+    def ids_of(block: str) -> np.ndarray:
+        nonlocal counts
+        tokens = tokenizer.tokenize_block(block)
+        arr = np.fromiter(map(lookup, tokens), dtype=np.int32, count=len(tokens))
+        del tokens
+        n = len(index)
+        if n > len(counts):
+            counts = np.concatenate([counts, np.zeros(max(n, 2 * len(counts)) - len(counts), np.int64)])
+        counts[:n] += np.bincount(arr, minlength=n)
+        return arr
+
+    raw_path, n_ids = _write_provisional_ids(paths, stats, desc, ids_of)
+    first_seen = list(index)
+    return raw_path, first_seen, counts[: len(first_seen)], n_ids
+
+
+def _write_provisional_ids(paths, stats: ReadStats, desc: str, ids_of: Callable[[str], np.ndarray]) -> tuple[str, int]:
+    """Read the corpus block by block and append ``ids_of(block)`` to a new temporary file, with a progress
+    bar over the bytes read; the file's path and the number of ids written (the file is removed on error)."""
     fd, raw_path = tempfile.mkstemp(prefix="wordseq-raw-", suffix=".i32")
     n_ids = 0
-    total = total_size(paths)
-    bar = progress(total=total, unit="B", unit_scale=True, desc=desc)
+    bar = progress(total=total_size(paths), unit="B", unit_scale=True, desc=desc)
     try:
         with os.fdopen(fd, "wb") as raw:
             last_bytes = 0
             for block in read_blocks(paths, stats):
-                tokens = tokenizer.tokenize_block(block)
+                arr = ids_of(block)
                 del block
-                arr = np.fromiter(map(lookup, tokens), dtype=np.int32, count=len(tokens))
-                del tokens
                 arr.tofile(raw)
                 n_ids += len(arr)
-                n = len(index)
-                if n > len(counts):
-                    counts = np.concatenate([counts, np.zeros(max(n, 2 * len(counts)) - len(counts), np.int64)])
-                counts[:n] += np.bincount(arr, minlength=n)
                 bar.update(stats.bytes - last_bytes)
                 last_bytes = stats.bytes
     except BaseException:
@@ -214,9 +227,7 @@ def _first_pass(paths, tokenizer: Tokenizer, stats: ReadStats, desc: str):
         raise
     finally:
         bar.close()
-    first_seen = list(index)
-    del index, lookup
-    return raw_path, first_seen, counts[: len(first_seen)], n_ids
+    return raw_path, n_ids
 
 
 def _compiled_worthwhile(paths) -> bool:
@@ -237,29 +248,11 @@ def _first_pass_compiled(paths, tokenizer: Tokenizer, stats: ReadStats, desc: st
     table = SplitTable()
     table.split(b"")  # loads the compiled splitter; LLVM's code, needed only for that, leaves memory
     release_llvm_code()
-    fd, raw_path = tempfile.mkstemp(prefix="wordseq-raw-", suffix=".i32")
-    n_ids = 0
-    total = sum(os.path.getsize(p) for p in paths) or None
-    bar = progress(total=total, unit="B", unit_scale=True, desc=desc)
-    try:
-        with os.fdopen(fd, "wb") as raw:
-            last_bytes = 0
-            for block in read_blocks(paths, stats):
-                data = tokenizer.normalize(block).encode("utf-8", "surrogatepass")
-                del block
-                arr = table.split(data)
-                arr.tofile(raw)
-                n_ids += len(arr)
-                bar.update(stats.bytes - last_bytes)
-                last_bytes = stats.bytes
-    except BaseException:
-        os.unlink(raw_path)
-        raise
-    finally:
-        bar.close()
+    raw_path, n_ids = _write_provisional_ids(
+        paths, stats, desc, lambda block: table.split(tokenizer.normalize(block).encode("utf-8", "surrogatepass"))
+    )
     first_seen = table.tokens()
     counts = table.token_counts().copy()
-    del table
     return raw_path, first_seen, counts, n_ids
 
 
