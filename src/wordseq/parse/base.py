@@ -76,6 +76,18 @@ class Parser(Estimator[C]):
         """The vocabularies the model file stores, by name."""
         raise NotImplementedError
 
+    def _restore(self, mf: Any, path: str | os.PathLike) -> None:
+        """After :meth:`load` has built ``net`` from the model file ``mf``: its weights (a file whose weights
+        do not fit is an input error naming it), history, metrics, provenance and tagger path."""
+        from wordseq.nn.weights import load_weights
+
+        load_weights(self.net, dict(mf.tensors), path)
+        self.net.eval()
+        self.history = list(mf.provenance.get("history", []))
+        self.metrics = dict(mf.provenance.get("metrics", {}))
+        self.provenance = {k: v for k, v in mf.provenance.items() if k not in ("history", "metrics")}
+        self.tagger_path = mf.extra.get("tagger")
+
     # ------------------------------------------------------------------ training
 
     def _train(self, task: Any, checkpoint: Any, resume: bool, log: Any, valid_loss: bool = False) -> None:
@@ -89,9 +101,7 @@ class Parser(Estimator[C]):
             self.config.train,
             checkpoint=Path(checkpoint) if checkpoint else None,
             resume=resume,
-            meta={
-                "model": {k: v for k, v in self.config.to_dict().items() if k != "train"}
-            },  # train settings: in TrainConfig
+            meta={"model": {k: v for k, v in self.config.to_dict().items() if k != "train"}},  # not the epochs
             log=log,
         )
         if task.best_state is not None:

@@ -308,8 +308,6 @@ class BiaffineParser(Parser[BiaffineConfig]):
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Self:
-        import torch
-
         from wordseq.io.modelfile import load_model
 
         mf = load_model(path, cls.kind)
@@ -319,12 +317,7 @@ class BiaffineParser(Parser[BiaffineConfig]):
         model.tags = Vocab.from_stored(mf.vocabs["tags"])
         model.labels = Vocab.from_stored(mf.vocabs["labels"])
         model.net = _make_net(len(model.words), len(model.chars), len(model.tags), len(model.labels), model.config)
-        model.net.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in mf.tensors.items()})
-        model.net.eval()
-        model.history = list(mf.provenance.get("history", []))
-        model.metrics = dict(mf.provenance.get("metrics", {}))
-        model.provenance = {k: v for k, v in mf.provenance.items() if k not in ("history", "metrics")}
-        model.tagger_path = mf.extra.get("tagger")
+        model._restore(mf, path)
         return model
 
     def summary(self) -> ModelSummary:

@@ -392,8 +392,6 @@ class ChenManningParser(Parser[ChenManningConfig]):
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Self:
-        import torch
-
         from wordseq.io.modelfile import load_model
 
         mf = load_model(path, cls.kind)
@@ -405,12 +403,7 @@ class ChenManningParser(Parser[ChenManningConfig]):
         model.net = _make_net(
             len(model.words), len(model.tags), len(model.labels), model.system.n_actions, model.config
         )
-        model.net.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in mf.tensors.items()})
-        model.net.eval()
-        model.history = list(mf.provenance.get("history", []))
-        model.metrics = dict(mf.provenance.get("metrics", {}))
-        model.provenance = {k: v for k, v in mf.provenance.items() if k not in ("history", "metrics")}
-        model.tagger_path = mf.extra.get("tagger")
+        model._restore(mf, path)
         return model
 
     def summary(self) -> ModelSummary:
