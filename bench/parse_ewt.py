@@ -43,7 +43,13 @@ def main() -> int:
     ap.add_argument("--activation", default=None)
     ap.add_argument("--vectors", default=None)
     ap.add_argument("--beam", type=int, default=4)
-    ap.add_argument("--set", action="append", default=[], help="config field=value (JSON value)")
+    ap.add_argument("--tagger", default=None, help="a tagger model: also score with its predicted tags")
+    ap.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        help="config field=value (JSON value); train.FIELD for the training recipe",
+    )
     ap.add_argument("-o", "--output", required=True)
     ap.add_argument("--json", required=True)
     args = ap.parse_args()
@@ -61,10 +67,11 @@ def main() -> int:
     parser = cls()
     cfg = parser.config
     over = {k: json.loads(v) for k, v in (s.split("=", 1) for s in args.set)}
+    train_over = {k.removeprefix("train."): over.pop(k) for k in list(over) if k.startswith("train.")}
     if args.activation:
         over["activation"] = args.activation
     parser.config = cfg = cfg.replace(**over) if over else cfg
-    tc = cfg.train
+    tc = cfg.train = cfg.train.replace(**train_over) if train_over else cfg.train
     tc.epochs, tc.max_seconds = args.epochs, args.max_seconds
     if args.optimizer:
         tc.optimizer = args.optimizer
@@ -91,6 +98,15 @@ def main() -> int:
         print(name, "gold tags", f"UAS {100 * score.uas:.2f} LAS {100 * score.las:.2f}", speed, flush=True)
         if name == "test":
             out["test_report"] = score.text()
+    if args.tagger:
+        parser.use_tagger(args.tagger)
+        parser.save(args.output)
+        for name, sents in (("dev", dev_s), ("test", test_s)):
+            score, speed = timed_eval(parser, sents)
+            out[f"{name}_predicted_tags"] = {"uas": score.uas, "las": score.las, **speed}
+            print(name, "predicted tags", f"UAS {100 * score.uas:.2f} LAS {100 * score.las:.2f}", speed, flush=True)
+            if name == "test":
+                out["test_report_predicted_tags"] = score.text()
     if args.model == "chen-manning" and args.beam > 1:
         score, speed = timed_eval(parser, test_s, gold_tags=True, beam=args.beam)
         out[f"test_gold_tags_beam{args.beam}"] = {"uas": score.uas, "las": score.las, **speed}

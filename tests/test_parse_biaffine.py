@@ -50,3 +50,34 @@ def test_every_output_is_one_tree_and_eisner_keeps_it_projective(parser):
             assert is_projective([-1, *heads])
     finally:
         parser.config = parser.config.replace(decoder="chu-liu-edmonds")
+
+
+def test_vector_words_join_the_vocabulary_and_word_dropout_still_learns(tmp_path):
+    """With ``--vectors``, words known only from the vector file get their own (pre-trained) rows instead of
+    ``<unk>``; training with word and tag dropout still fits the tiny treebank."""
+    import numpy as np
+
+    from wordseq.parse.treebank import read_treebank as rt
+
+    forms = sorted({f.lower() for s in rt(EXCERPT) for f in s.forms})
+    rng = np.random.default_rng(0)
+    extra = ["zebra", "quokka"]
+    lines = [f"{len(forms) + 2} 4"] + [
+        " ".join([w, *(f"{x:.4f}" for x in rng.normal(size=4))]) for w in [*forms[:20], *extra, *forms[20:]]
+    ]
+    vec = tmp_path / "v.txt"
+    vec.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    p = BiaffineParser(
+        hidden=32, embed=4, tag_embed=8, char_filters=0, arc_mlp=32, label_mlp=16, layers=1, dropout=0.0,
+        min_count=1, batch_tokens=100, word_dropout=0.1, max_vectors=22,
+    )  # fmt: skip
+    p.config.train.epochs = 30
+    p.config.train.lr = 0.005
+    p.config.train.beta2 = 0.9
+    p.fit(EXCERPT, vectors=vec, log=None)
+    assert p.words is not None and {"zebra", "quokka"} <= set(p.words.itos)
+    assert "found" in p.provenance["vectors"]
+    assert p.evaluate(EXCERPT).uas > 0.8  # 4-dim words and no characters: less than the fixture's 0.95
+    loaded = BiaffineParser.load(p.save(tmp_path / "bi.wsq"))
+    assert loaded.config.word_dropout == 0.1 and loaded.config.train.beta2 == 0.9
+    assert loaded.words is not None and "quokka" in loaded.words.stoi

@@ -24,6 +24,7 @@ from wordseq.parse.common import (
     ROOT_TOKEN,
     WORD_SPECIALS,
     build_vocab,
+    extend_vocab,
     init_from_vectors,
     normalise,
     sentence_tags,
@@ -55,6 +56,8 @@ class BiaffineConfig(Config):
     arc_mlp: int = 256
     label_mlp: int = 64
     dropout: float = 0.33
+    word_dropout: float = 0.0  # in training, each word and each tag is replaced by <unk> with this probability
+    max_vectors: int = 100_000  # with --vectors: the file's most frequent words added to the vocabulary
     tag_column: str = "upos"
     lower: bool = True
     min_count: int = 2
@@ -67,6 +70,8 @@ class BiaffineConfig(Config):
             self.check_range(name, lo=1, integer=True)
         self.check_range("char_filters", lo=0, integer=True)
         self.check_range("dropout", lo=0.0, hi=1.0, hi_open=True)
+        self.check_range("word_dropout", lo=0.0, hi=1.0, hi_open=True)
+        self.check_range("max_vectors", lo=0, integer=True)
         self.check_choice("tag_column", ("upos", "xpos"))
         self.check_range("min_count", lo=1, integer=True)
         self.check_choice("decoder", ("chu-liu-edmonds", "eisner"))
@@ -217,6 +222,8 @@ class BiaffineParser(Parser[BiaffineConfig]):
         self.words = build_vocab(
             [[normalise(f, cfg.lower) for f in s.forms] for s in train], WORD_SPECIALS, cfg.min_count
         )
+        if vectors is not None and cfg.max_vectors:
+            self.words = extend_vocab(self.words, os.fspath(vectors), cfg.max_vectors, cfg.lower)
         self.chars = build_vocab([list(f) for s in train for f in s.forms], CHAR_SPECIALS)
         self.tags = build_vocab([sentence_tags(s, cfg.tag_column) for s in train], WORD_SPECIALS)
         self.labels = build_vocab([gold_relations(s) for s in train], LABEL_SPECIALS)
@@ -245,8 +252,14 @@ class BiaffineParser(Parser[BiaffineConfig]):
         import torch.nn.functional as F
 
         words, tags, chars, char_index = self._batch(items)
-        arc, label = net(words, tags, chars, char_index)
         mask = words != 1
+        p = self.config.word_dropout
+        if p:  # only real words (not ROOT or padding) are dropped, to <unk> (id 0)
+            real = mask.clone()
+            real[:, 0] = False
+            words = words.masked_fill(real & (torch.rand(words.shape) < p), 0)
+            tags = tags.masked_fill(real & (torch.rand(tags.shape) < p), 0)
+        arc, label = net(words, tags, chars, char_index)
         mask[:, 0] = False  # ROOT is no dependent
         arc = arc.masked_fill(~(words != 1).unsqueeze(1), -1e9)  # no head among the padding
         arc_loss = F.cross_entropy(arc[mask], heads[mask])

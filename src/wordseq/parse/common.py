@@ -36,6 +36,24 @@ def padded_ids(vocab: Vocab, tokens: Sequence[str]) -> list[int]:
     return [vocab.stoi[ROOT_TOKEN]] + vocab.encode(tokens).tolist() + [vocab.stoi[NULL_TOKEN]]
 
 
+def extend_vocab(vocab: Vocab, path: str, limit: int, lower: bool) -> Vocab:
+    """``vocab`` plus the ``limit`` most frequent words of a vector file that it lacks (count 0), so that words
+    seen only in the pre-trained vectors keep their own embedding at parsing time instead of ``<unk>``."""
+    from wordseq.embed import load_vectors
+
+    known = set(vocab.itos)
+    extra: list[str] = []
+    for w in load_vectors(path).words[:limit]:
+        w = normalise(w, lower)
+        if w not in known:
+            known.add(w)
+            extra.append(w)
+    if not extra:
+        return vocab
+    counts = [int(c) for c in vocab.counts] + [0] * len(extra)
+    return Vocab([*vocab.itos, *extra], counts, tuple(vocab.specials))
+
+
 def init_from_vectors(
     table: np.ndarray, vocab: Vocab, path: str, lower: bool, scale: float
 ) -> tuple[np.ndarray, int, str]:

@@ -11,6 +11,7 @@ from wordseq.config import Config
 OPTIMIZERS = ("sgd", "adam", "adagrad", "rmsprop")
 SCHEDULES = ("none", "step", "plateau")
 DEVICES = ("cpu", "cuda", "mps", "xpu")
+_ADDED_LATER = {"beta2": 0.999}
 
 
 @dataclass
@@ -22,6 +23,7 @@ class TrainConfig(Config):
     optimizer: str = "sgd"  # one of OPTIMIZERS
     lr: float = 1.0
     momentum: float = 0.0
+    beta2: float = 0.999  # Adam's decay of squared gradients (Dozat & Manning's parsers use 0.9)
     weight_decay: float = 0.0
     schedule: str = "none"  # one of SCHEDULES: none | step | plateau
     decay: float = 0.5  # step schedule: factor per epoch after decay_start
@@ -41,6 +43,7 @@ class TrainConfig(Config):
         self.check_choice("optimizer", OPTIMIZERS)
         self.check_range("lr", lo=0.0, lo_open=True)
         self.check_range("momentum", lo=0.0, hi=1.0, hi_open=True)
+        self.check_range("beta2", lo=0.0, hi=1.0, hi_open=True)
         self.check_range("weight_decay", lo=0.0)
         self.check_choice("schedule", SCHEDULES)
         self.check_range("decay", lo=0.0, hi=1.0, lo_open=True)
@@ -60,4 +63,7 @@ class TrainConfig(Config):
         d = asdict(self)
         for k in ("epochs", "device", "max_seconds", "log_interval", "patience"):
             d.pop(k)
+        for k, default in _ADDED_LATER.items():  # older checkpoints lack these: at their default they match
+            if d[k] == default:
+                d.pop(k)
         return d

@@ -198,7 +198,9 @@ def fit(
     torch.manual_seed(config.seed)
     model.to(device)
     net = dist.wrap(model)
-    optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr, config.momentum, config.weight_decay)
+    optimizer = make_optimizer(
+        config.optimizer, model.parameters(), config.lr, config.momentum, config.weight_decay, config.beta2
+    )
     schedule = Schedule(config.schedule, config.lr, config.decay, config.decay_start, config.plateau_factor)
     early = EarlyStopping(config.patience)
     history = History(task.unit)

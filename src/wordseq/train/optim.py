@@ -20,16 +20,21 @@ from wordseq.train.config import OPTIMIZERS, SCHEDULES
 
 
 def make_optimizer(
-    name: str, params: Iterable[torch.nn.Parameter], lr: float, momentum: float = 0.0, weight_decay: float = 0.0
+    name: str,
+    params: Iterable[torch.nn.Parameter],
+    lr: float,
+    momentum: float = 0.0,
+    weight_decay: float = 0.0,
+    beta2: float = 0.999,
 ) -> torch.optim.Optimizer:
-    """An optimizer by name; ``momentum`` applies to SGD and RMSProp."""
+    """An optimizer by name; ``momentum`` applies to SGD and RMSProp, ``beta2`` to Adam."""
     if not lr > 0 or not math.isfinite(lr):
         raise WordseqError(f"learning rate must be positive, got {lr}")
     params = list(params)
     if name == "sgd":
         return torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
     if name == "adam":
-        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+        return torch.optim.Adam(params, lr=lr, betas=(0.9, beta2), weight_decay=weight_decay)
     if name == "adagrad":
         return torch.optim.Adagrad(params, lr=lr, weight_decay=weight_decay)
     if name == "rmsprop":
