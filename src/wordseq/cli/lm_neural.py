@@ -191,19 +191,9 @@ def train(args: argparse.Namespace) -> int:
 
 def _checkpoint_note(ckpt: Path, epochs: int) -> str:
     """What the checkpoint left by an interrupted run holds, and how to continue."""
-    from wordseq.errors import InputError
-    from wordseq.train.checkpoint import load_checkpoint
+    from wordseq.train.checkpoint import resume_note
 
-    try:
-        epoch = load_checkpoint(ckpt)["epoch"] if ckpt.exists() else None
-    except InputError:
-        epoch = None
-    if epoch is None:
-        return "before the first epoch ended: no checkpoint to continue from"
-    return (
-        f"{ckpt} holds the model, optimizer, schedule and RNG state after epoch {epoch} of {epochs}; "
-        "run the same command with --resume to continue"
-    )
+    return resume_note(ckpt, epochs)
 
 
 def perplexity(args: argparse.Namespace) -> int:

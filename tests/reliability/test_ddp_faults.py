@@ -1,0 +1,133 @@
+"""A lost process in data-parallel training (torchrun, two CPU processes, gloo): one of them is killed with
+SIGKILL after the first checkpoint. The job ends, non-zero and soon (no process waits on the dead one); the
+survivor says in one line what happened, which checkpoint holds which epoch and how to continue; the
+checkpoint is whole; no temporary file is left; and ``--resume`` under torchrun finishes the run with the
+same model as an uninterrupted one, bit for bit."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import psutil
+import pytest
+import torch
+from crash import env, lm_job, same_model, write_corpus
+
+from wordseq.train.checkpoint import load_checkpoint
+
+pytestmark = pytest.mark.skipif(
+    not torch.distributed.is_available() or not torch.distributed.is_gloo_available(), reason="torch built without gloo"
+)
+
+EPOCHS = 6
+
+
+def _torchrun(args: list[str]) -> list[str]:
+    return [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2", "-m", "wordseq", *args]
+
+
+def _env(tmp_path):
+    # a peer that hangs instead of dying is given up on after 20 s (the killed one is noticed at once)
+    return {**env(), "WORDSEQ_DIST_TIMEOUT": "20", "WORDSEQ_CACHE": str(tmp_path / "cache")}
+
+
+def _worker(launcher: psutil.Process, local_rank: int, timeout: float = 60.0) -> psutil.Process:
+    """The training process of ``local_rank`` among torchrun's children."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        for child in launcher.children():
+            try:
+                if child.environ().get("LOCAL_RANK") == str(local_rank):
+                    return child
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                pass
+        time.sleep(0.05)
+    raise AssertionError(f"torchrun started no process of local rank {local_rank}")
+
+
+def _run(args: list[str], tmp_path) -> subprocess.CompletedProcess:
+    r = subprocess.run(_torchrun(args), env=_env(tmp_path), capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return r
+
+
+def test_a_killed_process_stops_the_job_with_one_line_and_resume_continues(tmp_path, reliability_report):
+    """Rank 1 killed; the resumed run finishes (two torchrun jobs, about 40 s on two busy cores)."""
+    _kill_and_resume(tmp_path, 1, False, reliability_report)
+
+
+@pytest.mark.soak
+@pytest.mark.parametrize("killed", [0, 1])
+def test_resumed_after_a_lost_process_equals_the_uninterrupted_run(tmp_path, killed, reliability_report):
+    """Either rank killed; the resumed run ends with the uninterrupted run's model, bit for bit."""
+    _kill_and_resume(tmp_path, killed, True, reliability_report)
+
+
+def _kill_and_resume(tmp_path, killed: int, compare: bool, figures: dict) -> None:
+    corpus = write_corpus(tmp_path / "corpus.txt", lines=400)
+    job = lm_job(tmp_path, corpus, epochs=EPOCHS)
+    args = [*job.args, "-q"]
+    reference = tmp_path / "reference.wsq"
+    if compare:
+        t0 = time.perf_counter()
+        _run(args, tmp_path)  # the uninterrupted run
+        job.output.replace(reference)
+        job.checkpoint.unlink()
+        figures["reference_seconds"] = round(time.perf_counter() - t0, 1)
+
+    proc = subprocess.Popen(
+        _torchrun(args), env=_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        victim = _worker(psutil.Process(proc.pid), killed)
+        while not job.checkpoint.exists():
+            assert proc.poll() is None, "the run ended before its first checkpoint"
+            time.sleep(0.01)
+        victim.send_signal(signal.SIGKILL)
+        t_kill = time.monotonic()
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    seconds_to_exit = time.monotonic() - t_kill
+    assert proc.returncode != 0, out + err
+    assert seconds_to_exit < 30, f"the job took {seconds_to_exit:.0f} s to end after the kill"
+    assert not job.output.exists(), "the killed run was not stopped before it finished"
+
+    # the survivor's one line (torchrun adds its own report of the failed process, with no wordseq frame in it)
+    ours = [line for line in err.splitlines() if line.startswith("wordseq:")]
+    assert len(ours) == 1, err
+    assert not [t for t in err.splitlines() if t.strip().startswith('File "') and "wordseq" in t], err
+    line = ours[0]
+    epoch = load_checkpoint(job.checkpoint)["epoch"]  # whole: it loads
+    assert 1 <= epoch < EPOCHS
+    assert line.startswith("wordseq: error: training stopped: another training process of this torchrun job was lost")
+    assert (
+        f"{job.checkpoint} holds the model, optimizer, schedule and RNG state after epoch {epoch} of {EPOCHS}" in line
+    )
+    assert line.endswith("run the same torchrun command with --resume to continue"), line
+    # the survivor ended by itself (exit status 1), not by torchrun's SIGTERM or SIGKILL
+    survivor = re.search(rf"rank\s*:\s*{1 - killed} \(local_rank: {1 - killed}\)\s*\n\s*exitcode\s*:\s*(-?\d+)", err)
+    assert survivor and survivor.group(1) == "1", err
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")], "temporary files left"
+
+    t1 = time.perf_counter()
+    resumed = _run([*args, "--resume"], tmp_path)
+    assert f"resumed from {job.checkpoint} after epoch {epoch}" in resumed.stdout + resumed.stderr
+    load_checkpoint(job.checkpoint)  # the final checkpoint is whole too
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")], "temporary files left"
+    figures.update(
+        {
+            "killed_rank": killed,
+            "checkpoint_epoch": epoch,
+            "seconds_to_exit_after_kill": round(seconds_to_exit, 1),
+            "resume_seconds": round(time.perf_counter() - t1, 1),
+        }
+    )
+    if compare:
+        assert same_model(job.output, reference), "the resumed model differs from the uninterrupted one"
+        figures["identical"] = True
