@@ -1,5 +1,5 @@
 """Data-parallel training: two CPU processes (torchrun, gloo) train the same model as one process does on the
-same global batch."""
+same global batch, for the language models, the taggers and the translation models."""
 
 from __future__ import annotations
 
@@ -13,6 +13,13 @@ import torch
 
 from support import ROOT
 from wordseq.lm.neural import NeuralLM, build_network
+from wordseq.seq2seq import Seq2Seq
+from wordseq.seq2seq.model import build_net
+from wordseq.tag.model import load_tagger
+
+needs_gloo = pytest.mark.skipif(
+    not torch.distributed.is_available() or not torch.distributed.is_gloo_available(), reason="torch built without gloo"
+)
 
 
 def _corpus(path):
@@ -47,9 +54,7 @@ def _train(args, nproc, tmp_path):
     return r
 
 
-@pytest.mark.skipif(
-    not torch.distributed.is_available() or not torch.distributed.is_gloo_available(), reason="torch built without gloo"
-)
+@needs_gloo
 def test_two_processes_match_one_on_the_same_global_batch(tmp_path):
     corpus = _corpus(tmp_path / "c.txt")
     common = [
@@ -102,3 +107,74 @@ def test_two_processes_match_one_on_the_same_global_batch(tmp_path):
     init = build_network(one_lm.config, len(one_lm.vocab))
     moved = max(float((p - q).abs().max()) for p, q in zip(a.state_dict().values(), init.state_dict().values()))
     assert moved > 1e-2
+
+
+def _same_weights(a: dict, b: dict, start: dict) -> None:
+    """Two state dicts agree to float precision, and training moved them well away from ``start``."""
+    assert a.keys() == b.keys()
+    for name in a:
+        torch.testing.assert_close(a[name], b[name], rtol=1e-4, atol=1e-5, msg=name)
+    assert max(float((a[k].float() - start[k].float()).abs().max()) for k in a) > 1e-2
+
+
+def _tagged(path, sentences, seed):
+    """A CoNLL-U file whose tags follow from the words (with an ambiguous word resolved by its neighbour)."""
+    rng = np.random.default_rng(seed)
+    lexicon = {f"n{i}": "NOUN" for i in range(8)} | {f"v{i}": "VERB" for i in range(5)} | {"the": "DET", "a": "DET"}
+    words = list(lexicon) + ["run"]
+    out = []
+    for _ in range(sentences):
+        sent = list(rng.choice(words, rng.integers(2, 9)))
+        lines = []
+        for i, w in enumerate(sent, 1):
+            tag = lexicon.get(w) or ("NOUN" if i > 1 and lexicon.get(sent[i - 2]) == "DET" else "VERB")
+            lines.append(f"{i}\t{w}\t{w}\t{tag}\t_\t_\t_\t_\t_\t_")
+        out.append("\n".join(lines) + "\n")
+    path.write_text("\n".join(out) + "\n", encoding="utf-8")
+    return path
+
+
+@needs_gloo
+def test_tagger_two_processes_match_one(tmp_path):
+    """``wordseq tag train`` (BiLSTM-CRF with character CNN features) under torchrun: each process takes half of
+    every batch of 8 sentences (batches of unequal token counts: the losses are weighted by each share's
+    tokens), and both end with the weights one process reaches on the whole batches."""
+    train = _tagged(tmp_path / "train.conllu", 60, 0)
+    dev = _tagged(tmp_path / "dev.conllu", 12, 1)
+    common = ["tag", "train", str(train), "--dev", str(dev), "--column", "upos", "--model", "bilstm-crf"]
+    common += ["--embed", "12", "--hidden", "12", "--char-embed", "8", "--char-hidden", "8", "--dropout", "0"]
+    common += ["--word-dropout", "0", "--batch", "8", "--epochs", "2", "--optimizer", "sgd", "--lr", "0.1"]
+    common += ["--momentum", "0.5", "--clip", "5", "--threads", "1", "-q"]
+    _train(common + ["-o", str(tmp_path / "one.wsq")], 1, tmp_path)
+    two = _train(common + ["-o", str(tmp_path / "two.wsq")], 2, tmp_path)
+    assert two.stdout.count("wrote ") == 2  # the model and its learning curve, written once
+    a, b = load_tagger(tmp_path / "one.wsq"), load_tagger(tmp_path / "two.wsq")
+    torch.manual_seed(a.config.train.seed)  # the initial weights, built as fit builds them
+    start = a._build_net().state_dict()
+    _same_weights(a.net.state_dict(), b.net.state_dict(), start)
+    losses = [[h["train_loss_nats"] for h in m.provenance["history"]] for m in (a, b)]
+    assert len(losses[0]) == 2 and losses[0] == pytest.approx(losses[1], rel=1e-5)
+
+
+@needs_gloo
+def test_translation_two_processes_match_one(tmp_path):
+    """``wordseq translate train`` under torchrun: each process takes half of every batch of 16 pairs (of unequal
+    target lengths, so the losses are weighted by each share's tokens); validation runs in both."""
+    rng = np.random.default_rng(0)
+    letters = list("abcdefgh")
+    src = [" ".join(rng.choice(letters, rng.integers(2, 7))) for _ in range(96)]
+    (tmp_path / "s").write_text("\n".join(src) + "\n", encoding="utf-8")
+    (tmp_path / "t").write_text("\n".join(" ".join(reversed(s.split())) for s in src) + "\n", encoding="utf-8")
+    common = ["translate", "train", "--src", str(tmp_path / "s"), "--tgt", str(tmp_path / "t")]
+    common += ["--valid-src", str(tmp_path / "s"), "--valid-tgt", str(tmp_path / "t"), "--tokenizer", "whitespace"]
+    common += ["--embed", "16", "--hidden", "16", "--dropout", "0", "--batch", "16", "--epochs", "2"]
+    common += ["--optimizer", "sgd", "--lr", "0.5", "--clip", "5", "--no-valid-bleu", "--threads", "1", "-q"]
+    _train(common + ["-o", str(tmp_path / "one.wsq")], 1, tmp_path)
+    two = _train(common + ["-o", str(tmp_path / "two.wsq")], 2, tmp_path)
+    assert two.stdout.count("wrote ") == 1
+    a, b = Seq2Seq.load(tmp_path / "one.wsq"), Seq2Seq.load(tmp_path / "two.wsq")
+    torch.manual_seed(a.config.train.seed)  # the initial weights, built as fit builds them
+    start = build_net(a.config, len(a.src_vocab), len(a.tgt_vocab)).state_dict()
+    _same_weights(a.net.state_dict(), b.net.state_dict(), start)
+    losses = [[h["train_loss_nats"] for h in m.history] for m in (a, b)]
+    assert len(losses[0]) == 2 and losses[0] == pytest.approx(losses[1], rel=1e-5)
