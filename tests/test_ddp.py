@@ -178,3 +178,122 @@ def test_translation_two_processes_match_one(tmp_path):
     _same_weights(a.net.state_dict(), b.net.state_dict(), start)
     losses = [[h["train_loss_nats"] for h in m.history] for m in (a, b)]
     assert len(losses[0]) == 2 and losses[0] == pytest.approx(losses[1], rel=1e-5)
+
+
+# -- a lost process, in one process: a gloo group of one, and a task whose collective "fails" in epoch 2 --------
+
+
+@pytest.fixture
+def gloo_group(tmp_path, monkeypatch):
+    """This process as a gloo process group of one (so that ``distributed.active()``); the SIGTERM handler and
+    the module's lost-peer flag are put back afterwards."""
+    import signal
+
+    from wordseq.train import distributed as dist
+
+    before = signal.getsignal(signal.SIGTERM)
+    monkeypatch.setattr(dist, "_failed", False)
+    torch.distributed.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1)
+    yield dist
+    torch.distributed.destroy_process_group()
+    signal.signal(signal.SIGTERM, before)
+
+
+class _Lost:
+    """A regression task whose second epoch fails as a collective operation does when a peer has died."""
+
+    unit = "row"
+
+    def __init__(self, error: BaseException):
+        g = torch.Generator().manual_seed(0)
+        self.x = torch.randn(16, 3, generator=g)
+        self.y = self.x @ torch.tensor([1.0, -2.0, 0.5])
+        self.error = error
+
+    def batches(self, epoch):
+        if epoch == 2:
+            raise self.error
+        return [slice(0, 8), slice(8, 16)]
+
+    def start(self, model):
+        return None
+
+    def loss(self, model, batch, carry):
+        return ((model(self.x[batch]).squeeze(1) - self.y[batch]) ** 2).mean(), 8, None
+
+    def evaluate(self, model, split):
+        return None
+
+
+GLOO_CLOSED = (
+    "[/__w/pytorch/pytorch/third_party/gloo/gloo/transport/tcp/pair.cc:553] Connection closed by peer "
+    "[127.0.0.1]:21892. This is typically caused by a remote worker crashing."
+)
+
+
+@pytest.mark.parametrize(
+    ("error", "cause"),
+    [
+        (RuntimeError(GLOO_CLOSED), "(gloo: Connection closed by peer [127.0.0.1]:21892)"),
+        (RuntimeError("[../gloo/pair.cc:1] Timed out waiting 5000ms for recv operation to complete"), "Timed out"),
+        ("sigterm", "torchrun sent SIGTERM"),
+    ],
+)
+def test_a_lost_peer_ends_fit_with_one_line_naming_the_checkpoint(gloo_group, tmp_path, error, cause):
+    from wordseq.train import TrainConfig, fit
+    from wordseq.train.loop import TrainingStopped
+
+    dist = gloo_group
+    error = dist.PeerStopped(_sigterm_message(dist)) if error == "sigterm" else error
+    ckpt = tmp_path / "m.ckpt"
+    with pytest.raises(TrainingStopped) as e:
+        fit(torch.nn.Linear(3, 1), _Lost(error), TrainConfig(epochs=3, lr=0.1), checkpoint=ckpt, log=None)
+    message = str(e.value)
+    assert "\n" not in message and cause in message, message
+    assert message.startswith("training stopped: another training process of this torchrun job was lost")
+    assert message.endswith(
+        f"{ckpt} holds the model, optimizer, schedule and RNG state after epoch 1 of 3; "
+        "run the same torchrun command with --resume to continue"
+    )
+    assert dist._failed  # the process group is not torn down (that could wait on the lost process)
+
+
+def _sigterm_message(dist) -> str:
+    """What the SIGTERM handler installed by ``distributed.init`` raises."""
+    with pytest.raises(dist.PeerStopped) as e:
+        dist._on_sigterm(15, None)
+    return str(e.value)
+
+
+def test_other_errors_under_torchrun_pass_through(gloo_group):
+    from wordseq.train import TrainConfig, fit
+
+    with pytest.raises(ValueError, match="a bug"):
+        fit(torch.nn.Linear(3, 1), _Lost(ValueError("a bug")), TrainConfig(epochs=3, lr=0.1), log=None)
+    with pytest.raises(RuntimeError, match="shape"):
+        fit(torch.nn.Linear(3, 1), _Lost(RuntimeError("shape mismatch")), TrainConfig(epochs=3, lr=0.1), log=None)
+    assert not gloo_group._failed
+
+
+def test_outside_torchrun_a_gloo_message_is_no_lost_peer():
+    from wordseq.train import distributed as dist
+
+    assert not dist.active() and not dist.stopped_by_peer(RuntimeError(GLOO_CLOSED))
+
+
+def test_dist_timeout_and_shares(monkeypatch):
+    from wordseq.errors import WordseqError
+    from wordseq.train import distributed as dist
+
+    monkeypatch.delenv("WORDSEQ_DIST_TIMEOUT", raising=False)
+    assert dist.timeout_s() == 600
+    monkeypatch.setenv("WORDSEQ_DIST_TIMEOUT", "2.5")
+    assert dist.timeout_s() == 2.5
+    for bad in ("0", "-3", "soon"):
+        monkeypatch.setenv("WORDSEQ_DIST_TIMEOUT", bad)
+        with pytest.raises(WordseqError, match="WORDSEQ_DIST_TIMEOUT"):
+            dist.timeout_s()
+    assert dist.share([4, 5, 6]) == [4, 5, 6]  # one process: the whole batch
+    monkeypatch.setattr(dist, "world_size", lambda: 2)
+    monkeypatch.setattr(dist, "rank", lambda: 1)
+    assert dist.share([4, 5, 6, 7, 8]) == [5, 7]

@@ -213,7 +213,7 @@ class Seq2SeqTask:
         # under torchrun every process takes its share of each (global) batch, so that training matches one
         # process's on the same batches; a batch with fewer pairs than processes is left out
         w = dist.world_size()
-        shares = [np.asarray(dist.share(idx)) for idx in order if len(idx) >= w]
+        shares = [dist.share(idx.tolist()) for idx in order if len(idx) >= w]
         return [_batch_tensors(self.train, idx, self.device) for idx in shares]
 
     def start(self, model: nn.Module) -> None:
