@@ -131,3 +131,32 @@ def _kill_and_resume(tmp_path, killed: int, compare: bool, figures: dict) -> Non
     if compare:
         assert same_model(job.output, reference), "the resumed model differs from the uninterrupted one"
         figures["identical"] = True
+
+
+@pytest.mark.soak
+def test_a_hung_process_is_given_up_after_the_timeout(tmp_path, reliability_report):
+    """Rank 1 stopped (SIGSTOP) instead of killed: rank 0 waits ``WORDSEQ_DIST_TIMEOUT`` (5 s here) in its next
+    collective operation, then says the same one line; torchrun then kills the hung process (after its own
+    30 s grace for SIGTERM), so the job ends within a minute instead of waiting forever."""
+    corpus = write_corpus(tmp_path / "corpus.txt", lines=400)
+    job = lm_job(tmp_path, corpus, epochs=EPOCHS)
+    environ = {**_env(tmp_path), "WORDSEQ_DIST_TIMEOUT": "5"}
+    proc = subprocess.Popen(_torchrun([*job.args, "-q"]), env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        victim = _worker(psutil.Process(proc.pid), 1)
+        while not job.checkpoint.exists():
+            assert proc.poll() is None, "the run ended before its first checkpoint"
+            time.sleep(0.01)
+        victim.send_signal(signal.SIGSTOP)
+        t_stop = time.monotonic()
+        _, raw = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    err = raw.decode(errors="replace")
+    ours = [line for line in err.splitlines() if line.startswith("wordseq:")]
+    assert proc.returncode != 0 and len(ours) == 1, err
+    assert "another training process of this torchrun job was lost (gloo: Timed out" in ours[0], err
+    assert "run the same torchrun command with --resume to continue" in ours[0], err
+    load_checkpoint(job.checkpoint)
+    reliability_report["seconds_to_exit_after_stop"] = round(time.monotonic() - t_stop, 1)
