@@ -87,6 +87,7 @@ def _kill_and_resume(tmp_path, killed: int, compare: bool, figures: dict) -> Non
         while not job.checkpoint.exists():
             assert proc.poll() is None, "the run ended before its first checkpoint"
             time.sleep(0.01)
+        before = job.checkpoint.read_bytes()  # written by a rename: whole whenever it exists
         victim.send_signal(signal.SIGKILL)
         t_kill = time.monotonic()
         out, err = proc.communicate(timeout=120)
@@ -104,7 +105,7 @@ def _kill_and_resume(tmp_path, killed: int, compare: bool, figures: dict) -> Non
     assert not [t for t in err.splitlines() if t.strip().startswith('File "') and "wordseq" in t], err
     line = ours[0]
     epoch = load_checkpoint(job.checkpoint)["epoch"]  # whole: it loads
-    assert 1 <= epoch < EPOCHS
+    assert job.checkpoint.read_bytes() == before and epoch == 1  # the one written before the kill
     assert line.startswith("wordseq: error: training stopped: another training process of this torchrun job was lost")
     assert (
         f"{job.checkpoint} holds the model, optimizer, schedule and RNG state after epoch {epoch} of {EPOCHS}" in line

@@ -184,16 +184,11 @@ def train(args: argparse.Namespace) -> int:
         print(f"model written to {out} (checkpoint {ckpt}, learning curve {curve})", file=sys.stderr)
         return 0
     except KeyboardInterrupt:  # in training or while the model is written: say what the checkpoint holds
-        raise KeyboardInterrupt(_checkpoint_note(ckpt, config.train.epochs)) from None
+        from wordseq.train.checkpoint import resume_note
+
+        raise KeyboardInterrupt(resume_note(ckpt, config.train.epochs)) from None
     finally:
         dist.cleanup()
-
-
-def _checkpoint_note(ckpt: Path, epochs: int) -> str:
-    """What the checkpoint left by an interrupted run holds, and how to continue."""
-    from wordseq.train.checkpoint import resume_note
-
-    return resume_note(ckpt, epochs)
 
 
 def perplexity(args: argparse.Namespace) -> int:
