@@ -2,7 +2,8 @@
 SIGKILL after the first checkpoint. The job ends, non-zero and soon (no process waits on the dead one); the
 survivor says in one line what happened, which checkpoint holds which epoch and how to continue; the
 checkpoint is whole; no temporary file is left; and ``--resume`` under torchrun finishes the run with the
-same model as an uninterrupted one, bit for bit."""
+same model as an uninterrupted one, bit for bit. ``lm train`` by default; with ``-m soak`` also either rank
+killed, ``tag train`` and ``translate train``, and a process that hangs instead of dying."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import psutil
 import pytest
 import torch
-from crash import env, lm_job, same_model, write_corpus
+from crash import ROOT, Job, env, lm_job, same_model, write_corpus
 
 from wordseq.train.checkpoint import load_checkpoint
 
@@ -61,15 +63,36 @@ def test_a_killed_process_stops_the_job_with_one_line_and_resume_continues(tmp_p
 
 
 @pytest.mark.soak
-@pytest.mark.parametrize("killed", [0, 1])
-def test_resumed_after_a_lost_process_equals_the_uninterrupted_run(tmp_path, killed, reliability_report):
-    """Either rank killed; the resumed run ends with the uninterrupted run's model, bit for bit."""
-    _kill_and_resume(tmp_path, killed, True, reliability_report)
+@pytest.mark.parametrize(("kind", "killed"), [("lm", 0), ("lm", 1), ("tag", 1), ("translate", 0)])
+def test_resumed_after_a_lost_process_equals_the_uninterrupted_run(tmp_path, kind, killed, reliability_report):
+    """Either rank killed; the resumed run ends with the uninterrupted run's model, bit for bit (the tagger
+    and the translation model keep their best epoch's weights in the checkpoint too)."""
+    _kill_and_resume(tmp_path, killed, True, reliability_report, kind)
 
 
-def _kill_and_resume(tmp_path, killed: int, compare: bool, figures: dict) -> None:
-    corpus = write_corpus(tmp_path / "corpus.txt", lines=400)
-    job = lm_job(tmp_path, corpus, epochs=EPOCHS)
+def _job(tmp_path, kind: str) -> Job:
+    if kind == "lm":
+        return lm_job(tmp_path, write_corpus(tmp_path / "corpus.txt", lines=400), epochs=EPOCHS)
+    out = tmp_path / f"{kind}.wsq"
+    common = ["-o", str(out), "--epochs", str(EPOCHS), "--embed", "12", "--hidden", "12", "--threads", "1"]
+    if kind == "tag":
+        sys.path.insert(0, str(ROOT / "tests"))
+        from test_ddp import _tagged
+
+        train, dev = _tagged(tmp_path / "train.conllu", 200, 0), _tagged(tmp_path / "dev.conllu", 20, 1)
+        args = ["tag", "train", str(train), "--dev", str(dev), "--column", "upos", "--model", "bilstm-crf"]
+        args += ["--char-embed", "8", "--char-hidden", "8", "--batch", "8", *common]
+    else:
+        lines = write_corpus(tmp_path / "src.txt", lines=300).read_text().splitlines()
+        (tmp_path / "tgt.txt").write_text("\n".join(" ".join(reversed(t.split())) for t in lines) + "\n")
+        args = ["translate", "train", "--src", str(tmp_path / "src.txt"), "--tgt", str(tmp_path / "tgt.txt")]
+        args += ["--valid-src", str(tmp_path / "src.txt"), "--valid-tgt", str(tmp_path / "tgt.txt")]
+        args += ["--tokenizer", "whitespace", "--batch", "16", *common]
+    return Job(kind, args, out, Path(f"{out}.ckpt"), load_checkpoint)
+
+
+def _kill_and_resume(tmp_path, killed: int, compare: bool, figures: dict, kind: str = "lm") -> None:
+    job = _job(tmp_path, kind)
     args = [*job.args, "-q"]
     reference = tmp_path / "reference.wsq"
     if compare:
@@ -118,7 +141,8 @@ def _kill_and_resume(tmp_path, killed: int, compare: bool, figures: dict) -> Non
 
     t1 = time.perf_counter()
     resumed = _run([*args, "--resume"], tmp_path)
-    assert f"resumed from {job.checkpoint} after epoch {epoch}" in resumed.stdout + resumed.stderr
+    if kind == "lm":  # the one that logs with -q
+        assert f"resumed from {job.checkpoint} after epoch {epoch}" in resumed.stdout + resumed.stderr
     load_checkpoint(job.checkpoint)  # the final checkpoint is whole too
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")], "temporary files left"
     figures.update(
