@@ -101,7 +101,8 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 # what gloo and NCCL say when a peer has gone: a closed or reset connection, a timed-out operation
 _PEER_LOST = re.compile(
-    r"connection (closed|reset)|by peer|broken pipe|timed out|remote worker|gloo|nccl",
+    r"connection (closed|reset|refused)|by peer|broken pipe|timed out|remote (worker|process)|"
+    r"communicator was aborted",
     re.IGNORECASE,
 )
 
