@@ -1,5 +1,5 @@
 """Data-parallel training: two CPU processes (torchrun, gloo) train the same model as one process does on the
-same global batch."""
+same global batch, for the language models, the taggers and the translation models."""
 
 from __future__ import annotations
 
@@ -13,6 +13,13 @@ import torch
 
 from support import ROOT
 from wordseq.lm.neural import NeuralLM, build_network
+from wordseq.seq2seq import Seq2Seq
+from wordseq.seq2seq.model import build_net
+from wordseq.tag.model import load_tagger
+
+needs_gloo = pytest.mark.skipif(
+    not torch.distributed.is_available() or not torch.distributed.is_gloo_available(), reason="torch built without gloo"
+)
 
 
 def _corpus(path):
@@ -47,9 +54,7 @@ def _train(args, nproc, tmp_path):
     return r
 
 
-@pytest.mark.skipif(
-    not torch.distributed.is_available() or not torch.distributed.is_gloo_available(), reason="torch built without gloo"
-)
+@needs_gloo
 def test_two_processes_match_one_on_the_same_global_batch(tmp_path):
     corpus = _corpus(tmp_path / "c.txt")
     common = [
@@ -102,3 +107,194 @@ def test_two_processes_match_one_on_the_same_global_batch(tmp_path):
     init = build_network(one_lm.config, len(one_lm.vocab))
     moved = max(float((p - q).abs().max()) for p, q in zip(a.state_dict().values(), init.state_dict().values()))
     assert moved > 1e-2
+
+
+def _same_weights(a: dict, b: dict, start: dict) -> None:
+    """Two state dicts agree to float precision, and training moved them well away from ``start``."""
+    assert a.keys() == b.keys()
+    for name in a:
+        torch.testing.assert_close(a[name], b[name], rtol=1e-4, atol=1e-5, msg=name)
+    assert max(float((a[k].float() - start[k].float()).abs().max()) for k in a) > 1e-2
+
+
+def _tagged(path, sentences, seed):
+    """A CoNLL-U file whose tags follow from the words (with an ambiguous word resolved by its neighbour)."""
+    rng = np.random.default_rng(seed)
+    lexicon = {f"n{i}": "NOUN" for i in range(8)} | {f"v{i}": "VERB" for i in range(5)} | {"the": "DET", "a": "DET"}
+    words = list(lexicon) + ["run"]
+    out = []
+    for _ in range(sentences):
+        sent = list(rng.choice(words, rng.integers(2, 9)))
+        lines = []
+        for i, w in enumerate(sent, 1):
+            tag = lexicon.get(w) or ("NOUN" if i > 1 and lexicon.get(sent[i - 2]) == "DET" else "VERB")
+            lines.append(f"{i}\t{w}\t{w}\t{tag}\t_\t_\t_\t_\t_\t_")
+        out.append("\n".join(lines) + "\n")
+    path.write_text("\n".join(out) + "\n", encoding="utf-8")
+    return path
+
+
+@needs_gloo
+def test_tagger_two_processes_match_one(tmp_path):
+    """``wordseq tag train`` (BiLSTM-CRF with character CNN features) under torchrun: each process takes half of
+    every batch of 8 sentences (batches of unequal token counts: the losses are weighted by each share's
+    tokens), and both end with the weights one process reaches on the whole batches."""
+    train = _tagged(tmp_path / "train.conllu", 60, 0)
+    dev = _tagged(tmp_path / "dev.conllu", 12, 1)
+    common = ["tag", "train", str(train), "--dev", str(dev), "--column", "upos", "--model", "bilstm-crf"]
+    common += ["--embed", "12", "--hidden", "12", "--char-embed", "8", "--char-hidden", "8", "--dropout", "0"]
+    common += ["--word-dropout", "0", "--batch", "8", "--epochs", "2", "--optimizer", "sgd", "--lr", "0.1"]
+    common += ["--momentum", "0.5", "--clip", "5", "--threads", "1", "-q"]
+    _train(common + ["-o", str(tmp_path / "one.wsq")], 1, tmp_path)
+    two = _train(common + ["-o", str(tmp_path / "two.wsq")], 2, tmp_path)
+    assert two.stdout.count("wrote ") == 2  # the model and its learning curve, written once
+    a, b = load_tagger(tmp_path / "one.wsq"), load_tagger(tmp_path / "two.wsq")
+    torch.manual_seed(a.config.train.seed)  # the initial weights, built as fit builds them
+    start = a._build_net().state_dict()
+    _same_weights(a.net.state_dict(), b.net.state_dict(), start)
+    losses = [[h["train_loss_nats"] for h in m.provenance["history"]] for m in (a, b)]
+    assert len(losses[0]) == 2 and losses[0] == pytest.approx(losses[1], rel=1e-5)
+
+
+@needs_gloo
+def test_translation_two_processes_match_one(tmp_path):
+    """``wordseq translate train`` under torchrun: each process takes half of every batch of 16 pairs (of unequal
+    target lengths, so the losses are weighted by each share's tokens); validation runs in both."""
+    rng = np.random.default_rng(0)
+    letters = list("abcdefgh")
+    src = [" ".join(rng.choice(letters, rng.integers(2, 7))) for _ in range(96)]
+    (tmp_path / "s").write_text("\n".join(src) + "\n", encoding="utf-8")
+    (tmp_path / "t").write_text("\n".join(" ".join(reversed(s.split())) for s in src) + "\n", encoding="utf-8")
+    common = ["translate", "train", "--src", str(tmp_path / "s"), "--tgt", str(tmp_path / "t")]
+    common += ["--valid-src", str(tmp_path / "s"), "--valid-tgt", str(tmp_path / "t"), "--tokenizer", "whitespace"]
+    common += ["--embed", "16", "--hidden", "16", "--dropout", "0", "--batch", "16", "--epochs", "2"]
+    common += ["--optimizer", "sgd", "--lr", "0.5", "--clip", "5", "--no-valid-bleu", "--threads", "1", "-q"]
+    _train(common + ["-o", str(tmp_path / "one.wsq")], 1, tmp_path)
+    two = _train(common + ["-o", str(tmp_path / "two.wsq")], 2, tmp_path)
+    assert two.stdout.count("wrote ") == 1
+    a, b = Seq2Seq.load(tmp_path / "one.wsq"), Seq2Seq.load(tmp_path / "two.wsq")
+    torch.manual_seed(a.config.train.seed)  # the initial weights, built as fit builds them
+    start = build_net(a.config, len(a.src_vocab), len(a.tgt_vocab)).state_dict()
+    _same_weights(a.net.state_dict(), b.net.state_dict(), start)
+    losses = [[h["train_loss_nats"] for h in m.history] for m in (a, b)]
+    assert len(losses[0]) == 2 and losses[0] == pytest.approx(losses[1], rel=1e-5)
+
+
+# -- a lost process, in one process: a gloo group of one, and a task whose collective "fails" in epoch 2 --------
+
+
+@pytest.fixture
+def gloo_group(tmp_path, monkeypatch):
+    """This process as a gloo process group of one (so that ``distributed.active()``); the SIGTERM handler and
+    the module's lost-peer flag are put back afterwards."""
+    import signal
+
+    from wordseq.train import distributed as dist
+
+    before = signal.getsignal(signal.SIGTERM)
+    monkeypatch.setattr(dist, "_failed", False)
+    torch.distributed.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1)
+    yield dist
+    torch.distributed.destroy_process_group()
+    signal.signal(signal.SIGTERM, before)
+
+
+class _Lost:
+    """A regression task whose second epoch fails as a collective operation does when a peer has died."""
+
+    unit = "row"
+
+    def __init__(self, error: BaseException):
+        g = torch.Generator().manual_seed(0)
+        self.x = torch.randn(16, 3, generator=g)
+        self.y = self.x @ torch.tensor([1.0, -2.0, 0.5])
+        self.error = error
+
+    def batches(self, epoch):
+        if epoch == 2:
+            raise self.error
+        return [slice(0, 8), slice(8, 16)]
+
+    def start(self, model):
+        return None
+
+    def loss(self, model, batch, carry):
+        return ((model(self.x[batch]).squeeze(1) - self.y[batch]) ** 2).mean(), 8, None
+
+    def evaluate(self, model, split):
+        return None
+
+
+GLOO_CLOSED = (
+    "[/__w/pytorch/pytorch/third_party/gloo/gloo/transport/tcp/pair.cc:553] Connection closed by peer "
+    "[127.0.0.1]:21892. This is typically caused by a remote worker crashing."
+)
+
+
+@pytest.mark.parametrize(
+    ("error", "cause"),
+    [
+        (RuntimeError(GLOO_CLOSED), "(gloo: Connection closed by peer [127.0.0.1]:21892)"),
+        (RuntimeError("[../gloo/pair.cc:1] Timed out waiting 5000ms for recv operation to complete"), "Timed out"),
+        ("sigterm", "torchrun sent SIGTERM"),
+    ],
+)
+def test_a_lost_peer_ends_fit_with_one_line_naming_the_checkpoint(gloo_group, tmp_path, error, cause):
+    from wordseq.train import TrainConfig, fit
+    from wordseq.train.loop import TrainingStopped
+
+    dist = gloo_group
+    error = dist.PeerStopped(_sigterm_message(dist)) if error == "sigterm" else error
+    ckpt = tmp_path / "m.ckpt"
+    with pytest.raises(TrainingStopped) as e:
+        fit(torch.nn.Linear(3, 1), _Lost(error), TrainConfig(epochs=3, lr=0.1), checkpoint=ckpt, log=None)
+    message = str(e.value)
+    assert "\n" not in message and cause in message, message
+    assert message.startswith("training stopped: another training process of this torchrun job was lost")
+    assert message.endswith(
+        f"{ckpt} holds the model, optimizer, schedule and RNG state after epoch 1 of 3; "
+        "run the same torchrun command with --resume to continue"
+    )
+    assert dist._failed  # the process group is not torn down (that could wait on the lost process)
+
+
+def _sigterm_message(dist) -> str:
+    """What the SIGTERM handler installed by ``distributed.init`` raises."""
+    with pytest.raises(dist.PeerStopped) as e:
+        dist._on_sigterm(15, None)
+    return str(e.value)
+
+
+def test_other_errors_under_torchrun_pass_through(gloo_group):
+    from wordseq.train import TrainConfig, fit
+
+    with pytest.raises(ValueError, match="a bug"):
+        fit(torch.nn.Linear(3, 1), _Lost(ValueError("a bug")), TrainConfig(epochs=3, lr=0.1), log=None)
+    for message in ("shape mismatch", "gloo does not support this operation"):  # a bug, not a lost process
+        with pytest.raises(RuntimeError, match=message):
+            fit(torch.nn.Linear(3, 1), _Lost(RuntimeError(message)), TrainConfig(epochs=3, lr=0.1), log=None)
+    assert not gloo_group._failed
+
+
+def test_outside_torchrun_a_gloo_message_is_no_lost_peer():
+    from wordseq.train import distributed as dist
+
+    assert not dist.active() and not dist.stopped_by_peer(RuntimeError(GLOO_CLOSED))
+
+
+def test_dist_timeout_and_shares(monkeypatch):
+    from wordseq.errors import WordseqError
+    from wordseq.train import distributed as dist
+
+    monkeypatch.delenv("WORDSEQ_DIST_TIMEOUT", raising=False)
+    assert dist.timeout_s() == 600
+    monkeypatch.setenv("WORDSEQ_DIST_TIMEOUT", "2.5")
+    assert dist.timeout_s() == 2.5
+    for bad in ("0", "-3", "soon"):
+        monkeypatch.setenv("WORDSEQ_DIST_TIMEOUT", bad)
+        with pytest.raises(WordseqError, match="WORDSEQ_DIST_TIMEOUT"):
+            dist.timeout_s()
+    assert dist.share([4, 5, 6]) == [4, 5, 6]  # one process: the whole batch
+    monkeypatch.setattr(dist, "world_size", lambda: 2)
+    monkeypatch.setattr(dist, "rank", lambda: 1)
+    assert dist.share([4, 5, 6, 7, 8]) == [5, 7]

@@ -184,26 +184,11 @@ def train(args: argparse.Namespace) -> int:
         print(f"model written to {out} (checkpoint {ckpt}, learning curve {curve})", file=sys.stderr)
         return 0
     except KeyboardInterrupt:  # in training or while the model is written: say what the checkpoint holds
-        raise KeyboardInterrupt(_checkpoint_note(ckpt, config.train.epochs)) from None
+        from wordseq.train.checkpoint import resume_note
+
+        raise KeyboardInterrupt(resume_note(ckpt, config.train.epochs)) from None
     finally:
         dist.cleanup()
-
-
-def _checkpoint_note(ckpt: Path, epochs: int) -> str:
-    """What the checkpoint left by an interrupted run holds, and how to continue."""
-    from wordseq.errors import InputError
-    from wordseq.train.checkpoint import load_checkpoint
-
-    try:
-        epoch = load_checkpoint(ckpt)["epoch"] if ckpt.exists() else None
-    except InputError:
-        epoch = None
-    if epoch is None:
-        return "before the first epoch ended: no checkpoint to continue from"
-    return (
-        f"{ckpt} holds the model, optimizer, schedule and RNG state after epoch {epoch} of {epochs}; "
-        "run the same command with --resume to continue"
-    )
 
 
 def perplexity(args: argparse.Namespace) -> int:

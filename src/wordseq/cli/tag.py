@@ -97,7 +97,7 @@ def register(sub, parents) -> None:
     g.add_argument("--word-dropout", type=float, default=0.05, help="chance of replacing a training word by <unk>")
     g = t.add_argument_group("training")
     g.add_argument("--epochs", type=int, default=30)
-    g.add_argument("--batch", type=int, default=32, help="sentences per batch")
+    g.add_argument("--batch", type=int, default=32, help="sentences per batch (global under torchrun)")
     g.add_argument("--optimizer", choices=["sgd", "adam", "adagrad", "rmsprop"], default="adam")
     g.add_argument("--lr", type=float, default=0.002, help="learning rate")
     g.add_argument("--momentum", type=float, default=0.0)
@@ -174,6 +174,7 @@ def train(args: argparse.Namespace) -> int:
     from wordseq.tag.formats import read_tagged
     from wordseq.tag.metrics import plot_learning_curve
     from wordseq.train import TrainConfig
+    from wordseq.train import distributed as dist
 
     set_torch_threads(args)
     out = Path(args.output)
@@ -206,7 +207,7 @@ def train(args: argparse.Namespace) -> int:
             clip=args.clip,
             patience=args.patience,
             seed=args.seed,
-            device=args.device,
+            device=dist.init(args.device),  # under torchrun: join the other processes (data-parallel training)
             max_seconds=args.max_minutes * 60,
             log_interval=args.log_interval,
         ),
@@ -221,17 +222,23 @@ def train(args: argparse.Namespace) -> int:
     else:
         tagger = BiLSTMTagger(cell=args.cell, layers=args.layers, **settings)
     log = (lambda s: print(s, file=sys.stderr, flush=True)) if not args.quiet else None
-    tagger.fit(train_data, valid=dev, checkpoint=ckpt, resume=args.resume, log=log)
-    tagger.provenance["corpus"] = args.train
-    tagger.save(out)
-    print(f"wrote {out}")
-    curve = plot_learning_curve(tagger.history, out.with_suffix(".png"), title=f"{args.model} tagger, {args.column}")
-    if curve:
-        print(f"wrote {curve}")
-    if args.test:
-        result = tagger.evaluate(read_tagged(args.test, _format(args.test, args.format), args.column))
-        print(result.text())
-    return 0
+    try:
+        tagger.fit(train_data, valid=dev, checkpoint=ckpt, resume=args.resume, log=log)
+        if not dist.is_main():  # under torchrun the first process writes the model
+            return 0
+        tagger.provenance["corpus"] = args.train
+        tagger.save(out)
+        print(f"wrote {out}")
+        title = f"{args.model} tagger, {args.column}"
+        curve = plot_learning_curve(tagger.history, out.with_suffix(".png"), title=title)
+        if curve:
+            print(f"wrote {curve}")
+        if args.test:
+            result = tagger.evaluate(read_tagged(args.test, _format(args.test, args.format), args.column))
+            print(result.text())
+        return 0
+    finally:
+        dist.cleanup()
 
 
 def _load(path: str):

@@ -210,10 +210,11 @@ class Seq2SeqTask:
             c.batch_size,
             seed=c.train.seed * 1009 + epoch,
         )
+        # under torchrun every process takes its share of each (global) batch, so that training matches one
+        # process's on the same batches; a batch with fewer pairs than processes is left out
         w = dist.world_size()
-        if w > 1:  # every process the same number of batches
-            order = order[: len(order) - len(order) % w][dist.rank() :: w]
-        return [_batch_tensors(self.train, idx, self.device) for idx in order]
+        shares = [dist.share(idx.tolist()) for idx in order if len(idx) >= w]
+        return [_batch_tensors(self.train, idx, self.device) for idx in shares]
 
     def start(self, model: nn.Module) -> None:
         return None

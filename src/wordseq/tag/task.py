@@ -1,5 +1,6 @@
 """The tagging task for :func:`wordseq.train.fit`: length-sorted batches shuffled per epoch, the loss of a
 batch, and a validation figure (the dev error of the first column) with the best epoch's weights kept.
+Under torchrun each process trains on its share of every batch and evaluates the whole dev set itself.
 
 The best weights are also written beside the checkpoint (``<checkpoint>.best``, safetensors), so that a
 resumed run ends with the same weights as an uninterrupted one.
@@ -42,10 +43,11 @@ class TaggingTask:
         cfg = self.tagger.config
         rng = np.random.default_rng([cfg.train.seed, epoch])
         groups = length_batches([len(e) for e in self.train], cfg.batch_size, rng=rng)
+        # under torchrun every process takes its share of each (global) batch, so that training matches one
+        # process's on the same batches; a batch with fewer sentences than processes is left out
         w = dist.world_size()
-        groups = groups[: len(groups) - len(groups) % w] if w > 1 else groups
-        groups = groups[dist.rank() :: w] if w > 1 else groups
-        return [make_batch([self.train[i] for i in g], g) for g in groups]
+        shares = [dist.share(g) for g in groups if len(g) >= w]
+        return [make_batch([self.train[i] for i in g], g) for g in shares]
 
     def start(self, model: nn.Module) -> None:
         return None
@@ -76,7 +78,7 @@ class TaggingTask:
         if self.best_path is not None and self.best_state is not None and dist.is_main():
             self._save_best()  # every epoch, so that the dev scores so far survive an interruption
         print_ = getattr(self.tagger, "_log", None)
-        if print_:
+        if print_ and dist.is_main():
             print_(f"  dev {first.column}: " + ", ".join(f"{k} {v:.4f}" for k, v in entry.items() if k != "epoch"))
         return error
 

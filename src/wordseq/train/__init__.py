@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING, Any
 from wordseq.train.config import TrainConfig
 
 if TYPE_CHECKING:
-    from wordseq.train.loop import EpochLog, History, Task, TrainingDiverged, fit
+    from wordseq.train.loop import EpochLog, History, Task, TrainingDiverged, TrainingStopped, fit
 
-__all__ = ["EpochLog", "History", "Task", "TrainConfig", "TrainingDiverged", "fit"]
+__all__ = ["EpochLog", "History", "Task", "TrainConfig", "TrainingDiverged", "TrainingStopped", "fit"]
 
 
 def __getattr__(name: str) -> Any:
     """The loop's names, imported (with torch) when first asked for."""
-    if name in ("EpochLog", "History", "Task", "TrainingDiverged", "fit"):
+    if name in ("EpochLog", "History", "Task", "TrainingDiverged", "TrainingStopped", "fit"):
         from wordseq.train import loop
 
         return getattr(loop, name)

@@ -67,3 +67,21 @@ def config_differences(saved: dict[str, Any], current: dict[str, Any]) -> list[s
         if a != b:
             out.append(f"{key}: {a!r} in the checkpoint, {b!r} now")
     return out
+
+
+def resume_note(path: str | os.PathLike | None, epochs: int, command: str = "the same command") -> str:
+    """What the checkpoint left by a stopped run holds, and how to continue: for the one-line message of an
+    interrupted or failed training command."""
+    if path is None:
+        return "no checkpoint was kept (training starts over)"
+    path = Path(path)
+    try:
+        epoch = load_checkpoint(path)["epoch"] if path.exists() else None
+    except InputError:
+        epoch = None
+    if epoch is None:
+        return "before the first epoch ended: no checkpoint to continue from"
+    return (
+        f"{path} holds the model, optimizer, schedule and RNG state after epoch {epoch} of {epochs}; "
+        f"run {command} with --resume to continue"
+    )

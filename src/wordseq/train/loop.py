@@ -30,13 +30,24 @@ from torch import Tensor, nn
 from wordseq.errors import WordseqError
 from wordseq.progress import progress
 from wordseq.train import distributed as dist
-from wordseq.train.checkpoint import config_differences, load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from wordseq.train.checkpoint import (
+    config_differences,
+    load_checkpoint,
+    resume_note,
+    rng_state,
+    save_checkpoint,
+    set_rng_state,
+)
 from wordseq.train.config import TrainConfig
 from wordseq.train.optim import EarlyStopping, Schedule, make_optimizer, set_lr, sparse_embeddings
 
 
 class TrainingDiverged(WordseqError):
     """The loss or the gradient became NaN or infinite."""
+
+
+class TrainingStopped(WordseqError):
+    """Data-parallel training lost one of its processes (killed, crashed, hung), so this one stopped too."""
 
 
 class Task(Protocol):
@@ -178,6 +189,15 @@ def _check_finite(value: float, what: str, epoch: int, batch: int, lr: float, ch
     )
 
 
+def _share_weight(n: int) -> float:
+    """Under DDP, the factor on this process's mean loss over its ``n`` items that makes DDP's average of the
+    processes' gradients the gradient of the mean over the whole global batch: ``n * world_size / N``. It is
+    exactly 1 when the shares are equal (language models); tagging and translation batches split into
+    shares of different token counts."""
+    total = dist.all_sum(n)
+    return n * dist.world_size() / total if total else 0.0
+
+
 def fit(
     model: nn.Module,
     task: Task,
@@ -188,8 +208,32 @@ def fit(
     log: Callable[[str], None] | None = print,
 ) -> History:
     """Train ``model`` on ``task``; see the module docstring. ``meta`` (model config, data fingerprints, ...)
-    is stored in the checkpoint and must match on resume, like the training settings."""
+    is stored in the checkpoint and must match on resume, like the training settings.
+
+    Under torchrun, a lost process (its collective operations fail, or torchrun stops this one) raises
+    :class:`TrainingStopped`: one line naming the checkpoint, the epoch it holds and how to continue."""
     checkpoint = Path(checkpoint) if checkpoint else None
+    try:
+        return _fit(model, task, config, checkpoint, resume, meta, log)
+    except BaseException as e:
+        if not dist.stopped_by_peer(e):
+            raise
+        cause = dist.peer_lost(e)
+    raise TrainingStopped(
+        f"training stopped: another training process of this torchrun job was lost ({cause}); "
+        + resume_note(checkpoint, config.epochs, "the same torchrun command")
+    )
+
+
+def _fit(
+    model: nn.Module,
+    task: Task,
+    config: TrainConfig,
+    checkpoint: Path | None,
+    resume: bool,
+    meta: dict[str, Any] | None,
+    log: Callable[[str], None] | None,
+) -> History:
     device = torch.device(config.device)
     main = dist.is_main()
     log = log if (log and main) else (lambda s: None)
@@ -259,7 +303,7 @@ def fit(
                     loss, n, carry = task.loss(net, batch, carry)
                 value = loss.item()
                 optimizer.zero_grad(set_to_none=True)
-                loss.backward()
+                (loss * _share_weight(n) if net is not model else loss).backward()
                 norm = clip_gradients(model.parameters(), config.clip, config.clip_value)
                 # checked after backward, so that under DDP every process sees the (averaged, non-finite) gradient
                 # and stops at the same batch instead of waiting for one that has stopped
