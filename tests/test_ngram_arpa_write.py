@@ -115,6 +115,6 @@ def test_number_kernel_is_python_formatting(x):
     for v in {float(x), float(x) / 1e6, float(x) * 2.0**-20, -abs(float(x)) / 7.0}:
         end = _put_number(out, 0, v, int(np.array(v).view(np.int64)))
         if end < 0:
-            assert not abs(v) < 2.0**10
+            assert not abs(v) < 2.0**20
         else:
             assert out[:end].tobytes().decode() == _fmt(v)

@@ -97,6 +97,7 @@ SLICE_ROWS = 1 << 18  # n-grams formatted per slice
 _BUFFER_BYTES = 1 << 23  # bytes of text per write (grows only for a line longer than that)
 _NUMBER_BYTES = 24  # the longest number the kernel writes: "-" + 13 digits + "." + 6 digits
 _DONE, _FULL, _PYTHON = 0, 1, 2
+_DIGIT_PAIRS = np.frombuffer("".join(f"{i:02d}" for i in range(100)).encode(), np.uint8).copy()
 
 
 def _fmt(values: np.ndarray) -> list[str]:
@@ -104,11 +105,11 @@ def _fmt(values: np.ndarray) -> list[str]:
     return [f"{v:.6f}" if v > -99 else "-99" for v in values.tolist()]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _put_number(out, pos, v, bits):
     """Write ``v`` (``bits``: its float64 bits) as ``%.6f`` (``-99`` when not above -99) at ``out[pos:]``;
-    the position after it, or -1 when Python must format it (an infinity, or a magnitude of 2**10 or more
-    with more than 42 significant bits: a backoff weight of a thousand is already rare)."""
+    the position after it, or -1 when Python must format it (an infinity, or a magnitude of 2**20 or more
+    with more than 42 significant bits: no log10 probability or backoff weight is near that)."""
     if not v > -99.0:  # NaN too, as in the Python formatting
         out[pos] = 45
         out[pos + 1] = 57
@@ -124,7 +125,22 @@ def _put_number(out, pos, v, bits):
         mant |= 0x10000000000000
         k = 1075 - e  # v = mant * 2**-k
     q = np.int64(0)  # round(|v| * 10**6), ties to even
-    if mant != 0:
+    if mant != 0 and k >= 32:  # |v| < 2**21: mant * 10**6 as c * 2**32 + low, in two words
+        low = (mant & 0xFFFFFFFF) * 1000000
+        c = (mant >> 32) * 1000000 + (low >> 32)  # below 2**41
+        low &= 0xFFFFFFFF
+        t = k - 32  # |v| * 10**6 = (c * 2**32 + low) / 2**(t + 32)
+        if t == 0:
+            q = c
+            if low > 0x80000000 or (low == 0x80000000 and (q & 1) == 1):
+                q += 1
+        elif t < 63:
+            q = c >> t
+            r = c & ((np.int64(1) << t) - 1)
+            half = np.int64(1) << (t - 1)
+            if r > half or (r == half and (low > 0 or (q & 1) == 1)):
+                q += 1
+    elif mant != 0:  # |v| >= 2**20: fewer significant bits, then one word
         while (mant & 1) == 0 and k > 0:
             mant >>= 1
             k -= 1
@@ -134,27 +150,11 @@ def _put_number(out, pos, v, bits):
             q = (mant << -k) * 1000000
         elif mant < np.int64(1) << 42:
             p = mant * 1000000  # below 2**62
-            if k < 63:
-                q = p >> k
-                r = p & ((np.int64(1) << k) - 1)
-                half = np.int64(1) << (k - 1)
-                if r > half or (r == half and (q & 1) == 1):
-                    q += 1
-        elif k >= 32:  # mant * 10**6 as c * 2**32 + low, in two words (a float64 of a full mantissa)
-            low = (mant & 0xFFFFFFFF) * 1000000
-            c = (mant >> 32) * 1000000 + (low >> 32)  # below 2**42
-            low &= 0xFFFFFFFF
-            t = k - 32  # |v| * 10**6 = (c * 2**32 + low) / 2**(t + 32)
-            if t == 0:
-                q = c
-                if low > 0x80000000 or (low == 0x80000000 and (q & 1) == 1):
-                    q += 1
-            elif t < 63:
-                q = c >> t
-                r = c & ((np.int64(1) << t) - 1)
-                half = np.int64(1) << (t - 1)
-                if r > half or (r == half and (low > 0 or (q & 1) == 1)):
-                    q += 1
+            q = p >> k
+            r = p & ((np.int64(1) << k) - 1)
+            half = np.int64(1) << (k - 1)
+            if r > half or (r == half and (q & 1) == 1):
+                q += 1
         else:
             return -1
     if bits < 0:  # the sign bit: Python writes -0.000000 for -0.0 and for negatives that round to zero
@@ -162,37 +162,46 @@ def _put_number(out, pos, v, bits):
         pos += 1
     whole = q // 1000000
     frac = q - whole * 1000000
-    digits = 1
-    t = whole
-    while t >= 10:
-        t //= 10
-        digits += 1
-    for j in range(digits - 1, -1, -1):
-        out[pos + j] = 48 + whole % 10
-        whole //= 10
-    pos += digits
+    if whole < 10:
+        out[pos] = 48 + whole
+        pos += 1
+    else:
+        digits = 1
+        t = whole
+        while t >= 10:
+            t //= 10
+            digits += 1
+        for j in range(digits - 1, -1, -1):
+            out[pos + j] = 48 + whole % 10
+            whole //= 10
+        pos += digits
     out[pos] = 46
-    for j in range(6, 0, -1):
-        out[pos + j] = 48 + frac % 10
-        frac //= 10
+    for j in range(5, 0, -2):  # two digits at a time
+        d = frac % 100
+        frac //= 100
+        out[pos + j] = _DIGIT_PAIRS[2 * d]
+        out[pos + j + 1] = _DIGIT_PAIRS[2 * d + 1]
     return pos + 7
 
 
 @numba.njit(cache=True)
-def _format_lines(out, start, ids, probs, pbits, bows, bbits, with_bow, blob, offsets):
+def _format_lines(out, start, ids, probs, pbits, bows, bbits, with_bow, blob, offsets, longest):
     """Format lines ``start, start+1, ...`` of a slice into ``out``: ``prob<TAB>w1 ... wn[<TAB>bow]<LF>``,
     the backoff written when ``with_bow`` and nonzero. Returns (status, next line, bytes written): _DONE
-    after the last line, _FULL when the next line may not fit, _PYTHON when its numbers need Python."""
+    after the last line, _FULL when the next line may not fit, _PYTHON when its numbers need Python.
+    ``longest``: the bytes of the longest word (below ``safe``, any line fits)."""
     rows, n = ids.shape
     cap = len(out)
+    safe = cap - (2 * _NUMBER_BYTES + n + 2) - n * longest
     pos = 0
     for i in range(start, rows):
-        need = 2 * _NUMBER_BYTES + n + 2
-        for j in range(n):
-            w = ids[i, j]
-            need += offsets[w + 1] - offsets[w]
-        if pos + need > cap:
-            return _FULL, i, pos
+        if pos > safe:
+            need = 2 * _NUMBER_BYTES + n + 2
+            for j in range(n):
+                w = ids[i, j]
+                need += offsets[w + 1] - offsets[w]
+            if pos + need > cap:
+                return _FULL, i, pos
         end = _put_number(out, pos, probs[i], pbits[i])
         if end < 0:
             return _PYTHON, i, pos
@@ -213,18 +222,25 @@ def _format_lines(out, start, ids, probs, pbits, bows, bbits, with_bow, blob, of
     return _DONE, rows, pos
 
 
+@numba.njit(cache=True)
+def _walk(keys, ctx, ids, col, V):
+    """One step down the orders: the (n-1)-gram rows ``ctx`` give their last word (column ``col``) and,
+    in ``ctx``, their own contexts."""
+    for i in range(len(ctx)):
+        k = keys[ctx[i]]
+        c = k // V
+        ids[i, col] = k - c * V
+        ctx[i] = c
+
+
 def _gram_ids(tables: ArpaTables, n: int, rows: slice) -> np.ndarray:
     """The word ids of the n-grams ``rows`` of order ``n`` (n >= 2), one row each: the packed keys walked
     down the orders to their first word."""
     V = len(tables.words)
-    key = np.asarray(tables.keys[n][rows], np.int64)
-    ids = np.empty((len(key), n), np.int64)
-    ids[:, n - 1] = key % V
-    ctx = key // V
-    for m in range(n - 1, 1, -1):
-        k = np.asarray(tables.keys[m], np.int64)[ctx] if len(ctx) else ctx
-        ids[:, m - 1] = k % V
-        ctx = k // V
+    ids = np.empty((rows.stop - rows.start, n), np.int64)
+    ctx = np.arange(rows.start, rows.stop, dtype=np.int64)
+    for m in range(n, 1, -1):
+        _walk(tables.keys[m], ctx, ids, m - 1, V)
     ids[:, 0] = ctx
     return ids
 
@@ -253,6 +269,7 @@ def write_arpa(
     np.cumsum([len(b) for b in encoded], out=offsets[1:])
     blob = np.frombuffer(b"".join(encoded), np.uint8)
     del encoded
+    longest = int(np.diff(offsets).max(initial=0))
     unigrams = np.asarray(unigrams, np.int64)
     sizes = [len(unigrams)] + [len(tables.keys[n]) for n in range(2, tables.order + 1)]
     out = np.empty(_BUFFER_BYTES, np.uint8)
@@ -267,16 +284,18 @@ def write_arpa(
                 rows = slice(s, min(s + step, sizes[n - 1]))
                 if n == 1:
                     ids = unigrams[rows, None]
-                    probs = np.asarray(tables.logprob[1], np.float64)[ids[:, 0]]
-                    bows = np.asarray(tables.logbow[1], np.float64)[ids[:, 0]] if with_bow else probs
+                    probs = tables.logprob[1][ids[:, 0]].astype(np.float64)
+                    bows = tables.logbow[1][ids[:, 0]].astype(np.float64) if with_bow else probs
                 else:
                     ids = _gram_ids(tables, n, rows)
-                    probs = np.asarray(tables.logprob[n][rows], np.float64)
-                    bows = np.asarray(tables.logbow[n][rows], np.float64) if with_bow else probs
+                    probs = tables.logprob[n][rows].astype(np.float64)
+                    bows = tables.logbow[n][rows].astype(np.float64) if with_bow else probs
                 pbits, bbits = probs.view(np.int64), bows.view(np.int64)
                 i = 0
                 while i < len(ids):
-                    status, nxt, used = _format_lines(out, i, ids, probs, pbits, bows, bbits, with_bow, blob, offsets)
+                    status, nxt, used = _format_lines(
+                        out, i, ids, probs, pbits, bows, bbits, with_bow, blob, offsets, longest
+                    )
                     f.write(out[:used].data)
                     i = nxt
                     if status == _PYTHON:
