@@ -91,8 +91,8 @@ def is_arpa(path: str | os.PathLike) -> bool:
 # The lines are formatted by a compiled kernel into a fixed buffer, a slice of n-grams at a time, so the
 # memory writing takes is bounded whatever the model's size (the tables may be memory-mapped files). The
 # bytes are exactly what ``f"{v:.6f}"`` (and ``-99`` at or below -99) gives: the kernel rounds the exact
-# binary value to 6 decimals, ties to even, as Python does; a number it does not handle (an infinity, or
-# one of more than 12 integer digits) is formatted by :func:`_fmt` instead.
+# binary value to 6 decimals, ties to even, as Python does; a number it does not handle (an infinity, or a
+# magnitude of 2**20 or more with more than 42 significant bits) is formatted by :func:`_fmt` instead.
 SLICE_ROWS = 1 << 18  # n-grams formatted per slice
 _BUFFER_BYTES = 1 << 23  # bytes of text per write (grows only for a line longer than that)
 _NUMBER_BYTES = 24  # the longest number the kernel writes: "-" + 13 digits + "." + 6 digits
