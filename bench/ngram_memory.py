@@ -92,14 +92,15 @@ def probe(cmd: list[str]) -> None:
     print("@@", dt, usage.ru_maxrss / 1024, peak / 1024, p.returncode, usage.ru_utime + usage.ru_stime)
 
 
-def measured(cmd: list[str]) -> tuple[float, float, float, str]:
-    """(seconds, peak RSS MiB, peak anonymous MiB, output) of a command run in a fresh measuring process."""
+def measured(cmd: list[str]) -> tuple[float, float, float, float, str]:
+    """(seconds, CPU seconds, peak RSS MiB, peak anonymous MiB, output) of a command run in a fresh measuring
+    process (CPU: user + system of the command's process tree, the fairer figure on a loaded machine)."""
     out = subprocess.run([sys.executable, __file__, "--probe", *cmd], capture_output=True, text=True, check=True).stdout
     body, _, tail = out.rpartition("@@")
-    seconds, rss, anon, rc, _cpu = tail.split()
+    seconds, rss, anon, rc, cpu = tail.split()
     if rc != "0":
         raise SystemExit(f"{' '.join(cmd)} failed:\n{body}")
-    return float(seconds), float(rss), float(anon), body
+    return float(seconds), float(cpu), float(rss), float(anon), body
 
 
 FIT = (
@@ -144,18 +145,22 @@ def main() -> None:
     print(f"{args.order}-gram mkn on {tokens:,} tokens of {wiki / 'train.txt.xz'} (in {tmp}); threads: numpy's default")
     for name, extra, fit_kw in runs:
         # count + estimate alone (what --memory bounds), then the whole command with the ARPA written
-        fit_s, fit_rss, fit_anon, _ = measured([sys.executable, "-c", FIT, str(corpus), str(args.order), *fit_kw])
+        fit_s, fit_cpu, fit_rss, fit_anon, _ = measured(
+            [sys.executable, "-c", FIT, str(corpus), str(args.order), *fit_kw]
+        )
         arpa = tmp / f"{len(rows)}.arpa"
-        seconds, rss, anon, _ = measured([*base, "-o", str(arpa), *extra])
+        seconds, cpu, rss, anon, _ = measured([*base, "-o", str(arpa), *extra])
         digest = hashlib.sha256(arpa.read_bytes()).hexdigest()[:16]
         digests.setdefault(digest, arpa)
         rows.append(
             {
                 "build": name,
                 "fit_seconds": round(fit_s, 1),
+                "fit_cpu_seconds": round(fit_cpu, 1),
                 "fit_peak_rss_mib": round(fit_rss),
                 "fit_peak_anon_mib": round(fit_anon),
                 "arpa_seconds": round(seconds, 1),
+                "arpa_cpu_seconds": round(cpu, 1),
                 "arpa_peak_rss_mib": round(rss),
                 "arpa_peak_anon_mib": round(anon),
                 "arpa_sha256": digest,
@@ -168,12 +173,13 @@ def main() -> None:
         arpa = tmp / "lmplz.arpa"
         cmd = [args.lmplz, "-o", str(args.order), "-S", args.memory, "-T", str(tmp), "--text", str(corpus)]
         cmd += ["--arpa", str(arpa), "--discount_fallback"]
-        seconds, rss, anon, _ = measured(cmd)
+        seconds, cpu, rss, anon, _ = measured(cmd)
         digests.setdefault(hashlib.sha256(arpa.read_bytes()).hexdigest()[:16], arpa)
         rows.append(
             {
                 "build": f"lmplz -S {args.memory}",
                 "arpa_seconds": round(seconds, 1),
+                "arpa_cpu_seconds": round(cpu, 1),
                 "arpa_peak_rss_mib": round(rss),
                 "arpa_peak_anon_mib": round(anon),
             }

@@ -30,6 +30,7 @@ from wordseq.errors import InputError
 from wordseq.io.atomic import atomic_write
 from wordseq.io.inputs import open_input
 from wordseq.lm.ngram.scorer import _hash, _word_id
+from wordseq.progress import progress
 from wordseq.text.vocab import BOS, EOS, SPECIALS, UNK
 
 _NGRAM_COUNT = re.compile(r"^ngram\s+(\d+)\s*=\s*(\d+)$")
@@ -87,51 +88,226 @@ def is_arpa(path: str | os.PathLike) -> bool:
 
 
 # -- writing ------------------------------------------------------------------------------------------
+# The lines are formatted by a compiled kernel into a fixed buffer, a slice of n-grams at a time, so the
+# memory writing takes is bounded whatever the model's size (the tables may be memory-mapped files). The
+# bytes are exactly what ``f"{v:.6f}"`` (and ``-99`` at or below -99) gives: the kernel rounds the exact
+# binary value to 6 decimals, ties to even, as Python does; a number it does not handle (an infinity, or a
+# magnitude of 2**20 or more with more than 42 significant bits) is formatted by :func:`_fmt` instead.
+SLICE_ROWS = 1 << 18  # n-grams formatted per slice
+_BUFFER_BYTES = 1 << 23  # bytes of text per write (grows only for a line longer than that)
+_NUMBER_BYTES = 24  # the longest number the kernel writes: "-" + 13 digits + "." + 6 digits
+_DONE, _FULL, _PYTHON = 0, 1, 2
+_DIGIT_PAIRS = np.frombuffer("".join(f"{i:02d}" for i in range(100)).encode(), np.uint8).copy()
+
+
 def _fmt(values: np.ndarray) -> list[str]:
+    """The reference formatting of log10 probabilities and backoffs (the kernel writes the same bytes)."""
     return [f"{v:.6f}" if v > -99 else "-99" for v in values.tolist()]
 
 
-def write_arpa(path: str | os.PathLike, tables: ArpaTables, unigrams: np.ndarray) -> Path:
+@numba.njit(cache=True, inline="always")
+def _put_number(out, pos, v, bits):
+    """Write ``v`` (``bits``: its float64 bits) as ``%.6f`` (``-99`` when not above -99) at ``out[pos:]``;
+    the position after it, or -1 when Python must format it (an infinity, or a magnitude of 2**20 or more
+    with more than 42 significant bits: no log10 probability or backoff weight is near that)."""
+    if not v > -99.0:  # NaN too, as in the Python formatting
+        out[pos] = 45
+        out[pos + 1] = 57
+        out[pos + 2] = 57
+        return pos + 3
+    e = (bits >> 52) & 0x7FF
+    mant = bits & 0xFFFFFFFFFFFFF
+    if e == 0x7FF:
+        return -1
+    if e == 0:
+        k = 1074
+    else:
+        mant |= 0x10000000000000
+        k = 1075 - e  # v = mant * 2**-k
+    q = np.int64(0)  # round(|v| * 10**6), ties to even
+    if mant != 0 and k >= 32:  # |v| < 2**21: mant * 10**6 as c * 2**32 + low, in two words
+        low = (mant & 0xFFFFFFFF) * 1000000
+        c = (mant >> 32) * 1000000 + (low >> 32)  # below 2**41
+        low &= 0xFFFFFFFF
+        t = k - 32  # |v| * 10**6 = (c * 2**32 + low) / 2**(t + 32)
+        if t == 0:
+            q = c
+            if low > 0x80000000 or (low == 0x80000000 and (q & 1) == 1):
+                q += 1
+        elif t < 63:
+            q = c >> t
+            r = c & ((np.int64(1) << t) - 1)
+            half = np.int64(1) << (t - 1)
+            if r > half or (r == half and (low > 0 or (q & 1) == 1)):
+                q += 1
+    elif mant != 0:  # |v| >= 2**20: fewer significant bits, then one word
+        while (mant & 1) == 0 and k > 0:
+            mant >>= 1
+            k -= 1
+        if k <= 0:
+            if k < -41 or mant >= (np.int64(1) << (42 + k)):
+                return -1
+            q = (mant << -k) * 1000000
+        elif mant < np.int64(1) << 42:
+            p = mant * 1000000  # below 2**62
+            q = p >> k
+            r = p & ((np.int64(1) << k) - 1)
+            half = np.int64(1) << (k - 1)
+            if r > half or (r == half and (q & 1) == 1):
+                q += 1
+        else:
+            return -1
+    if bits < 0:  # the sign bit: Python writes -0.000000 for -0.0 and for negatives that round to zero
+        out[pos] = 45
+        pos += 1
+    whole = q // 1000000
+    frac = q - whole * 1000000
+    if whole < 10:
+        out[pos] = 48 + whole
+        pos += 1
+    else:
+        digits = 1
+        t = whole
+        while t >= 10:
+            t //= 10
+            digits += 1
+        for j in range(digits - 1, -1, -1):
+            out[pos + j] = 48 + whole % 10
+            whole //= 10
+        pos += digits
+    out[pos] = 46
+    for j in range(5, 0, -2):  # two digits at a time
+        d = frac % 100
+        frac //= 100
+        out[pos + j] = _DIGIT_PAIRS[2 * d]
+        out[pos + j + 1] = _DIGIT_PAIRS[2 * d + 1]
+    return pos + 7
+
+
+@numba.njit(cache=True)
+def _format_lines(out, start, ids, probs, pbits, bows, bbits, with_bow, blob, offsets, longest):
+    """Format lines ``start, start+1, ...`` of a slice into ``out``: ``prob<TAB>w1 ... wn[<TAB>bow]<LF>``,
+    the backoff written when ``with_bow`` and nonzero. Returns (status, next line, bytes written): _DONE
+    after the last line, _FULL when the next line may not fit, _PYTHON when its numbers need Python.
+    ``longest``: the bytes of the longest word (below ``safe``, any line fits)."""
+    rows, n = ids.shape
+    cap = len(out)
+    safe = cap - (2 * _NUMBER_BYTES + n + 2) - n * longest
+    pos = 0
+    for i in range(start, rows):
+        if pos > safe:
+            need = 2 * _NUMBER_BYTES + n + 2
+            for j in range(n):
+                w = ids[i, j]
+                need += offsets[w + 1] - offsets[w]
+            if pos + need > cap:
+                return _FULL, i, pos
+        end = _put_number(out, pos, probs[i], pbits[i])
+        if end < 0:
+            return _PYTHON, i, pos
+        for j in range(n):
+            out[end] = 9 if j == 0 else 32
+            end += 1
+            w = ids[i, j]
+            for b in range(offsets[w], offsets[w + 1]):
+                out[end] = blob[b]
+                end += 1
+        if with_bow and bows[i] != 0.0:  # NaN != 0 as in Python
+            out[end] = 9
+            end = _put_number(out, end + 1, bows[i], bbits[i])
+            if end < 0:
+                return _PYTHON, i, pos
+        out[end] = 10
+        pos = end + 1
+    return _DONE, rows, pos
+
+
+@numba.njit(cache=True)
+def _walk(keys, ctx, ids, col, V):
+    """One step down the orders: the (n-1)-gram rows ``ctx`` give their last word (column ``col``) and,
+    in ``ctx``, their own contexts."""
+    for i in range(len(ctx)):
+        k = keys[ctx[i]]
+        c = k // V
+        ids[i, col] = k - c * V
+        ctx[i] = c
+
+
+def _gram_ids(tables: ArpaTables, n: int, rows: slice) -> np.ndarray:
+    """The word ids of the n-grams ``rows`` of order ``n`` (n >= 2), one row each: the packed keys walked
+    down the orders to their first word."""
+    V = len(tables.words)
+    ids = np.empty((rows.stop - rows.start, n), np.int64)
+    ctx = np.arange(rows.start, rows.stop, dtype=np.int64)
+    for m in range(n, 1, -1):
+        _walk(tables.keys[m], ctx, ids, m - 1, V)
+    ids[:, 0] = ctx
+    return ids
+
+
+def _python_line(tables: ArpaTables, ids: np.ndarray, prob: float, bow: float | None) -> bytes:
+    """One line formatted by Python (numbers the kernel leaves to :func:`_fmt`)."""
+    gram = " ".join(tables.words[w] for w in ids.tolist())
+    p = _fmt(np.array([prob]))[0]
+    if bow is None or bow == 0:
+        return f"{p}\t{gram}\n".encode()
+    return f"{p}\t{gram}\t{_fmt(np.array([bow]))[0]}\n".encode()
+
+
+def write_arpa(
+    path: str | os.PathLike, tables: ArpaTables, unigrams: np.ndarray, slice_rows: int | None = None
+) -> Path:
     """Write backoff-form tables as an ARPA file, atomically; compressed when the name ends in ``.gz``,
     ``.bz2`` or ``.xz``. ``unigrams`` are the word ids listed in the unigram section (those a model can
-    predict, and ``<s>``)."""
+    predict, and ``<s>``). The n-grams are formatted ``slice_rows`` (default :data:`SLICE_ROWS`) at a time
+    from the (possibly memory-mapped) tables, so writing holds one slice and one text buffer, whatever the
+    model's size."""
     path = Path(path)
-    V = len(tables.words)
-    itos = np.array(tables.words, dtype=object)
-    unigrams = np.asarray(unigrams)
+    step = max(1, slice_rows or SLICE_ROWS)
+    encoded = [w.encode("utf-8") for w in tables.words]
+    offsets = np.zeros(len(encoded) + 1, np.int64)
+    np.cumsum([len(b) for b in encoded], out=offsets[1:])
+    blob = np.frombuffer(b"".join(encoded), np.uint8)
+    del encoded
+    longest = int(np.diff(offsets).max(initial=0))
+    unigrams = np.asarray(unigrams, np.int64)
+    sizes = [len(unigrams)] + [len(tables.keys[n]) for n in range(2, tables.order + 1)]
+    out = np.empty(_BUFFER_BYTES, np.uint8)
+    bar = progress(total=sum(sizes), desc="writing ARPA", unit="ngram", unit_scale=True)
     with atomic_write(path, "wb") as raw:
         f = _compressed(raw, path.suffix.lower()) or raw
-        counts = [len(unigrams)] + [len(tables.keys[n]) for n in range(2, tables.order + 1)]
-        f.write(("\n\\data\\\n" + "".join(f"ngram {n}={c}\n" for n, c in enumerate(counts, 1))).encode("utf-8"))
+        f.write(("\n\\data\\\n" + "".join(f"ngram {n}={c}\n" for n, c in enumerate(sizes, 1))).encode("utf-8"))
         for n in range(1, tables.order + 1):
-            rows = unigrams if n == 1 else np.arange(len(tables.keys[n]))
             f.write(f"\n\\{n}-grams:\n".encode())
-            step = 1 << 20  # rows per chunk: memory stays bounded for models of any size
-            for s in range(0, len(rows), step):
-                r = rows[s : s + step]
+            with_bow = n < tables.order
+            for s in range(0, sizes[n - 1], step):
+                rows = slice(s, min(s + step, sizes[n - 1]))
                 if n == 1:
-                    grams = itos[r].tolist()
-                else:  # the words of each n-gram, walking the context ids down the orders
-                    text = itos[tables.keys[n][r] % V]
-                    ctx = tables.keys[n][r] // V
-                    for m in range(n - 1, 1, -1):
-                        k = tables.keys[m][ctx]
-                        text = itos[k % V] + " " + text
-                        ctx = k // V
-                    grams = (itos[ctx] + " " + text).tolist()
-                probs = _fmt(tables.logprob[n][r])
-                if n < tables.order:
-                    bows = tables.logbow[n][r]
-                    lines = [
-                        f"{p}\t{g}\t{b}\n" if bv != 0 else f"{p}\t{g}\n"
-                        for p, g, b, bv in zip(probs, grams, _fmt(bows), bows.tolist())
-                    ]
+                    ids = unigrams[rows, None]
+                    probs = tables.logprob[1][ids[:, 0]].astype(np.float64)
+                    bows = tables.logbow[1][ids[:, 0]].astype(np.float64) if with_bow else probs
                 else:
-                    lines = [f"{p}\t{g}\n" for p, g in zip(probs, grams)]
-                f.write("".join(lines).encode("utf-8"))
+                    ids = _gram_ids(tables, n, rows)
+                    probs = tables.logprob[n][rows].astype(np.float64)
+                    bows = tables.logbow[n][rows].astype(np.float64) if with_bow else probs
+                pbits, bbits = probs.view(np.int64), bows.view(np.int64)
+                i = 0
+                while i < len(ids):
+                    status, nxt, used = _format_lines(
+                        out, i, ids, probs, pbits, bows, bbits, with_bow, blob, offsets, longest
+                    )
+                    f.write(out[:used].data)
+                    i = nxt
+                    if status == _PYTHON:
+                        f.write(_python_line(tables, ids[i], probs[i], bows[i] if with_bow else None))
+                        i += 1
+                    elif status == _FULL and used == 0:  # one line longer than the buffer
+                        out = np.empty(2 * len(out), np.uint8)
+                bar.update(len(ids))
         f.write(b"\n\\end\\\n")
         if f is not raw:
             f.close()
+    bar.close()
     return path
 
 
