@@ -1,5 +1,6 @@
 """Data-parallel training: two CPU processes (torchrun, gloo) train the same model as one process does on the
-same global batch, for the language models, the taggers and the translation models."""
+same global batch, for the language models, the taggers, the translation models, the neural text classifiers
+and the parsers."""
 
 from __future__ import annotations
 
@@ -178,6 +179,97 @@ def test_translation_two_processes_match_one(tmp_path):
     _same_weights(a.net.state_dict(), b.net.state_dict(), start)
     losses = [[h["train_loss_nats"] for h in m.history] for m in (a, b)]
     assert len(losses[0]) == 2 and losses[0] == pytest.approx(losses[1], rel=1e-5)
+
+
+def _labelled(path, n, seed):
+    """label<TAB>text lines whose label follows from a cue word among filler words."""
+    rng = np.random.default_rng(seed)
+    cues = {"pos": ["good", "great"], "neg": ["bad", "awful"]}
+    fill = ["the", "film", "was", "a", "plot", "and", "it", "really", "very", "cast"]
+    lines = []
+    for i in range(n):
+        label = "pos" if i % 2 else "neg"
+        words = list(rng.choice(fill, rng.integers(1, 7)))
+        words.insert(int(rng.integers(0, len(words) + 1)), str(rng.choice(cues[label])))
+        lines.append(f"{label}\t{' '.join(words)}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _classifier_two_processes_match_one(tmp_path, options):
+    from wordseq.classify import load_classifier
+
+    train, dev = _labelled(tmp_path / "train.tsv", 60, 0), _labelled(tmp_path / "dev.tsv", 16, 1)
+    common = ["classify", "train", str(train), "--dev", str(dev), "--embed", "8", "--dropout", "0", "--batch", "8"]
+    common += ["--epochs", "2", "--optimizer", "sgd", "--lr", "0.5", "--threads", "1", "-q", *options]
+    one = _train(common + ["-o", str(tmp_path / "one.wsq")], 1, tmp_path)
+    two = _train(common + ["-o", str(tmp_path / "two.wsq")], 2, tmp_path)
+    # the first process alone reports and writes the model
+    assert two.stdout.count("dev accuracy") == one.stdout.count("dev accuracy") == 1
+    assert two.stderr.count("model written to") == 1
+    a, b = load_classifier(tmp_path / "one.wsq"), load_classifier(tmp_path / "two.wsq")
+    torch.manual_seed(a.config.train.seed)  # the initial weights, built as fit builds them
+    start = a._build(len(a.vocab)).state_dict()
+    _same_weights(a.net.state_dict(), b.net.state_dict(), start)
+    losses = [[h["train_loss_nats"] for h in m.history] for m in (a, b)]
+    assert len(losses[0]) == 2 and losses[0] == pytest.approx(losses[1], rel=1e-5)
+
+
+@needs_gloo
+def test_cnn_classifier_two_processes_match_one(tmp_path):
+    """``wordseq classify train --model cnn`` under torchrun: each process takes half of every batch of 8 texts,
+    and both end with the weights one process reaches on the whole batches (max-norm constraint on)."""
+    _classifier_two_processes_match_one(tmp_path, ["--model", "cnn", "--widths", "2,3", "--maps", "4"])
+
+
+@needs_gloo
+def test_rnn_classifier_two_processes_match_one(tmp_path):
+    """``wordseq classify train --model rnn`` (a BiGRU over packed sequences of unequal lengths) likewise."""
+    _classifier_two_processes_match_one(tmp_path, ["--model", "rnn", "--cell", "gru", "--hidden", "8"])
+
+
+def test_a_model_that_is_not_torch_trains_in_the_first_torchrun_process_alone(tmp_path, monkeypatch, capsys):
+    """Under torchrun (seen here through its environment variables) the linear, NBSVM, fastText-style and
+    mean-vector models are trained by the first process, which says so; the others stop at once, writing
+    nothing (one code path for all four; the linear model is the quickest)."""
+    from wordseq.cli import main
+
+    train = _labelled(tmp_path / "train.tsv", 40, 0)
+    model = "linear"
+    args = ["classify", "train", str(train), "--model", model, "-q"]
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "1")
+    assert main([*args, "-o", str(tmp_path / "rank1.wsq")]) == 0
+    assert capsys.readouterr() == ("", "") and not (tmp_path / "rank1.wsq").exists()
+    monkeypatch.setenv("RANK", "0")
+    assert main([*args, "-o", str(tmp_path / "rank0.wsq")]) == 0
+    err = capsys.readouterr().err
+    assert f"note: --model {model} does not train data-parallel; the first of the 2 torchrun processes" in err
+    assert (tmp_path / "rank0.wsq").exists()
+
+
+def _as_rank(monkeypatch, rank, world=2):
+    from wordseq.train import distributed as dist
+
+    monkeypatch.setattr(dist, "world_size", lambda: world)
+    monkeypatch.setattr(dist, "rank", lambda: rank)
+
+
+def test_classify_batches_split_among_processes(monkeypatch):
+    """Every process takes a disjoint share of each global batch, together the whole batch; a batch with fewer
+    texts than processes is left out (its texts are in the next epoch's other batches)."""
+    from wordseq.classify.neural import ClassifyTask
+
+    texts = [np.array([i + 2]) for i in range(21)]  # text i is the word i + 2: the batches say which texts
+    task = ClassifyTask(texts, np.arange(21) % 2, None, batch_size=4, seed=3)
+    whole = [b[0][:, 0].tolist() for b in task.batches(1)]
+    _as_rank(monkeypatch, 0)
+    first = [b[0][:, 0].tolist() for b in task.batches(1)]
+    _as_rank(monkeypatch, 1)
+    second = [b[0][:, 0].tolist() for b in task.batches(1)]
+    assert len(whole) == 6 and len(first) == len(second) == 5 and len(whole[-1]) == 1
+    for w, a, b in zip(whole, first, second):
+        assert sorted(a + b) == sorted(w) and len(a) == len(b) == 2 and a == w[0::2]
 
 
 # -- a lost process, in one process: a gloo group of one, and a task whose collective "fails" in epoch 2 --------
