@@ -248,6 +248,61 @@ def test_a_model_that_is_not_torch_trains_in_the_first_torchrun_process_alone(tm
     assert (tmp_path / "rank0.wsq").exists()
 
 
+EXCERPT = ROOT / "tests" / "data" / "parse" / "ewt-excerpt.conllu"  # 26 sentences, non-projective trees too
+
+
+def _parsers_two_processes_match_one(tmp_path, options):
+    common = ["parse", "train", str(EXCERPT), "--dev", str(EXCERPT), "--dropout", "0", "--epochs", "2"]
+    common += ["--threads", "1", "-q", *options]
+    one = _train(common + ["-o", str(tmp_path / "one.wsq")], 1, tmp_path)
+    two = _train(common + ["-o", str(tmp_path / "two.wsq")], 2, tmp_path)
+    assert two.stdout.count("wrote ") == one.stdout.count("wrote ") == 1  # the first process writes the model
+    assert two.stdout.count("dev UAS") == one.stdout.count("dev UAS") == 1
+    from wordseq.parse.files import load_parser
+
+    return load_parser(tmp_path / "one.wsq"), load_parser(tmp_path / "two.wsq")
+
+
+def _same_history(a, b) -> None:
+    losses = [[h["train_loss_nats"] for h in m.history] for m in (a, b)]
+    assert len(losses[0]) == 2 and losses[0] == pytest.approx(losses[1], rel=1e-5)
+    assert [h["valid_las"] for h in a.history] == [h["valid_las"] for h in b.history]
+
+
+@needs_gloo
+def test_biaffine_parser_two_processes_match_one(tmp_path):
+    """``wordseq parse train --model biaffine`` under torchrun: each process takes every other sentence of each
+    batch of at most 100 tokens (shares of unequal word counts: the losses are weighted by them)."""
+    from wordseq.parse.biaffine import _chunks, _make_net
+    from wordseq.parse.treebank import read_treebank
+
+    lengths = sorted(len(s) + 1 for s in read_treebank(EXCERPT))
+    assert min(len(c) for c in _chunks(list(range(len(lengths))), lengths, 100)) >= 2  # no batch left out
+    options = ["--model", "biaffine", "--embed", "16", "--hidden", "16", "--batch", "100"]
+    a, b = _parsers_two_processes_match_one(tmp_path, options + ["--optimizer", "sgd", "--lr", "0.5"])
+    torch.manual_seed(a.config.train.seed)  # the initial weights, built as fit builds them
+    start = _make_net(len(a.words), len(a.chars), len(a.tags), len(a.labels), a.config).state_dict()
+    _same_weights(a.net.state_dict(), b.net.state_dict(), start)
+    _same_history(a, b)
+
+
+@needs_gloo
+def test_chen_manning_parser_two_processes_match_one(tmp_path):
+    """``wordseq parse train --model chen-manning`` under torchrun: each process takes half of every batch of
+    64 oracle transitions. (Plain SGD and ReLU: AdaGrad's first steps divide tiny gradients by their own size,
+    which turns float rounding into differences of 1e-5 in weights near 0.)"""
+    from wordseq.parse.chen_manning import _make_net
+
+    options = ["--model", "chen-manning", "--embed", "16", "--hidden", "32", "--batch", "64"]
+    a, b = _parsers_two_processes_match_one(
+        tmp_path, options + ["--optimizer", "sgd", "--lr", "2", "--activation", "relu"]
+    )
+    torch.manual_seed(a.config.train.seed)
+    start = _make_net(len(a.words), len(a.tags), len(a.labels), a.system.n_actions, a.config).state_dict()
+    _same_weights(a.net.state_dict(), b.net.state_dict(), start)
+    _same_history(a, b)
+
+
 def _as_rank(monkeypatch, rank, world=2):
     from wordseq.train import distributed as dist
 
@@ -270,6 +325,30 @@ def test_classify_batches_split_among_processes(monkeypatch):
     assert len(whole) == 6 and len(first) == len(second) == 5 and len(whole[-1]) == 1
     for w, a, b in zip(whole, first, second):
         assert sorted(a + b) == sorted(w) and len(a) == len(b) == 2 and a == w[0::2]
+
+
+def test_parser_batches_split_among_processes(monkeypatch):
+    """The biaffine parser's batches of sentences and Chen & Manning's batches of transitions: every process a
+    disjoint share of each global batch, together the whole batch."""
+    from types import SimpleNamespace
+
+    from wordseq.parse import biaffine, chen_manning
+
+    bi = object.__new__(biaffine._Task)
+    bi.items = [([0] * (2 + k % 7), [], []) for k in range(40)]  # sentence k: 2 + k % 7 tokens with ROOT
+    bi.parser, bi.seed = SimpleNamespace(config=SimpleNamespace(batch_tokens=30)), 1
+    cm = chen_manning._Task(None, np.arange(45)[:, None], np.arange(45), None, None, batch_size=8, seed=1)
+    for batches in (lambda: bi.batches(2), lambda: [y.tolist() for _, y in cm.batches(2)]):
+        _as_rank(monkeypatch, 0, world=1)
+        whole = batches()
+        _as_rank(monkeypatch, 0)
+        first = batches()
+        _as_rank(monkeypatch, 1)
+        second = batches()
+        kept = [w for w in whole if len(w) >= 2]
+        assert len(first) == len(second) == len(kept) > 3
+        for w, a, b in zip(kept, first, second):
+            assert a == w[0::2] and b == w[1::2]
 
 
 # -- a lost process, in one process: a gloo group of one, and a task whose collective "fails" in epoch 2 --------
