@@ -1,5 +1,6 @@
 """Data-parallel training: two CPU processes (torchrun, gloo) train the same model as one process does on the
-same global batch, for the language models, the taggers and the translation models."""
+same global batch, for the language models, the taggers, the translation models, the neural text classifiers
+and the parsers."""
 
 from __future__ import annotations
 
@@ -178,6 +179,176 @@ def test_translation_two_processes_match_one(tmp_path):
     _same_weights(a.net.state_dict(), b.net.state_dict(), start)
     losses = [[h["train_loss_nats"] for h in m.history] for m in (a, b)]
     assert len(losses[0]) == 2 and losses[0] == pytest.approx(losses[1], rel=1e-5)
+
+
+def _labelled(path, n, seed):
+    """label<TAB>text lines whose label follows from a cue word among filler words."""
+    rng = np.random.default_rng(seed)
+    cues = {"pos": ["good", "great"], "neg": ["bad", "awful"]}
+    fill = ["the", "film", "was", "a", "plot", "and", "it", "really", "very", "cast"]
+    lines = []
+    for i in range(n):
+        label = "pos" if i % 2 else "neg"
+        words = list(rng.choice(fill, rng.integers(1, 7)))
+        words.insert(int(rng.integers(0, len(words) + 1)), str(rng.choice(cues[label])))
+        lines.append(f"{label}\t{' '.join(words)}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _classifier_two_processes_match_one(tmp_path, options):
+    from wordseq.classify import load_classifier
+
+    train, dev = _labelled(tmp_path / "train.tsv", 60, 0), _labelled(tmp_path / "dev.tsv", 16, 1)
+    common = ["classify", "train", str(train), "--dev", str(dev), "--embed", "8", "--dropout", "0", "--batch", "8"]
+    common += ["--epochs", "2", "--optimizer", "sgd", "--lr", "0.5", "--threads", "1", "-q", *options]
+    one = _train(common + ["-o", str(tmp_path / "one.wsq")], 1, tmp_path)
+    two = _train(common + ["-o", str(tmp_path / "two.wsq")], 2, tmp_path)
+    # the first process alone reports and writes the model
+    assert two.stdout.count("dev accuracy") == one.stdout.count("dev accuracy") == 1
+    assert two.stderr.count("model written to") == 1
+    a, b = load_classifier(tmp_path / "one.wsq"), load_classifier(tmp_path / "two.wsq")
+    torch.manual_seed(a.config.train.seed)  # the initial weights, built as fit builds them
+    start = a._build(len(a.vocab)).state_dict()
+    _same_weights(a.net.state_dict(), b.net.state_dict(), start)
+    losses = [[h["train_loss_nats"] for h in m.history] for m in (a, b)]
+    assert len(losses[0]) == 2 and losses[0] == pytest.approx(losses[1], rel=1e-5)
+
+
+@needs_gloo
+def test_cnn_classifier_two_processes_match_one(tmp_path):
+    """``wordseq classify train --model cnn`` under torchrun: each process takes half of every batch of 8 texts,
+    and both end with the weights one process reaches on the whole batches (max-norm constraint on)."""
+    _classifier_two_processes_match_one(tmp_path, ["--model", "cnn", "--widths", "2,3", "--maps", "4"])
+
+
+@needs_gloo
+def test_rnn_classifier_two_processes_match_one(tmp_path):
+    """``wordseq classify train --model rnn`` (a BiGRU over packed sequences of unequal lengths) likewise."""
+    _classifier_two_processes_match_one(tmp_path, ["--model", "rnn", "--cell", "gru", "--hidden", "8"])
+
+
+def test_a_model_that_is_not_torch_trains_in_the_first_torchrun_process_alone(tmp_path, monkeypatch, capsys):
+    """Under torchrun (seen here through its environment variables) the linear, NBSVM, fastText-style and
+    mean-vector models are trained by the first process, which says so; the others stop at once, writing
+    nothing (one code path for all four; the linear model is the quickest)."""
+    from wordseq.cli import main
+
+    train = _labelled(tmp_path / "train.tsv", 40, 0)
+    model = "linear"
+    args = ["classify", "train", str(train), "--model", model, "-q"]
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "1")
+    assert main([*args, "-o", str(tmp_path / "rank1.wsq")]) == 0
+    assert capsys.readouterr() == ("", "") and not (tmp_path / "rank1.wsq").exists()
+    monkeypatch.setenv("RANK", "0")
+    assert main([*args, "-o", str(tmp_path / "rank0.wsq")]) == 0
+    err = capsys.readouterr().err
+    assert f"note: --model {model} does not train data-parallel; the first of the 2 torchrun processes" in err
+    assert (tmp_path / "rank0.wsq").exists()
+
+
+EXCERPT = ROOT / "tests" / "data" / "parse" / "ewt-excerpt.conllu"  # 26 sentences, non-projective trees too
+
+
+def _parsers_two_processes_match_one(tmp_path, options):
+    common = ["parse", "train", str(EXCERPT), "--dev", str(EXCERPT), "--dropout", "0", "--epochs", "2"]
+    common += ["--threads", "1", "-q", *options]
+    one = _train(common + ["-o", str(tmp_path / "one.wsq")], 1, tmp_path)
+    two = _train(common + ["-o", str(tmp_path / "two.wsq")], 2, tmp_path)
+    assert two.stdout.count("wrote ") == one.stdout.count("wrote ") == 1  # the first process writes the model
+    assert two.stdout.count("dev UAS") == one.stdout.count("dev UAS") == 1
+    from wordseq.parse.files import load_parser
+
+    return load_parser(tmp_path / "one.wsq"), load_parser(tmp_path / "two.wsq")
+
+
+def _same_history(a, b) -> None:
+    losses = [[h["train_loss_nats"] for h in m.history] for m in (a, b)]
+    assert len(losses[0]) == 2 and losses[0] == pytest.approx(losses[1], rel=1e-5)
+    assert [h["valid_las"] for h in a.history] == [h["valid_las"] for h in b.history]
+
+
+@needs_gloo
+def test_biaffine_parser_two_processes_match_one(tmp_path):
+    """``wordseq parse train --model biaffine`` under torchrun: each process takes every other sentence of each
+    batch of at most 100 tokens (shares of unequal word counts: the losses are weighted by them)."""
+    from wordseq.parse.biaffine import _chunks, _make_net
+    from wordseq.parse.treebank import read_treebank
+
+    lengths = sorted(len(s) + 1 for s in read_treebank(EXCERPT))
+    assert min(len(c) for c in _chunks(list(range(len(lengths))), lengths, 100)) >= 2  # no batch left out
+    options = ["--model", "biaffine", "--embed", "16", "--hidden", "16", "--batch", "100"]
+    a, b = _parsers_two_processes_match_one(tmp_path, options + ["--optimizer", "sgd", "--lr", "0.5"])
+    torch.manual_seed(a.config.train.seed)  # the initial weights, built as fit builds them
+    start = _make_net(len(a.words), len(a.chars), len(a.tags), len(a.labels), a.config).state_dict()
+    _same_weights(a.net.state_dict(), b.net.state_dict(), start)
+    _same_history(a, b)
+
+
+@needs_gloo
+def test_chen_manning_parser_two_processes_match_one(tmp_path):
+    """``wordseq parse train --model chen-manning`` under torchrun: each process takes half of every batch of
+    64 oracle transitions. (Plain SGD and ReLU: AdaGrad's first steps divide tiny gradients by their own size,
+    which turns float rounding into differences of 1e-5 in weights near 0.)"""
+    from wordseq.parse.chen_manning import _make_net
+
+    options = ["--model", "chen-manning", "--embed", "16", "--hidden", "32", "--batch", "64"]
+    a, b = _parsers_two_processes_match_one(
+        tmp_path, options + ["--optimizer", "sgd", "--lr", "2", "--activation", "relu"]
+    )
+    torch.manual_seed(a.config.train.seed)
+    start = _make_net(len(a.words), len(a.tags), len(a.labels), a.system.n_actions, a.config).state_dict()
+    _same_weights(a.net.state_dict(), b.net.state_dict(), start)
+    _same_history(a, b)
+
+
+def _as_rank(monkeypatch, rank, world=2):
+    from wordseq.train import distributed as dist
+
+    monkeypatch.setattr(dist, "world_size", lambda: world)
+    monkeypatch.setattr(dist, "rank", lambda: rank)
+
+
+def test_classify_batches_split_among_processes(monkeypatch):
+    """Every process takes a disjoint share of each global batch, together the whole batch; a batch with fewer
+    texts than processes is left out (its texts are in the next epoch's other batches)."""
+    from wordseq.classify.neural import ClassifyTask
+
+    texts = [np.array([i + 2]) for i in range(21)]  # text i is the word i + 2: the batches say which texts
+    task = ClassifyTask(texts, np.arange(21) % 2, None, batch_size=4, seed=3)
+    whole = [b[0][:, 0].tolist() for b in task.batches(1)]
+    _as_rank(monkeypatch, 0)
+    first = [b[0][:, 0].tolist() for b in task.batches(1)]
+    _as_rank(monkeypatch, 1)
+    second = [b[0][:, 0].tolist() for b in task.batches(1)]
+    assert len(whole) == 6 and len(first) == len(second) == 5 and len(whole[-1]) == 1
+    for w, a, b in zip(whole, first, second):
+        assert sorted(a + b) == sorted(w) and len(a) == len(b) == 2 and a == w[0::2]
+
+
+def test_parser_batches_split_among_processes(monkeypatch):
+    """The biaffine parser's batches of sentences and Chen & Manning's batches of transitions: every process a
+    disjoint share of each global batch, together the whole batch."""
+    from types import SimpleNamespace
+
+    from wordseq.parse import biaffine, chen_manning
+
+    bi = object.__new__(biaffine._Task)
+    bi.items = [([0] * (2 + k % 7), [], []) for k in range(40)]  # sentence k: 2 + k % 7 tokens with ROOT
+    bi.parser, bi.seed = SimpleNamespace(config=SimpleNamespace(batch_tokens=30)), 1
+    cm = chen_manning._Task(None, np.arange(45)[:, None], np.arange(45), None, None, batch_size=8, seed=1)
+    for batches in (lambda: bi.batches(2), lambda: [y.tolist() for _, y in cm.batches(2)]):
+        _as_rank(monkeypatch, 0, world=1)
+        whole = batches()
+        _as_rank(monkeypatch, 0)
+        first = batches()
+        _as_rank(monkeypatch, 1)
+        second = batches()
+        kept = [w for w in whole if len(w) >= 2]
+        assert len(first) == len(second) == len(kept) > 3
+        for w, a, b in zip(kept, first, second):
+            assert a == w[0::2] and b == w[1::2]
 
 
 # -- a lost process, in one process: a gloo group of one, and a task whose collective "fails" in epoch 2 --------

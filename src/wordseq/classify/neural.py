@@ -186,11 +186,15 @@ class ClassifyTask:
 
         rng = np.random.default_rng([self.seed, epoch])
         order = rng.permutation(len(self.train))
+        w = dist.world_size()
         out = []
         for a in range(0, len(order), self.batch_size):
-            idx = order[a : a + self.batch_size]
-            if dist.active():  # under DDP each process takes its share of every batch
-                idx = idx[dist.rank() :: dist.world_size()]
+            # under torchrun every process takes its share of each (global) batch, so that training matches one
+            # process's on the same batches; a batch with fewer texts than processes is left out
+            batch = order[a : a + self.batch_size].tolist()
+            if len(batch) < w:
+                continue
+            idx = np.asarray(dist.share(batch), dtype=np.int64)
             ids, lengths = pad_batch([self.train[i] for i in idx], self.device)
             out.append((ids, lengths, torch.from_numpy(self.labels[idx]).to(self.device)))
         return out

@@ -80,7 +80,7 @@ def register(sub, parents) -> None:
     tr = t.add_argument_group("training (fasttext, cnn, rnn)")
     tr.add_argument("--epochs", type=int)
     tr.add_argument("--lr", type=float)
-    tr.add_argument("--batch", type=int, help="cnn, rnn: batch size")
+    tr.add_argument("--batch", type=int, help="cnn, rnn: batch size (global under torchrun)")
     tr.add_argument("--optimizer", choices=["sgd", "adam", "adagrad", "rmsprop"], help="cnn, rnn")
     tr.add_argument("--patience", type=int, help="cnn, rnn: early stopping after this many epochs without gain")
     tr.add_argument("--checkpoint", help="cnn, rnn: checkpoint file (written every epoch)")
@@ -179,14 +179,45 @@ def build_model(args: argparse.Namespace) -> Any:
     return cls(train=train, **o)
 
 
+def _torchrun_processes() -> tuple[int, int]:
+    """This process's rank and the number of processes when started by torchrun (``(0, 1)`` otherwise), read
+    from the environment so that the models that are not torch's never import it."""
+    import os
+
+    return int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
+
+
 def run_train(args: argparse.Namespace) -> int:
+    neural = args.model in ("cnn", "rnn")
+    rank, processes = _torchrun_processes()
+    if processes > 1 and not neural:  # not a torch model: nothing to share among processes
+        if rank:
+            return 0
+        print(
+            f"wordseq: note: --model {args.model} does not train data-parallel; the first of the {processes} "
+            "torchrun processes trains it alone (the others stop)",
+            file=sys.stderr,
+        )
+    if not neural:
+        return _train(args, main=True)
+    from wordseq.cli import set_torch_threads
+    from wordseq.train import distributed as dist
+
+    set_torch_threads(args)  # the other models never import torch
+    try:
+        args.device = dist.init(args.device)  # under torchrun: join the other processes (data-parallel training)
+        return _train(args, main=dist.is_main())
+    finally:
+        dist.cleanup()
+
+
+def _train(args: argparse.Namespace, main: bool) -> int:
+    """Train, report and write the model; under torchrun every process trains and only the first (``main``)
+    prints, scores and writes."""
     from wordseq.classify.data import parse_class_files, read_class_files
     from wordseq.classify.metrics import plot_confusion
-    from wordseq.cli import set_torch_threads
     from wordseq.errors import WordseqError
 
-    if args.model in ("cnn", "rnn"):  # the other models never import torch
-        set_torch_threads(args)
     if args.class_file and args.data:
         raise WordseqError("give either a training file or --class-file, not both")
     if args.class_file:
@@ -199,16 +230,21 @@ def run_train(args: argparse.Namespace) -> int:
         raise WordseqError("--folds cross-validates on the training data; it takes no --test")
     model = build_model(args)
     counts = ", ".join(f"{k} {v:,}" for k, v in train.label_counts().items())
-    print(f"training data: {len(train):,} examples ({counts})", file=sys.stderr)
-    log = None if args.quiet else (lambda s: print(s, file=sys.stderr))
+    err = (lambda s: print(s, file=sys.stderr)) if main else (lambda s: None)
+    err(f"training data: {len(train):,} examples ({counts})")
+    log = None if args.quiet else err
     if args.folds is not None:
         cv = model.cross_validate(train, folds=args.folds, seed=args.seed)
-        print(cv.text())
+        if main:
+            print(cv.text())
         if not args.output:
             return 0
     dev = _read(args.dev, args) if args.dev else None
-    extra = {"checkpoint": args.checkpoint, "resume": args.resume, "log": log} if args.model in ("cnn", "rnn") else {}
+    neural = args.model in ("cnn", "rnn")
+    extra = {"checkpoint": args.checkpoint, "resume": args.resume, "log": log} if neural else {}
     model.fit(train, dev, **extra)
+    if not main:  # under torchrun the first process reports and writes the model
+        return 0
     model.provenance["coarse_labels"] = bool(args.coarse)
     for note in model.notes:
         print(note, file=sys.stderr)

@@ -60,7 +60,9 @@ def register(sub, parents) -> None:
     g.add_argument("--epochs", type=int)
     g.add_argument("--lr", type=float)
     g.add_argument("--optimizer", choices=["sgd", "adam", "adagrad", "rmsprop"])
-    g.add_argument("--batch", type=int, help="transitions (chen-manning) or tokens (biaffine) per batch")
+    g.add_argument(
+        "--batch", type=int, help="transitions (chen-manning) or tokens (biaffine) per batch (global under torchrun)"
+    )
     g.add_argument("--max-seconds", type=float, help="stop training after this long")
     g.add_argument("--checkpoint", help="checkpoint file written after each epoch")
     g.add_argument("--resume", action="store_true", help="resume from --checkpoint")
@@ -96,9 +98,21 @@ def _set_threads(args: argparse.Namespace) -> None:
 
 
 def train(args: argparse.Namespace) -> int:
-    from wordseq.parse import BiaffineParser, ChenManningParser
+    from wordseq.train import distributed as dist
 
     _set_threads(args)
+    try:
+        args.device = dist.init(args.device)  # under torchrun: join the other processes (data-parallel training)
+        return _train(args, dist.is_main())
+    finally:
+        dist.cleanup()
+
+
+def _train(args: argparse.Namespace, main: bool) -> int:
+    """Train and write the parser; under torchrun every process trains and the first (``main``) alone logs,
+    reports the dev scores and writes the model."""
+    from wordseq.parse import BiaffineParser, ChenManningParser
+
     cls = ChenManningParser if args.model == "chen-manning" else BiaffineParser
     parser = cls()
     cfg = parser.config
@@ -132,10 +146,12 @@ def train(args: argparse.Namespace) -> int:
     parser.config = cfg.replace(**changes, train=tc)
     if args.tagger:
         parser.use_tagger(args.tagger)
-    log = None if args.quiet else (lambda s: print(s, file=sys.stderr))
+    log = None if args.quiet or not main else (lambda s: print(s, file=sys.stderr))
     parser.fit(
         args.train, valid=args.dev, vectors=args.vectors, checkpoint=args.checkpoint, resume=args.resume, log=log
     )
+    if not main:
+        return 0
     path = parser.save(args.output)
     if parser.metrics:
         m = parser.metrics

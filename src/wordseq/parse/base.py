@@ -16,6 +16,13 @@ from wordseq.parse.treebank import gold_heads, gold_relations
 from wordseq.text.conllu import Sentence
 
 
+def _is_main() -> bool:
+    """Whether this is the first (or the only) training process."""
+    from wordseq.train import distributed as dist
+
+    return dist.is_main()
+
+
 class DevEpochs:
     """What a parser's training task remembers across epochs: the dev UAS/LAS of each epoch and the weights
     of the best one by LAS, kept in checkpoints so that a resumed run keeps the epoch an uninterrupted one
@@ -36,7 +43,7 @@ class DevEpochs:
             self.best = (score.uas, score.las)
             self.best_epoch = len(self.dev_scores)
             self.best_state = copy.deepcopy(model.state_dict())
-        if self.log:
+        if self.log and _is_main():  # under torchrun every process scores the dev set; the first one says so
             self.log(f"  dev UAS {100 * score.uas:.2f}  LAS {100 * score.las:.2f}")
         return score.las
 

@@ -370,8 +370,9 @@ def _chunks(order: Sequence[int], lengths: Sequence[int], tokens: int) -> list[l
 
 
 class _Task(DevEpochs):
-    """The parser for :func:`wordseq.train.fit`: length-bucketed batches of sentences, the arc and label
-    cross-entropies; after each epoch the dev set is parsed and the best epoch by LAS kept."""
+    """The parser for :func:`wordseq.train.fit`: length-bucketed batches of sentences (under torchrun each
+    process takes its share of every batch), the arc and label cross-entropies; after each epoch the dev set
+    is parsed and the best epoch by LAS kept."""
 
     unit = "word"
 
@@ -394,12 +395,17 @@ class _Task(DevEpochs):
         self.seed = parser.config.train.seed
 
     def batches(self, epoch: int) -> list[list[int]]:
+        from wordseq.train import distributed as dist
+
         rng = np.random.default_rng(self.seed * 1000 + epoch)
         lengths = np.array([len(w) for w, _, _ in self.items])
         order = np.lexsort((rng.random(len(lengths)), lengths))  # by length, ties shuffled
         groups = _chunks(order.tolist(), lengths[order].tolist(), self.parser.config.batch_tokens)
         rng.shuffle(groups)  # type: ignore[arg-type,unused-ignore]
-        return groups
+        # under torchrun every process takes its share of each (global) batch, so that training matches one
+        # process's on the same batches; a batch with fewer sentences than processes is left out
+        w = dist.world_size()
+        return [dist.share(g) for g in groups if len(g) >= w]
 
     def start(self, model: Any) -> None:
         return None

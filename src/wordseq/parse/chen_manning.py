@@ -437,8 +437,9 @@ class ChenManningParser(Parser[ChenManningConfig]):
 
 
 class _Task(DevEpochs):
-    """The parser for :func:`wordseq.train.fit`: minibatches of oracle transitions; after each epoch the dev
-    set is parsed greedily and the best epoch by LAS kept."""
+    """The parser for :func:`wordseq.train.fit`: minibatches of oracle transitions (under torchrun each process
+    takes its share of every batch); after each epoch the dev set is parsed greedily and the best epoch by LAS
+    kept."""
 
     unit = "transition"
 
@@ -464,10 +465,16 @@ class _Task(DevEpochs):
     def batches(self, epoch: int) -> list[tuple[Any, Any]]:
         import torch
 
+        from wordseq.train import distributed as dist
+
         g = torch.Generator().manual_seed(self.seed * 1000 + epoch)
         order = torch.randperm(len(self.y), generator=g)
-        bs = self.batch_size
-        return [(self.X[order[i : i + bs]], self.y[order[i : i + bs]]) for i in range(0, len(order), bs)]
+        bs, w = self.batch_size, dist.world_size()
+        # under torchrun every process takes its share of each (global) batch, so that training matches one
+        # process's on the same batches; a batch with fewer transitions than processes is left out
+        groups = [order[i : i + bs].tolist() for i in range(0, len(order), bs)]
+        shares = [torch.tensor(dist.share(g), dtype=torch.long) for g in groups if len(g) >= w]
+        return [(self.X[idx], self.y[idx]) for idx in shares]
 
     def start(self, model: Any) -> None:
         return None
