@@ -5,7 +5,8 @@ The decoder (:meth:`wordseq.parse.chen_manning.ChenManningParser.parse_trees`) a
 sentence by one transition per step, in lockstep, exactly as the Python decoder does: the same rows in the
 same order go to the same output product, and :func:`hidden_input` adds the pre-computed rows in numpy's
 order (position by position, words, then tags, labels and the bias), so the trees are the Python decoder's
-bit for bit. What the compiled code saves is the per-state Python: feature extraction, legal moves, moves.
+bit for bit (at a given number of torch threads, which can change the last bits of the output product for
+small batches). What the compiled code saves is the per-state Python: features, legal moves, moves.
 
 Layout: sentence k owns ``[off[k], off[k] + n[k] + 2)`` of every per-word array: ``words`` and ``tags``
 hold its padded ids [ROOT, w1..wn, NULL], ``heads``/``labels`` its partial tree, ``l1``/``l2`` the leftmost
@@ -14,7 +15,7 @@ and ``stack`` its stack (``depth[k]`` entries); ``front[k]`` is the first buffer
 (-1) reads the NULL slot at ``off[k] + n[k] + 1``, as the Python states read index -1.
 
 Systems: arc-standard and arc-hybrid (arc-eager, whose finished trees need repairs, keeps the Python
-decoder).
+decoder). Compiling takes about 5 CPU-seconds once; later processes load numba's cache (``cache=True``).
 """
 
 from __future__ import annotations

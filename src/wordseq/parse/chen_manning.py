@@ -5,7 +5,10 @@ A feed-forward network scores the transitions of a parser state from 48 embedded
 (ReLU and tanh as options), trained on the static oracle's transitions with AdaGrad, dropout and a small L2
 penalty. At parsing time the products of the hidden layer with the embeddings of the most frequent words
 (and of every tag and label) at each position are computed once (the paper's pre-computation trick), so a
-state costs 48 row look-ups instead of a matrix product. Decoding is greedy or a small beam.
+state costs 48 row look-ups instead of a matrix product. Decoding is greedy or a small beam; greedy decoding
+advances all sentences in lockstep, and for arc-standard and arc-hybrid keeps the states, features and moves
+in compiled code (:mod:`wordseq.parse._cm_kernel`; arc-eager and the beam use the Python states), with the
+Python decoder's trees.
 
     parser = ChenManningParser(system="arc-standard").fit("train.conllu", valid="dev.conllu")
     parser.evaluate("test.conllu").las
