@@ -15,7 +15,7 @@ from wordseq.parse import ChenManningParser
 from wordseq.parse.features import N_FEATURES, N_POSITIONS
 from wordseq.parse.tree import is_projective, tree_problems
 from wordseq.parse.treebank import gold_heads, read_treebank
-from wordseq.text.conllu import Sentence, parse_conllu
+from wordseq.text.conllu import RawLine, Sentence, parse_conllu
 
 EXCERPT = Path(__file__).parent / "data" / "parse" / "ewt-excerpt.conllu"
 
@@ -165,3 +165,78 @@ def test_resumed_training_keeps_the_best_dev_epoch_of_an_uninterrupted_run(tmp_p
     assert scores(resumed.history) == scores(full.history) and len(full.history) == 3
     for (name, a), b in zip(full.net.state_dict().items(), resumed.net.state_dict().values()):
         assert np.array_equal(a.numpy(), b.numpy()), name
+
+
+@pytest.mark.parametrize("system", ["arc-standard", "arc-hybrid"])
+def test_compiled_states_follow_the_python_states_move_by_move(system):
+    """Random legal moves through every excerpt sentence (and a 300-word one): at each step the compiled
+    states give the Python states' 48 features and take the same move, and end in the same trees."""
+    from wordseq.parse import _cm_kernel as K
+    from wordseq.parse.features import features
+    from wordseq.parse.transitions import make_system
+
+    tm = make_system(system, 5)
+    actions = np.array(tm.actions, dtype=np.int64)
+    rng = np.random.default_rng(1)
+    lengths = [len(s) for s in read_treebank(EXCERPT)] + [300, 1]
+    ids = [(rng.integers(3, 50, n + 2).tolist(), rng.integers(3, 20, n + 2).tolist()) for n in lengths]
+    states = [tm.initial(len(w) - 2) for w, _ in ids]
+    st = K.States(ids)
+    active = st.unfinished()
+    steps = 0
+    while len(active):
+        assert st.features(active).tolist() == [features(states[k], *ids[k]) for k in active]
+        scores = rng.random((len(active), tm.n_actions)).astype(np.float32)
+        for r, k in enumerate(active.tolist()):
+            sc = np.where(tm.legal_mask(states[k]), scores[r], -np.inf)
+            move, label = tm.actions[int(sc.argmax())]
+            tm.apply(states[k], move, label)
+        active = st.step(K.COMPILED_SYSTEMS[system], active, scores, actions)
+        assert active.tolist() == [k for k, s in enumerate(states) if not tm.is_terminal(s)]
+        steps += 1
+    assert steps == 2 * 300
+    assert [st.tree(k) for k in range(len(ids))] == [tm.finish(s) for s in states]
+    assert any(h > d for h, d in zip(st.heads, range(len(st.heads))) if h > 0)  # left arcs were built
+
+
+@pytest.mark.parametrize("system", ["arc-standard", "arc-hybrid"])
+@pytest.mark.parametrize("precompute", [True, False])
+def test_compiled_greedy_parsing_gives_the_python_trees(system, precompute):
+    """The compiled decoder's trees are those of the Python states, batched and one sentence at a time."""
+    p = ChenManningParser(system=system, embed=16, hidden=64, dropout=0.0, batch_size=32, precompute=20)
+    p.config.train.epochs = 8
+    p.config.train.optimizer, p.config.train.lr, p.config.train.weight_decay = "adam", 0.01, 0.0
+    p.fit(EXCERPT, log=None)
+    assert len(p.words) > p.config.precompute  # rare words take the uncached path
+    sentences = read_treebank(EXCERPT) + [Sentence.from_forms(["Hello"])]
+    compiled = p.parse_trees(sentences, precompute=precompute)
+    assert compiled == p.parse_trees(sentences, precompute=precompute, compiled=False)
+    assert compiled == [p.parse_trees([s], precompute=precompute, compiled=False)[0] for s in sentences]
+    labels = {r for _, rels in compiled for r in rels}
+    assert len(labels) > 10  # a parser that has learnt something: the comparison is not of trivial trees
+
+
+def test_compiled_hidden_layer_is_numpys_bit_for_bit(parser):
+    pre = parser.precomputed()
+    x = random_features(parser, 300)
+    assert (x[:, :N_POSITIONS] >= pre.K).any() and (x[:, :N_POSITIONS] < pre.K).any()  # rare and cached words
+    assert np.array_equal(pre.compiled_hidden_input(x), pre.hidden_input(x))
+
+
+def test_with_tree_copies_the_sentence():
+    from wordseq.parse.treebank import with_tree
+
+    s = read_treebank(EXCERPT)[0]
+    s.raw_lines.append(RawLine(1, "2-3\tdon't\t_\t_\t_\t_\t_\t_\t_\t_"))
+    original = copy.deepcopy(s)
+    heads = list(range(len(s)))
+    rels = [f"r{k}" for k in range(len(s))]
+    out = with_tree(s, heads, rels)
+    expected = copy.deepcopy(s)
+    for t, h, r in zip(expected.tokens, heads, rels):
+        t.head, t.deprel = h, r
+    assert out == expected and out.line == s.line and s == original
+    assert out.raw_lines == s.raw_lines and out.raw_lines[0] is not s.raw_lines[0]
+    assert out.to_text() == expected.to_text()
+    with pytest.raises(ValueError):
+        with_tree(s, heads[1:], rels[1:])

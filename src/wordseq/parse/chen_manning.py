@@ -5,7 +5,10 @@ A feed-forward network scores the transitions of a parser state from 48 embedded
 (ReLU and tanh as options), trained on the static oracle's transitions with AdaGrad, dropout and a small L2
 penalty. At parsing time the products of the hidden layer with the embeddings of the most frequent words
 (and of every tag and label) at each position are computed once (the paper's pre-computation trick), so a
-state costs 48 row look-ups instead of a matrix product. Decoding is greedy or a small beam.
+state costs 48 row look-ups instead of a matrix product. Decoding is greedy or a small beam; greedy decoding
+advances all sentences in lockstep, and for arc-standard and arc-hybrid keeps the states, features and moves
+in compiled code (:mod:`wordseq.parse._cm_kernel`; arc-eager and the beam use the Python states), with the
+Python decoder's trees.
 
     parser = ChenManningParser(system="arc-standard").fit("train.conllu", valid="dev.conllu")
     parser.evaluate("test.conllu").las
@@ -44,6 +47,7 @@ from wordseq.text.vocab import Vocab
 from wordseq.train import TrainConfig
 
 ACTIVATIONS = ("cube", "relu", "tanh")
+_COMPILED_SYSTEMS = ("arc-standard", "arc-hybrid")  # greedy decoding in compiled code (parse/_cm_kernel.py)
 
 
 def _default_train() -> TrainConfig:
@@ -167,17 +171,33 @@ class _Precomputed:
         z += self.Tt[x[:, N_POSITIONS : 2 * N_POSITIONS] + self.offt].sum(axis=1)
         z += self.Tl[x[:, 2 * N_POSITIONS :] + self.offl].sum(axis=1)
         z += self.b
+        return self._add_rare(z, w, cached)
+
+    def compiled_hidden_input(self, x: np.ndarray) -> np.ndarray:
+        """:meth:`hidden_input` by the compiled kernel: the same float32 sums in the same order (equal bit
+        for bit) without the gathered (rows, 18, hidden) array."""
+        from wordseq.parse import _cm_kernel
+
+        z = _cm_kernel.hidden_input(x, self.Tw, self.Tt, self.Tl, self.b, self.K, self.Vt, self.Vl)
+        w = x[:, :N_POSITIONS]
+        return self._add_rare(z, w, w < self.K)
+
+    def _add_rare(self, z: np.ndarray, w: np.ndarray, cached: np.ndarray) -> np.ndarray:
         if not cached.all():  # rare words: the plain product
             rows, cols = np.nonzero(~cached)
             contrib = np.einsum("ne,nhe->nh", self.Ew[w[rows, cols]], self.Wpos[cols])
             np.add.at(z, rows, contrib)
         return z
 
-    def scores(self, x: np.ndarray) -> np.ndarray:
+    def output(self, z: np.ndarray) -> np.ndarray:
+        """Transition scores from the hidden layer's input."""
         import torch  # the small output product runs on torch's threads (--threads), not numpy's BLAS pool
 
-        a = _np_activation(self.activation, self.hidden_input(x))
+        a = _np_activation(self.activation, z)
         return (torch.from_numpy(a) @ self.W2t).numpy() + self.b2
+
+    def scores(self, x: np.ndarray) -> np.ndarray:
+        return self.output(self.hidden_input(x))
 
 
 class ChenManningParser(Parser[ChenManningConfig]):
@@ -295,9 +315,18 @@ class ChenManningParser(Parser[ChenManningConfig]):
             return self.net(torch.from_numpy(np.asarray(x, dtype=np.int64))).numpy()
 
     def parse_trees(
-        self, sentences: Sequence[Sentence], beam: int | None = None, precompute: bool = True
+        self,
+        sentences: Sequence[Sentence],
+        beam: int | None = None,
+        precompute: bool = True,
+        compiled: bool = True,
     ) -> list[tuple[list[int], list[str]]]:
-        """(heads, relations) for each sentence, from its forms and tags (HEAD and DEPREL are ignored)."""
+        """(heads, relations) for each sentence, from its forms and tags (HEAD and DEPREL are ignored).
+
+        Greedy decoding advances all sentences in lockstep, one batched scoring per step; ``compiled``
+        (arc-standard and arc-hybrid) keeps the states, features and moves in compiled code
+        (:mod:`wordseq.parse._cm_kernel`), with the same trees as the Python states (``compiled=False``, and
+        the only decoder of arc-eager and of the beam)."""
         self._check_trained()
         beam = self.config.beam if beam is None else beam
         ids = [self._sentence_ids(s) for s in sentences]
@@ -305,10 +334,12 @@ class ChenManningParser(Parser[ChenManningConfig]):
         def score(x: np.ndarray) -> np.ndarray:
             return self.scores(x, precompute)
 
-        if beam <= 1:
-            trees = self._greedy(ids, score)
-        else:
+        if beam > 1:
             trees = [self._beam([i], score, beam) for i in ids]
+        elif compiled and self.config.system in _COMPILED_SYSTEMS:
+            trees = self._greedy_compiled(ids, precompute)
+        else:
+            trees = self._greedy(ids, score)
         assert self.labels is not None
         itos = self.labels.itos
         return [(h[1:], [itos[lab + 1] if lab >= 0 else "dep" for lab in labs[1:]]) for h, labs in trees]
@@ -333,6 +364,26 @@ class ChenManningParser(Parser[ChenManningConfig]):
                 system._apply(states[k], move, label)
             active = [k for k in active if not system.is_terminal(states[k])]
         return [system.finish(s) for s in states]
+
+    def _greedy_compiled(
+        self, ids: Sequence[tuple[list[int], list[int]]], precompute: bool
+    ) -> list[tuple[list[int], list[int]]]:
+        """:meth:`_greedy` with the states in flat arrays: the same batches in the same order at each step."""
+        from wordseq.parse import _cm_kernel as K
+
+        assert self.system is not None
+        if not ids:
+            return []
+        code = K.COMPILED_SYSTEMS[self.config.system]
+        actions = np.array(self.system.actions, dtype=np.int64)  # rows (move, label)
+        st = K.States(list(ids))
+        pre = self.precomputed() if precompute else None
+        active = st.unfinished()
+        while len(active):
+            x = st.features(active)
+            sc = pre.output(pre.compiled_hidden_input(x)) if pre is not None else self.scores(x, False)
+            active = st.step(code, active, sc, actions)
+        return [st.tree(k) for k in range(len(ids))]
 
     def _beam(
         self, ids: Sequence[tuple[list[int], list[int]]], score: Callable[[np.ndarray], np.ndarray], width: int
