@@ -54,6 +54,7 @@ def main() -> None:
     ap.add_argument("--vectors", default=None)
     ap.add_argument("--max-vectors", type=int, default=50_000)
     ap.add_argument("--hidden", type=int, default=None)
+    ap.add_argument("--layers", type=int, default=None, help="BiLSTM layers")
     ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--patience", type=int, default=4)
     ap.add_argument("--lr", type=float, default=0.002)
@@ -97,6 +98,8 @@ def main() -> None:
         cfg["chars"] = args.chars
     if args.hidden:
         cfg["hidden"] = args.hidden
+    if args.layers:
+        cfg["layers"] = args.layers
     cls = WindowTagger if args.model == "window" else BiLSTMTagger
     tagger = cls(**cfg)
     t0 = time.perf_counter()
