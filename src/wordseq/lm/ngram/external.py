@@ -176,7 +176,11 @@ def count_ngrams_external(
                     e = min(s + chunk, m)
                     key, valid = _keys(disk, prev_name, prev_type, s, e, n, V, bos, eos)
                     gid = np.full(e - s, -1, cur_type)
-                    gid[valid] = np.searchsorted(keys, key)
+                    # sorted queries: each binary search starts near the last one, in pages already read
+                    by_key = np.argsort(key)
+                    found = np.empty(len(key), cur_type)
+                    found[by_key] = np.searchsorted(keys, key[by_key])
+                    gid[valid] = found
                     gid.tofile(fi)
                     pos = np.flatnonzero(valid)
                     nxt = disk.read(prev_name, prev_type, s + 1, e + 1)
