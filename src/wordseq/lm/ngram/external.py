@@ -35,12 +35,34 @@ from wordseq.text.vocab import PAD, Vocab
 BYTES_PER_POSITION = 256  # the chunk working set: int64 keys, np.unique's sort and inverse, ids, masks
 MIN_CHUNK = 1024  # positions: below this a budget is not worth spilling for
 MAX_CHUNK = 1 << 22
+MIN_SHARE = 8 * BYTES_PER_POSITION * MIN_CHUNK  # the least a count gets whatever the process holds: 2 MiB
 SPILL_FACTOR = 5  # bytes of memory per byte of sorted counts kept: the records and the sort's temporaries
 
 
-def plan(memory: int | str) -> tuple[int, int]:
-    """(positions per chunk, bytes of sorted counts kept before a spill) for a memory budget."""
+def held_memory() -> int:
+    """Anonymous memory this process holds now (bytes; 0 where ``/proc`` does not say): the interpreter,
+    the libraries and the vocabulary, which a budget for the whole process leaves out of the count's share."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("RssAnon:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def share(memory: int | str, held: int = 0) -> int:
+    """The bytes of a budget for the whole process left to a step when ``held`` bytes are taken already:
+    the rest, but never less than a quarter of the budget (nor than ``MIN_SHARE``, where it allows that)."""
     budget = parse_memory(memory)
+    return min(budget, max(budget - held, budget // 4, MIN_SHARE))
+
+
+def plan(memory: int | str, held: int = 0) -> tuple[int, int]:
+    """(positions per chunk, bytes of sorted counts kept before a spill) for a memory budget of which
+    ``held`` bytes are taken already (see :func:`share`)."""
+    budget = share(memory, held)
     chunk = min(MAX_CHUNK, budget // (2 * BYTES_PER_POSITION))
     if chunk < MIN_CHUNK:
         need = format_bytes(2 * BYTES_PER_POSITION * MIN_CHUNK)
@@ -119,7 +141,7 @@ def count_ngrams_external(
     """The counts of :func:`~wordseq.lm.ngram.counts.count_ngrams` made within ``memory`` (``"1G"``):
     sorted runs spilled to ``tmpdir`` (default ``$WORDSEQ_TMPDIR`` or the system's) and merged.
     ``stats`` (a dict), when given, receives the number of runs spilled per order."""
-    chunk, keep = plan(memory)
+    chunk, keep = plan(memory, held_memory())
     if order < 1:
         raise WordseqError(f"the n-gram order must be at least 1, got {order}")
     bos, eos, pad = special_ids(vocab)
@@ -233,7 +255,8 @@ def _keys(disk: _Disk, prev_name, prev_type, s, e, n, V, bos, eos):
 def disk_store(directory: str | None = None, memory: int | str | None = None):
     """A ``store`` for :func:`~wordseq.lm.ngram.estimate.estimate`: zeroed arrays in files mapped into memory,
     each file unlinked at once (the mapping keeps it until the array is dropped). With ``memory`` the
-    estimate works in slices whose temporaries (about 64 bytes an n-gram) fit in a quarter of it."""
+    estimate works in slices whose temporaries (about 64 bytes an n-gram) fit in a quarter of what the
+    process does not hold already (:func:`share`)."""
     directory = directory or os.environ.get("WORDSEQ_TMPDIR") or tempfile.gettempdir()
 
     def store(name: str, length: int, dtype) -> np.ndarray:
@@ -245,5 +268,5 @@ def disk_store(directory: str | None = None, memory: int | str | None = None):
             os.unlink(path)
 
     if memory is not None:
-        store.slice = max(1 << 12, min(1 << 22, parse_memory(memory) // 4 // 64))  # type: ignore[attr-defined]
+        store.slice = max(1 << 12, min(1 << 22, share(memory, held_memory()) // 4 // 64))  # type: ignore[attr-defined]
     return store
