@@ -6,15 +6,18 @@ n-grams become packed int64 keys ``prefix_id * V + word`` counted with ``np.uniq
 counts are kept until they fill the budget, then written as a sorted run to a temporary file
 (:class:`wordseq.text.extsort.RunSpiller`). The runs are merged by key into the order's sorted keys and
 counts, written to disk as they come. A second pass gives every position the id of its n-gram (a sorted
-lookup in the merged keys) for the next order's keys, and every n-gram its suffix id.
+lookup in the merged keys, the chunk's keys sorted first so that the binary searches go through the mapped
+keys in order rather than at random) for the next order's keys, and every n-gram its suffix id.
 
 What lives where: the corpus stream with ``<s>`` and the per-position ids of each order are files read a
 chunk at a time; the runs are files; the keys, counts, suffix ids and ``<s>`` flags of every order are
 files mapped into memory read-only (``numpy.memmap``), so the operating system pages them in and out and
 they do not count as the process's own (anonymous) memory. The anonymous working set is one chunk of
-positions plus the kept runs, both sized from the budget. The estimate that follows reads the mapped
-counts and, given :func:`disk_store`, makes its tables of one entry per n-gram or context as mapped files
-too, in slices sized from the budget; its per-context sums of one order (8 bytes a context) stay in memory.
+positions plus the kept runs, both sized from the budget less the anonymous memory the process holds when
+counting starts (the interpreter, the libraries, the vocabulary: :func:`share`), so that the budget bounds
+the whole process. The estimate that follows reads the mapped counts and, given :func:`disk_store`, makes
+its tables of one entry per n-gram or context (the per-context sums included) as mapped files too, in
+slices sized the same way.
 """
 
 from __future__ import annotations
