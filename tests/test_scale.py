@@ -4,6 +4,7 @@ cluster of two workers, co-occurrence counts within a budget; and the errors of 
 
 from __future__ import annotations
 
+import os
 import warnings
 
 import numpy as np
@@ -238,7 +239,8 @@ def test_budget_leaves_out_what_the_process_holds():
     assert share("600K", 100 * M) == 600 << 10  # never more than the budget
     assert share("256M", 0) == 256 * M
     assert plan("256M", 170 * M)[0] < plan("256M")[0] and plan("256M", 170 * M)[1] < plan("256M")[1]
-    assert held_memory() > 0  # this process holds the interpreter at least (Linux /proc)
+    if os.path.exists("/proc/self/status"):  # Linux: this process holds the interpreter at least
+        assert held_memory() > 10 << 20
 
 
 def test_count_of_counts_in_slices_equals_one_bincount():
