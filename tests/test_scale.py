@@ -4,6 +4,7 @@ cluster of two workers, co-occurrence counts within a budget; and the errors of 
 
 from __future__ import annotations
 
+import os
 import warnings
 
 import numpy as np
@@ -16,7 +17,8 @@ from wordseq.embed.cooccur import CooccurConfig, count_cooccurrences
 from wordseq.errors import WordseqError
 from wordseq.lm.ngram import NgramModel
 from wordseq.lm.ngram.counts import count_ngrams
-from wordseq.lm.ngram.external import count_ngrams_external
+from wordseq.lm.ngram.estimate import count_of_counts
+from wordseq.lm.ngram.external import MIN_SHARE, count_ngrams_external, held_memory, plan, share
 from wordseq.text.extsort import RunSpiller, parse_memory
 from wordseq.text.vocab import Vocab
 
@@ -225,3 +227,23 @@ def test_estimate_does_not_depend_on_the_slice_size(monkeypatch):
             np.testing.assert_array_equal(other.logprob[n], tables[0].logprob[n])
             if n < 4:
                 np.testing.assert_array_equal(other.logbow[n], tables[0].logbow[n])
+
+
+def test_budget_leaves_out_what_the_process_holds():
+    """--memory bounds the whole process: the count's share is the budget less the memory held already, but
+    never under a quarter of it, nor under MIN_SHARE when the budget is larger than that."""
+    M = 1 << 20
+    assert share("256M", 170 * M) == 86 * M
+    assert share("256M", 250 * M) == 64 * M  # a quarter at least
+    assert share("4M", 100 * M) == MIN_SHARE  # a small budget still counts
+    assert share("600K", 100 * M) == 600 << 10  # never more than the budget
+    assert share("256M", 0) == 256 * M
+    assert plan("256M", 170 * M)[0] < plan("256M")[0] and plan("256M", 170 * M)[1] < plan("256M")[1]
+    if os.path.exists("/proc/self/status"):  # Linux: this process holds the interpreter at least
+        assert held_memory() > 10 << 20
+
+
+def test_count_of_counts_in_slices_equals_one_bincount():
+    a = np.minimum(np.random.default_rng(0).zipf(1.5, size=(1 << 20) * 2 + 12345), 99).astype(np.int32)
+    expected = np.bincount(np.minimum(a, 5), minlength=6)[:5]
+    np.testing.assert_array_equal(count_of_counts(a), expected)

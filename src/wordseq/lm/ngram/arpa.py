@@ -264,11 +264,17 @@ def write_arpa(
     model's size."""
     path = Path(path)
     step = max(1, slice_rows or SLICE_ROWS)
-    encoded = [w.encode("utf-8") for w in tables.words]
-    offsets = np.zeros(len(encoded) + 1, np.int64)
-    np.cumsum([len(b) for b in encoded], out=offsets[1:])
-    blob = np.frombuffer(b"".join(encoded), np.uint8)
-    del encoded
+    # the words' UTF-8 bytes end to end, encoded 65,536 words at a time: a bytes object per word of the
+    # whole vocabulary at once (and their lengths as Python ints) would be the writer's largest allocation
+    words = tables.words
+    offsets = np.zeros(len(words) + 1, np.int64)
+    joined = bytearray()
+    for s in range(0, len(words), 1 << 16):
+        encoded = [w.encode("utf-8") for w in words[s : s + (1 << 16)]]
+        offsets[s + 1 : s + 1 + len(encoded)] = np.fromiter(map(len, encoded), np.int64, len(encoded))
+        joined += b"".join(encoded)
+    np.cumsum(offsets, out=offsets)
+    blob = np.frombuffer(joined, np.uint8)
     longest = int(np.diff(offsets).max(initial=0))
     unigrams = np.asarray(unigrams, np.int64)
     sizes = [len(unigrams)] + [len(tables.keys[n]) for n in range(2, tables.order + 1)]

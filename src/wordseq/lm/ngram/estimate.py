@@ -106,7 +106,10 @@ def adjusted_counts(c: NgramCounts, continuation: bool, store: Store | None = No
 
 def count_of_counts(a: np.ndarray) -> np.ndarray:
     """n_1..n_4: how many n-grams have adjusted count 1, 2, 3, 4 (index 0 unused)."""
-    return np.bincount(np.minimum(a, 5), minlength=6)[:5]
+    out = np.zeros(6, np.int64)
+    for s in range(0, len(a), 1 << 20):  # in slices: the clipped copy and bincount's int64 one stay small
+        out += np.bincount(np.minimum(a[s : s + (1 << 20)], 5), minlength=6)
+    return out[:5]
 
 
 def mkn_discounts(a: np.ndarray, n: int) -> tuple[float, float, float]:
@@ -233,9 +236,14 @@ def _order(keys, a, suffix, p_lower, V: int, n_ctx: int, d, keep: bool, store: S
     """Interpolated probabilities of one order and the backoff weights of its contexts, in slices of the
     (context-sorted) n-grams so that the temporaries stay small for orders of many millions."""
     step = getattr(store, "slice", SLICE)  # a store within a memory budget may ask for smaller slices
-    # float32 per-context sums and weights (as KenLM stores them) halve the largest temporaries
-    den = np.zeros(n_ctx, np.float32)
-    gamma = np.zeros(n_ctx, np.float32)
+    # float32 per-context sums and weights (as KenLM stores them) halve the largest temporaries; within a
+    # memory budget they are files mapped into memory too (read in context order: sequential pages)
+    if store is None:
+        den = np.zeros(n_ctx, np.float32)
+        gamma = np.zeros(n_ctx, np.float32)
+    else:
+        den = store(f"den{n - 1}", n_ctx, np.float32)
+        gamma = store(f"gamma{n - 1}", n_ctx, np.float32)
     # slices end where a context ends, so that each context's sums are made in one pass whatever the slice
     # size (the same float rounding in memory and within a memory budget)
     s = 0
@@ -250,8 +258,6 @@ def _order(keys, a, suffix, p_lower, V: int, n_ctx: int, d, keep: bool, store: S
         width = int(ctx[-1]) - lo + 1
         den[lo : lo + width] += np.bincount(ctx - lo, weights=aa, minlength=width)
         gamma[lo : lo + width] += np.bincount(ctx - lo, weights=_discount_of(aa, d), minlength=width)
-    seen = den > 0
-    gamma[seen] /= den[seen]
     if store is None:
         logbow = np.zeros(n_ctx, np.float32)
         logprob = np.empty(len(keys), np.float32)
@@ -260,7 +266,11 @@ def _order(keys, a, suffix, p_lower, V: int, n_ctx: int, d, keep: bool, store: S
         logbow = store(f"logbow{n - 1}", n_ctx, np.float32)
         logprob = store(f"logprob{n}", len(keys), np.float32)
         p_out = store(f"p{n}", len(keys), np.float32) if keep else None
-    logbow[seen] = np.log10(gamma[seen])
+    for s in range(0, n_ctx, step):  # gamma = discounted mass / count, per context seen, in slices
+        g, nd = gamma[s : s + step], den[s : s + step]
+        seen = nd > 0
+        g[seen] /= nd[seen]
+        logbow[s : s + step][seen] = np.log10(g[seen])
     for s in range(0, len(keys), step):
         ctx = keys[s : s + step] // V
         aa = a[s : s + step].astype(np.float64)

@@ -6,15 +6,18 @@ n-grams become packed int64 keys ``prefix_id * V + word`` counted with ``np.uniq
 counts are kept until they fill the budget, then written as a sorted run to a temporary file
 (:class:`wordseq.text.extsort.RunSpiller`). The runs are merged by key into the order's sorted keys and
 counts, written to disk as they come. A second pass gives every position the id of its n-gram (a sorted
-lookup in the merged keys) for the next order's keys, and every n-gram its suffix id.
+lookup in the merged keys, the chunk's keys sorted first so that the binary searches go through the mapped
+keys in order rather than at random) for the next order's keys, and every n-gram its suffix id.
 
 What lives where: the corpus stream with ``<s>`` and the per-position ids of each order are files read a
 chunk at a time; the runs are files; the keys, counts, suffix ids and ``<s>`` flags of every order are
 files mapped into memory read-only (``numpy.memmap``), so the operating system pages them in and out and
 they do not count as the process's own (anonymous) memory. The anonymous working set is one chunk of
-positions plus the kept runs, both sized from the budget. The estimate that follows reads the mapped
-counts and, given :func:`disk_store`, makes its tables of one entry per n-gram or context as mapped files
-too, in slices sized from the budget; its per-context sums of one order (8 bytes a context) stay in memory.
+positions plus the kept runs, both sized from the budget less the anonymous memory the process holds when
+counting starts (the interpreter, the libraries, the vocabulary: :func:`share`), so that the budget bounds
+the whole process. The estimate that follows reads the mapped counts and, given :func:`disk_store`, makes
+its tables of one entry per n-gram or context (the per-context sums included) as mapped files too, in
+slices sized the same way.
 """
 
 from __future__ import annotations
@@ -35,12 +38,34 @@ from wordseq.text.vocab import PAD, Vocab
 BYTES_PER_POSITION = 256  # the chunk working set: int64 keys, np.unique's sort and inverse, ids, masks
 MIN_CHUNK = 1024  # positions: below this a budget is not worth spilling for
 MAX_CHUNK = 1 << 22
+MIN_SHARE = 8 * BYTES_PER_POSITION * MIN_CHUNK  # the least a count gets whatever the process holds: 2 MiB
 SPILL_FACTOR = 5  # bytes of memory per byte of sorted counts kept: the records and the sort's temporaries
 
 
-def plan(memory: int | str) -> tuple[int, int]:
-    """(positions per chunk, bytes of sorted counts kept before a spill) for a memory budget."""
+def held_memory() -> int:
+    """Anonymous memory this process holds now (bytes; 0 where ``/proc`` does not say): the interpreter,
+    the libraries and the vocabulary, which a budget for the whole process leaves out of the count's share."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("RssAnon:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def share(memory: int | str, held: int = 0) -> int:
+    """The bytes of a budget for the whole process left to a step when ``held`` bytes are taken already:
+    the rest, but never less than a quarter of the budget (nor than ``MIN_SHARE``, where it allows that)."""
     budget = parse_memory(memory)
+    return min(budget, max(budget - held, budget // 4, MIN_SHARE))
+
+
+def plan(memory: int | str, held: int = 0) -> tuple[int, int]:
+    """(positions per chunk, bytes of sorted counts kept before a spill) for a memory budget of which
+    ``held`` bytes are taken already (see :func:`share`)."""
+    budget = share(memory, held)
     chunk = min(MAX_CHUNK, budget // (2 * BYTES_PER_POSITION))
     if chunk < MIN_CHUNK:
         need = format_bytes(2 * BYTES_PER_POSITION * MIN_CHUNK)
@@ -119,7 +144,7 @@ def count_ngrams_external(
     """The counts of :func:`~wordseq.lm.ngram.counts.count_ngrams` made within ``memory`` (``"1G"``):
     sorted runs spilled to ``tmpdir`` (default ``$WORDSEQ_TMPDIR`` or the system's) and merged.
     ``stats`` (a dict), when given, receives the number of runs spilled per order."""
-    chunk, keep = plan(memory)
+    chunk, keep = plan(memory, held_memory())
     if order < 1:
         raise WordseqError(f"the n-gram order must be at least 1, got {order}")
     bos, eos, pad = special_ids(vocab)
@@ -176,7 +201,11 @@ def count_ngrams_external(
                     e = min(s + chunk, m)
                     key, valid = _keys(disk, prev_name, prev_type, s, e, n, V, bos, eos)
                     gid = np.full(e - s, -1, cur_type)
-                    gid[valid] = np.searchsorted(keys, key)
+                    # sorted queries: each binary search starts near the last one, in pages already read
+                    by_key = np.argsort(key)
+                    found = np.empty(len(key), cur_type)
+                    found[by_key] = np.searchsorted(keys, key[by_key])
+                    gid[valid] = found
                     gid.tofile(fi)
                     pos = np.flatnonzero(valid)
                     nxt = disk.read(prev_name, prev_type, s + 1, e + 1)
@@ -229,7 +258,8 @@ def _keys(disk: _Disk, prev_name, prev_type, s, e, n, V, bos, eos):
 def disk_store(directory: str | None = None, memory: int | str | None = None):
     """A ``store`` for :func:`~wordseq.lm.ngram.estimate.estimate`: zeroed arrays in files mapped into memory,
     each file unlinked at once (the mapping keeps it until the array is dropped). With ``memory`` the
-    estimate works in slices whose temporaries (about 64 bytes an n-gram) fit in a quarter of it."""
+    estimate works in slices whose temporaries (about 64 bytes an n-gram) fit in a quarter of what the
+    process does not hold already (:func:`share`)."""
     directory = directory or os.environ.get("WORDSEQ_TMPDIR") or tempfile.gettempdir()
 
     def store(name: str, length: int, dtype) -> np.ndarray:
@@ -241,5 +271,5 @@ def disk_store(directory: str | None = None, memory: int | str | None = None):
             os.unlink(path)
 
     if memory is not None:
-        store.slice = max(1 << 12, min(1 << 22, parse_memory(memory) // 4 // 64))  # type: ignore[attr-defined]
+        store.slice = max(1 << 12, min(1 << 22, share(memory, held_memory()) // 4 // 64))  # type: ignore[attr-defined]
     return store
