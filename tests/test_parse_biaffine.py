@@ -81,3 +81,24 @@ def test_vector_words_join_the_vocabulary_and_word_dropout_still_learns(tmp_path
     loaded = BiaffineParser.load(p.save(tmp_path / "bi.wsq"))
     assert loaded.config.word_dropout == 0.1 and loaded.config.train.beta2 == 0.9
     assert loaded.words is not None and "quokka" in loaded.words.stoi
+
+
+def test_a_parser_without_tag_features_ignores_the_tags():
+    """``tag_embed=0`` leaves the tags out of the input: the trees do not depend on them."""
+    import copy
+
+    p = BiaffineParser(
+        hidden=32, embed=16, tag_embed=0, char_filters=8, arc_mlp=32, label_mlp=16, layers=1, dropout=0.0,
+        min_count=1, batch_tokens=100,
+    )  # fmt: skip
+    p.config.train.epochs = 30
+    p.config.train.lr = 0.005
+    p.fit(EXCERPT, log=None)
+    assert p.net.tags is None
+    sentences = read_treebank(EXCERPT)
+    scrambled = copy.deepcopy(sentences)
+    for s in scrambled:
+        for t in s.tokens:
+            t.upos = "X"
+    assert p.parse_trees(scrambled) == p.parse_trees(sentences)
+    assert p.evaluate(EXCERPT).uas > 0.9

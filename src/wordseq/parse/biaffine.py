@@ -48,7 +48,7 @@ class BiaffineConfig(Config):
     """Architecture and training recipe (Dozat & Manning's shape, sized for a CPU)."""
 
     embed: int = 100  # word embedding
-    tag_embed: int = 50
+    tag_embed: int = 50  # 0: no tag features (the parser then needs no tagger)
     char_embed: int = 32
     char_filters: int = 64  # character CNN (width 3, max-pooled); 0 turns characters off
     hidden: int = 200  # BiLSTM hidden size per direction
@@ -66,7 +66,8 @@ class BiaffineConfig(Config):
     train: TrainConfig = field(default_factory=_default_train)
 
     def validate(self) -> None:
-        for name in ("embed", "tag_embed", "char_embed", "hidden", "layers", "arc_mlp", "label_mlp", "batch_tokens"):
+        self.check_range("tag_embed", lo=0, integer=True)
+        for name in ("embed", "char_embed", "hidden", "layers", "arc_mlp", "label_mlp", "batch_tokens"):
             self.check_range(name, lo=1, integer=True)
         self.check_range("char_filters", lo=0, integer=True)
         self.check_range("dropout", lo=0.0, hi=1.0, hi_open=True)
@@ -116,7 +117,7 @@ def _make_net(n_words: int, n_chars: int, n_tags: int, n_labels: int, cfg: Biaff
         def __init__(self) -> None:
             super().__init__()
             self.words = nn.Embedding(n_words, cfg.embed)
-            self.tags = nn.Embedding(n_tags, cfg.tag_embed)
+            self.tags = nn.Embedding(n_tags, cfg.tag_embed) if cfg.tag_embed else None
             self.chars = CharCNN() if cfg.char_filters else None
             inp = cfg.embed + cfg.tag_embed + (cfg.char_filters or 0)
             self.lstm = nn.LSTM(inp, cfg.hidden, cfg.layers, batch_first=True, bidirectional=True, dropout=cfg.dropout)
@@ -132,7 +133,9 @@ def _make_net(n_words: int, n_chars: int, n_tags: int, n_labels: int, cfg: Biaff
         ) -> tuple[torch.Tensor, torch.Tensor]:
             """Arc scores (B, n, n) [dependent, head] and label scores (B, n, n, L) for padded batches whose
             position 0 is ROOT."""
-            parts = [self.words(words), self.tags(tags)]
+            parts = [self.words(words)]
+            if self.tags is not None:
+                parts.append(self.tags(tags))
             if self.chars is not None and chars is not None:
                 per_type = self.chars(chars)  # one row per distinct word form in the batch
                 parts.append(per_type[char_index])
