@@ -223,6 +223,7 @@ def test_cnn_classifier_two_processes_match_one(tmp_path):
 
 
 @needs_gloo
+@pytest.mark.slow  # the same sharing as the CNN / biaffine tests, which run by default
 def test_rnn_classifier_two_processes_match_one(tmp_path):
     """``wordseq classify train --model rnn`` (a BiGRU over packed sequences of unequal lengths) likewise."""
     _classifier_two_processes_match_one(tmp_path, ["--model", "rnn", "--cell", "gru", "--hidden", "8"])
@@ -287,6 +288,7 @@ def test_biaffine_parser_two_processes_match_one(tmp_path):
 
 
 @needs_gloo
+@pytest.mark.slow  # the same sharing as the CNN / biaffine tests, which run by default
 def test_chen_manning_parser_two_processes_match_one(tmp_path):
     """``wordseq parse train --model chen-manning`` under torchrun: each process takes half of every batch of
     64 oracle transitions. (Plain SGD and ReLU: AdaGrad's first steps divide tiny gradients by their own size,
