@@ -81,19 +81,20 @@ class States:
         actions: np.ndarray,
         gold: np.ndarray,
         gold_labels: np.ndarray,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """One arc-hybrid step with error exploration (:func:`_explore_step`); ``gold``/``gold_labels``: the
         gold heads and label ids flat like the states. Returns (targets, least costs, followed-wrong flags,
-        states still unfinished)."""
+        actions applied, states still unfinished)."""
         targets = np.empty(len(active), dtype=np.int64)
         least = np.empty(len(active), dtype=np.int64)
         followed = np.empty(len(active), dtype=np.int64)
+        taken = np.empty(len(active), dtype=np.int64)
         rest = _explore_step(
             active, scores, draws, p, actions[:, 0].copy(), actions[:, 1].copy(), gold, gold_labels, self.off,
             self.n, self.heads, self.labels, self.l1, self.l2, self.r1, self.r2, self.stack, self.depth,
-            self.front, targets, least, followed,
+            self.front, targets, least, followed, taken,
         )  # fmt: skip
-        return targets, least, followed, rest
+        return targets, least, followed, taken, rest
 
     def tree(self, k: int) -> tuple[list[int], list[int]]:
         """Heads and labels of sentence k's words 0..n (position 0: -1), as ``State.tree`` gives them."""
@@ -308,13 +309,13 @@ def hybrid_costs(o, nk, d, i, stack, gold):
 @njit(cache=True, nogil=True)
 def _explore_step(
     active, scores, draws, p, move_of, label_of, gold, gold_labels, off, n, heads, labels, l1, l2, r1, r2,
-    stack, depth, front, targets, min_costs, followed,
+    stack, depth, front, targets, min_costs, followed, taken,
 ):  # fmt: skip
     """One training step of arc-hybrid with error exploration: for each active state, the target is the
     highest-scoring action of least cost (with the gold label when its arc is gold), written to ``targets``
     (its cost to ``min_costs``); the state then follows the model's best legal action when that is a target
     action or when ``draws[r] < p``, else the target (``followed[r]``: 1 where a wrong prediction was
-    followed). Returns the states still unfinished, in order."""
+    followed; ``taken[r]``: the action applied). Returns the states still unfinished, in order."""
     out = np.empty(len(active), dtype=np.int64)
     m = 0
     cost = np.empty(4, dtype=np.int64)
@@ -364,6 +365,7 @@ def _explore_step(
         if best != target and draws[r] < p:
             take = best
             followed[r] = 1
+        taken[r] = take
         _apply_move(ARC_HYBRID, o, k, d, i, move_of[take], label_of[take], heads, labels, l1, l2, r1, r2, stack, depth, front)
         if not (front[k] > nk and depth[k] == 1):
             out[m] = k

@@ -254,7 +254,12 @@ class ChenManningParser(Parser[ChenManningConfig]):
         return np.asarray(X, dtype=np.int64).reshape(-1, N_FEATURES), np.asarray(y, dtype=np.int64), skipped
 
     def _explore_data(
-        self, sentences: Sequence[Sentence], p: float, seed: int, chunk: int = 2000
+        self,
+        sentences: Sequence[Sentence],
+        p: float,
+        seed: int,
+        chunk: int = 2000,
+        taken: list[np.ndarray] | None = None,
     ) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
         """Training examples of one epoch with error exploration (arc-hybrid, Goldberg & Nivre 2012): every
         sentence is parsed with the current network, all sentences in lockstep (``chunk`` at a time) in
@@ -263,7 +268,8 @@ class ChenManningParser(Parser[ChenManningConfig]):
         legal action, with probability ``p`` when that is not a target action, else the target. Draws come
         from a generator seeded by ``seed``. Non-projective trees take part: the costs stay defined, though
         a state may have no zero-cost move (its target then costs the least). Returns features, targets and
-        counts (states, states whose least cost is not zero, wrong predictions followed)."""
+        counts (states, states whose least cost is not zero, wrong predictions followed); ``taken`` collects
+        the actions applied, step by step (the examples' order)."""
         from wordseq.parse import _cm_kernel as K
         from wordseq.progress import progress
 
@@ -290,7 +296,11 @@ class ChenManningParser(Parser[ChenManningConfig]):
                 x = st.features(active)
                 sc = pre.output(pre.compiled_hidden_input(x))
                 draws = rng.random(len(active))
-                targets, least, followed, active = st.explore(active, sc, draws, p, actions, gold, gold_labels)
+                targets, least, followed, moved, active = st.explore(
+                    active, sc, draws, p, actions, gold, gold_labels
+                )
+                if taken is not None:
+                    taken.append(moved)
                 X.append(x)
                 y.append(targets)
                 stats["states"] += len(targets)
