@@ -112,7 +112,7 @@ def test_exploration_is_a_function_of_the_seed(parser):
 
 
 def test_learns_the_training_trees_with_the_dynamic_oracle():
-    p = make(40, explore_start=10, explore_p=0.5, embed=16, hidden=64, dropout=0.0, batch_size=32, min_count=1)
+    p = make(25, explore_start=8, explore_p=0.5, embed=16, hidden=64, dropout=0.0, batch_size=32, min_count=1)
     p.fit(EXCERPT, log=None)
     sentences = read_treebank(EXCERPT)
     assert p.provenance["explored_sentences"] == len(sentences) == 26  # the 3 non-projective trees too

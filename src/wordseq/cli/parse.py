@@ -59,7 +59,9 @@ def register(sub, parents) -> None:
     )
     g.add_argument("--explore-start", type=int, help="chen-manning, dynamic oracle: first exploring epoch (2)")
     g.add_argument(
-        "--explore-p", type=float, help="chen-manning, dynamic oracle: probability of following a wrong prediction (0.9)"
+        "--explore-p",
+        type=float,
+        help="chen-manning, dynamic oracle: probability of following a wrong prediction (0.9)",
     )
     g.add_argument("--activation", choices=["cube", "relu", "tanh"], help="chen-manning: hidden activation")
     g.add_argument("--beam", type=int, help="chen-manning: beam width at parsing time (1: greedy)")

@@ -266,7 +266,9 @@ def _step(system, active, scores, move_of, label_of, off, n, heads, labels, l1, 
                 if v > best_v:
                     best = a
                     best_v = v
-        _apply_move(system, o, k, d, i, move_of[best], label_of[best], heads, labels, l1, l2, r1, r2, stack, depth, front)
+        _apply_move(
+            system, o, k, d, i, move_of[best], label_of[best], heads, labels, l1, l2, r1, r2, stack, depth, front
+        )
         if not (front[k] > nk and depth[k] == 1):
             out[m] = k
             m += 1
@@ -366,7 +368,9 @@ def _explore_step(
             take = best
             followed[r] = 1
         taken[r] = take
-        _apply_move(ARC_HYBRID, o, k, d, i, move_of[take], label_of[take], heads, labels, l1, l2, r1, r2, stack, depth, front)
+        _apply_move(
+            ARC_HYBRID, o, k, d, i, move_of[take], label_of[take], heads, labels, l1, l2, r1, r2, stack, depth, front
+        )
         if not (front[k] > nk and depth[k] == 1):
             out[m] = k
             m += 1

@@ -3,8 +3,13 @@
 A feed-forward network scores the transitions of a parser state from 48 embedded features (18 words,
 18 tags, 12 arc labels; :mod:`wordseq.parse.features`) through one hidden layer with the cube activation
 (ReLU and tanh as options), trained on the static oracle's transitions with AdaGrad, dropout and a small L2
-penalty. At parsing time the products of the hidden layer with the embeddings of the most frequent words
-(and of every tag and label) at each position are computed once (the paper's pre-computation trick), so a
+penalty. With ``oracle="dynamic"`` (arc-hybrid), epochs from ``explore_start`` on train with error exploration
+(Goldberg & Nivre 2012): the examples come from parsing the training sentences with the current network,
+each state labelled with a least-cost transition by the dynamic oracle, the parser following its own
+prediction (with probability ``explore_p`` when it is wrong); non-projective trees take part too.
+
+At parsing time the products of the hidden layer with the embeddings of the most frequent words (and of
+every tag and label) at each position are computed once (the paper's pre-computation trick), so a
 state costs 48 row look-ups instead of a matrix product. Decoding is greedy or a small beam; greedy decoding
 advances all sentences in lockstep, and for arc-standard and arc-hybrid keeps the states, features and moves
 in compiled code (:mod:`wordseq.parse._cm_kernel`; arc-eager and the beam use the Python states), with the
@@ -296,9 +301,7 @@ class ChenManningParser(Parser[ChenManningConfig]):
                 x = st.features(active)
                 sc = pre.output(pre.compiled_hidden_input(x))
                 draws = rng.random(len(active))
-                targets, least, followed, moved, active = st.explore(
-                    active, sc, draws, p, actions, gold, gold_labels
-                )
+                targets, least, followed, moved, active = st.explore(active, sc, draws, p, actions, gold, gold_labels)
                 if taken is not None:
                     taken.append(moved)
                 X.append(x)
@@ -324,7 +327,8 @@ class ChenManningParser(Parser[ChenManningConfig]):
         log: Callable[[str], None] | None = print,
     ) -> Self:
         """Train on a treebank (CoNLL-U path or sentences) with gold trees; non-projective trees are skipped
-        (the transition systems cannot build them). ``valid``: parsed after each epoch, the best epoch (by
+        by the static oracle (the transition systems cannot build them) and used by the exploring epochs of
+        the dynamic oracle (``oracle="dynamic"``). ``valid``: parsed after each epoch, the best epoch (by
         LAS) is kept. ``vectors``: initial word embeddings from any vector file wordseq reads."""
         import torch
 
