@@ -51,3 +51,18 @@ def test_svg_marks_every_arc_and_the_root():
     svg = tree_svg(["She", "sleeps", "."], [2, 0, 2], ["nsubj", "root", "punct"], ["PRON", "VERB", "PUNCT"])
     assert svg.count('fill="none"') == 2 and svg.count("marker-end") == 3
     assert ">root<" in svg and ">nsubj<" in svg and "&lt;" not in svg
+
+
+def test_train_with_the_dynamic_oracle(tmp_path, capsys):
+    from wordseq.parse import ChenManningParser
+
+    out = str(tmp_path / "dyn.wsq")
+    args = ["parse", "train", EXCERPT, "--epochs", "2", "--hidden", "16", "--embed", "8", "--threads", "1"]
+    assert main([*args, "--system", "arc-hybrid", "--oracle", "dynamic", "--explore-start", "2", "-o", out]) == 0
+    assert "epoch 2: explored 26 sentences" in capsys.readouterr().err
+    cfg = ChenManningParser.load(out).config
+    assert (cfg.oracle, cfg.explore_start, cfg.explore_p) == ("dynamic", 2, 0.9)
+    assert main([*args, "--oracle", "dynamic", "-o", str(tmp_path / "x.wsq")]) == 1  # arc-standard
+    assert "needs system 'arc-hybrid'" in capsys.readouterr().err
+    assert main([*args, "--model", "biaffine", "--oracle", "dynamic", "-o", str(tmp_path / "y.wsq")]) == 1
+    assert "--oracle does not apply" in capsys.readouterr().err

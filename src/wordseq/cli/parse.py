@@ -22,6 +22,9 @@ TRAIN_FLAGS = {
     "hidden": "--hidden",
     "embed": "--embed",
     "system": "--system",
+    "oracle": "--oracle",
+    "explore_start": "--explore-start",
+    "explore_p": "--explore-p",
     "activation": "--activation",
     "beam": "--beam",
     "decoder": "--decoder",
@@ -49,6 +52,17 @@ def register(sub, parents) -> None:
     t.add_argument("-o", "--output", required=True, help="model file to write (.wsq)")
     g = t.add_argument_group("model")
     g.add_argument("--system", choices=["arc-standard", "arc-eager", "arc-hybrid"], help="chen-manning: transitions")
+    g.add_argument(
+        "--oracle",
+        choices=["static", "dynamic"],
+        help="chen-manning: training oracle; dynamic: Goldberg & Nivre's, with error exploration (arc-hybrid)",
+    )
+    g.add_argument("--explore-start", type=int, help="chen-manning, dynamic oracle: first exploring epoch (2)")
+    g.add_argument(
+        "--explore-p",
+        type=float,
+        help="chen-manning, dynamic oracle: probability of following a wrong prediction (0.9)",
+    )
     g.add_argument("--activation", choices=["cube", "relu", "tanh"], help="chen-manning: hidden activation")
     g.add_argument("--beam", type=int, help="chen-manning: beam width at parsing time (1: greedy)")
     g.add_argument("--decoder", choices=["chu-liu-edmonds", "eisner"], help="biaffine: tree decoder")
@@ -120,6 +134,9 @@ def _train(args: argparse.Namespace, main: bool) -> int:
     changes = {}
     for field, value in (
         ("system", args.system),
+        ("oracle", args.oracle),
+        ("explore_start", args.explore_start),
+        ("explore_p", args.explore_p),
         ("activation", args.activation),
         ("beam", args.beam),
         ("decoder", args.decoder),

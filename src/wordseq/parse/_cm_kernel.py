@@ -14,6 +14,10 @@ and second leftmost dependents of each word, ``r1``/``r2`` the rightmost and sec
 and ``stack`` its stack (``depth[k]`` entries); ``front[k]`` is the first buffer word. A missing position
 (-1) reads the NULL slot at ``off[k] + n[k] + 1``, as the Python states read index -1.
 
+Training with error exploration (arc-hybrid, Goldberg & Nivre's dynamic oracle) runs the same states:
+:func:`hybrid_costs` gives each move's cost and :func:`_explore_step` records the least-cost target and
+follows the model's prediction or the target.
+
 Systems: arc-standard and arc-hybrid (arc-eager, whose finished trees need repairs, keeps the Python
 decoder). Compiling takes about 5 CPU-seconds once; later processes load numba's cache (``cache=True``).
 """
@@ -67,6 +71,30 @@ class States:
             system, active, scores, actions[:, 0].copy(), actions[:, 1].copy(), self.off, self.n, self.heads,
             self.labels, self.l1, self.l2, self.r1, self.r2, self.stack, self.depth, self.front,
         )  # fmt: skip
+
+    def explore(
+        self,
+        active: np.ndarray,
+        scores: np.ndarray,
+        draws: np.ndarray,
+        p: float,
+        actions: np.ndarray,
+        gold: np.ndarray,
+        gold_labels: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """One arc-hybrid step with error exploration (:func:`_explore_step`); ``gold``/``gold_labels``: the
+        gold heads and label ids flat like the states. Returns (targets, least costs, followed-wrong flags,
+        actions applied, states still unfinished)."""
+        targets = np.empty(len(active), dtype=np.int64)
+        least = np.empty(len(active), dtype=np.int64)
+        followed = np.empty(len(active), dtype=np.int64)
+        taken = np.empty(len(active), dtype=np.int64)
+        rest = _explore_step(
+            active, scores, draws, p, actions[:, 0].copy(), actions[:, 1].copy(), gold, gold_labels, self.off,
+            self.n, self.heads, self.labels, self.l1, self.l2, self.r1, self.r2, self.stack, self.depth,
+            self.front, targets, least, followed, taken,
+        )  # fmt: skip
+        return targets, least, followed, taken, rest
 
     def tree(self, k: int) -> tuple[list[int], list[int]]:
         """Heads and labels of sentence k's words 0..n (position 0: -1), as ``State.tree`` gives them."""
@@ -182,6 +210,31 @@ def _add_arc(o, head, dep, label, heads, labels, l1, l2, r1, r2):
         r2[g] = dep
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _apply_move(system, o, k, d, i, move, label, heads, labels, l1, l2, r1, r2, stack, depth, front):
+    """Apply one move (with its label) to sentence k's state (offset o, stack depth d, buffer front i)."""
+    if move == _SHIFT:
+        stack[o + d] = i
+        depth[k] = d + 1
+        front[k] = i + 1
+    elif system == ARC_STANDARD:
+        top = stack[o + d - 1]
+        below = stack[o + d - 2]
+        if move == _LEFT:  # s1 heads s2, s2 leaves the stack
+            _add_arc(o, top, below, label, heads, labels, l1, l2, r1, r2)
+            stack[o + d - 2] = top
+        else:  # s2 heads s1, s1 leaves the stack
+            _add_arc(o, below, top, label, heads, labels, l1, l2, r1, r2)
+        depth[k] = d - 1
+    else:  # arc-hybrid
+        top = stack[o + d - 1]
+        if move == _LEFT:  # b1 heads s1
+            _add_arc(o, i, top, label, heads, labels, l1, l2, r1, r2)
+        else:  # s2 heads s1
+            _add_arc(o, stack[o + d - 2], top, label, heads, labels, l1, l2, r1, r2)
+        depth[k] = d - 1
+
+
 @njit(cache=True, nogil=True)
 def _step(system, active, scores, move_of, label_of, off, n, heads, labels, l1, l2, r1, r2, stack, depth, front):
     """Apply each active state's best legal action (numpy's argmax of the scores with the illegal ones at
@@ -213,28 +266,111 @@ def _step(system, active, scores, move_of, label_of, off, n, heads, labels, l1, 
                 if v > best_v:
                     best = a
                     best_v = v
-        move = move_of[best]
-        label = label_of[best]
-        if move == _SHIFT:
-            stack[o + d] = i
-            depth[k] = d + 1
-            front[k] = i + 1
-        elif system == ARC_STANDARD:
-            top = stack[o + d - 1]
-            below = stack[o + d - 2]
-            if move == _LEFT:  # s1 heads s2, s2 leaves the stack
-                _add_arc(o, top, below, label, heads, labels, l1, l2, r1, r2)
-                stack[o + d - 2] = top
-            else:  # s2 heads s1, s1 leaves the stack
-                _add_arc(o, below, top, label, heads, labels, l1, l2, r1, r2)
-            depth[k] = d - 1
-        else:  # arc-hybrid
-            top = stack[o + d - 1]
-            if move == _LEFT:  # b1 heads s1
-                _add_arc(o, i, top, label, heads, labels, l1, l2, r1, r2)
-            else:  # s2 heads s1
-                _add_arc(o, stack[o + d - 2], top, label, heads, labels, l1, l2, r1, r2)
-            depth[k] = d - 1
+        _apply_move(
+            system, o, k, d, i, move_of[best], label_of[best], heads, labels, l1, l2, r1, r2, stack, depth, front
+        )
+        if not (front[k] > nk and depth[k] == 1):
+            out[m] = k
+            m += 1
+    return out[:m]
+
+
+@njit(cache=True, nogil=True)
+def hybrid_costs(o, nk, d, i, stack, gold):
+    """Goldberg & Nivre's arc-hybrid costs of SHIFT, LEFT and RIGHT (:meth:`ArcHybrid.costs
+    <wordseq.parse.transitions.ArcHybrid.costs>`, the gold heads ``gold`` flat like the states; -1 for an
+    illegal move): how many gold arcs each makes unreachable."""
+    empty = i > nk
+    top = stack[o + d - 1]
+    c_shift = c_left = c_right = -1
+    if not empty:
+        c_shift = 0
+        for j in range(d):
+            s = stack[o + j]
+            if j < d - 1 and gold[o + i] == s:
+                c_shift += 1
+            if gold[o + s] == i:
+                c_shift += 1
+    if d > 1:
+        buf_heads = 0  # gold heads of s0 in the buffer, and gold dependents of s0 there
+        buf_deps = 0
+        for b in range(i, nk + 1):
+            if gold[o + top] == b:
+                buf_heads += 1
+            if gold[o + b] == top:
+                buf_deps += 1
+        if d > 1 and not empty:
+            c_left = (1 if gold[o + top] == stack[o + d - 2] else 0) + buf_deps + buf_heads
+            if gold[o + top] == i:
+                c_left -= 1
+        if d > 2 or (d == 2 and empty):
+            c_right = buf_heads + buf_deps
+    return c_shift, c_left, c_right
+
+
+@njit(cache=True, nogil=True)
+def _explore_step(
+    active, scores, draws, p, move_of, label_of, gold, gold_labels, off, n, heads, labels, l1, l2, r1, r2,
+    stack, depth, front, targets, min_costs, followed, taken,
+):  # fmt: skip
+    """One training step of arc-hybrid with error exploration: for each active state, the target is the
+    highest-scoring action of least cost (with the gold label when its arc is gold), written to ``targets``
+    (its cost to ``min_costs``); the state then follows the model's best legal action when that is a target
+    action or when ``draws[r] < p``, else the target (``followed[r]``: 1 where a wrong prediction was
+    followed; ``taken[r]``: the action applied). Returns the states still unfinished, in order."""
+    out = np.empty(len(active), dtype=np.int64)
+    m = 0
+    cost = np.empty(4, dtype=np.int64)
+    for r in range(len(active)):
+        k = active[r]
+        o = off[k]
+        nk = n[k]
+        d = depth[k]
+        i = front[k]
+        c_shift, c_left, c_right = hybrid_costs(o, nk, d, i, stack, gold)
+        cost[_SHIFT] = c_shift
+        cost[1] = -1
+        cost[_LEFT] = c_left
+        cost[_RIGHT] = c_right
+        least = -1
+        for mv in (_SHIFT, _LEFT, _RIGHT):
+            if cost[mv] >= 0 and (least < 0 or cost[mv] < least):
+                least = cost[mv]
+        top = stack[o + d - 1]
+        left_label = gold_labels[o + top] if gold[o + top] == i else -2  # -2: any label
+        right_label = gold_labels[o + top] if d > 1 and gold[o + top] == stack[o + d - 2] else -2
+        best = -1  # the best legal action (numpy's argmax with illegal actions at -inf: first maximum)
+        best_v = -np.inf
+        target = -1
+        target_v = -np.inf
+        for a in range(scores.shape[1]):
+            mv = move_of[a]
+            if cost[mv] < 0:
+                continue
+            v = scores[r, a]
+            if best < 0 or v > best_v:
+                best = a
+                best_v = v
+            if cost[mv] != least:
+                continue
+            if mv == _LEFT and left_label != -2 and label_of[a] != left_label:
+                continue
+            if mv == _RIGHT and right_label != -2 and label_of[a] != right_label:
+                continue
+            if target < 0 or v > target_v:
+                target = a
+                target_v = v
+        targets[r] = target
+        min_costs[r] = least
+        take = target
+        followed[r] = 0
+        if best != target and draws[r] < p:
+            take = best
+            followed[r] = 1
+        taken[r] = take
+        _apply_move(
+            ARC_HYBRID, o, k, d, i, move_of[take], label_of[take], heads, labels, l1, l2, r1, r2, stack, depth, front
+        )
         if not (front[k] > nk and depth[k] == 1):
             out[m] = k
             m += 1

@@ -3,8 +3,13 @@
 A feed-forward network scores the transitions of a parser state from 48 embedded features (18 words,
 18 tags, 12 arc labels; :mod:`wordseq.parse.features`) through one hidden layer with the cube activation
 (ReLU and tanh as options), trained on the static oracle's transitions with AdaGrad, dropout and a small L2
-penalty. At parsing time the products of the hidden layer with the embeddings of the most frequent words
-(and of every tag and label) at each position are computed once (the paper's pre-computation trick), so a
+penalty. With ``oracle="dynamic"`` (arc-hybrid), epochs from ``explore_start`` on train with error exploration
+(Goldberg & Nivre 2012): the examples come from parsing the training sentences with the current network,
+each state labelled with a least-cost transition by the dynamic oracle, the parser following its own
+prediction (with probability ``explore_p`` when it is wrong); non-projective trees take part too.
+
+At parsing time the products of the hidden layer with the embeddings of the most frequent words (and of
+every tag and label) at each position are computed once (the paper's pre-computation trick), so a
 state costs 48 row look-ups instead of a matrix product. Decoding is greedy or a small beam; greedy decoding
 advances all sentences in lockstep, and for arc-standard and arc-hybrid keeps the states, features and moves
 in compiled code (:mod:`wordseq.parse._cm_kernel`; arc-eager and the beam use the Python states), with the
@@ -47,6 +52,7 @@ from wordseq.text.vocab import Vocab
 from wordseq.train import TrainConfig
 
 ACTIVATIONS = ("cube", "relu", "tanh")
+ORACLES = ("static", "dynamic")
 _COMPILED_SYSTEMS = ("arc-standard", "arc-hybrid")  # greedy decoding in compiled code (parse/_cm_kernel.py)
 
 
@@ -71,6 +77,9 @@ class ChenManningConfig(Config):
     batch_size: int = 1000
     precompute: int = 10000  # most frequent words whose hidden-layer products are precomputed per position
     beam: int = 1
+    oracle: str = "static"  # "dynamic": arc-hybrid with Goldberg & Nivre's dynamic oracle and error exploration
+    explore_start: int = 2  # first epoch (1-based) whose examples come from exploration (dynamic oracle)
+    explore_p: float = 0.9  # probability of following the model's wrong prediction while exploring
     train: TrainConfig = field(default_factory=_default_train)
 
     def validate(self) -> None:
@@ -85,6 +94,11 @@ class ChenManningConfig(Config):
         self.check_range("batch_size", lo=1, integer=True)
         self.check_range("precompute", lo=0, integer=True)
         self.check_range("beam", lo=1, integer=True)
+        self.check_choice("oracle", ORACLES)
+        if self.oracle == "dynamic" and self.system != "arc-hybrid":
+            self.fail("oracle", f"'dynamic' needs system 'arc-hybrid' (--system arc-hybrid), not {self.system!r}")
+        self.check_range("explore_start", lo=1, integer=True)
+        self.check_range("explore_p", lo=0.0, hi=1.0)
 
 
 def _activation(name: str) -> Callable[[Any], Any]:
@@ -244,6 +258,63 @@ class ChenManningParser(Parser[ChenManningConfig]):
                 system._apply(s, move, label)
         return np.asarray(X, dtype=np.int64).reshape(-1, N_FEATURES), np.asarray(y, dtype=np.int64), skipped
 
+    def _explore_data(
+        self,
+        sentences: Sequence[Sentence],
+        p: float,
+        seed: int,
+        chunk: int = 2000,
+        taken: list[np.ndarray] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+        """Training examples of one epoch with error exploration (arc-hybrid, Goldberg & Nivre 2012): every
+        sentence is parsed with the current network, all sentences in lockstep (``chunk`` at a time) in
+        compiled code. Each state gives its features and a target, the highest-scoring action of least cost
+        by the dynamic oracle (the gold label when its arc is gold); the parser then follows its own best
+        legal action, with probability ``p`` when that is not a target action, else the target. Draws come
+        from a generator seeded by ``seed``. Non-projective trees take part: the costs stay defined, though
+        a state may have no zero-cost move (its target then costs the least). Returns features, targets and
+        counts (states, states whose least cost is not zero, wrong predictions followed); ``taken`` collects
+        the actions applied, step by step (the examples' order)."""
+        from wordseq.parse import _cm_kernel as K
+        from wordseq.progress import progress
+
+        assert self.labels is not None and self.system is not None
+        rng = np.random.default_rng(seed)
+        pre = _Precomputed(self.net, self.config.precompute, self.config.activation)
+        actions = np.array(self.system.actions, dtype=np.int64)
+        stoi = self.labels.stoi
+        X: list[np.ndarray] = []
+        y: list[np.ndarray] = []
+        stats = {"states": 0, "costly_states": 0, "followed_errors": 0}
+        bar = progress(total=len(sentences), desc="exploring", unit="sentence")
+        for start in range(0, len(sentences), chunk):
+            part = sentences[start : start + chunk]
+            st = K.States([self._sentence_ids(s) for s in part])
+            gold = np.full(len(st.words), -1, dtype=np.int64)
+            gold_labels = np.full(len(st.words), -1, dtype=np.int64)
+            for k, sent in enumerate(part):
+                o, n = int(st.off[k]), int(st.n[k])
+                gold[o + 1 : o + n + 1] = gold_heads(sent)[1:]
+                gold_labels[o + 1 : o + n + 1] = [stoi.get(r, 1) - 1 for r in gold_relations(sent)]
+            active = st.unfinished()
+            while len(active):
+                x = st.features(active)
+                sc = pre.output(pre.compiled_hidden_input(x))
+                draws = rng.random(len(active))
+                targets, least, followed, moved, active = st.explore(active, sc, draws, p, actions, gold, gold_labels)
+                if taken is not None:
+                    taken.append(moved)
+                X.append(x)
+                y.append(targets)
+                stats["states"] += len(targets)
+                stats["costly_states"] += int((least > 0).sum())
+                stats["followed_errors"] += int(followed.sum())
+            bar.update(len(part))
+        bar.close()
+        if not X:
+            return np.zeros((0, N_FEATURES), dtype=np.int64), np.zeros(0, dtype=np.int64), stats
+        return np.concatenate(X), np.concatenate(y), stats
+
     # ------------------------------------------------------------------ training
 
     def fit(  # type: ignore[override]
@@ -256,7 +327,8 @@ class ChenManningParser(Parser[ChenManningConfig]):
         log: Callable[[str], None] | None = print,
     ) -> Self:
         """Train on a treebank (CoNLL-U path or sentences) with gold trees; non-projective trees are skipped
-        (the transition systems cannot build them). ``valid``: parsed after each epoch, the best epoch (by
+        by the static oracle (the transition systems cannot build them) and used by the exploring epochs of
+        the dynamic oracle (``oracle="dynamic"``). ``valid``: parsed after each epoch, the best epoch (by
         LAS) is kept. ``vectors``: initial word embeddings from any vector file wordseq reads."""
         import torch
 
@@ -291,6 +363,14 @@ class ChenManningParser(Parser[ChenManningConfig]):
                 log(self.provenance["vectors"])
         dev_data = self._oracle_data(dev)[:2] if dev is not None else None
         task = _Task(self, X, y, dev, dev_data, cfg.batch_size, cfg.train.seed, log)
+        if cfg.oracle == "dynamic":
+            task.explore = (train, cfg.explore_start, cfg.explore_p)
+            self.provenance["explored_sentences"] = len(train)
+            if log:
+                log(
+                    f"dynamic oracle: epochs from {cfg.explore_start} explore (p {cfg.explore_p:g}) over all "
+                    f"{len(train):,} training sentences, non-projective ones included"
+                )
         self._train(task, checkpoint, resume, log, valid_loss=True)
         self._pre = None
         return self
@@ -512,20 +592,37 @@ class _Task(DevEpochs):
         DevEpochs.__init__(self, dev, log)
         self.dev_data = dev_data
         self.batch_size, self.seed = batch_size, seed
+        # dynamic oracle: (training sentences, first exploring epoch, p); None: the static oracle's examples
+        self.explore: tuple[list[Sentence], int, float] | None = None
 
     def batches(self, epoch: int) -> list[tuple[Any, Any]]:
         import torch
 
         from wordseq.train import distributed as dist
 
+        X, y = self.X, self.y
+        if self.explore is not None and epoch >= self.explore[1]:
+            # examples made by the current network (the weights this epoch starts from), with draws seeded
+            # by the seed and epoch, so that a resumed run makes the same ones
+            sentences, _, p = self.explore
+            t0 = time.perf_counter()
+            Xe, ye, stats = self.parser._explore_data(sentences, p, self.seed * 1000 + epoch + 7919)
+            X, y = torch.from_numpy(Xe), torch.from_numpy(ye)
+            if self.log and dist.is_main():
+                n = max(stats["states"], 1)
+                self.log(
+                    f"epoch {epoch}: explored {len(sentences):,} sentences, {stats['states']:,} transitions "
+                    f"({time.perf_counter() - t0:.1f} s); wrong predictions followed {stats['followed_errors'] / n:.1%}"
+                    f", states without a zero-cost move {stats['costly_states'] / n:.2%}"
+                )
         g = torch.Generator().manual_seed(self.seed * 1000 + epoch)
-        order = torch.randperm(len(self.y), generator=g)
+        order = torch.randperm(len(y), generator=g)
         bs, w = self.batch_size, dist.world_size()
         # under torchrun every process takes its share of each (global) batch, so that training matches one
         # process's on the same batches; a batch with fewer transitions than processes is left out
         groups = [order[i : i + bs].tolist() for i in range(0, len(order), bs)]
         shares = [torch.tensor(dist.share(g), dtype=torch.long) for g in groups if len(g) >= w]
-        return [(self.X[idx], self.y[idx]) for idx in shares]
+        return [(X[idx], y[idx]) for idx in shares]
 
     def start(self, model: Any) -> None:
         return None
