@@ -31,6 +31,7 @@ from wordseq.io.atomic import atomic_write
 from wordseq.io.inputs import open_input
 from wordseq.lm.ngram.scorer import _hash, _word_id
 from wordseq.progress import progress
+from wordseq.text import mapped
 from wordseq.text.vocab import BOS, EOS, SPECIALS, UNK
 
 _NGRAM_COUNT = re.compile(r"^ngram\s+(\d+)\s*=\s*(\d+)$")
@@ -310,6 +311,7 @@ def write_arpa(
                     elif status == _FULL and used == 0:  # one line longer than the buffer
                         out = np.empty(2 * len(out), np.uint8)
                 bar.update(len(ids))
+                mapped.trim()  # the tables' pages read so far, when a memory budget is set
         f.write(b"\n\\end\\\n")
         if f is not raw:
             f.close()

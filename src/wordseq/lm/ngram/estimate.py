@@ -34,6 +34,7 @@ import numpy as np
 
 from wordseq.errors import WordseqError
 from wordseq.lm.ngram.counts import NgramCounts, special_ids
+from wordseq.text import mapped
 
 SMOOTHING = ("mkn", "kn", "absolute", "add-k", "mle")
 INTERPOLATED = ("mkn", "kn", "absolute")
@@ -83,6 +84,7 @@ def adjusted_counts(c: NgramCounts, continuation: bool, store: Store | None = No
             if continuation:  # one count per n-gram of order n + 1 whose suffix this n-gram is
                 suffix = c.suffix[n + 1]
                 for s in range(0, len(suffix), SLICE):
+                    mapped.trim(ahead=a.nbytes + 4 * SLICE)  # counts added at random into the whole table
                     _bincount_into(a, np.asarray(suffix[s : s + SLICE]))
             else:
                 for s in range(0, len(raw), SLICE):
@@ -91,6 +93,7 @@ def adjusted_counts(c: NgramCounts, continuation: bool, store: Store | None = No
                 for s in range(0, len(raw), SLICE):
                     first = np.flatnonzero(c.bos_first[n][s : s + SLICE]) + s
                     a[first] = raw[first]
+                    mapped.trim()
         elif continuation:
             a = np.bincount(c.suffix[n + 1], minlength=len(raw)).astype(raw.dtype)
             first = c.bos_first[n]
@@ -109,6 +112,7 @@ def count_of_counts(a: np.ndarray) -> np.ndarray:
     out = np.zeros(6, np.int64)
     for s in range(0, len(a), 1 << 20):  # in slices: the clipped copy and bincount's int64 one stay small
         out += np.bincount(np.minimum(a[s : s + (1 << 20)], 5), minlength=6)
+        mapped.trim()
     return out[:5]
 
 
@@ -258,6 +262,7 @@ def _order(keys, a, suffix, p_lower, V: int, n_ctx: int, d, keep: bool, store: S
         width = int(ctx[-1]) - lo + 1
         den[lo : lo + width] += np.bincount(ctx - lo, weights=aa, minlength=width)
         gamma[lo : lo + width] += np.bincount(ctx - lo, weights=_discount_of(aa, d), minlength=width)
+        mapped.trim()
     if store is None:
         logbow = np.zeros(n_ctx, np.float32)
         logprob = np.empty(len(keys), np.float32)
@@ -272,6 +277,7 @@ def _order(keys, a, suffix, p_lower, V: int, n_ctx: int, d, keep: bool, store: S
         g[seen] /= nd[seen]
         logbow[s : s + step][seen] = np.log10(g[seen])
     for s in range(0, len(keys), step):
+        mapped.trim(ahead=p_lower.nbytes + 32 * step)  # each slice reads the lower order's table at random
         ctx = keys[s : s + step] // V
         aa = a[s : s + step].astype(np.float64)
         lower = p_lower[suffix[s : s + step]].astype(np.float64)

@@ -12,7 +12,8 @@ keys in order rather than at random) for the next order's keys, and every n-gram
 What lives where: the corpus stream with ``<s>`` and the per-position ids of each order are files read a
 chunk at a time; the runs are files; the keys, counts, suffix ids and ``<s>`` flags of every order are
 files mapped into memory read-only (``numpy.memmap``), so the operating system pages them in and out and
-they do not count as the process's own (anonymous) memory. The anonymous working set is one chunk of
+they do not count as the process's own (anonymous) memory; the pages read from them are released between
+chunks once the resident set passes the budget by :data:`PAGE_SLACK` (:mod:`wordseq.text.mapped`). The anonymous working set is one chunk of
 positions plus the kept runs, both sized from the budget less the anonymous memory the process holds when
 counting starts (the interpreter, the libraries, the vocabulary: :func:`share`), so that the budget bounds
 the whole process. The estimate that follows reads the mapped counts and, given :func:`disk_store`, makes
@@ -32,6 +33,7 @@ import numpy as np
 from wordseq.errors import WordseqError
 from wordseq.lm.ngram.counts import NgramCounts, special_ids
 from wordseq.progress import progress
+from wordseq.text import mapped
 from wordseq.text.extsort import RunSpiller, format_bytes, parse_memory
 from wordseq.text.vocab import PAD, Vocab
 
@@ -39,6 +41,10 @@ BYTES_PER_POSITION = 256  # the chunk working set: int64 keys, np.unique's sort 
 MIN_CHUNK = 1024  # positions: below this a budget is not worth spilling for
 MAX_CHUNK = 1 << 22
 MIN_SHARE = 8 * BYTES_PER_POSITION * MIN_CHUNK  # the least a count gets whatever the process holds: 2 MiB
+# the resident set may pass the budget by this much before the mapped files' pages are released
+# (:mod:`wordseq.text.mapped`): about 60 MB of it are the libraries' code, the rest saves releasing and
+# reading back the same pages at every chunk
+PAGE_SLACK = 128 << 20
 SPILL_FACTOR = 5  # bytes of memory per byte of sorted counts kept: the records and the sort's temporaries
 
 
@@ -101,7 +107,7 @@ class _Disk:
             arr = np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=(length,))
         else:
             arr = np.load(path, mmap_mode="r")
-        return arr
+        return mapped.track(arr)
 
 
 def _write_stream(ids: np.ndarray, bos: int, eos: int, disk: _Disk, chunk: int) -> tuple[int, int, int]:
@@ -145,10 +151,12 @@ def count_ngrams_external(
     sorted runs spilled to ``tmpdir`` (default ``$WORDSEQ_TMPDIR`` or the system's) and merged.
     ``stats`` (a dict), when given, receives the number of runs spilled per order."""
     chunk, keep = plan(memory, held_memory())
+    mapped.set_limit(parse_memory(memory) + PAGE_SLACK)  # the mapped files' pages count too
     if order < 1:
         raise WordseqError(f"the n-gram order must be at least 1, got {order}")
     bos, eos, pad = special_ids(vocab)
     V = len(vocab)
+    mapped.track(ids)
     ids = np.asarray(ids)
     if len(ids) == 0:
         raise WordseqError("empty corpus: nothing to count")
@@ -182,6 +190,7 @@ def count_ngrams_external(
                 key, _ = _keys(disk, prev_name, prev_type, s, e, n, V, bos, eos)
                 uniq, c = np.unique(key, return_counts=True)
                 spiller.add(uniq, c.astype(count_type))
+                mapped.trim()
                 bar.update(e - s)
             total = 0
             with open(disk.path(f"keys{n}.tmp"), "wb") as fk, open(disk.path(f"counts{n}.tmp"), "wb") as fc:
@@ -212,6 +221,7 @@ def count_ngrams_external(
                     first = disk.read("stream", np.int32, s, e)
                     suffix[gid[pos]] = nxt[pos]
                     bos_first[gid[pos]] = first[pos] == bos
+                    mapped.trim()
                     bar.update(e - s)
                 np.full(L - m, -1, cur_type).tofile(fi)  # positions too close to the end
             suffix.flush()
@@ -234,15 +244,16 @@ def count_ngrams_external(
 def _to_npy(disk: _Disk, name: str, dtype, length: int) -> np.ndarray:
     """The raw file ``name.tmp`` as ``name.npy`` (a header put in front), mapped read-only."""
     dtype = np.dtype(dtype)
-    arr = np.lib.format.open_memmap(disk.path(name + ".npy"), mode="w+", dtype=dtype, shape=(length,))
+    arr = mapped.track(np.lib.format.open_memmap(disk.path(name + ".npy"), mode="w+", dtype=dtype, shape=(length,)))
     step = 1 << 20
     with open(disk.path(name + ".tmp"), "rb") as f:
         for s in range(0, length, step):
             arr[s : s + step] = np.fromfile(f, dtype, min(step, length - s))
+            mapped.trim()
     arr.flush()
     del arr
     os.unlink(disk.path(name + ".tmp"))
-    return np.load(disk.path(name + ".npy"), mmap_mode="r")
+    return mapped.track(np.load(disk.path(name + ".npy"), mmap_mode="r"))
 
 
 def _keys(disk: _Disk, prev_name, prev_type, s, e, n, V, bos, eos):
@@ -266,10 +277,11 @@ def disk_store(directory: str | None = None, memory: int | str | None = None):
         fd, path = tempfile.mkstemp(prefix=f"wordseq-{name}-", suffix=".npy", dir=directory)
         os.close(fd)
         try:
-            return np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=(length,))
+            return mapped.track(np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=(length,)))
         finally:
             os.unlink(path)
 
     if memory is not None:
+        mapped.set_limit(parse_memory(memory) + PAGE_SLACK)
         store.slice = max(1 << 12, min(1 << 22, share(memory, held_memory()) // 4 // 64))  # type: ignore[attr-defined]
     return store
