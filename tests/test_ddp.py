@@ -471,3 +471,4 @@ def test_dist_timeout_and_shares(monkeypatch):
     monkeypatch.setattr(dist, "world_size", lambda: 2)
     monkeypatch.setattr(dist, "rank", lambda: 1)
     assert dist.share([4, 5, 6, 7, 8]) == [5, 7]
+    assert dist.shares([[1, 2, 3], [9], [4, 5]]) == [[2], [5]]  # a batch smaller than the processes is left out

@@ -186,15 +186,10 @@ class ClassifyTask:
 
         rng = np.random.default_rng([self.seed, epoch])
         order = rng.permutation(len(self.train))
-        w = dist.world_size()
         out = []
-        for a in range(0, len(order), self.batch_size):
-            # under torchrun every process takes its share of each (global) batch, so that training matches one
-            # process's on the same batches; a batch with fewer texts than processes is left out
-            batch = order[a : a + self.batch_size].tolist()
-            if len(batch) < w:
-                continue
-            idx = np.asarray(dist.share(batch), dtype=np.int64)
+        groups = [order[a : a + self.batch_size].tolist() for a in range(0, len(order), self.batch_size)]
+        for batch in dist.shares(groups):  # under torchrun: this process's share of each global batch
+            idx = np.asarray(batch, dtype=np.int64)
             ids, lengths = pad_batch([self.train[i] for i in idx], self.device)
             out.append((ids, lengths, torch.from_numpy(self.labels[idx]).to(self.device)))
         return out

@@ -405,10 +405,7 @@ class _Task(DevEpochs):
         order = np.lexsort((rng.random(len(lengths)), lengths))  # by length, ties shuffled
         groups = _chunks(order.tolist(), lengths[order].tolist(), self.parser.config.batch_tokens)
         rng.shuffle(groups)  # type: ignore[arg-type,unused-ignore]
-        # under torchrun every process takes its share of each (global) batch, so that training matches one
-        # process's on the same batches; a batch with fewer sentences than processes is left out
-        w = dist.world_size()
-        return [dist.share(g) for g in groups if len(g) >= w]
+        return dist.shares(groups)  # under torchrun: this process's share of each global batch
 
     def start(self, model: Any) -> None:
         return None

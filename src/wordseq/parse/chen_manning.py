@@ -617,12 +617,10 @@ class _Task(DevEpochs):
                 )
         g = torch.Generator().manual_seed(self.seed * 1000 + epoch)
         order = torch.randperm(len(y), generator=g)
-        bs, w = self.batch_size, dist.world_size()
-        # under torchrun every process takes its share of each (global) batch, so that training matches one
-        # process's on the same batches; a batch with fewer transitions than processes is left out
+        bs = self.batch_size
         groups = [order[i : i + bs].tolist() for i in range(0, len(order), bs)]
-        shares = [torch.tensor(dist.share(g), dtype=torch.long) for g in groups if len(g) >= w]
-        return [(X[idx], y[idx]) for idx in shares]
+        shares = dist.shares(groups)  # under torchrun: this process's share of each global batch
+        return [(X[idx], y[idx]) for idx in map(torch.tensor, shares)]
 
     def start(self, model: Any) -> None:
         return None

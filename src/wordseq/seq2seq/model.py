@@ -210,10 +210,8 @@ class Seq2SeqTask:
             c.batch_size,
             seed=c.train.seed * 1009 + epoch,
         )
-        # under torchrun every process takes its share of each (global) batch, so that training matches one
-        # process's on the same batches; a batch with fewer pairs than processes is left out
-        w = dist.world_size()
-        shares = [dist.share(idx.tolist()) for idx in order if len(idx) >= w]
+        # under torchrun: this process's share of each global batch
+        shares = dist.shares([idx.tolist() for idx in order])
         return [_batch_tensors(self.train, idx, self.device) for idx in shares]
 
     def start(self, model: nn.Module) -> None:

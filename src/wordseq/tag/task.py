@@ -43,10 +43,7 @@ class TaggingTask:
         cfg = self.tagger.config
         rng = np.random.default_rng([cfg.train.seed, epoch])
         groups = length_batches([len(e) for e in self.train], cfg.batch_size, rng=rng)
-        # under torchrun every process takes its share of each (global) batch, so that training matches one
-        # process's on the same batches; a batch with fewer sentences than processes is left out
-        w = dist.world_size()
-        shares = [dist.share(g) for g in groups if len(g) >= w]
+        shares = dist.shares(groups)  # under torchrun: this process's share of each global batch
         return [make_batch([self.train[i] for i in g], g) for g in shares]
 
     def start(self, model: nn.Module) -> None:

@@ -19,7 +19,7 @@ import datetime
 import os
 import re
 import signal
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from types import FrameType
 from typing import TypeVar
 
@@ -167,6 +167,14 @@ def share(items: Sequence[T]) -> list[T]:
     starting at its rank, so that length-sorted batches give every process rows of about the same length."""
     w = world_size()
     return list(items) if w == 1 else list(items[rank() :: w])
+
+
+def shares(batches: Iterable[Sequence[T]]) -> list[list[T]]:
+    """This process's :func:`share` of every global batch, so that data-parallel training goes through the
+    batches one process would; a batch with fewer items than processes is left out (every process must
+    take part in every step)."""
+    w = world_size()
+    return [share(b) for b in batches if len(b) >= w]
 
 
 def _reduce_device() -> torch.device:
