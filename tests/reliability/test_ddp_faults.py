@@ -91,6 +91,30 @@ def _job(tmp_path, kind: str) -> Job:
     return Job(kind, args, out, Path(f"{out}.ckpt"), load_checkpoint)
 
 
+def _signal_after_checkpoint(
+    args: list[str], env: dict, checkpoint: Path, rank: int, sig: signal.Signals
+) -> tuple[int, str, str, float, bytes]:
+    """Start a 2-process torchrun job, send ``sig`` to the process of ``rank`` once the first checkpoint
+    exists, and wait for the job: (exit status, stdout, stderr, seconds from the signal to the end, the
+    checkpoint's bytes when the signal was sent)."""
+    proc = subprocess.Popen(
+        _torchrun(args), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace"
+    )
+    try:
+        victim = _worker(psutil.Process(proc.pid), rank)
+        while not checkpoint.exists():
+            assert proc.poll() is None, "the run ended before its first checkpoint"
+            time.sleep(0.01)
+        before = checkpoint.read_bytes()  # written by a rename: whole whenever it exists
+        victim.send_signal(sig)
+        t_signal = time.monotonic()
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return proc.returncode, out, err, time.monotonic() - t_signal, before
+
+
 def _kill_and_resume(tmp_path, killed: int, compare: bool, figures: dict, kind: str = "lm") -> None:
     job = _job(tmp_path, kind)
     args = [*job.args, "-q"]
@@ -102,23 +126,10 @@ def _kill_and_resume(tmp_path, killed: int, compare: bool, figures: dict, kind: 
         job.checkpoint.unlink()
         figures["reference_seconds"] = round(time.perf_counter() - t0, 1)
 
-    proc = subprocess.Popen(
-        _torchrun(args), env=_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    returncode, out, err, seconds_to_exit, before = _signal_after_checkpoint(
+        args, _env(tmp_path), job.checkpoint, killed, signal.SIGKILL
     )
-    try:
-        victim = _worker(psutil.Process(proc.pid), killed)
-        while not job.checkpoint.exists():
-            assert proc.poll() is None, "the run ended before its first checkpoint"
-            time.sleep(0.01)
-        before = job.checkpoint.read_bytes()  # written by a rename: whole whenever it exists
-        victim.send_signal(signal.SIGKILL)
-        t_kill = time.monotonic()
-        out, err = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    seconds_to_exit = time.monotonic() - t_kill
-    assert proc.returncode != 0, out + err
+    assert returncode != 0, out + err
     assert seconds_to_exit < 30, f"the job took {seconds_to_exit:.0f} s to end after the kill"
     assert not job.output.exists(), "the killed run was not stopped before it finished"
 
@@ -166,22 +177,12 @@ def test_a_hung_process_is_given_up_after_the_timeout(tmp_path, reliability_repo
     corpus = write_corpus(tmp_path / "corpus.txt", lines=400)
     job = lm_job(tmp_path, corpus, epochs=EPOCHS)
     environ = {**_env(tmp_path), "WORDSEQ_DIST_TIMEOUT": "5"}
-    proc = subprocess.Popen(_torchrun([*job.args, "-q"]), env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        victim = _worker(psutil.Process(proc.pid), 1)
-        while not job.checkpoint.exists():
-            assert proc.poll() is None, "the run ended before its first checkpoint"
-            time.sleep(0.01)
-        victim.send_signal(signal.SIGSTOP)
-        t_stop = time.monotonic()
-        _, raw = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    err = raw.decode(errors="replace")
+    returncode, _, err, seconds, _ = _signal_after_checkpoint(
+        [*job.args, "-q"], environ, job.checkpoint, 1, signal.SIGSTOP
+    )
     ours = [line for line in err.splitlines() if line.startswith("wordseq:")]
-    assert proc.returncode != 0 and len(ours) == 1, err
+    assert returncode != 0 and len(ours) == 1, err
     assert "another training process of this torchrun job was lost (gloo: Timed out" in ours[0], err
     assert "run the same torchrun command with --resume to continue" in ours[0], err
     load_checkpoint(job.checkpoint)
-    reliability_report["seconds_to_exit_after_stop"] = round(time.monotonic() - t_stop, 1)
+    reliability_report["seconds_to_exit_after_stop"] = round(seconds, 1)
