@@ -18,7 +18,8 @@ from wordseq.errors import WordseqError
 from wordseq.lm.ngram import NgramModel
 from wordseq.lm.ngram.counts import count_ngrams
 from wordseq.lm.ngram.estimate import count_of_counts
-from wordseq.lm.ngram.external import MIN_SHARE, count_ngrams_external, held_memory, plan, share
+from wordseq.lm.ngram.external import MIN_SHARE, count_ngrams_external, plan, share
+from wordseq.text import mapped
 from wordseq.text.extsort import RunSpiller, parse_memory
 from wordseq.text.vocab import Vocab
 
@@ -240,7 +241,7 @@ def test_budget_leaves_out_what_the_process_holds():
     assert share("256M", 0) == 256 * M
     assert plan("256M", 170 * M)[0] < plan("256M")[0] and plan("256M", 170 * M)[1] < plan("256M")[1]
     if os.path.exists("/proc/self/status"):  # Linux: this process holds the interpreter at least
-        assert held_memory() > 10 << 20
+        assert mapped.anonymous() > 10 << 20
 
 
 def test_count_of_counts_in_slices_equals_one_bincount():

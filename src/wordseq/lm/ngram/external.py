@@ -13,12 +13,12 @@ What lives where: the corpus stream with ``<s>`` and the per-position ids of eac
 chunk at a time; the runs are files; the keys, counts, suffix ids and ``<s>`` flags of every order are
 files mapped into memory read-only (``numpy.memmap``), so the operating system pages them in and out and
 they do not count as the process's own (anonymous) memory; the pages read from them are released between
-chunks once the resident set passes the budget by :data:`PAGE_SLACK` (:mod:`wordseq.text.mapped`). The anonymous working set is one chunk of
-positions plus the kept runs, both sized from the budget less the anonymous memory the process holds when
-counting starts (the interpreter, the libraries, the vocabulary: :func:`share`), so that the budget bounds
-the whole process. The estimate that follows reads the mapped counts and, given :func:`disk_store`, makes
-its tables of one entry per n-gram or context (the per-context sums included) as mapped files too, in
-slices sized the same way.
+chunks once the resident set passes the budget by :data:`PAGE_SLACK` (:mod:`wordseq.text.mapped`). The
+anonymous working set is one chunk of positions plus the kept runs, both sized from the budget less the
+anonymous memory the process holds when counting starts (the interpreter, the libraries, the vocabulary:
+:func:`share`), so that the budget bounds the whole process. The estimate that follows reads the mapped
+counts and, given :func:`disk_store`, makes its tables of one entry per n-gram or context (the per-context
+sums included) as mapped files too, in slices sized the same way.
 """
 
 from __future__ import annotations
@@ -46,19 +46,6 @@ MIN_SHARE = 8 * BYTES_PER_POSITION * MIN_CHUNK  # the least a count gets whateve
 # reading back the same pages at every chunk
 PAGE_SLACK = 128 << 20
 SPILL_FACTOR = 5  # bytes of memory per byte of sorted counts kept: the records and the sort's temporaries
-
-
-def held_memory() -> int:
-    """Anonymous memory this process holds now (bytes; 0 where ``/proc`` does not say): the interpreter,
-    the libraries and the vocabulary, which a budget for the whole process leaves out of the count's share."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("RssAnon:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
 
 
 def share(memory: int | str, held: int = 0) -> int:
@@ -150,7 +137,7 @@ def count_ngrams_external(
     """The counts of :func:`~wordseq.lm.ngram.counts.count_ngrams` made within ``memory`` (``"1G"``):
     sorted runs spilled to ``tmpdir`` (default ``$WORDSEQ_TMPDIR`` or the system's) and merged.
     ``stats`` (a dict), when given, receives the number of runs spilled per order."""
-    chunk, keep = plan(memory, held_memory())
+    chunk, keep = plan(memory, mapped.anonymous())
     mapped.set_limit(parse_memory(memory) + PAGE_SLACK)  # the mapped files' pages count too
     if order < 1:
         raise WordseqError(f"the n-gram order must be at least 1, got {order}")
@@ -283,5 +270,5 @@ def disk_store(directory: str | None = None, memory: int | str | None = None):
 
     if memory is not None:
         mapped.set_limit(parse_memory(memory) + PAGE_SLACK)
-        store.slice = max(1 << 12, min(1 << 22, share(memory, held_memory()) // 4 // 64))  # type: ignore[attr-defined]
+        store.slice = max(1 << 12, min(1 << 22, share(memory, mapped.anonymous()) // 4 // 64))  # type: ignore[attr-defined]
     return store
