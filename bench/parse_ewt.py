@@ -43,7 +43,14 @@ def main() -> int:
     ap.add_argument("--activation", default=None)
     ap.add_argument("--vectors", default=None)
     ap.add_argument("--beam", type=int, default=4)
-    ap.add_argument("--tagger", default=None, help="a tagger model: also score with its predicted tags")
+    ap.add_argument(
+        "--tagger",
+        default=None,
+        help="a tagger model: the dev set is scored with its tags during training, and dev/test are also scored "
+        "with them at the end",
+    )
+    ap.add_argument("--gold-dev", action="store_true", help="with --tagger: keep the best epoch by gold-tag dev LAS")
+    ap.add_argument("--train", default=None, help="training treebank (default EWT train; e.g. jackknifed tags)")
     ap.add_argument(
         "--set",
         action="append",
@@ -63,6 +70,7 @@ def main() -> int:
     from wordseq.text.conllu import read_conllu
 
     train, dev, test = (DATA / f"en_ewt-ud-{s}.conllu" for s in ("train", "dev", "test"))
+    train = Path(args.train) if args.train else train
     cls = ChenManningParser if args.model == "chen-manning" else BiaffineParser
     parser = cls()
     cfg = parser.config
@@ -79,6 +87,8 @@ def main() -> int:
             tc.weight_decay = 0.0
     if args.lr:
         tc.lr = args.lr
+    if args.tagger and not args.gold_dev:
+        parser.use_tagger(args.tagger)
     t0 = time.perf_counter()
     parser.fit(train, valid=dev, vectors=args.vectors)
     train_s = time.perf_counter() - t0
@@ -87,6 +97,9 @@ def main() -> int:
         "model": args.model,
         "config": cfg.to_dict(),
         "threads": args.threads,
+        "train_file": train.name,
+        "tagger": args.tagger,
+        "dev_selection": "predicted tags" if args.tagger and not args.gold_dev else "gold tags",
         "train_seconds": train_s,
         "history": parser.history,
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),

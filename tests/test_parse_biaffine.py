@@ -10,7 +10,7 @@ import pytest
 from wordseq.parse import BiaffineParser
 from wordseq.parse.tree import is_projective, tree_problems
 from wordseq.parse.treebank import read_treebank
-from wordseq.text.conllu import Sentence
+from wordseq.text.conllu import Sentence, read_conllu
 
 EXCERPT = Path(__file__).parent / "data" / "parse" / "ewt-excerpt.conllu"
 
@@ -97,3 +97,28 @@ def test_a_parser_without_tag_features_ignores_the_tags():
             t.upos = "X"
     assert p.parse_trees(scrambled) == p.parse_trees(sentences)
     assert p.evaluate(EXCERPT).uas > 0.9
+
+
+class _RecordingTagger:
+    """Tags every word ``NOUN`` and keeps the sentences it was given."""
+
+    def __init__(self) -> None:
+        self.seen: list[list[str]] = []
+
+    def predict(self, sentences):
+        self.seen += [list(s) for s in sentences]
+        return [{"upos": ["NOUN"] * len(s)} for s in sentences]
+
+
+def test_a_parser_with_a_tagger_scores_its_dev_set_with_the_taggers_tags():
+    dev = read_conllu(EXCERPT)[:5]
+    tagger = _RecordingTagger()
+    gold, p = _tiny(), _tiny()
+    gold.config.train.epochs = p.config.train.epochs = 3
+    gold.fit(EXCERPT, valid=dev, log=None)
+    p.tagger = tagger
+    p.fit(EXCERPT, valid=dev, log=None)
+    assert tagger.seen == [s.forms for s in dev]  # the dev set, not the training set, was retagged
+    assert "NOUN" in p.tags.stoi and p.tags.stoi.keys() == gold.tags.stoi.keys()  # training kept the gold tags
+    assert p.metrics["valid_las"] != gold.metrics["valid_las"]  # dev parsed with all-NOUN tags scores otherwise
+    assert [t.upos for t in dev[0].tokens] != ["NOUN"] * len(dev[0])  # the caller's sentences are untouched

@@ -47,7 +47,11 @@ def register(sub, parents) -> None:
     t.add_argument("train", help="training treebank (CoNLL-U with gold trees)")
     t.add_argument("--dev", help="development treebank: parsed after each epoch, the best epoch is kept")
     t.add_argument("--model", choices=["chen-manning", "biaffine"], default="chen-manning")
-    t.add_argument("--tagger", help="tagger model file (wordseq tag train) for predicted tags at parsing time")
+    t.add_argument(
+        "--tagger",
+        help="tagger model file (wordseq tag train): its tags are used for the dev set during "
+        "training and for input at parsing time (train on jackknifed tags: wordseq tag jackknife)",
+    )
     t.add_argument("--vectors", help="initial word vectors (any format wordseq reads)")
     t.add_argument("-o", "--output", required=True, help="model file to write (.wsq)")
     g = t.add_argument_group("model")

@@ -4,7 +4,8 @@
 (``--column ner``/``chunk``), trains a window or BiLSTM tagger (optionally with a CRF) through the one
 training loop, and writes the model, a checkpoint ``MODEL.ckpt`` (``--resume`` continues from it) and a
 learning curve ``MODEL.png``. ``tag eval`` scores a model on tagged data; ``tag predict`` tags CoNLL-U
-(filling the column), a column file (appending a column) or one tokenized sentence per line.
+(filling the column), a column file (appending a column) or one tokenized sentence per line. ``tag jackknife``
+retags a CoNLL-U training set fold by fold with taggers set up like a given model, for a parser to train on.
 """
 
 from __future__ import annotations
@@ -148,6 +149,25 @@ def register(sub, parents) -> None:
     )
     r.add_argument("-o", "--output", default="-", help="output file (- for standard output)")
     r.set_defaults(func=predict)
+
+    j = tsub.add_parser(
+        "jackknife",
+        parents=parents,
+        help="retag CoNLL-U training data fold by fold (for a parser to train on predicted tags)",
+        description="Split TRAIN into --folds contiguous folds; tag each with a tagger trained on the other folds, "
+        "set up like --like MODEL (same settings and vectors), early-stopping on --dev; write TRAIN with the "
+        "predicted columns to -o. Each finished fold is kept in OUTPUT.folds/, so an interrupted run continues "
+        "where it stopped, and --fold runs chosen folds only (several processes or machines can share the work).",
+        formatter_class=DefaultsHelpFormatter,
+    )
+    j.add_argument("train", help="CoNLL-U training data with gold tags")
+    j.add_argument("--like", required=True, metavar="MODEL", help="a tagger model whose settings the fold taggers use")
+    j.add_argument("--dev", help="CoNLL-U development data for early stopping")
+    j.add_argument("--folds", type=int, default=10)
+    j.add_argument("--fold", type=int, action="append", default=[], help="run only this fold (repeatable; 0-based)")
+    j.add_argument("--max-minutes", type=float, default=None, help="time limit of each fold's training")
+    j.add_argument("-o", "--output", required=True, help="CoNLL-U file to write")
+    j.set_defaults(func=jackknife)
 
 
 def _tag_map(items: list[str]) -> dict[str, str]:
@@ -340,3 +360,67 @@ def predict(args: argparse.Namespace) -> int:
 
 def _word_col(block) -> int:
     return 1 if all(r[0] == str(i) for i, r in enumerate(block.rows, 1)) else 0
+
+
+def jackknife(args: argparse.Namespace) -> int:
+    from wordseq.io.atomic import atomic_write
+    from wordseq.tag.formats import from_conllu
+    from wordseq.tag.jackknife import fold_bounds, tag_fold
+    from wordseq.text.conllu import read_conllu, write_conllu
+
+    set_torch_threads(args)
+    like = _load(args.like)
+    columns = list(like.config.columns)
+    train = read_conllu(args.train)
+    fold_bounds(len(train), args.folds)  # checks the fold count before any training
+    bad = [k for k in args.fold if not 0 <= k < args.folds]
+    if bad:
+        raise WordseqError(f"--fold {bad[0]}: folds are numbered 0 to {args.folds - 1}")
+    dev = from_conllu(read_conllu(args.dev), columns) if args.dev else None
+    work = Path(str(args.output) + ".folds")
+    work.mkdir(parents=True, exist_ok=True)
+
+    def part(k: int) -> Path:
+        return work / f"fold-{k}-of-{args.folds}.conllu"
+
+    def make_tagger():
+        limit = {} if args.max_minutes is None else {"max_seconds": args.max_minutes * 60}
+        return type(like)(config=like.config.replace(train=like.config.train.replace(**limit)))
+
+    log = (lambda s: print(s, file=sys.stderr, flush=True)) if not args.quiet else None
+    for k in args.fold or range(args.folds):
+        if part(k).exists():
+            print(f"fold {k}: kept from {part(k)}")
+            continue
+        tagged, score = tag_fold(train, k, args.folds, make_tagger, valid=dev, log=log)
+        write_conllu(part(k), tagged)
+        with atomic_write(part(k).with_suffix(".json"), "w", encoding="utf-8") as f:
+            json.dump(score, f)
+        print(f"fold {k}: " + ", ".join(f"{c} {100 * a:.2f}%" for c, a in score.items()), flush=True)
+    missing = [k for k in range(args.folds) if not part(k).exists()]
+    if missing:
+        print(f"folds left: {' '.join(map(str, missing))}; run again (with --fold) to finish {args.output}")
+        return 0
+    sentences = [s for k in range(args.folds) for s in read_conllu(part(k))]
+    if [s.forms for s in sentences] != [s.forms for s in train]:
+        raise WordseqError(f"{work}: the fold files do not match {args.train} (remove the folder and run again)")
+    scores = [json.loads(part(k).with_suffix(".json").read_text(encoding="utf-8")) for k in range(args.folds)]
+    write_conllu(args.output, sentences)
+    n = sum(len(s) for s in train)
+    for c in columns:
+        acc = sum(sc[c] * (b - a) for sc, (a, b) in zip(scores, _word_bounds(train, args.folds))) / n
+        print(f"{c}: jackknifed accuracy {100 * acc:.2f}% over {n} words")
+    print(f"wrote {args.output}")
+    return 0
+
+
+def _word_bounds(train, folds: int) -> list[tuple[int, int]]:
+    """Word-count ranges of the folds (to weight each fold's accuracy by its words)."""
+    from wordseq.tag.jackknife import fold_bounds
+
+    out, pos = [], 0
+    for a, b in fold_bounds(len(train), folds):
+        n = sum(len(s) for s in train[a:b])
+        out.append((pos, pos + n))
+        pos += n
+    return out

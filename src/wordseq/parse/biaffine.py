@@ -216,12 +216,13 @@ class BiaffineParser(Parser[BiaffineConfig]):
         log: Callable[[str], None] | None = print,
     ) -> Self:
         """Train on a treebank with gold trees (non-projective ones included); with ``valid``, the dev set is
-        parsed after each epoch and the best epoch by LAS is kept."""
+        parsed after each epoch (with the tagger's tags if :meth:`use_tagger` set one, as new text will be)
+        and the best epoch by LAS is kept."""
         import torch
 
         cfg = self.config
         train = read_treebank(data)
-        dev = read_treebank(valid) if valid is not None else None
+        dev = self._tagged(read_treebank(valid), gold_tags=False) if valid is not None else None  # as parsed later
         self.words = build_vocab(
             [[normalise(f, cfg.lower) for f in s.forms] for s in train], WORD_SPECIALS, cfg.min_count
         )

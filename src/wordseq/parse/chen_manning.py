@@ -328,13 +328,13 @@ class ChenManningParser(Parser[ChenManningConfig]):
     ) -> Self:
         """Train on a treebank (CoNLL-U path or sentences) with gold trees; non-projective trees are skipped
         by the static oracle (the transition systems cannot build them) and used by the exploring epochs of
-        the dynamic oracle (``oracle="dynamic"``). ``valid``: parsed after each epoch, the best epoch (by
-        LAS) is kept. ``vectors``: initial word embeddings from any vector file wordseq reads."""
+        the dynamic oracle (``oracle="dynamic"``). ``valid``: parsed after each epoch (with the tagger's tags
+        if :meth:`use_tagger` set one), the best epoch (by LAS) is kept. ``vectors``: initial word embeddings from any vector file wordseq reads."""
         import torch
 
         cfg = self.config
         train = read_treebank(data)
-        dev = read_treebank(valid) if valid is not None else None
+        dev = self._tagged(read_treebank(valid), gold_tags=False) if valid is not None else None  # as parsed later
         self.words = build_vocab(
             [[normalise(f, cfg.lower) for f in s.forms] for s in train], WORD_SPECIALS, cfg.min_count
         )
