@@ -4,6 +4,7 @@ one root word, and a saved parser gives the same trees."""
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -102,10 +103,12 @@ def test_a_parser_without_tag_features_ignores_the_tags():
 class _RecordingTagger:
     """Tags every word ``NOUN`` and keeps the sentences it was given."""
 
+    config = SimpleNamespace(columns=["upos"], features=[])
+
     def __init__(self) -> None:
         self.seen: list[list[str]] = []
 
-    def predict(self, sentences):
+    def predict(self, sentences, features=None):
         self.seen += [list(s) for s in sentences]
         return [{"upos": ["NOUN"] * len(s)} for s in sentences]
 

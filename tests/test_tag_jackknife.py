@@ -36,6 +36,7 @@ def test_too_few_sentences_or_folds_is_an_error():
 
 class _Config:
     columns = ["upos"]
+    features: list[str] = []
 
 
 class MemoryTagger:
@@ -47,7 +48,7 @@ class MemoryTagger:
         self.seen = {w: t for s in data for w, t in zip(s.words, s.tags["upos"])}
         return self
 
-    def predict(self, sentences):
+    def predict(self, sentences, features=None):
         return [{"upos": [self.seen.get(w, "UNSEEN") for w in s]} for s in sentences]
 
 

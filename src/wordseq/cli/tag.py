@@ -27,6 +27,8 @@ CONFIG_FLAGS = {
     "case_embed": "--case-embed",
     "word_dropout": "--word-dropout",
     "max_vectors": "--max-vectors",
+    "features": "--feature",
+    "feature_embed": "--feature-embed",
 }
 
 
@@ -79,6 +81,15 @@ def register(sub, parents) -> None:
     g.add_argument("--char-embed", type=int, default=30)
     g.add_argument("--char-hidden", type=int, default=50, help="char-CNN filters / char-BiLSTM units per direction")
     g.add_argument("--case-embed", type=int, default=8, help="size of the case-class vector (0: none)")
+    g.add_argument(
+        "--feature",
+        action="append",
+        default=[],
+        metavar="COLUMN",
+        help="an input column read beside the words (repeatable): a CoNLL-U column (upos, xpos, ...) or, for IOB "
+        "files, a column number (2: CoNLL-2000's POS tags); prediction input must have it too",
+    )
+    g.add_argument("--feature-embed", type=int, default=20, help="size of each input column's vector")
     g.add_argument("--cell", default="lstm", help="bilstm: recurrent cell (lstm, gru, rnn, lstm-peephole, ...)")
     g.add_argument(
         "--hidden",
@@ -203,8 +214,13 @@ def train(args: argparse.Namespace) -> int:
     tag_map = _tag_map(args.map_tag)
     if fmt == "iob" and "+" in args.column:
         raise WordseqError("--column: an IOB file has one tag column; several (upos+xpos) need CoNLL-U")
-    train_data = read_tagged(args.train, fmt, args.column, tag_map=tag_map)
-    dev = read_tagged(args.dev, _format(args.dev, args.format), args.column, tag_map=tag_map) if args.dev else None
+    feats = args.feature
+    train_data = read_tagged(args.train, fmt, args.column, tag_map=tag_map, features=feats)
+    dev = (
+        read_tagged(args.dev, _format(args.dev, args.format), args.column, tag_map=tag_map, features=feats)
+        if args.dev
+        else None
+    )
     window = args.model.startswith("window")
     settings = dict(
         columns=args.column.split("+"),
@@ -218,6 +234,8 @@ def train(args: argparse.Namespace) -> int:
         char_hidden=args.char_hidden,
         dropout=args.dropout,
         word_dropout=args.word_dropout,
+        features=feats,
+        feature_embed=args.feature_embed,
         batch_size=args.batch,
         train=TrainConfig(
             epochs=args.epochs,
@@ -254,7 +272,8 @@ def train(args: argparse.Namespace) -> int:
         if curve:
             print(f"wrote {curve}")
         if args.test:
-            result = tagger.evaluate(read_tagged(args.test, _format(args.test, args.format), args.column))
+            test = read_tagged(args.test, _format(args.test, args.format), args.column, features=feats)
+            result = tagger.evaluate(test)
             print(result.text())
         return 0
     finally:
@@ -280,7 +299,7 @@ def evaluate(args: argparse.Namespace) -> int:
     tagger = _load(args.model)
     fmt = _format(args.test, args.format)
     column = "+".join(tagger.config.columns) if fmt == "conllu" else tagger.config.columns[0]
-    data = read_tagged(args.test, fmt, column)
+    data = read_tagged(args.test, fmt, column, features=tagger.config.features)
     result = tagger.evaluate(data)
     if args.json:
         print(json.dumps(asdict(result), indent=1))
@@ -290,7 +309,7 @@ def evaluate(args: argparse.Namespace) -> int:
         from wordseq.tag.metrics import plot_confusion
 
         c = tagger.config.columns[0]
-        predicted = tagger.predict([s.words for s in data])
+        predicted = tagger.predict([s.words for s in data], features=tagger.features_of(data))
         plot_confusion([s.tags[c] for s in data], [p[c] for p in predicted], args.confusion, title=f"{c} confusion")
         print(f"wrote {args.confusion}")
     return 0
@@ -304,6 +323,7 @@ def predict(args: argparse.Namespace) -> int:
         guess_format,
         read_columns,
         read_text,
+        row_features,
         write_text,
     )
     from wordseq.text.conllu import Sentence, read_conllu
@@ -319,7 +339,8 @@ def predict(args: argparse.Namespace) -> int:
             raise InputError(
                 e.path, f"{str(e).split(': ', 1)[-1]} (expected CoNLL-U; see --format)", line=e.line
             ) from None
-        predicted = tagger.predict([s.forms for s in sents])
+        feats = [{f: s.column(f) for f in tagger.config.features} for s in sents]
+        predicted = tagger.predict([s.forms for s in sents], features=feats)
         for s, p in zip(sents, predicted):
             for c in columns:
                 if c in ("upos", "xpos", "lemma", "feats", "deprel", "deps", "misc"):
@@ -333,7 +354,8 @@ def predict(args: argparse.Namespace) -> int:
         return 0
     if fmt == "iob":
         blocks = read_columns(args.input)
-        predicted = tagger.predict([[row[_word_col(b)] for row in b.rows] for b in blocks])
+        feats = [row_features(b.rows, tagger.config.features, args.input, b.line) for b in blocks]
+        predicted = tagger.predict([[row[_word_col(b)] for row in b.rows] for b in blocks], features=feats)
         c = columns[0]
         out = (
             format_columns(TaggedSentence([], {c: p[c]}, b.line, b, b.comments), c) for b, p in zip(blocks, predicted)
@@ -376,7 +398,7 @@ def jackknife(args: argparse.Namespace) -> int:
     bad = [k for k in args.fold if not 0 <= k < args.folds]
     if bad:
         raise WordseqError(f"--fold {bad[0]}: folds are numbered 0 to {args.folds - 1}")
-    dev = from_conllu(read_conllu(args.dev), columns) if args.dev else None
+    dev = from_conllu(read_conllu(args.dev), [*columns, *like.config.features]) if args.dev else None
     work = Path(str(args.output) + ".folds")
     work.mkdir(parents=True, exist_ok=True)
 

@@ -329,7 +329,8 @@ class ChenManningParser(Parser[ChenManningConfig]):
         """Train on a treebank (CoNLL-U path or sentences) with gold trees; non-projective trees are skipped
         by the static oracle (the transition systems cannot build them) and used by the exploring epochs of
         the dynamic oracle (``oracle="dynamic"``). ``valid``: parsed after each epoch (with the tagger's tags
-        if :meth:`use_tagger` set one), the best epoch (by LAS) is kept. ``vectors``: initial word embeddings from any vector file wordseq reads."""
+        if :meth:`use_tagger` set one), the best epoch (by LAS) is kept. ``vectors``: initial word embeddings
+        from any vector file wordseq reads."""
         import torch
 
         cfg = self.config

@@ -31,7 +31,10 @@ def load_tagger(path: str | os.PathLike, column: str) -> Any:
 
 def tag_sentences(tagger: Any, sentences: Sequence[Sentence], column: str) -> list[Sentence]:
     """Copies of the sentences whose ``column`` holds the tagger's predictions (other columns untouched)."""
-    predicted = tagger.predict([s.forms for s in sentences])
+    inputs = list(getattr(tagger.config, "features", []))  # input columns the tagger reads beside the words
+    predicted = tagger.predict(
+        [s.forms for s in sentences], features=[{f: s.column(f) for f in inputs} for s in sentences]
+    )
     out = []
     for s, tags in zip(sentences, predicted, strict=True):
         c = copy.deepcopy(s)

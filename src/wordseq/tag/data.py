@@ -8,7 +8,7 @@ equal-length sentences are shuffled before sorting so that batches differ from e
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -34,12 +34,14 @@ def case_id(word: str) -> int:
 
 @dataclass
 class Encoded:
-    """One sentence as ids: word ids, case ids, character ids per word, tag ids per column (-1: unknown)."""
+    """One sentence as ids: word ids, case ids, character ids per word, tag ids per column (-1: unknown), and
+    ids per input column (1: unknown)."""
 
     words: np.ndarray
     cases: np.ndarray
     chars: list[np.ndarray]
     tags: dict[str, np.ndarray]
+    feats: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.words)
@@ -58,6 +60,7 @@ class Batch:
     lengths: list[int]
     index: list[int]  # position of each sentence in the data it came from
     char_index: Tensor | None = None  # (N,) row of ``chars`` of each of the N words, row-major over the mask
+    feats: dict[str, Tensor] = field(default_factory=dict)  # input column -> (B, T) ids, 0 on padding
 
     @property
     def tokens(self) -> int:
@@ -76,6 +79,7 @@ class Batch:
             self.lengths,
             self.index,
             self.char_index.to(device) if self.char_index is not None else None,
+            {k: v.to(device) for k, v in self.feats.items()},
         )
 
 
@@ -87,8 +91,11 @@ def encode(
     tags: Mapping[str, Sequence[Sequence[str]]] | None = None,
     tag_index: dict[str, dict[str, int]] | None = None,
     max_word_chars: int = 30,
+    feats: Mapping[str, Sequence[Sequence[str]]] | None = None,
+    feat_index: Mapping[str, Mapping[str, int]] | None = None,
 ) -> list[Encoded]:
-    """Sentences of words (and, for training or scoring, their tags) as :class:`Encoded` ids."""
+    """Sentences of words (and, for training or scoring, their tags; and the values of the input columns
+    ``feats``, looked up in ``feat_index``, unknown ones as 1) as :class:`Encoded` ids."""
     unk = words.unk_id or 0
     cunk = chars.unk_id or 0
     seen: dict[str, tuple[int, int, np.ndarray]] = {}  # word form -> (word id, case id, character ids)
@@ -108,7 +115,11 @@ def encode(
         for col, seqs in (tags or {}).items():
             index = (tag_index or {})[col]
             tg[col] = np.array([index.get(t, -1) for t in seqs[k]], dtype=np.int64)
-        out.append(Encoded(wid, cid, ch, tg))
+        fs = {}
+        for col, seqs in (feats or {}).items():
+            values = (feat_index or {})[col]
+            fs[col] = np.array([values.get(v, 1) for v in seqs[k]], dtype=np.int64)
+        out.append(Encoded(wid, cid, ch, tg, fs))
     return out
 
 
@@ -121,6 +132,7 @@ def make_batch(items: Sequence[Encoded], index: Sequence[int]) -> Batch:
     mask = np.zeros((B, T), dtype=bool)
     cols = list(items[0].tags)
     tags = {c: np.zeros((B, T), dtype=np.int64) for c in cols}
+    feats = {c: np.zeros((B, T), dtype=np.int64) for c in items[0].feats}
     # each distinct spelling once: the character network runs on those, and every word takes its row
     rows: dict[bytes, int] = {}
     distinct: list[np.ndarray] = []
@@ -146,6 +158,8 @@ def make_batch(items: Sequence[Encoded], index: Sequence[int]) -> Batch:
         mask[b, :n] = True
         for col in cols:
             tags[col][b, :n] = np.maximum(item.tags[col], 0)  # unknown tags (-1) only occur when scoring
+        for col, ids in item.feats.items():
+            feats[col][b, :n] = ids
     return Batch(
         torch.from_numpy(words),
         torch.from_numpy(cases),
@@ -156,6 +170,7 @@ def make_batch(items: Sequence[Encoded], index: Sequence[int]) -> Batch:
         lengths,
         list(index),
         torch.from_numpy(char_index),
+        {c: torch.from_numpy(f) for c, f in feats.items()},
     )
 
 

@@ -100,26 +100,35 @@ def read_iob(
     tag_column: int | None = None,
     tag_map: dict[str, str] | None = None,
     check_scheme: bool = True,
+    features: Sequence[str] = (),
 ) -> list[TaggedSentence]:
     """Read a column file into sentences tagged under ``column``; ``tag_map`` renames tags on reading
     (``{"B-OTH": "O"}``). Every tag must be ``O`` or ``B-``/``I-``/``E-``/``S-`` and a type unless
-    ``check_scheme`` is off (a POS column, say); the error names the file and the line."""
+    ``check_scheme`` is off (a POS column, say); the error names the file and the line. ``features``: input
+    columns kept beside the tags, each named by its 1-based number (``"2"``: CoNLL-2000's POS column)."""
     name = os.fspath(path)
     sents = read_columns(path)
     indexed = _has_index(sents)
     wcol = word_column if word_column is not None else (1 if indexed else 0)
     tcol = tag_column if tag_column is not None else (2 if indexed else -1)
+    fcols = feature_numbers(features)
     tag_map = tag_map or {}
     out = []
     for s in sents:
         words, tags = [], []
+        feats: dict[str, list[str]] = {f: [] for f in features}
         for i, row in enumerate(s.rows):
             line = s.line + len(s.comments) + i
             try:
                 word, tag = row[wcol], row[tcol]
+                for f, k in zip(features, fcols):
+                    feats[f].append(row[k])
             except IndexError:
+                wanted = f"; input columns {', '.join(features)}" if features else ""
                 raise InputError(
-                    name, f"{len(row)} columns; the word is column {wcol + 1} and the tag column {tcol}", line=line
+                    name,
+                    f"{len(row)} columns; the word is column {wcol + 1} and the tag column {tcol}{wanted}",
+                    line=line,
                 ) from None
             tag = tag_map.get(tag, tag)
             if check_scheme and not is_span_tag(tag):
@@ -130,7 +139,27 @@ def read_iob(
                 )
             words.append(word)
             tags.append(tag)
-        out.append(TaggedSentence(words, {column: tags}, s.line, s, list(s.comments)))
+        out.append(TaggedSentence(words, {column: tags, **feats}, s.line, s, list(s.comments)))
+    return out
+
+
+def feature_numbers(features: Sequence[str]) -> list[int]:
+    """0-based positions of column-file input columns named by their 1-based numbers (``"2"`` → 1)."""
+    out = []
+    for f in features:
+        if not f.isdigit() or int(f) < 1:
+            raise ValueError(f"input column {f!r} of a column file: give its number, 1 for the first column")
+        out.append(int(f) - 1)
+    return out
+
+
+def row_features(rows: Sequence[Sequence[str]], features: Sequence[str], path: str, line: int) -> dict[str, list[str]]:
+    """The input columns of one column-file sentence (rows of fields), for prediction."""
+    out: dict[str, list[str]] = {}
+    for f, k in zip(features, feature_numbers(features)):
+        if any(len(r) <= k for r in rows):
+            raise InputError(path, f"the tagger reads column {f} as input; this sentence has fewer columns", line=line)
+        out[f] = [r[k] for r in rows]
     return out
 
 
@@ -203,17 +232,22 @@ def write_text(path: str | os.PathLike, blocks: Iterable[str]) -> None:
 
 
 def read_tagged(
-    path: str | os.PathLike, fmt: str, column: str, tag_map: dict[str, str] | None = None
+    path: str | os.PathLike,
+    fmt: str,
+    column: str,
+    tag_map: dict[str, str] | None = None,
+    features: Sequence[str] = (),
 ) -> list[TaggedSentence]:
     """Read training or test data in ``fmt`` (``conllu`` or ``iob``) tagged with ``column`` (for CoNLL-U,
-    several columns joined by ``+``: ``upos+xpos``)."""
+    several columns joined by ``+``: ``upos+xpos``), with the input columns ``features`` beside the tags
+    (CoNLL-U column names, or column numbers of an IOB file)."""
     if fmt == "conllu":
         sents = read_conllu(path)
         if not sents:
             raise InputError(os.fspath(path), "no sentences")
-        return from_conllu(sents, column.split("+"))
+        return from_conllu(sents, [*column.split("+"), *features])
     if fmt == "iob":
-        sents_iob = read_iob(path, column, tag_map=tag_map, check_scheme=column in ("ner", "chunk"))
+        sents_iob = read_iob(path, column, tag_map=tag_map, check_scheme=column in ("ner", "chunk"), features=features)
         if not sents_iob:
             raise InputError(os.fspath(path), "no sentences")
         return sents_iob

@@ -51,9 +51,11 @@ def tag_fold(
         raise WordseqError(f"jackknifing fills CoNLL-U columns; the tagger predicts {', '.join(bad)}")
     start, end = fold_bounds(len(sentences), folds)[fold]
     rest = list(sentences[:start]) + list(sentences[end:])
-    tagger.fit(from_conllu(rest, columns), valid=valid, log=log)
+    inputs = list(tagger.config.features)
+    tagger.fit(from_conllu(rest, [*columns, *inputs]), valid=valid, log=log)
     held = sentences[start:end]
-    predicted = tagger.predict([s.forms for s in held])
+    feats = [{f: s.column(f) for f in inputs} for s in held]
+    predicted = tagger.predict([s.forms for s in held], features=feats)
     out, right, total = [], dict.fromkeys(columns, 0), 0
     for s, tags in zip(held, predicted, strict=True):
         c = copy.deepcopy(s)

@@ -39,6 +39,7 @@ from wordseq.train import TrainConfig
 KIND_PREFIX = "tagger"
 CHAR_FEATURES = ("none", "cnn", "lstm")
 SPAN_COLUMNS = ("ner", "chunk")
+FEATURE_COLUMNS = ("upos", "xpos", "lemma", "feats", "deprel")
 
 
 def _tagger_train() -> TrainConfig:
@@ -52,7 +53,9 @@ class TaggerConfig(Config):
     ``iobes``, or ``none``; ``vectors``: a word-vector file to start the word table from (its dimension
     then replaces ``embed``); ``max_vectors``: how many of its (most frequent) words to keep beside the
     training words; ``lower``: look words up lowercased (case reaches the model through ``case_embed`` and
-    the characters)."""
+    the characters); ``features``: input columns read beside the words, each embedded in ``feature_embed``
+    dimensions (CoNLL-U column names such as ``upos``, or 1-based column numbers of an IOB file: ``"2"`` is
+    CoNLL-2000's POS column), so they must be given at prediction time too."""
 
     columns: list[str] = field(default_factory=lambda: ["upos"])
     crf: bool = False
@@ -70,6 +73,8 @@ class TaggerConfig(Config):
     dropout: float = 0.5
     word_dropout: float = 0.05
     batch_size: int = 32
+    features: list[str] = field(default_factory=list)
+    feature_embed: int = 20
     train: TrainConfig = field(default_factory=_tagger_train)
 
     def validate(self) -> None:
@@ -95,6 +100,17 @@ class TaggerConfig(Config):
         self.check_range("dropout", lo=0.0, hi=1.0, hi_open=True)
         self.check_range("word_dropout", lo=0.0, hi=1.0, hi_open=True)
         self.check_range("batch_size", lo=1, integer=True)
+        if isinstance(self.features, str):
+            self.features = [self.features] if self.features else []
+        self.features = [str(f) for f in self.features]
+        if len(set(self.features)) != len(self.features) or set(self.features) & set(self.columns):
+            self.fail("features", "must name each input column once, and no column that is tagged")
+        for f in self.features:
+            if not f.isdigit() and f not in FEATURE_COLUMNS:
+                self.fail("features", f"{f!r}: give a CoNLL-U column ({', '.join(FEATURE_COLUMNS)}) or a column number")
+            if f.isdigit() and int(f) < 1:
+                self.fail("features", f"{f!r}: column numbers start at 1")
+        self.check_range("feature_embed", lo=1, integer=True)
 
 
 @dataclass
@@ -169,6 +185,7 @@ class Tagger(Estimator[TaggerConfig]):
         self.net: Any = None
         self.words: Vocab | None = None
         self.chars: Vocab | None = None
+        self.feats: dict[str, list[str]] = {}  # input column -> its values (0: padding, 1: unknown)
         self.tags: dict[str, list[str]] = {}
         self.schemes: dict[str, str | None] = {}
         self.word_dim = self.config.embed
@@ -183,10 +200,10 @@ class Tagger(Estimator[TaggerConfig]):
             if fmt == "text":
                 raise InputError(os.fspath(data), f"{what} data must be CoNLL-U or a column (IOB) file with tags")
             column = "+".join(self.config.columns) if fmt == "conllu" else self.config.columns[0]
-            return read_tagged(data, fmt, column)
+            return read_tagged(data, fmt, column, features=self.config.features)
         sents = list(data)
         for s in sents:
-            missing = [c for c in self.config.columns if c not in s.tags]
+            missing = [c for c in [*self.config.columns, *self.config.features] if c not in s.tags]
             if missing:
                 raise WordseqError(f"{what} sentence at line {s.line} has no {', '.join(missing)} tags")
         return sents
@@ -213,6 +230,10 @@ class Tagger(Estimator[TaggerConfig]):
             self.word_dim = cfg.embed
         self.words = Vocab([PAD, UNK, *tokens], [0, 0, *word_counts], (PAD, UNK))
         self.chars = Vocab([PAD, UNK, *chars], [0, 0, *chars.values()], (PAD, UNK))
+        self.feats = {}
+        for f in cfg.features:
+            values = Counter(v for s in train for v in s.tags[f])
+            self.feats[f] = [PAD, UNK, *(v for v, _ in values.most_common())]
         self.tags = {}
         self.schemes = {}
         for c in cfg.columns:
@@ -241,6 +262,7 @@ class Tagger(Estimator[TaggerConfig]):
         from wordseq.tag.data import make_batch
 
         example = TaggedSentence(["the", "example"], {c: [t[0]] * 2 for c, t in self.tags.items() if t})
+        example.tags.update({f: [UNK] * 2 for f in self.feats})
         return (make_batch(self._encode([example]), [0]),)
 
     def _encode(self, sentences: Sequence[TaggedSentence], with_tags: bool = True) -> list[Any]:
@@ -249,7 +271,14 @@ class Tagger(Estimator[TaggerConfig]):
         assert self.words is not None and self.chars is not None
         tags = {c: [s.tags[c] for s in sentences] for c in self.config.columns} if with_tags else None
         index = {c: {t: i for i, t in enumerate(ts)} for c, ts in self.tags.items()}
-        return encode([s.words for s in sentences], self.words, self.chars, self.config.lower, tags, index)
+        feats = {f: [s.tags[f] for s in sentences] for f in self.feats}
+        words = [s.words for s in sentences]
+        return encode(
+            words, self.words, self.chars, self.config.lower, tags, index, feats=feats, feat_index=self._feat_index()
+        )
+
+    def _feat_index(self) -> dict[str, dict[str, int]]:
+        return {f: {v: i for i, v in enumerate(vs)} for f, vs in self.feats.items()}
 
     # ------------------------------------------------------------------ network
 
@@ -272,6 +301,8 @@ class Tagger(Estimator[TaggerConfig]):
             cfg.case_embed,
             cfg.word_dropout,
             self.words.unk_id or 1,
+            {f: len(vs) for f, vs in self.feats.items()},
+            cfg.feature_embed,
         )
         net = TaggerNet(
             features, self._encoder(features.out_dim), {c: len(t) for c, t in self.tags.items()}, cfg.crf, cfg.dropout
@@ -357,18 +388,33 @@ class Tagger(Estimator[TaggerConfig]):
             raise WordseqError("the tagger is not trained: call fit() or load a model file first")
 
     def predict(
-        self, sentences: Sequence[Sequence[str]], max_tokens: int = 4096, batch_size: int = 512
+        self,
+        sentences: Sequence[Sequence[str]],
+        max_tokens: int = 4096,
+        batch_size: int = 512,
+        features: Sequence[Mapping[str, Sequence[str]]] | None = None,
     ) -> list[dict[str, list[str]]]:
-        """Tags of each sentence (lists of words), per column; an empty sentence gets empty lists."""
+        """Tags of each sentence (lists of words), per column; an empty sentence gets empty lists. A tagger
+        with input columns (``config.features``) needs their values: ``features[i][column]`` per word."""
         import torch
 
         from wordseq.tag.data import encode, length_batches, make_batch
 
         self._check_trained()
         assert self.words is not None and self.chars is not None
+        feats = None
+        if self.feats:
+            if features is None or len(features) != len(sentences):
+                raise WordseqError(
+                    f"this tagger also reads the input column(s) {', '.join(self.feats)}: give their values "
+                    "(a CoNLL-U or column file that has them, not plain text)"
+                )
+            feats = {f: [fs[f] for fs in features] for f in self.feats}
         self.net.eval()
         device = next(self.net.parameters()).device
-        encoded = encode(sentences, self.words, self.chars, self.config.lower)
+        encoded = encode(
+            sentences, self.words, self.chars, self.config.lower, feats=feats, feat_index=self._feat_index()
+        )
         out: list[dict[str, list[str]]] = [{c: [] for c in self.config.columns} for _ in sentences]
         with torch.inference_mode():
             for idx in length_batches([len(e) for e in encoded], batch_size, max_tokens):
@@ -379,6 +425,12 @@ class Tagger(Estimator[TaggerConfig]):
                     for i, path in zip(idx, paths):
                         out[i][c] = [names[t] for t in path]
         return out
+
+    def features_of(self, sentences: Sequence[TaggedSentence]) -> list[dict[str, list[str]]] | None:
+        """The input-column values of tagged sentences, as :meth:`predict` takes them (None: no input columns)."""
+        if not self.feats:
+            return None
+        return [{f: s.tags[f] for f in self.feats} for s in sentences]
 
     def tag(self, words: Sequence[str], column: str | None = None) -> list[str]:
         """The tags of one sentence in ``column`` (default: the first)."""
@@ -395,7 +447,7 @@ class Tagger(Estimator[TaggerConfig]):
         self._check_trained()
         sents = self._read(data, "test")
         t0 = time.perf_counter()
-        predicted = self.predict([s.words for s in sents])
+        predicted = self.predict([s.words for s in sents], features=self.features_of(sents))
         seconds = time.perf_counter() - t0
         scores = {}
         for c in self.config.columns:
@@ -422,6 +474,8 @@ class Tagger(Estimator[TaggerConfig]):
         vocabs: dict[str, Any] = {"vocab": self.words, "chars": self.chars}
         for c, ts in self.tags.items():
             vocabs[f"tags.{c}"] = Vocab(ts, np.zeros(len(ts), dtype=np.int64))
+        for f, vs in self.feats.items():
+            vocabs[f"features.{f}"] = Vocab(vs, np.zeros(len(vs), dtype=np.int64))
         extra = {"word_dim": self.word_dim, "schemes": self.schemes, "columns": list(self.tags)}
         prov = {k: v for k, v in self.provenance.items()}
         return save_model(path, ModelFile(self.kind, self.config.to_dict(), tensors, vocabs, prov, extra))
@@ -440,6 +494,7 @@ class Tagger(Estimator[TaggerConfig]):
             model.words = Vocab.from_stored(mf.vocabs["vocab"])
             model.chars = Vocab.from_stored(mf.vocabs["chars"])
             model.tags = {c: list(mf.vocabs[f"tags.{c}"].itos) for c in mf.extra["columns"]}
+            model.feats = {f: list(mf.vocabs[f"features.{f}"].itos) for f in model.config.features}
             model.schemes = dict(mf.extra["schemes"])
             model.word_dim = int(mf.extra["word_dim"])
         except (KeyError, TypeError, ValueError) as e:

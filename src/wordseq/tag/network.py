@@ -16,6 +16,7 @@ Everything a word's output depends on lies inside its sentence: padding never ch
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, cast
 
 import torch
@@ -61,7 +62,8 @@ class CharLSTM(nn.Module):
 
 
 class WordFeatures(nn.Module):
-    """Per word: its row of the word table, a case-class vector and its character features, concatenated."""
+    """Per word: its row of the word table, a case-class vector, its character features and a vector per
+    input column (``feats``: column -> number of values), concatenated."""
 
     def __init__(
         self,
@@ -75,6 +77,8 @@ class WordFeatures(nn.Module):
         case_embed: int,
         word_dropout: float,
         unk_id: int,
+        feats: Mapping[str, int] | None = None,
+        feat_embed: int = 0,
     ) -> None:
         super().__init__()
         self.words = nn.Embedding(num_words, embed, padding_idx=0)
@@ -92,7 +96,9 @@ class WordFeatures(nn.Module):
             char_dim = 2 * char_hidden
         self.word_dropout = word_dropout
         self.unk_id = unk_id
-        self.out_dim = embed + case_embed + char_dim
+        # one small table per input column (a POS column for chunking, say); row 0 is padding, row 1 unknown
+        self.feats = nn.ModuleDict({c: nn.Embedding(n, feat_embed, padding_idx=0) for c, n in (feats or {}).items()})
+        self.out_dim = embed + case_embed + char_dim + feat_embed * len(self.feats)
 
     def forward(self, batch: Batch) -> Tensor:
         ids = batch.words
@@ -109,6 +115,8 @@ class WordFeatures(nn.Module):
             full = per_word.new_zeros(*ids.shape, per_word.shape[1])
             full[batch.mask] = per_word
             parts.append(full)
+        for c, table in self.feats.items():
+            parts.append(table(batch.feats[c]))
         return torch.cat(parts, dim=2)
 
 
