@@ -28,20 +28,23 @@ DATA = Path(os.environ.get("WORDSEQ_DATA", ROOT.parent / "shared" / "data"))
 UNER_DRAFT_MAP = {"B-OTH": "O", "I-OTH": "O", "B-O": "O", "I-O": "O"}
 
 
-def load(task: str):
+def load(task: str, features: list[str]):
     from wordseq.tag.formats import read_tagged
 
     if task in ("upos", "xpos", "upos+xpos"):
         d = DATA / "ud_english_ewt"
-        return [read_tagged(d / f"en_ewt-ud-{s}.conllu", "conllu", task) for s in ("train", "dev", "test")]
+        return [
+            read_tagged(d / f"en_ewt-ud-{s}.conllu", "conllu", task, features=features)
+            for s in ("train", "dev", "test")
+        ]
     if task == "ner":
         d = DATA / "uner_english_ewt"
         train = read_tagged(d / "en_ewt-ud-train.draft.iob2.gz", "iob", "ner", tag_map=UNER_DRAFT_MAP)
         return [train] + [read_tagged(d / f"en_ewt-ud-{s}.iob2", "iob", "ner") for s in ("dev", "test")]
     if task == "chunk":
         d = DATA / "conll2000"
-        train = read_tagged(d / "train.txt.gz", "iob", "chunk")
-        return [train[:-1000], train[-1000:], read_tagged(d / "test.txt.gz", "iob", "chunk")]
+        train = read_tagged(d / "train.txt.gz", "iob", "chunk", features=features)
+        return [train[:-1000], train[-1000:], read_tagged(d / "test.txt.gz", "iob", "chunk", features=features)]
     raise SystemExit(f"unknown task {task}")
 
 
@@ -65,6 +68,12 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--name", default=None)
     ap.add_argument("-o", "--output", default=None, help="save the model here")
+    ap.add_argument(
+        "--feature",
+        action="append",
+        default=[],
+        help="input column beside the words (chunk: 2 = CoNLL-2000's POS tags; CoNLL-U: a column name)",
+    )
     ap.add_argument("--results", default=str(ROOT / "bench" / "results" / "tag_runs.jsonl"))
     args = ap.parse_args()
     if not DATA.exists():
@@ -76,13 +85,16 @@ def main() -> None:
     from wordseq.train import TrainConfig
 
     torch.set_num_threads(args.threads)
-    train, dev, test = load(args.task)
+    if args.feature and args.task == "ner":
+        raise SystemExit("--feature: the UNER files have no input columns")
+    train, dev, test = load(args.task, args.feature)
     cfg = dict(
         columns=args.task.split("+"),
         crf=args.crf,
         vectors=args.vectors,
         max_vectors=args.max_vectors,
         batch_size=args.batch,
+        features=args.feature,
         train=TrainConfig(
             epochs=args.epochs,
             optimizer="adam",
@@ -114,7 +126,7 @@ def main() -> None:
     best = float("inf")
     for _ in range(3):
         t = time.perf_counter()
-        tagger.predict(words)
+        tagger.predict(words, features=tagger.features_of(test))
         best = min(best, time.perf_counter() - t)
     print(test_r.text())
     row = {
@@ -123,6 +135,7 @@ def main() -> None:
         "model": args.model,
         "crf": args.crf,
         "chars": tagger.config.chars,
+        "features": args.feature,
         "vectors": args.vectors,
         "threads": args.threads,
         "epochs_run": len(tagger.history),
