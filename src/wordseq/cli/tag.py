@@ -385,7 +385,6 @@ def _word_col(block) -> int:
 
 
 def jackknife(args: argparse.Namespace) -> int:
-    from wordseq.io.atomic import atomic_write
     from wordseq.tag.formats import from_conllu
     from wordseq.tag.jackknife import fold_bounds, tag_fold
     from wordseq.text.conllu import read_conllu, write_conllu
@@ -416,8 +415,6 @@ def jackknife(args: argparse.Namespace) -> int:
             continue
         tagged, score = tag_fold(train, k, args.folds, make_tagger, valid=dev, log=log)
         write_conllu(part(k), tagged)
-        with atomic_write(part(k).with_suffix(".json"), "w", encoding="utf-8") as f:
-            json.dump(score, f)
         print(f"fold {k}: " + ", ".join(f"{c} {100 * a:.2f}%" for c, a in score.items()), flush=True)
     missing = [k for k in range(args.folds) if not part(k).exists()]
     if missing:
@@ -426,23 +423,10 @@ def jackknife(args: argparse.Namespace) -> int:
     sentences = [s for k in range(args.folds) for s in read_conllu(part(k))]
     if [s.forms for s in sentences] != [s.forms for s in train]:
         raise WordseqError(f"{work}: the fold files do not match {args.train} (remove the folder and run again)")
-    scores = [json.loads(part(k).with_suffix(".json").read_text(encoding="utf-8")) for k in range(args.folds)]
     write_conllu(args.output, sentences)
     n = sum(len(s) for s in train)
     for c in columns:
-        acc = sum(sc[c] * (b - a) for sc, (a, b) in zip(scores, _word_bounds(train, args.folds))) / n
-        print(f"{c}: jackknifed accuracy {100 * acc:.2f}% over {n} words")
+        right = sum(g == p for s, t in zip(train, sentences) for g, p in zip(s.column(c), t.column(c)))
+        print(f"{c}: jackknifed accuracy {100 * right / n:.2f}% over {n} words")
     print(f"wrote {args.output}")
     return 0
-
-
-def _word_bounds(train, folds: int) -> list[tuple[int, int]]:
-    """Word-count ranges of the folds (to weight each fold's accuracy by its words)."""
-    from wordseq.tag.jackknife import fold_bounds
-
-    out, pos = [], 0
-    for a, b in fold_bounds(len(train), folds):
-        n = sum(len(s) for s in train[a:b])
-        out.append((pos, pos + n))
-        pos += n
-    return out
