@@ -112,8 +112,9 @@ def main() -> int:
         if name == "test":
             out["test_report"] = score.text()
     if args.tagger:
-        parser.use_tagger(args.tagger)
-        parser.save(args.output)
+        if args.gold_dev:  # otherwise the parser has had it since training
+            parser.use_tagger(args.tagger)
+            parser.save(args.output)
         for name, sents in (("dev", dev_s), ("test", test_s)):
             score, speed = timed_eval(parser, sents)
             out[f"{name}_predicted_tags"] = {"uas": score.uas, "las": score.las, **speed}

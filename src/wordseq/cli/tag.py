@@ -318,6 +318,7 @@ def evaluate(args: argparse.Namespace) -> int:
 def predict(args: argparse.Namespace) -> int:
     from wordseq.tag.formats import (
         TaggedSentence,
+        conllu_inputs,
         format_columns,
         format_slash,
         guess_format,
@@ -339,8 +340,7 @@ def predict(args: argparse.Namespace) -> int:
             raise InputError(
                 e.path, f"{str(e).split(': ', 1)[-1]} (expected CoNLL-U; see --format)", line=e.line
             ) from None
-        feats = [{f: s.column(f) for f in tagger.config.features} for s in sents]
-        predicted = tagger.predict([s.forms for s in sents], features=feats)
+        predicted = tagger.predict([s.forms for s in sents], features=conllu_inputs(sents, tagger.config.features))
         for s, p in zip(sents, predicted):
             for c in columns:
                 if c in ("upos", "xpos", "lemma", "feats", "deprel", "deps", "misc"):

@@ -3,7 +3,6 @@ sentences retagged with it, so that a parser sees at test time the tags it would
 
 from __future__ import annotations
 
-import copy
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -31,14 +30,7 @@ def load_tagger(path: str | os.PathLike, column: str) -> Any:
 
 def tag_sentences(tagger: Any, sentences: Sequence[Sentence], column: str) -> list[Sentence]:
     """Copies of the sentences whose ``column`` holds the tagger's predictions (other columns untouched)."""
-    inputs = list(getattr(tagger.config, "features", []))  # input columns the tagger reads beside the words
-    predicted = tagger.predict(
-        [s.forms for s in sentences], features=[{f: s.column(f) for f in inputs} for s in sentences]
-    )
-    out = []
-    for s, tags in zip(sentences, predicted, strict=True):
-        c = copy.deepcopy(s)
-        for tok, tag in zip(c.tokens, tags[column], strict=True):
-            setattr(tok, column, tag)
-        out.append(c)
-    return out
+    from wordseq.tag.formats import conllu_inputs, with_tags
+
+    predicted = tagger.predict([s.forms for s in sentences], features=conllu_inputs(sentences, tagger.config.features))
+    return with_tags(sentences, predicted, [column])

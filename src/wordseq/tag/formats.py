@@ -11,9 +11,10 @@ Universal NER (``index word tag ...``), so the word is the second column and the
 
 from __future__ import annotations
 
+import copy
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from wordseq.errors import InputError
@@ -23,6 +24,8 @@ from wordseq.tag.schemes import is_span_tag
 from wordseq.text.conllu import COLUMNS, Sentence, read_conllu
 
 FORMATS = ("conllu", "iob", "text")
+CONLLU_TAG_COLUMNS = ("upos", "xpos", "lemma", "feats", "deprel")
+"""The CoNLL-U columns a tagger can predict or read as input."""
 
 
 @dataclass
@@ -185,6 +188,25 @@ def from_conllu(sentences: Iterable[Sentence], columns: Sequence[str] = ("upos",
         if c not in COLUMNS or c in ("id", "form", "head"):
             raise ValueError(f"{c!r} is not a CoNLL-U tag column; use upos, xpos, lemma, feats, deprel, ...")
     return [TaggedSentence(s.forms, {c: s.column(c) for c in columns}, s.line, s, list(s.comments)) for s in sentences]
+
+
+def conllu_inputs(sentences: Iterable[Sentence], features: Sequence[str]) -> list[dict[str, list[str]]]:
+    """The values of the input columns ``features`` of CoNLL-U sentences, as :meth:`Tagger.predict` takes them."""
+    return [{f: s.column(f) for f in features} for s in sentences]
+
+
+def with_tags(
+    sentences: Sequence[Sentence], predicted: Sequence[Mapping[str, Sequence[str]]], columns: Sequence[str]
+) -> list[Sentence]:
+    """Copies of CoNLL-U sentences whose ``columns`` hold the predicted tags (other columns untouched)."""
+    out = []
+    for s, tags in zip(sentences, predicted, strict=True):
+        c = copy.deepcopy(s)
+        for col in columns:
+            for tok, tag in zip(c.tokens, tags[col], strict=True):
+                setattr(tok, col, tag)
+        out.append(c)
+    return out
 
 
 def read_conllu_tagged(path: str | os.PathLike, columns: Sequence[str] = ("upos", "xpos")) -> list[TaggedSentence]:

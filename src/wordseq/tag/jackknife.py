@@ -7,16 +7,13 @@ jackknifed tags it sees training tags exactly as noisy as the ones it will get o
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from wordseq.errors import WordseqError
-from wordseq.tag.formats import TaggedSentence, from_conllu
+from wordseq.tag.formats import CONLLU_TAG_COLUMNS, TaggedSentence, conllu_inputs, from_conllu, with_tags
 from wordseq.tag.model import Tagger
 from wordseq.text.conllu import Sentence
-
-CONLLU_TAG_COLUMNS = ("upos", "xpos", "lemma", "feats", "deprel")
 
 
 def fold_bounds(n: int, folds: int) -> list[tuple[int, int]]:
@@ -54,18 +51,13 @@ def tag_fold(
     inputs = list(tagger.config.features)
     tagger.fit(from_conllu(rest, [*columns, *inputs]), valid=valid, log=log)
     held = sentences[start:end]
-    feats = [{f: s.column(f) for f in inputs} for s in held]
-    predicted = tagger.predict([s.forms for s in held], features=feats)
-    out, right, total = [], dict.fromkeys(columns, 0), 0
-    for s, tags in zip(held, predicted, strict=True):
-        c = copy.deepcopy(s)
-        for col in columns:
-            right[col] += sum(g == p for g, p in zip(s.column(col), tags[col], strict=True))
-            for tok, tag in zip(c.tokens, tags[col], strict=True):
-                setattr(tok, col, tag)
-        total += len(s)
-        out.append(c)
-    return out, {col: right[col] / max(total, 1) for col in columns}
+    predicted = tagger.predict([s.forms for s in held], features=conllu_inputs(held, inputs))
+    total = max(sum(len(s) for s in held), 1)
+    right = {
+        col: sum(g == p for s, tags in zip(held, predicted) for g, p in zip(s.column(col), tags[col]))
+        for col in columns
+    }
+    return with_tags(held, predicted, columns), {col: right[col] / total for col in columns}
 
 
 def jackknife(

@@ -30,7 +30,7 @@ import numpy as np
 from wordseq.config import Config
 from wordseq.errors import InputError, WordseqError
 from wordseq.estimator import Estimator, LayerInfo, ModelSummary
-from wordseq.tag.formats import TaggedSentence, guess_format, read_tagged
+from wordseq.tag.formats import CONLLU_TAG_COLUMNS, TaggedSentence, guess_format, read_tagged
 from wordseq.tag.metrics import ColumnScore, column_score
 from wordseq.tag.schemes import detect_scheme, is_span_tag
 from wordseq.text.vocab import PAD, UNK, Vocab
@@ -39,7 +39,6 @@ from wordseq.train import TrainConfig
 KIND_PREFIX = "tagger"
 CHAR_FEATURES = ("none", "cnn", "lstm")
 SPAN_COLUMNS = ("ner", "chunk")
-FEATURE_COLUMNS = ("upos", "xpos", "lemma", "feats", "deprel")
 
 
 def _tagger_train() -> TrainConfig:
@@ -106,8 +105,10 @@ class TaggerConfig(Config):
         if len(set(self.features)) != len(self.features) or set(self.features) & set(self.columns):
             self.fail("features", "must name each input column once, and no column that is tagged")
         for f in self.features:
-            if not f.isdigit() and f not in FEATURE_COLUMNS:
-                self.fail("features", f"{f!r}: give a CoNLL-U column ({', '.join(FEATURE_COLUMNS)}) or a column number")
+            if not f.isdigit() and f not in CONLLU_TAG_COLUMNS:
+                self.fail(
+                    "features", f"{f!r}: give a CoNLL-U column ({', '.join(CONLLU_TAG_COLUMNS)}) or a column number"
+                )
             if f.isdigit() and int(f) < 1:
                 self.fail("features", f"{f!r}: column numbers start at 1")
         self.check_range("feature_embed", lo=1, integer=True)
