@@ -188,3 +188,13 @@ def test_tree_errors(heads, problem):
 def test_from_forms_writes_blank_columns():
     s = Sentence.from_forms(["a", "b"])
     assert s.to_text() == "1\ta\t_\t_\t_\t_\t_\t_\t_\t_\n2\tb\t_\t_\t_\t_\t_\t_\t_\t_\n\n"
+
+
+def test_a_copied_sentence_is_equal_and_independent():
+    text = "# text = Don't go\n1-2\tDon't\t_\t_\t_\t_\t_\t_\t_\t_\n1\tDo\tdo\tAUX\tVBP\t_\t3\taux\t_\t_\n"
+    text += "2\tn't\tnot\tPART\tRB\t_\t3\tadvmod\t_\t_\n3\tgo\tgo\tVERB\tVB\t_\t0\troot\t_\tSpaceAfter=No\n\n"
+    (s,) = parse_conllu(text)
+    c = s.copy()
+    assert c == s and c.to_text() == text and c.line == s.line
+    c.tokens[0].upos, c.raw_lines[0].text, c.comments[0] = "X", "changed", "# changed"
+    assert s.tokens[0].upos == "AUX" and s.raw_lines[0].text.startswith("1-2") and s.comments[0] == "# text = Don't go"

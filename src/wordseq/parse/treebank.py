@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from wordseq.errors import InputError
 from wordseq.parse.tree import is_projective
-from wordseq.text.conllu import RawLine, Sentence, Token, read_conllu, tree_errors
+from wordseq.text.conllu import Sentence, read_conllu, tree_errors
 
 TreebankData = str | os.PathLike | Sequence[Sentence]
 
@@ -73,15 +73,10 @@ def treebank_stats(sentences: Sequence[Sentence]) -> TreebankStats:
 
 
 def with_tree(sentence: Sentence, heads: Sequence[int], relations: Sequence[str]) -> Sentence:
-    """A copy of the sentence whose HEAD and DEPREL columns hold the given tree (``heads[k]`` for word k+1).
-
-    Every field of a token or raw line is a str or an int, so new tokens and lines with the same fields are
-    a deep copy (without :func:`copy.deepcopy`, which took longer than parsing)."""
+    """A copy of the sentence whose HEAD and DEPREL columns hold the given tree (``heads[k]`` for word k+1)."""
     if len(heads) != len(sentence.tokens) or len(relations) != len(sentence.tokens):
         raise ValueError(f"a tree of {len(heads)} heads and {len(relations)} relations for {len(sentence)} words")
-    tokens = [
-        Token(t.id, t.form, t.lemma, t.upos, t.xpos, t.feats, int(h), r, t.deps, t.misc)
-        for t, h, r in zip(sentence.tokens, heads, relations)
-    ]
-    raw = [RawLine(r.position, r.text) for r in sentence.raw_lines]
-    return Sentence(tokens, list(sentence.comments), raw, sentence.line)
+    out = sentence.copy()
+    for t, h, r in zip(out.tokens, heads, relations):
+        t.head, t.deprel = int(h), r
+    return out

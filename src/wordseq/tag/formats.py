@@ -11,7 +11,6 @@ Universal NER (``index word tag ...``), so the word is the second column and the
 
 from __future__ import annotations
 
-import copy
 import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -201,7 +200,7 @@ def with_tags(
     """Copies of CoNLL-U sentences whose ``columns`` hold the predicted tags (other columns untouched)."""
     out = []
     for s, tags in zip(sentences, predicted, strict=True):
-        c = copy.deepcopy(s)
+        c = s.copy()
         for col in columns:
             for tok, tag in zip(c.tokens, tags[col], strict=True):
                 setattr(tok, col, tag)

@@ -90,6 +90,15 @@ class Sentence:
     def __len__(self) -> int:
         return len(self.tokens)
 
+    def copy(self) -> Sentence:
+        """A deep copy. Every field of a token or raw line is a str or an int, so new tokens and lines with
+        the same fields are one (:func:`copy.deepcopy` took longer than parsing)."""
+        tokens = [
+            Token(t.id, t.form, t.lemma, t.upos, t.xpos, t.feats, t.head, t.deprel, t.deps, t.misc) for t in self.tokens
+        ]
+        raw = [RawLine(r.position, r.text) for r in self.raw_lines]
+        return Sentence(tokens, list(self.comments), raw, self.line)
+
     @property
     def forms(self) -> list[str]:
         return [t.form for t in self.tokens]
