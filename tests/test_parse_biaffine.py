@@ -85,6 +85,36 @@ def test_vector_words_join_the_vocabulary_and_word_dropout_still_learns(tmp_path
     assert loaded.words is not None and "quokka" in loaded.words.stoi
 
 
+def test_frozen_vectors_stay_fixed_and_unseen_vector_words_keep_them(tmp_path):
+    """``frozen_vectors``: the vector table is not trained, the learned correction starts at zero and stays zero
+    for words never seen in training, so such a word is embedded by exactly its (projected) vector."""
+    import numpy as np
+
+    forms = sorted({f.lower() for s in read_treebank(EXCERPT) for f in s.forms})
+    rng = np.random.default_rng(1)
+    lines = [f"{len(forms) + 1} 4"] + [
+        " ".join([w, *(f"{x:.4f}" for x in rng.normal(size=4))]) for w in ["quokka", *forms]
+    ]
+    vec = tmp_path / "v.txt"
+    vec.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    p = _tiny(embed=4, char_filters=0, frozen_vectors=True, max_vectors=5)
+    p.config.train.epochs = 3
+    p.fit(EXCERPT, vectors=vec, log=None)
+    before = _tiny(embed=4, char_filters=0, frozen_vectors=True, max_vectors=5)
+    before.config.train.epochs = 0
+    before.fit(EXCERPT, vectors=vec, log=None)
+    assert p.words is not None and p.words.itos == before.words.itos
+    q = p.words.stoi["quokka"]
+    assert np.array_equal(p.net.pretrained.weight.numpy(), before.net.pretrained.weight.numpy())
+    assert np.abs(p.net.pretrained.weight[q].numpy()).sum() > 0
+    assert not p.net.words.weight[q].any()  # never in training: no correction
+    seen = p.words.stoi[forms[0]]
+    assert p.net.words.weight[seen].abs().sum() > 0  # trained words moved
+    loaded = BiaffineParser.load(p.save(tmp_path / "bi.wsq"))
+    sentences = read_treebank(EXCERPT)
+    assert loaded.parse_trees(sentences) == p.parse_trees(sentences)
+
+
 def test_a_parser_without_tag_features_ignores_the_tags():
     """``tag_embed=0`` leaves the tags out of the input: the trees do not depend on them."""
     import copy

@@ -58,6 +58,9 @@ class BiaffineConfig(Config):
     dropout: float = 0.33
     word_dropout: float = 0.0  # in training, each word and each tag is replaced by <unk> with this probability
     max_vectors: int = 100_000  # with --vectors: the file's most frequent words added to the vocabulary
+    # with --vectors: keep them fixed in their own table and learn a correction (started at zero) added to it, as
+    # Dozat & Manning do, so that a word known only to the vectors lives in the same space as trained words
+    frozen_vectors: bool = False
     tag_column: str = "upos"
     lower: bool = True
     min_count: int = 2
@@ -117,6 +120,9 @@ def _make_net(n_words: int, n_chars: int, n_tags: int, n_labels: int, cfg: Biaff
         def __init__(self) -> None:
             super().__init__()
             self.words = nn.Embedding(n_words, cfg.embed)
+            self.pretrained = nn.Embedding(n_words, cfg.embed) if cfg.frozen_vectors else None
+            if self.pretrained is not None:
+                self.pretrained.weight.requires_grad_(False)
             self.tags = nn.Embedding(n_tags, cfg.tag_embed) if cfg.tag_embed else None
             self.chars = CharCNN() if cfg.char_filters else None
             inp = cfg.embed + cfg.tag_embed + (cfg.char_filters or 0)
@@ -126,14 +132,18 @@ def _make_net(n_words: int, n_chars: int, n_tags: int, n_labels: int, cfg: Biaff
             self.label_dep, self.label_head = mlp(2 * cfg.hidden, cfg.label_mlp), mlp(2 * cfg.hidden, cfg.label_mlp)
             self.arc = Biaffine(cfg.arc_mlp, 1, bias_x=True, bias_y=False)
             self.label = Biaffine(cfg.label_mlp, n_labels, bias_x=True, bias_y=True)
-            nn.init.normal_(self.words.weight, std=0.1)
+            if self.pretrained is None:
+                nn.init.normal_(self.words.weight, std=0.1)
+            else:  # the fixed vectors carry the start; words the file lacks start at zero
+                nn.init.zeros_(self.words.weight)
+                nn.init.zeros_(self.pretrained.weight)
 
         def forward(
             self, words: torch.Tensor, tags: torch.Tensor, chars: torch.Tensor | None, char_index: torch.Tensor | None
         ) -> tuple[torch.Tensor, torch.Tensor]:
             """Arc scores (B, n, n) [dependent, head] and label scores (B, n, n, L) for padded batches whose
             position 0 is ROOT."""
-            parts = [self.words(words)]
+            parts = [self.words(words) if self.pretrained is None else self.words(words) + self.pretrained(words)]
             if self.tags is not None:
                 parts.append(self.tags(tags))
             if self.chars is not None and chars is not None:
@@ -235,10 +245,11 @@ class BiaffineParser(Parser[BiaffineConfig]):
         self.net = _make_net(len(self.words), len(self.chars), len(self.tags), len(self.labels), cfg)
         self.provenance = {"corpus": str(data) if isinstance(data, (str, os.PathLike)) else "<sentences>"}
         if vectors is not None:
-            table = self.net.words.weight.detach().numpy()
+            target = self.net.words if self.net.pretrained is None else self.net.pretrained
+            table = target.weight.detach().numpy()
             table, found, note = init_from_vectors(table, self.words, os.fspath(vectors), cfg.lower, 0.1)
             with torch.no_grad():
-                self.net.words.weight.copy_(torch.from_numpy(table))
+                target.weight.copy_(torch.from_numpy(table))
             self.provenance["vectors"] = f"{note}; {found:,} of {len(self.words):,} words found"
             if log:
                 log(self.provenance["vectors"])
