@@ -66,3 +66,21 @@ def test_train_with_the_dynamic_oracle(tmp_path, capsys):
     assert "needs system 'arc-hybrid'" in capsys.readouterr().err
     assert main([*args, "--model", "biaffine", "--oracle", "dynamic", "-o", str(tmp_path / "y.wsq")]) == 1
     assert "--oracle does not apply" in capsys.readouterr().err
+
+
+def test_biaffine_recipe_flags_reach_the_saved_config(tmp_path, capsys):
+    """Dozat & Manning's recipe is reachable from the command line: layers, scorer sizes, word dropout, fixed
+    vectors, Adam's beta2; a biaffine-only flag is refused for the transition parser."""
+    from wordseq.parse import BiaffineParser
+
+    vec = tmp_path / "v.txt"
+    vec.write_text("2 4\nthe 0.1 0.2 0.3 0.4\nzebra 0.4 0.3 0.2 0.1\n", encoding="utf-8")
+    out = str(tmp_path / "bi.wsq")
+    args = ["parse", "train", EXCERPT, "--model", "biaffine", "--epochs", "1", "--hidden", "8", "--embed", "4"]
+    flags = ["--layers", "1", "--arc-mlp", "12", "--label-mlp", "6", "--word-dropout", "0.25", "--beta2", "0.9"]
+    assert main([*args, *flags, "--frozen-vectors", "--vectors", str(vec), "--threads", "1", "-q", "-o", out]) == 0
+    cfg = BiaffineParser.load(out).config
+    assert (cfg.layers, cfg.arc_mlp, cfg.label_mlp, cfg.word_dropout, cfg.frozen_vectors) == (1, 12, 6, 0.25, True)
+    assert cfg.train.beta2 == 0.9
+    assert main(["parse", "train", EXCERPT, "--word-dropout", "0.3", "-o", str(tmp_path / "cm.wsq")]) == 1
+    assert "--word-dropout does not apply to --model chen-manning" in capsys.readouterr().err

@@ -30,6 +30,11 @@ TRAIN_FLAGS = {
     "decoder": "--decoder",
     "tag_column": "--tag-column",
     "dropout": "--dropout",
+    "layers": "--layers",
+    "arc_mlp": "--arc-mlp",
+    "label_mlp": "--label-mlp",
+    "word_dropout": "--word-dropout",
+    "frozen_vectors": "--frozen-vectors",
 }
 
 
@@ -74,10 +79,23 @@ def register(sub, parents) -> None:
     g.add_argument("--hidden", type=int, help="hidden size")
     g.add_argument("--dropout", type=float)
     g.add_argument("--tag-column", choices=["upos", "xpos"])
+    g.add_argument("--layers", type=int, help="biaffine: BiLSTM layers (2)")
+    g.add_argument("--arc-mlp", type=int, help="biaffine: arc scorer's MLP size (256)")
+    g.add_argument("--label-mlp", type=int, help="biaffine: label scorer's MLP size (64)")
+    g.add_argument(
+        "--word-dropout", type=float, help="biaffine: in training, replace each word and each tag by <unk> this often"
+    )
+    g.add_argument(
+        "--frozen-vectors",
+        action="store_const",
+        const=True,
+        help="biaffine, with --vectors: keep the vectors fixed and learn a correction added to them",
+    )
     g = t.add_argument_group("training")
     g.add_argument("--epochs", type=int)
     g.add_argument("--lr", type=float)
     g.add_argument("--optimizer", choices=["sgd", "adam", "adagrad", "rmsprop"])
+    g.add_argument("--beta2", type=float, help="Adam's second-moment decay (Dozat & Manning: 0.9)")
     g.add_argument(
         "--batch", type=int, help="transitions (chen-manning) or tokens (biaffine) per batch (global under torchrun)"
     )
@@ -148,6 +166,11 @@ def _train(args: argparse.Namespace, main: bool) -> int:
         ("hidden", args.hidden),
         ("dropout", args.dropout),
         ("tag_column", args.tag_column),
+        ("layers", args.layers),
+        ("arc_mlp", args.arc_mlp),
+        ("label_mlp", args.label_mlp),
+        ("word_dropout", args.word_dropout),
+        ("frozen_vectors", args.frozen_vectors),
         ("batch_size" if args.model == "chen-manning" else "batch_tokens", args.batch),
     ):
         if value is None:
@@ -157,7 +180,12 @@ def _train(args: argparse.Namespace, main: bool) -> int:
             raise WordseqError(f"{flag} does not apply to --model {args.model}")
         changes[field] = value
     tc = cfg.train
-    for field, value in (("epochs", args.epochs), ("lr", args.lr), ("optimizer", args.optimizer)):
+    for field, value in (
+        ("epochs", args.epochs),
+        ("lr", args.lr),
+        ("optimizer", args.optimizer),
+        ("beta2", args.beta2),
+    ):
         if value is not None:
             setattr(tc, field, value)
     if args.max_seconds:
