@@ -83,7 +83,9 @@ def main() -> None:
     ap.add_argument("--results", default=str(ROOT / "bench" / "results" / "tag_runs.jsonl"))
     args = ap.parse_args()
     if args.refit and args.task != "chunk":
-        raise SystemExit("--refit: only for chunk, whose dev sentences are held out of train (the others have a dev set)")
+        raise SystemExit(
+            "--refit: only for chunk, whose dev sentences are held out of train (the others have a dev set)"
+        )
     if not DATA.exists():
         raise SystemExit(f"benchmark data {DATA} not found (set WORDSEQ_DATA)")
 
