@@ -386,7 +386,7 @@ def _word_col(block) -> int:
 
 def jackknife(args: argparse.Namespace) -> int:
     from wordseq.tag.formats import from_conllu
-    from wordseq.tag.jackknife import fold_bounds, tag_fold
+    from wordseq.tag.jackknife import accuracy, fold_bounds, tag_fold
     from wordseq.text.conllu import read_conllu, write_conllu
 
     set_torch_threads(args)
@@ -425,8 +425,7 @@ def jackknife(args: argparse.Namespace) -> int:
         raise WordseqError(f"{work}: the fold files do not match {args.train} (remove the folder and run again)")
     write_conllu(args.output, sentences)
     n = sum(len(s) for s in train)
-    for c in columns:
-        right = sum(g == p for s, t in zip(train, sentences) for g, p in zip(s.column(c), t.column(c)))
-        print(f"{c}: jackknifed accuracy {100 * right / n:.2f}% over {n} words")
+    for c, a in accuracy(train, sentences, columns).items():
+        print(f"{c}: jackknifed accuracy {100 * a:.2f}% over {n} words")
     print(f"wrote {args.output}")
     return 0

@@ -52,12 +52,17 @@ def tag_fold(
     tagger.fit(from_conllu(rest, [*columns, *inputs]), valid=valid, log=log)
     held = sentences[start:end]
     predicted = tagger.predict([s.forms for s in held], features=conllu_inputs(held, inputs))
-    total = max(sum(len(s) for s in held), 1)
-    right = {
-        col: sum(g == p for s, tags in zip(held, predicted) for g, p in zip(s.column(col), tags[col]))
-        for col in columns
+    tagged = with_tags(held, predicted, columns)
+    return tagged, accuracy(held, tagged, columns)
+
+
+def accuracy(gold: Sequence[Sentence], tagged: Sequence[Sentence], columns: Sequence[str]) -> dict[str, float]:
+    """Per column, the share of words whose tag in ``tagged`` equals the one in ``gold`` (same sentences)."""
+    total = max(sum(len(s) for s in gold), 1)
+    return {
+        c: sum(g == p for s, t in zip(gold, tagged, strict=True) for g, p in zip(s.column(c), t.column(c))) / total
+        for c in columns
     }
-    return with_tags(held, predicted, columns), {col: right[col] / total for col in columns}
 
 
 def jackknife(
