@@ -57,6 +57,9 @@ def main() -> int:
         default=[],
         help="config field=value (JSON value); train.FIELD for the training recipe",
     )
+    ap.add_argument("--init", default=None, help="biaffine: start from this saved model (its weights, vocabularies)")
+    ap.add_argument("--checkpoint", default=None, help="checkpoint written after each epoch (with --resume: resumed)")
+    ap.add_argument("--resume", action="store_true")
     ap.add_argument("-o", "--output", required=True)
     ap.add_argument("--json", required=True)
     args = ap.parse_args()
@@ -90,7 +93,8 @@ def main() -> int:
     if args.tagger and not args.gold_dev:
         parser.use_tagger(args.tagger)
     t0 = time.perf_counter()
-    parser.fit(train, valid=dev, vectors=args.vectors)
+    extra = {"init": args.init} if args.init else {}
+    parser.fit(train, valid=dev, vectors=args.vectors, checkpoint=args.checkpoint, resume=args.resume, **extra)
     train_s = time.perf_counter() - t0
     parser.save(args.output)
     out = {
@@ -99,6 +103,7 @@ def main() -> int:
         "threads": args.threads,
         "train_file": train.name,
         "tagger": args.tagger,
+        "init": parser.provenance.get("init"),
         "dev_selection": "predicted tags" if args.tagger and not args.gold_dev else "gold tags",
         "train_seconds": train_s,
         "history": parser.history,

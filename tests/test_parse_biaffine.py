@@ -155,3 +155,25 @@ def test_a_parser_with_a_tagger_scores_its_dev_set_with_the_taggers_tags():
     assert "NOUN" in p.tags.stoi and p.tags.stoi.keys() == gold.tags.stoi.keys()  # training kept the gold tags
     assert p.metrics["valid_las"] != gold.metrics["valid_las"]  # dev parsed with all-NOUN tags scores otherwise
     assert [t.upos for t in dev[0].tokens] != ["NOUN"] * len(dev[0])  # the caller's sentences are untouched
+
+
+def test_training_from_a_saved_model_keeps_its_architecture_vocabularies_and_weights(parser, tmp_path):
+    path = parser.save(tmp_path / "start.wsq")
+    more = _tiny(hidden=64, layers=2, min_count=5)  # the saved model's shape wins over these
+    more.config.train.epochs, more.config.train.lr = 1, 1e-5
+    more.fit(EXCERPT, init=path, log=None)
+    assert (more.config.hidden, more.config.layers, more.config.min_count) == (32, 1, 1)
+    assert more.words.itos == parser.words.itos and more.labels.itos == parser.labels.itos
+    assert more.provenance["init"]["epochs"] == 30
+    assert more.evaluate(EXCERPT).uas > 0.95  # a new network after one epoch parses far worse
+    fresh = _tiny()
+    fresh.config.train.epochs, fresh.config.train.lr = 1, 1e-5
+    assert fresh.fit(EXCERPT, log=None).evaluate(EXCERPT).uas < 0.5
+
+
+def test_a_saved_model_and_vectors_do_not_go_together(parser, tmp_path):
+    from wordseq.errors import WordseqError
+
+    path = parser.save(tmp_path / "start.wsq")
+    with pytest.raises(WordseqError, match="--init and --vectors"):
+        _tiny().fit(EXCERPT, init=path, vectors=tmp_path / "v.txt", log=None)

@@ -84,3 +84,15 @@ def test_biaffine_recipe_flags_reach_the_saved_config(tmp_path, capsys):
     assert cfg.train.beta2 == 0.9
     assert main(["parse", "train", EXCERPT, "--word-dropout", "0.3", "-o", str(tmp_path / "cm.wsq")]) == 1
     assert "--word-dropout does not apply to --model chen-manning" in capsys.readouterr().err
+    # train that parser further: its architecture stays, a flag that would change it is refused
+    more = str(tmp_path / "more.wsq")
+    base = ["parse", "train", EXCERPT, "--model", "biaffine", "--epochs", "1", "--threads", "1", "--init", out]
+    assert main([*base, "--word-dropout", "0.1", "-o", more]) == 0
+    assert "starting from" in capsys.readouterr().err
+    again = BiaffineParser.load(more)
+    assert (again.config.hidden, again.config.arc_mlp, again.config.word_dropout) == (8, 12, 0.1)
+    assert again.provenance["init"]["epochs"] == 1
+    assert main([*base, "--hidden", "16", "-o", str(tmp_path / "no.wsq")]) == 1
+    assert "--hidden: with --init the architecture is the initial model's" in capsys.readouterr().err
+    assert main(["parse", "train", EXCERPT, "--init", out, "-o", str(tmp_path / "cm2.wsq")]) == 1
+    assert "--init applies to --model biaffine" in capsys.readouterr().err

@@ -1,6 +1,7 @@
 """``wordseq parse``: dependency parsers (Chen & Manning's transition parser, the biaffine graph parser).
 
 wordseq parse train TRAIN --dev DEV --model chen-manning|biaffine [--tagger MODEL] [--vectors FILE] -o MODEL
+wordseq parse train TRAIN --dev DEV --model biaffine --init MODEL -o MODEL2   train a saved parser further
 wordseq parse eval MODEL TEST [--gold-tags]
 wordseq parse predict MODEL [FILE|-]          CoNLL-U in and out, or tokenized lines in, CoNLL-U out
 wordseq parse draw MODEL "a sentence" -o tree.svg
@@ -58,6 +59,12 @@ def register(sub, parents) -> None:
         "training and for input at parsing time (train on jackknifed tags: wordseq tag jackknife)",
     )
     t.add_argument("--vectors", help="initial word vectors (any format wordseq reads)")
+    t.add_argument(
+        "--init",
+        metavar="MODEL",
+        help="biaffine: start from this saved model's weights, vocabularies and architecture (train it further, "
+        "or on other data); the optimizer starts afresh",
+    )
     t.add_argument("-o", "--output", required=True, help="model file to write (.wsq)")
     g = t.add_argument_group("model")
     g.add_argument("--system", choices=["arc-standard", "arc-eager", "arc-hybrid"], help="chen-manning: transitions")
@@ -179,6 +186,14 @@ def _train(args: argparse.Namespace, main: bool) -> int:
             flag = TRAIN_FLAGS.get(field, "--" + field.replace("_", "-"))
             raise WordseqError(f"{flag} does not apply to --model {args.model}")
         changes[field] = value
+    if args.init:
+        from wordseq.parse.biaffine import ARCHITECTURE
+
+        if args.model != "biaffine":
+            raise WordseqError("--init applies to --model biaffine")
+        shaped = [TRAIN_FLAGS.get(f, "--" + f.replace("_", "-")) for f in changes if f in ARCHITECTURE]
+        if shaped:
+            raise WordseqError(f"{', '.join(shaped)}: with --init the architecture is the initial model's")
     tc = cfg.train
     for field, value in (
         ("epochs", args.epochs),
@@ -196,8 +211,15 @@ def _train(args: argparse.Namespace, main: bool) -> int:
     if args.tagger:
         parser.use_tagger(args.tagger)
     log = None if args.quiet or not main else (lambda s: print(s, file=sys.stderr))
+    start = {"init": args.init} if args.init else {}
     parser.fit(
-        args.train, valid=args.dev, vectors=args.vectors, checkpoint=args.checkpoint, resume=args.resume, log=log
+        args.train,
+        valid=args.dev,
+        vectors=args.vectors,
+        checkpoint=args.checkpoint,
+        resume=args.resume,
+        log=log,
+        **start,
     )
     if not main:
         return 0

@@ -17,6 +17,7 @@ from typing import Any, Self
 import numpy as np
 
 from wordseq.config import Config
+from wordseq.errors import WordseqError
 from wordseq.estimator import LayerInfo, ModelSummary
 from wordseq.parse.base import DevEpochs, Parser
 from wordseq.parse.common import (
@@ -37,6 +38,24 @@ from wordseq.text.vocab import Vocab
 from wordseq.train import TrainConfig
 
 CHAR_SPECIALS = ("<unk>", "<pad>")
+
+# the settings that shape the network and its vocabularies: a run started from a saved model (``init``) keeps
+# the model's; dropout, batch size, decoder and the training recipe may change
+ARCHITECTURE = (
+    "embed",
+    "tag_embed",
+    "char_embed",
+    "char_filters",
+    "hidden",
+    "layers",
+    "arc_mlp",
+    "label_mlp",
+    "max_vectors",
+    "frozen_vectors",
+    "tag_column",
+    "lower",
+    "min_count",
+)
 
 
 def _default_train() -> TrainConfig:
@@ -224,15 +243,62 @@ class BiaffineParser(Parser[BiaffineConfig]):
         checkpoint: str | os.PathLike | None = None,
         resume: bool = False,
         log: Callable[[str], None] | None = print,
+        init: str | os.PathLike | None = None,
     ) -> Self:
         """Train on a treebank with gold trees (non-projective ones included); with ``valid``, the dev set is
         parsed after each epoch (with the tagger's tags if :meth:`use_tagger` set one, as new text will be)
-        and the best epoch by LAS is kept."""
+        and the best epoch by LAS is kept. ``init``: start from a saved biaffine model's weights and
+        vocabularies (and architecture) instead of new ones, to train it further or on other data; the
+        optimizer starts afresh (``resume`` with a checkpoint is the exact continuation of a run)."""
+        train = read_treebank(data)
+        dev = self._tagged(read_treebank(valid), gold_tags=False) if valid is not None else None  # as parsed later
+        if init is not None:
+            if vectors is not None:
+                raise WordseqError("--init and --vectors do not go together: the initial model has its embeddings")
+            self._start_from(init, data, log)
+        else:
+            self._new_network(data, train, vectors, log)
+        task = _Task(self, train, dev, log)
+        self._train(task, checkpoint, resume, log)
+        return self
+
+    def _start_from(self, init: str | os.PathLike, data: TreebankData, log: Callable[[str], None] | None) -> None:
+        """Take the architecture, vocabularies and weights of the saved model ``init``."""
+        start = type(self).load(init)
+        kept = {k: getattr(start.config, k) for k in ARCHITECTURE}
+        differ = [f"{k}={kept[k]!r}" for k in ARCHITECTURE if getattr(self.config, k) != kept[k]]
+        self.config = self.config.replace(**kept)
+        self.words, self.chars, self.tags, self.labels = start.words, start.chars, start.tags, start.labels
+        self.net = start.net
+        self.net.train()
+        self.provenance = {
+            "corpus": str(data) if isinstance(data, (str, os.PathLike)) else "<sentences>",
+            "init": {
+                "model": os.path.abspath(init),
+                "epochs": len(start.history),
+                "best_epoch": start.metrics.get("best_epoch"),
+                "train_seconds": start.provenance.get("train_seconds"),
+            },
+        }
+        if "vectors" in start.provenance:
+            self.provenance["vectors"] = start.provenance["vectors"]
+        if log:
+            log(
+                f"starting from {init} ({len(start.history)} epochs trained); its architecture is kept"
+                + (f" ({', '.join(differ)})" if differ else "")
+            )
+
+    def _new_network(
+        self,
+        data: TreebankData,
+        train: list[Sentence],
+        vectors: str | os.PathLike | None,
+        log: Callable[[str], None] | None,
+    ) -> None:
+        """Vocabularies from the training treebank (and the vector file), and a new network."""
         import torch
 
         cfg = self.config
-        train = read_treebank(data)
-        dev = self._tagged(read_treebank(valid), gold_tags=False) if valid is not None else None  # as parsed later
         self.words = build_vocab(
             [[normalise(f, cfg.lower) for f in s.forms] for s in train], WORD_SPECIALS, cfg.min_count
         )
@@ -258,9 +324,6 @@ class BiaffineParser(Parser[BiaffineConfig]):
                 f"{len(train):,} training sentences; vocabularies: {len(self.words):,} words, {len(self.chars):,} "
                 f"characters, {len(self.tags)} tags, {len(self.labels) - 1} relations"
             )
-        task = _Task(self, train, dev, log)
-        self._train(task, checkpoint, resume, log)
-        return self
 
     def _loss(self, net: Any, items: Sequence[tuple[list[int], list[int], list[str]]], heads: Any, rels: Any) -> Any:
         import torch
