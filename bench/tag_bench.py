@@ -56,6 +56,7 @@ def main() -> None:
     ap.add_argument("--chars", choices=["none", "cnn", "lstm"], default=None)
     ap.add_argument("--vectors", default=None)
     ap.add_argument("--max-vectors", type=int, default=50_000)
+    ap.add_argument("--frozen-vectors", action="store_true", help="fixed vectors, a learned correction")
     ap.add_argument("--hidden", type=int, default=None)
     ap.add_argument("--layers", type=int, default=None, help="BiLSTM layers")
     ap.add_argument("--epochs", type=int, default=30)
@@ -103,6 +104,7 @@ def main() -> None:
         crf=args.crf,
         vectors=args.vectors,
         max_vectors=args.max_vectors,
+        frozen_vectors=args.frozen_vectors,
         batch_size=args.batch,
         features=args.feature,
         train=TrainConfig(

@@ -81,3 +81,5 @@ def test_bad_training_input(tmp_path):
     assert p.returncode == 1 and f"{iob}:2: tag 'VERB' is not in an IOB" in p.stderr.decode()
     p = run_cli("tag", "train", str(TINY), "--model", "bilstm", "--cell", "nope", "-o", str(tmp_path / "m.wsq"))
     assert p.returncode == 1 and "--cell nope: must be one of" in p.stderr.decode()
+    p = run_cli("tag", "train", str(TINY), "--frozen-vectors", "-o", str(tmp_path / "m.wsq"))
+    assert p.returncode == 1 and "--frozen-vectors True: needs vectors" in p.stderr.decode()

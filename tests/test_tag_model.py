@@ -154,3 +154,25 @@ def test_pretrained_vectors_start_the_word_table(tmp_path, one_torch_thread):
     again = load_tagger(tagger.save(tmp_path / "v.wsq"))
     assert again.word_dim == 7
     assert again.predict([["Zebra", "rose"]]) == tagger.predict([["Zebra", "rose"]])
+
+
+def test_frozen_vectors_stay_fixed_and_only_training_words_learn(tmp_path, one_torch_thread):
+    import numpy as np
+
+    vec = tmp_path / "v.txt"
+    rows = {"sales": [0.5] * 7, "rose": [-0.25] * 7, "zebra": [1.0] * 7}
+    vec.write_text("3 7\n" + "".join(f"{w} {' '.join(map(str, v))}\n" for w, v in rows.items()), encoding="utf-8")
+    tagger = BiLSTMTagger(columns=["upos"], vectors=str(vec), frozen_vectors=True, train=_fast(epochs=20))
+    tagger.fit(_pos(), log=None)
+    feats = tagger.net.features
+    s = tagger.words.stoi
+    assert feats.trained_words == s["zebra"] < len(tagger.words)  # vector-only words come last, no correction
+    np.testing.assert_allclose(feats.fixed.weight[s["zebra"]].numpy(), rows["zebra"])
+    np.testing.assert_allclose(feats.fixed.weight[s["sales"]].numpy(), rows["sales"])  # the table stays
+    assert feats.words.weight[s["sales"]].abs().sum() > 0  # the training word's correction moved
+    assert tagger.evaluate(_pos()).columns["upos"].accuracy == 1.0
+    again = load_tagger(tagger.save(tmp_path / "f.wsq"))
+    assert again.net.features.trained_words == feats.trained_words
+    assert again.predict([["Zebra", "rose"]]) == tagger.predict([["Zebra", "rose"]])
+    with pytest.raises(ConfigError, match="frozen_vectors"):
+        BiLSTMTagger(frozen_vectors=True)

@@ -27,6 +27,7 @@ CONFIG_FLAGS = {
     "case_embed": "--case-embed",
     "word_dropout": "--word-dropout",
     "max_vectors": "--max-vectors",
+    "frozen_vectors": "--frozen-vectors",
     "features": "--feature",
     "feature_embed": "--feature-embed",
 }
@@ -71,6 +72,11 @@ def register(sub, parents) -> None:
     g.add_argument("--model", choices=["window", "bilstm", "bilstm-crf", "window-crf"], default="bilstm")
     g.add_argument("--vectors", help="word-vector file to start the word table from (any format wordseq reads)")
     g.add_argument("--max-vectors", type=int, default=100_000, help="most frequent vector words kept")
+    g.add_argument(
+        "--frozen-vectors",
+        action="store_true",
+        help="with --vectors: keep them fixed and learn a correction for the training words only (faster)",
+    )
     g.add_argument("--embed", type=int, default=100, help="word embedding size without --vectors")
     g.add_argument(
         "--chars",
@@ -229,6 +235,7 @@ def train(args: argparse.Namespace) -> int:
         embed=args.embed,
         vectors=args.vectors,
         max_vectors=args.max_vectors,
+        frozen_vectors=args.frozen_vectors,
         case_embed=args.case_embed,
         char_embed=args.char_embed,
         char_hidden=args.char_hidden,

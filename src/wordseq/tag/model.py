@@ -51,8 +51,10 @@ class TaggerConfig(Config):
     watches their mean dev score); ``scheme``: ``auto`` (IOB2 or IOBES from the tags of span columns), ``iob2``,
     ``iobes``, or ``none``; ``vectors``: a word-vector file to start the word table from (its dimension
     then replaces ``embed``); ``max_vectors``: how many of its (most frequent) words to keep beside the
-    training words; ``lower``: look words up lowercased (case reaches the model through ``case_embed`` and
-    the characters); ``features``: input columns read beside the words, each embedded in ``feature_embed``
+    training words; ``frozen_vectors``: keep the vectors fixed and learn a correction (started at zero) for
+    the training words only, as Dozat & Manning do (the same words move, with far fewer weights to
+    update); ``lower``: look words up lowercased (case reaches the model through ``case_embed`` and the
+    characters); ``features``: input columns read beside the words, each embedded in ``feature_embed``
     dimensions (CoNLL-U column names such as ``upos``, or 1-based column numbers of an IOB file: ``"2"`` is
     CoNLL-2000's POS column), so they must be given at prediction time too."""
 
@@ -62,6 +64,7 @@ class TaggerConfig(Config):
     embed: int = 100
     vectors: str | None = None
     max_vectors: int = 100_000
+    frozen_vectors: bool = False
     lower: bool = True
     min_count: int = 1
     case_embed: int = 8
@@ -88,6 +91,8 @@ class TaggerConfig(Config):
         self.check_choice("scheme", ("auto", "iob2", "iobes", "none"))
         self.check_range("embed", lo=1, integer=True)
         self.check_range("max_vectors", lo=0, integer=True)
+        if self.frozen_vectors and not self.vectors:
+            self.fail("frozen_vectors", "needs vectors (a word-vector file)")
         self.check_range("min_count", lo=1, integer=True)
         self.check_range("case_embed", lo=0, integer=True)
         self.check_choice("chars", CHAR_FEATURES)
@@ -281,6 +286,12 @@ class Tagger(Estimator[TaggerConfig]):
     def _feat_index(self) -> dict[str, dict[str, int]]:
         return {f: {v: i for i, v in enumerate(vs)} for f, vs in self.feats.items()}
 
+    def _trained_words(self) -> int:
+        """Rows of the word table that training words (and padding, unknown) hold: the vector file's extra
+        words come after them, with a count of 0."""
+        assert self.words is not None
+        return 2 + int(np.count_nonzero(self.words.counts[2:]))
+
     # ------------------------------------------------------------------ network
 
     def _encoder(self, in_dim: int) -> Any:
@@ -304,6 +315,7 @@ class Tagger(Estimator[TaggerConfig]):
             self.words.unk_id or 1,
             {f: len(vs) for f, vs in self.feats.items()},
             cfg.feature_embed,
+            self._trained_words() if cfg.frozen_vectors else 0,
         )
         net = TaggerNet(
             features, self._encoder(features.out_dim), {c: len(t) for c, t in self.tags.items()}, cfg.crf, cfg.dropout
@@ -342,7 +354,8 @@ class Tagger(Estimator[TaggerConfig]):
         self.net = self._build_net()
         if table is not None:
             with torch.no_grad():
-                self.net.features.words.weight.copy_(torch.from_numpy(table))
+                target = self.net.features.fixed if self.config.frozen_vectors else self.net.features.words
+                target.weight.copy_(torch.from_numpy(table))
         self._log = log
         task = TaggingTask(self, self._encode(train), dev, checkpoint)
         t0 = time.perf_counter()

@@ -79,12 +79,24 @@ class WordFeatures(nn.Module):
         unk_id: int,
         feats: Mapping[str, int] | None = None,
         feat_embed: int = 0,
+        trained_words: int = 0,
     ) -> None:
         super().__init__()
-        self.words = nn.Embedding(num_words, embed, padding_idx=0)
-        nn.init.uniform_(self.words.weight, -((3.0 / embed) ** 0.5), (3.0 / embed) ** 0.5)
-        with torch.no_grad():
-            self.words.weight[0].zero_()
+        # trained_words > 0: the whole table (``fixed``: pretrained vectors) stays as it is and only the first
+        # trained_words rows (padding, unknown, the training words) learn a correction, started at zero; far
+        # fewer weights for the optimizer to move when the vector file brings 100,000 more words
+        self.trained_words = trained_words
+        self.fixed: nn.Embedding | None = None
+        if trained_words:
+            self.fixed = nn.Embedding(num_words, embed, padding_idx=0)
+            self.fixed.weight.requires_grad_(False)
+            self.words = nn.Embedding(trained_words, embed, padding_idx=0)
+            nn.init.zeros_(self.words.weight)
+        else:
+            self.words = nn.Embedding(num_words, embed, padding_idx=0)
+            nn.init.uniform_(self.words.weight, -((3.0 / embed) ** 0.5), (3.0 / embed) ** 0.5)
+            with torch.no_grad():
+                self.words.weight[0].zero_()
         self.cases = nn.Embedding(len(CASES), case_embed, padding_idx=0) if case_embed else None
         self.chars: nn.Module | None = None
         char_dim = 0
@@ -105,7 +117,10 @@ class WordFeatures(nn.Module):
         if self.training and self.word_dropout > 0:
             drop = (torch.rand(ids.shape, device=ids.device) < self.word_dropout) & batch.mask
             ids = ids.masked_fill(drop, self.unk_id)
-        parts = [self.words(ids)]
+        if self.fixed is not None:
+            parts = [self.fixed(ids) + self.words(ids.masked_fill(ids >= self.trained_words, 0))]
+        else:
+            parts = [self.words(ids)]
         if self.cases is not None:
             parts.append(self.cases(batch.cases))
         if self.chars is not None:
