@@ -48,6 +48,34 @@ def load(task: str, features: list[str]):
     raise SystemExit(f"unknown task {task}")
 
 
+def sent_id(s) -> str | None:
+    for c in s.comments:
+        if c.startswith("# sent_id = "):
+            return c.removeprefix("# sent_id = ").strip()
+    return None
+
+
+def add_predicted_upos(sents, tagger, jackknifed=None) -> int:
+    """Give each UNER sentence a predicted ``upos`` input column: from a jackknifed CoNLL-U file of the same
+    sentences (matched by sent_id, where the words agree), else from the tagger; how many came from the file."""
+    from wordseq.text.conllu import read_conllu
+
+    known = {}
+    if jackknifed:
+        for c in read_conllu(jackknifed):
+            known[c.comment("sent_id")] = (c.forms, c.column("upos"))
+    rest, taken = [], 0
+    for s in sents:
+        hit = known.get(sent_id(s))
+        if hit is not None and hit[0] == s.words:
+            s.tags["upos"], taken = list(hit[1]), taken + 1
+        else:
+            rest.append(s)
+    for s, tags in zip(rest, tagger.predict([s.words for s in rest])):
+        s.tags["upos"] = tags["upos"]
+    return taken
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("task", choices=["upos", "xpos", "upos+xpos", "ner", "chunk"])
@@ -57,6 +85,8 @@ def main() -> None:
     ap.add_argument("--vectors", default=None)
     ap.add_argument("--max-vectors", type=int, default=50_000)
     ap.add_argument("--frozen-vectors", action="store_true", help="fixed vectors, a learned correction")
+    ap.add_argument("--upos-tagger", default=None, help="ner --feature upos: the UPOS tagger for dev and test")
+    ap.add_argument("--upos-train", default=None, help="ner --feature upos: jackknifed UPOS of EWT train (CoNLL-U)")
     ap.add_argument("--hidden", type=int, default=None)
     ap.add_argument("--layers", type=int, default=None, help="BiLSTM layers")
     ap.add_argument("--epochs", type=int, default=30)
@@ -96,9 +126,18 @@ def main() -> None:
     from wordseq.train import TrainConfig
 
     torch.set_num_threads(args.threads)
-    if args.feature and args.task == "ner":
-        raise SystemExit("--feature: the UNER files have no input columns")
-    train, dev, test = load(args.task, args.feature)
+    if args.task == "ner" and args.feature not in ([], ["upos"]):
+        raise SystemExit("--feature: the UNER files have no input columns (--feature upos with --upos-tagger)")
+    if args.task == "ner" and args.feature and not args.upos_tagger:
+        raise SystemExit("--feature upos for ner needs --upos-tagger (and --upos-train for jackknifed train tags)")
+    train, dev, test = load(args.task, [] if args.task == "ner" else args.feature)
+    if args.task == "ner" and args.feature:
+        from wordseq.tag import load_tagger
+
+        upos = load_tagger(args.upos_tagger)
+        taken = add_predicted_upos(train, upos, args.upos_train)
+        add_predicted_upos(dev + test, upos)
+        print(f"predicted UPOS: {taken:,} of {len(train):,} train sentences from {args.upos_train}", flush=True)
     cfg = dict(
         columns=args.task.split("+"),
         crf=args.crf,
@@ -164,7 +203,11 @@ def main() -> None:
         "crf": args.crf,
         "chars": tagger.config.chars,
         "features": args.feature,
-        "vectors": args.vectors,
+        "upos_tagger": Path(args.upos_tagger).name if args.upos_tagger else None,
+        "frozen_vectors": args.frozen_vectors,
+        "layers": tagger.config.layers if hasattr(tagger.config, "layers") else None,
+        "hidden": getattr(tagger.config, "hidden", None),
+        "vectors": Path(args.vectors).name if args.vectors else None,
         "threads": args.threads,
         "epochs_run": len(tagger.history),
         "best_epoch": tagger.provenance.get("best_epoch"),
