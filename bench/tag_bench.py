@@ -85,6 +85,9 @@ def main() -> None:
     ap.add_argument("--vectors", default=None)
     ap.add_argument("--max-vectors", type=int, default=50_000)
     ap.add_argument("--frozen-vectors", action="store_true", help="fixed vectors, a learned correction")
+    ap.add_argument(
+        "--iobes", action="store_true", help="ner, chunk: train and tag in IOBES (spans scored the same way)"
+    )
     ap.add_argument("--upos-tagger", default=None, help="ner --feature upos: the UPOS tagger for dev and test")
     ap.add_argument("--upos-train", default=None, help="ner --feature upos: jackknifed UPOS of EWT train (CoNLL-U)")
     ap.add_argument("--hidden", type=int, default=None)
@@ -131,6 +134,13 @@ def main() -> None:
     if args.task == "ner" and args.feature and not args.upos_tagger:
         raise SystemExit("--feature upos for ner needs --upos-tagger (and --upos-train for jackknifed train tags)")
     train, dev, test = load(args.task, [] if args.task == "ner" else args.feature)
+    if args.iobes:
+        from wordseq.tag.schemes import to_scheme
+
+        if args.task not in ("ner", "chunk"):
+            raise SystemExit("--iobes: only for the span tasks, ner and chunk")
+        for s in train + dev + test:
+            s.tags[args.task] = to_scheme(s.tags[args.task], "iobes")
     if args.task == "ner" and args.feature:
         from wordseq.tag import load_tagger
 
@@ -205,6 +215,7 @@ def main() -> None:
         "features": args.feature,
         "upos_tagger": Path(args.upos_tagger).name if args.upos_tagger else None,
         "frozen_vectors": args.frozen_vectors,
+        "scheme": "iobes" if args.iobes else "iob2",
         "layers": tagger.config.layers if hasattr(tagger.config, "layers") else None,
         "hidden": getattr(tagger.config, "hidden", None),
         "vectors": Path(args.vectors).name if args.vectors else None,
