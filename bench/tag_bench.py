@@ -95,6 +95,16 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--patience", type=int, default=4)
     ap.add_argument("--lr", type=float, default=0.002)
+    ap.add_argument("--optimizer", default="adam", choices=["adam", "sgd"])
+    ap.add_argument("--momentum", type=float, default=0.0, help="sgd")
+    ap.add_argument(
+        "--schedule",
+        default="none",
+        choices=["none", "step", "plateau"],
+        help="plateau: divide the rate by 4 when dev stops improving; step: times --decay each epoch from --decay-start",
+    )
+    ap.add_argument("--decay", type=float, default=0.5)
+    ap.add_argument("--decay-start", type=int, default=4)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--max-seconds", type=float, default=0.0)
     ap.add_argument("--log-interval", type=int, default=100)
@@ -158,8 +168,12 @@ def main() -> None:
         features=args.feature,
         train=TrainConfig(
             epochs=args.epochs,
-            optimizer="adam",
+            optimizer=args.optimizer,
             lr=args.lr,
+            momentum=args.momentum,
+            schedule=args.schedule,
+            decay=args.decay,
+            decay_start=args.decay_start,
             clip=5.0,
             patience=args.patience,
             seed=args.seed,
