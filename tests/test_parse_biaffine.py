@@ -159,10 +159,11 @@ def test_a_parser_with_a_tagger_scores_its_dev_set_with_the_taggers_tags():
 
 def test_training_from_a_saved_model_keeps_its_architecture_vocabularies_and_weights(parser, tmp_path):
     path = parser.save(tmp_path / "start.wsq")
-    more = _tiny(hidden=64, layers=2, min_count=5)  # the saved model's shape wins over these
+    more = _tiny(hidden=64, layers=2, min_count=5, dropout=0.25)  # the saved model's shape wins over these
     more.config.train.epochs, more.config.train.lr = 1, 1e-5
     more.fit(EXCERPT, init=path, log=None)
     assert (more.config.hidden, more.config.layers, more.config.min_count) == (32, 1, 1)
+    assert {m.p for m in more.net.modules() if type(m).__name__ == "Dropout"} == {0.25}  # this run's dropout
     assert more.words.itos == parser.words.itos and more.labels.itos == parser.labels.itos
     assert more.provenance["init"]["epochs"] == 30
     assert more.evaluate(EXCERPT).uas > 0.95  # a new network after one epoch parses far worse

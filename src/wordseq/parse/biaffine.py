@@ -145,7 +145,8 @@ def _make_net(n_words: int, n_chars: int, n_tags: int, n_labels: int, cfg: Biaff
             self.tags = nn.Embedding(n_tags, cfg.tag_embed) if cfg.tag_embed else None
             self.chars = CharCNN() if cfg.char_filters else None
             inp = cfg.embed + cfg.tag_embed + (cfg.char_filters or 0)
-            self.lstm = nn.LSTM(inp, cfg.hidden, cfg.layers, batch_first=True, bidirectional=True, dropout=cfg.dropout)
+            between = cfg.dropout if cfg.layers > 1 else 0.0  # between LSTM layers: none with one layer
+            self.lstm = nn.LSTM(inp, cfg.hidden, cfg.layers, batch_first=True, bidirectional=True, dropout=between)
             self.dropout = nn.Dropout(cfg.dropout)
             self.arc_dep, self.arc_head = mlp(2 * cfg.hidden, cfg.arc_mlp), mlp(2 * cfg.hidden, cfg.arc_mlp)
             self.label_dep, self.label_head = mlp(2 * cfg.hidden, cfg.label_mlp), mlp(2 * cfg.hidden, cfg.label_mlp)
@@ -269,8 +270,9 @@ class BiaffineParser(Parser[BiaffineConfig]):
         differ = [f"{k}={kept[k]!r}" for k in ARCHITECTURE if getattr(self.config, k) != kept[k]]
         self.config = self.config.replace(**kept)
         self.words, self.chars, self.tags, self.labels = start.words, start.chars, start.tags, start.labels
-        self.net = start.net
-        self.net.train()
+        # built again with this run's settings (its dropout), then given the saved weights
+        self.net = _make_net(len(self.words), len(self.chars), len(self.tags), len(self.labels), self.config)
+        self.net.load_state_dict(start.net.state_dict())
         self.provenance = {
             "corpus": str(data) if isinstance(data, (str, os.PathLike)) else "<sentences>",
             "init": {
