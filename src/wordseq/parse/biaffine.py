@@ -269,9 +269,11 @@ class BiaffineParser(Parser[BiaffineConfig]):
         kept = {k: getattr(start.config, k) for k in ARCHITECTURE}
         differ = [f"{k}={kept[k]!r}" for k in ARCHITECTURE if getattr(self.config, k) != kept[k]]
         self.config = self.config.replace(**kept)
-        self.words, self.chars, self.tags, self.labels = start.words, start.chars, start.tags, start.labels
+        words, chars, tags, labels = start.words, start.chars, start.tags, start.labels
+        assert words is not None and chars is not None and tags is not None and labels is not None  # loaded
+        self.words, self.chars, self.tags, self.labels = words, chars, tags, labels
         # built again with this run's settings (its dropout), then given the saved weights
-        self.net = _make_net(len(self.words), len(self.chars), len(self.tags), len(self.labels), self.config)
+        self.net = _make_net(len(words), len(chars), len(tags), len(labels), self.config)
         self.net.load_state_dict(start.net.state_dict())
         self.provenance = {
             "corpus": str(data) if isinstance(data, (str, os.PathLike)) else "<sentences>",
