@@ -126,6 +126,8 @@ def main() -> None:
     )
     ap.add_argument("--results", default=str(ROOT / "bench" / "results" / "tag_runs.jsonl"))
     args = ap.parse_args()
+    if args.refit and args.schedule == "plateau":
+        raise SystemExit("--refit trains without a dev set, so --schedule plateau would never cut the rate")
     if args.refit and args.task != "chunk":
         raise SystemExit(
             "--refit: only for chunk, whose dev sentences are held out of train (the others have a dev set)"
@@ -230,7 +232,7 @@ def main() -> None:
         "upos_tagger": Path(args.upos_tagger).name if args.upos_tagger else None,
         "frozen_vectors": args.frozen_vectors,
         "scheme": "iobes" if args.iobes else "iob2",
-        "layers": tagger.config.layers if hasattr(tagger.config, "layers") else None,
+        "layers": getattr(tagger.config, "layers", None),
         "hidden": getattr(tagger.config, "hidden", None),
         "vectors": Path(args.vectors).name if args.vectors else None,
         "threads": args.threads,
