@@ -127,9 +127,10 @@ def main() -> int:
             if name == "test":
                 out["test_report_predicted_tags"] = score.text()
     if args.model == "chen-manning" and args.beam > 1:
-        score, speed = timed_eval(parser, test_s, gold_tags=True, beam=args.beam)
-        out[f"test_gold_tags_beam{args.beam}"] = {"uas": score.uas, "las": score.las, **speed}
-        print("test beam", args.beam, f"UAS {100 * score.uas:.2f} LAS {100 * score.las:.2f}", speed, flush=True)
+        for tags in ("gold", "predicted") if args.tagger else ("gold",):
+            score, speed = timed_eval(parser, test_s, gold_tags=tags == "gold", beam=args.beam)
+            out[f"test_{tags}_tags_beam{args.beam}"] = {"uas": score.uas, "las": score.las, **speed}
+            print(f"test {tags} tags beam", args.beam, f"UAS {100 * score.uas:.2f} LAS {100 * score.las:.2f}", speed)
     Path(args.json).write_text(json.dumps(out, indent=1), encoding="utf-8")
     print(out["test_report"])
     return 0

@@ -51,6 +51,14 @@ def test_precomputation_gives_the_plain_forward_scores(activation):
     np.testing.assert_allclose(p.scores(x, precompute=True), p.scores(x, precompute=False), rtol=1e-4, atol=1e-6)
 
 
+def test_precomputation_with_a_word_size_of_its_own():
+    p = train(word_embed=12)
+    assert p.net.words.weight.shape[1] == 12 and p.net.tags.weight.shape[1] == 8
+    assert p.net.hidden.in_features == N_POSITIONS * 12 + (N_FEATURES - N_POSITIONS) * 8
+    x = random_features(p, 200)
+    np.testing.assert_allclose(p.scores(x, precompute=True), p.scores(x, precompute=False), rtol=1e-4, atol=1e-6)
+
+
 def test_saved_parser_gives_the_same_trees(parser, tmp_path):
     sentences = read_treebank(EXCERPT)
     before = parser.parse_trees(sentences)
@@ -142,6 +150,29 @@ def test_vectors_initialise_the_words_projected_to_the_embedding_size(tmp_path):
     expected = centred @ vt[:4].T
     expected *= 0.01 / expected.std()
     np.testing.assert_allclose(out[3], expected[1], rtol=1e-4, atol=1e-7)
+
+
+def test_vector_words_join_the_vocabulary_with_their_vectors(tmp_path):
+    """With vectors, the file's first ``max_vectors`` words get ids of their own (a word seen once in training
+    as well as a word never seen), initialised from the file; without them they would be <unk>."""
+    rng = np.random.default_rng(1)
+    words = ["the", "zyzzyva", "quokka", "of"]
+    mat = rng.normal(size=(len(words), 8)).round(5)
+    path = tmp_path / "v.txt"
+    lines = [f"{len(words)} 8"] + [w + " " + " ".join(f"{x:.5f}" for x in row) for w, row in zip(words, mat)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    p = ChenManningParser(embed=8, hidden=16, batch_size=64, precompute=20)
+    p.config.train.epochs = 1
+    p.config.train.weight_decay = 0.0
+    p.fit(EXCERPT, vectors=path, log=None)
+    assert {"zyzzyva", "quokka"} <= set(p.words.stoi)
+    row = p.net.words.weight.detach().numpy()[p.words.stoi["zyzzyva"]]
+    np.testing.assert_allclose(row, mat[1] * 0.01 / mat.std(), rtol=1e-4)  # its file vector, never trained
+    assert "4 of" in p.provenance["vectors"]
+    plain = ChenManningParser(embed=8, hidden=16, batch_size=64, precompute=20, max_vectors=0)
+    plain.config.train.epochs = 1
+    plain.fit(EXCERPT, vectors=path, log=None)
+    assert "zyzzyva" not in plain.words.stoi and len(plain.words) == len(p.words) - 2
 
 
 def test_resumed_training_keeps_the_best_dev_epoch_of_an_uninterrupted_run(tmp_path):

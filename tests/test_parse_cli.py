@@ -96,3 +96,25 @@ def test_biaffine_recipe_flags_reach_the_saved_config(tmp_path, capsys):
     assert "--hidden: with --init the architecture is the initial model's" in capsys.readouterr().err
     assert main(["parse", "train", EXCERPT, "--init", out, "-o", str(tmp_path / "cm2.wsq")]) == 1
     assert "--init applies to --model biaffine" in capsys.readouterr().err
+
+
+def test_chen_manning_vector_flags_reach_the_saved_parser(tmp_path, capsys):
+    """--word-embed gives the words a size of their own, --max-vectors adds the vector file's words to the
+    vocabulary, --weight-decay reaches the training recipe; --word-embed is refused for the biaffine parser."""
+    from wordseq.parse import ChenManningParser
+
+    vec = tmp_path / "v.txt"
+    vec.write_text("2 6\nthe 0.1 0.2 0.3 0.4 0.5 0.6\nzebra 0.6 0.5 0.4 0.3 0.2 0.1\n", encoding="utf-8")
+    out = str(tmp_path / "cm.wsq")
+    args = ["parse", "train", EXCERPT, "--epochs", "1", "--hidden", "8", "--embed", "4", "--threads", "1", "-q"]
+    flags = ["--word-embed", "6", "--max-vectors", "10", "--weight-decay", "0", "--vectors", str(vec)]
+    assert main([*args, *flags, "-o", out]) == 0
+    p = ChenManningParser.load(out)
+    assert (p.config.word_embed, p.config.max_vectors, p.config.train.weight_decay) == (6, 10, 0.0)
+    assert "zebra" in p.words.stoi and p.net.words.weight.shape[1] == 6
+    assert main([*args, "--max-vectors", "0", "--word-embed", "6", "--vectors", str(vec), "-o", out]) == 0
+    assert "zebra" not in ChenManningParser.load(out).words.stoi
+    assert main([*args, "--word-embed", "5", "--vectors", str(vec), "-o", out]) == 1  # 2 vectors: no 5-dim PCA
+    assert "cannot be projected to 5 dimensions" in capsys.readouterr().err
+    assert main([*args, "--model", "biaffine", "--word-embed", "6", "-o", str(tmp_path / "b.wsq")]) == 1
+    assert "--word-embed does not apply to --model biaffine" in capsys.readouterr().err

@@ -22,6 +22,8 @@ TRAIN_FLAGS = {
     "batch_tokens": "--batch",
     "hidden": "--hidden",
     "embed": "--embed",
+    "word_embed": "--word-embed",
+    "max_vectors": "--max-vectors",
     "system": "--system",
     "oracle": "--oracle",
     "explore_start": "--explore-start",
@@ -82,7 +84,15 @@ def register(sub, parents) -> None:
     g.add_argument("--activation", choices=["cube", "relu", "tanh"], help="chen-manning: hidden activation")
     g.add_argument("--beam", type=int, help="chen-manning: beam width at parsing time (1: greedy)")
     g.add_argument("--decoder", choices=["chu-liu-edmonds", "eisner"], help="biaffine: tree decoder")
-    g.add_argument("--embed", type=int, help="word embedding size")
+    g.add_argument("--embed", type=int, help="embedding size (chen-manning: of tags and labels, and of words)")
+    g.add_argument(
+        "--word-embed", type=int, help="chen-manning: word embedding size, if not --embed (e.g. the vectors' 300)"
+    )
+    g.add_argument(
+        "--max-vectors",
+        type=int,
+        help="with --vectors: the file's most frequent words added to the vocabulary (100,000; 0: none)",
+    )
     g.add_argument("--hidden", type=int, help="hidden size")
     g.add_argument("--dropout", type=float)
     g.add_argument("--tag-column", choices=["upos", "xpos"])
@@ -103,6 +113,11 @@ def register(sub, parents) -> None:
     g.add_argument("--lr", type=float)
     g.add_argument("--optimizer", choices=["sgd", "adam", "adagrad", "rmsprop"])
     g.add_argument("--beta2", type=float, help="Adam's second-moment decay (Dozat & Manning: 0.9)")
+    g.add_argument(
+        "--weight-decay",
+        type=float,
+        help="L2 penalty (chen-manning: the paper's 1e-8; 0 keeps words unseen in training at their --vectors)",
+    )
     g.add_argument(
         "--batch", type=int, help="transitions (chen-manning) or tokens (biaffine) per batch (global under torchrun)"
     )
@@ -170,6 +185,8 @@ def _train(args: argparse.Namespace, main: bool) -> int:
         ("beam", args.beam),
         ("decoder", args.decoder),
         ("embed", args.embed),
+        ("word_embed", args.word_embed),
+        ("max_vectors", args.max_vectors),
         ("hidden", args.hidden),
         ("dropout", args.dropout),
         ("tag_column", args.tag_column),
@@ -200,6 +217,7 @@ def _train(args: argparse.Namespace, main: bool) -> int:
         ("lr", args.lr),
         ("optimizer", args.optimizer),
         ("beta2", args.beta2),
+        ("weight_decay", args.weight_decay),
     ):
         if value is not None:
             setattr(tc, field, value)

@@ -37,6 +37,7 @@ from wordseq.parse.common import (
     LABEL_SPECIALS,
     WORD_SPECIALS,
     build_vocab,
+    extend_vocab,
     init_from_vectors,
     normalise,
     padded_ids,
@@ -67,13 +68,15 @@ class ChenManningConfig(Config):
 
     system: str = "arc-standard"
     activation: str = "cube"
-    embed: int = 50
+    embed: int = 50  # tag and label embeddings, and word embeddings unless word_embed is set
+    word_embed: int = 0  # word embedding size; 0: the same as embed (the paper's 50)
     hidden: int = 200
     dropout: float = 0.5
     init_range: float = 0.01
     tag_column: str = "upos"
     lower: bool = True
     min_count: int = 2  # words seen fewer times in training are <unk> (which trains <unk>'s embedding)
+    max_vectors: int = 100_000  # with vectors: the file's most frequent words added to the vocabulary
     batch_size: int = 1000
     precompute: int = 10000  # most frequent words whose hidden-layer products are precomputed per position
     beam: int = 1
@@ -86,11 +89,13 @@ class ChenManningConfig(Config):
         self.check_choice("system", SYSTEMS)
         self.check_choice("activation", ACTIVATIONS)
         self.check_range("embed", lo=1, integer=True)
+        self.check_range("word_embed", lo=0, integer=True)
         self.check_range("hidden", lo=1, integer=True)
         self.check_range("dropout", lo=0.0, hi=1.0, hi_open=True)
         self.check_range("init_range", lo=0.0, lo_open=True)
         self.check_choice("tag_column", ("upos", "xpos"))
         self.check_range("min_count", lo=1, integer=True)
+        self.check_range("max_vectors", lo=0, integer=True)
         self.check_range("batch_size", lo=1, integer=True)
         self.check_range("precompute", lo=0, integer=True)
         self.check_range("beam", lo=1, integer=True)
@@ -129,10 +134,10 @@ def _make_net(n_words: int, n_tags: int, n_labels: int, n_actions: int, cfg: Che
         def __init__(self) -> None:
             super().__init__()
             e, h = cfg.embed, cfg.hidden
-            self.words = nn.Embedding(n_words, e)
+            self.words = nn.Embedding(n_words, cfg.word_embed or e)
             self.tags = nn.Embedding(n_tags, e)
             self.labels = nn.Embedding(n_labels, e)
-            self.hidden = nn.Linear(N_FEATURES * e, h)
+            self.hidden = nn.Linear(N_POSITIONS * (cfg.word_embed or e) + (N_FEATURES - N_POSITIONS) * e, h)
             self.dropout = nn.Dropout(cfg.dropout)
             self.output = nn.Linear(h, n_actions)
             self.act = _activation(cfg.activation)
@@ -160,17 +165,18 @@ class _Precomputed:
 
         self.W2t, self.b2 = torch.from_numpy(sd["output.weight"].T.copy()), sd["output.bias"]
         Ew, Et, El = sd["words.weight"], sd["tags.weight"], sd["labels.weight"]
-        h, e = W.shape[0], Ew.shape[1]
+        h, ew, e = W.shape[0], Ew.shape[1], Et.shape[1]
         self.activation = activation
         self.Ew = Ew
-        blocks = W.reshape(h, N_FEATURES, e).transpose(1, 0, 2)  # (48, h, e): one (h, e) block per feature
-        self.Wpos = blocks[:N_POSITIONS]
+        # one (h, dim) block per feature: (18, h, ew) for the words, (30, h, e) for the tags and labels
+        self.Wpos = W[:, : N_POSITIONS * ew].reshape(h, N_POSITIONS, ew).transpose(1, 0, 2)
+        blocks = W[:, N_POSITIONS * ew :].reshape(h, N_FEATURES - N_POSITIONS, e).transpose(1, 0, 2)
         self.K = min(n_frequent, len(Ew))
         # (position, word) -> hidden contribution, flattened to (18 * K, h)
         self.Tw = np.einsum("ve,jhe->jvh", Ew[: self.K], self.Wpos).reshape(-1, h)
         self.Vt, self.Vl = len(Et), len(El)
-        self.Tt = np.einsum("ve,jhe->jvh", Et, blocks[N_POSITIONS : 2 * N_POSITIONS]).reshape(-1, h)
-        self.Tl = np.einsum("ve,jhe->jvh", El, blocks[2 * N_POSITIONS :]).reshape(-1, h)
+        self.Tt = np.einsum("ve,jhe->jvh", Et, blocks[:N_POSITIONS]).reshape(-1, h)
+        self.Tl = np.einsum("ve,jhe->jvh", El, blocks[N_POSITIONS:]).reshape(-1, h)
         self.offw = (np.arange(N_POSITIONS) * self.K)[None, :]
         self.offt = (np.arange(N_POSITIONS) * self.Vt)[None, :]
         self.offl = (np.arange(N_LABEL_POSITIONS) * self.Vl)[None, :]
@@ -341,6 +347,8 @@ class ChenManningParser(Parser[ChenManningConfig]):
         )
         self.tags = build_vocab([sentence_tags(s, cfg.tag_column) for s in train], WORD_SPECIALS)
         self.labels = build_vocab([gold_relations(s) for s in train], LABEL_SPECIALS)
+        if vectors is not None and cfg.max_vectors:  # before the oracle data: singletons found there get an id
+            self.words = extend_vocab(self.words, os.fspath(vectors), cfg.max_vectors, cfg.lower)
         self.system = make_system(cfg.system, len(self.labels) - 1)
         t0 = time.perf_counter()
         X, y, skipped = self._oracle_data(train)
@@ -544,7 +552,7 @@ class ChenManningParser(Parser[ChenManningConfig]):
             for name, module in self.net.named_children():
                 params = sum(p.numel() for p in module.parameters())
                 shape = {
-                    "words": f"(batch, {N_POSITIONS}, {self.config.embed})",
+                    "words": f"(batch, {N_POSITIONS}, {self.config.word_embed or self.config.embed})",
                     "tags": f"(batch, {N_POSITIONS}, {self.config.embed})",
                     "labels": f"(batch, {N_LABEL_POSITIONS}, {self.config.embed})",
                     "hidden": f"(batch, {self.config.hidden})",

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from wordseq.errors import WordseqError
 from wordseq.text.conllu import Sentence
 from wordseq.text.vocab import Vocab
 
@@ -71,7 +72,10 @@ def init_from_vectors(
         mean = sample.mean(axis=0)
         _, _, vt = np.linalg.svd(sample - mean, full_matrices=False)
         if vt.shape[0] < dim:
-            raise ValueError(f"{path}: vectors of dimension {mat.shape[1]} cannot be projected to {dim}")
+            raise WordseqError(
+                f"{path}: {len(mat):,} vectors of dimension {mat.shape[1]} cannot be projected to {dim} "
+                "dimensions; give a smaller embedding size or a file of that dimension"
+            )
         mat = (mat - mean) @ vt[:dim].T
         note += f", projected to {dim} dimensions (PCA)"
     mat *= scale / max(float(mat.std()), 1e-12)
