@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from wordseq.errors import InputError
+from wordseq.errors import InputError, WordseqError
 from wordseq.parse import ChenManningParser
 from wordseq.parse.features import N_FEATURES, N_POSITIONS
 from wordseq.parse.tree import is_projective, tree_problems
@@ -173,6 +173,34 @@ def test_vector_words_join_the_vocabulary_with_their_vectors(tmp_path):
     plain.config.train.epochs = 1
     plain.fit(EXCERPT, vectors=path, log=None)
     assert "zyzzyva" not in plain.words.stoi and len(plain.words) == len(p.words) - 2
+
+
+def test_frozen_vectors_stay_fixed_and_the_correction_moves(tmp_path):
+    """frozen_vectors: the file's table is not trained, the correction of training words moves from zero, a
+    word never seen in training scores with its file vector alone; the pre-computed scores equal the plain
+    forward pass; without a vector file the option is refused."""
+    import torch
+
+    rng = np.random.default_rng(2)
+    words = ["the", "zyzzyva", "of", "to"]
+    mat = rng.normal(size=(len(words), 8)).round(5)
+    path = tmp_path / "v.txt"
+    lines = [f"{len(words)} 8"] + [w + " " + " ".join(f"{x:.5f}" for x in row) for w, row in zip(words, mat)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    p = ChenManningParser(embed=8, hidden=16, batch_size=64, precompute=20, frozen_vectors=True)
+    p.config.train.epochs = 1
+    p.fit(EXCERPT, vectors=path, log=None)
+    fixed, corr = p.net.pretrained.weight.detach().numpy(), p.net.words.weight.detach().numpy()
+    the, unseen = p.words.stoi["the"], p.words.stoi["zyzzyva"]
+    np.testing.assert_allclose(fixed[the], mat[0] * 0.01 / mat.std(), rtol=1e-5)
+    assert np.abs(corr[the]).sum() > 0 and not p.net.pretrained.weight.requires_grad
+    assert np.all(corr[unseen] == 0)
+    x = random_features(p, 100)
+    np.testing.assert_allclose(p.scores(x, precompute=True), p.scores(x, precompute=False), rtol=1e-4, atol=1e-6)
+    loaded = ChenManningParser.load(p.save(tmp_path / "f.wsq"))
+    assert torch.equal(loaded.net.pretrained.weight, p.net.pretrained.weight)
+    with pytest.raises(WordseqError, match="needs a vector file"):
+        ChenManningParser(frozen_vectors=True).fit(EXCERPT, log=None)
 
 
 def test_resumed_training_keeps_the_best_dev_epoch_of_an_uninterrupted_run(tmp_path):

@@ -100,7 +100,8 @@ def test_biaffine_recipe_flags_reach_the_saved_config(tmp_path, capsys):
 
 def test_chen_manning_vector_flags_reach_the_saved_parser(tmp_path, capsys):
     """--word-embed gives the words a size of their own, --max-vectors adds the vector file's words to the
-    vocabulary, --weight-decay reaches the training recipe; --word-embed is refused for the biaffine parser."""
+    vocabulary, --frozen-vectors keeps them fixed, --weight-decay reaches the training recipe; --frozen-vectors
+    needs --vectors; --word-embed is refused for the biaffine parser."""
     from wordseq.parse import ChenManningParser
 
     vec = tmp_path / "v.txt"
@@ -114,6 +115,11 @@ def test_chen_manning_vector_flags_reach_the_saved_parser(tmp_path, capsys):
     assert "zebra" in p.words.stoi and p.net.words.weight.shape[1] == 6
     assert main([*args, "--max-vectors", "0", "--word-embed", "6", "--vectors", str(vec), "-o", out]) == 0
     assert "zebra" not in ChenManningParser.load(out).words.stoi
+    assert main([*args, "--word-embed", "6", "--frozen-vectors", "--vectors", str(vec), "-o", out]) == 0
+    frozen = ChenManningParser.load(out)
+    assert frozen.config.frozen_vectors and not frozen.net.pretrained.weight.requires_grad
+    assert main([*args, "--frozen-vectors", "-o", out]) == 1
+    assert "needs a vector file (--vectors FILE)" in capsys.readouterr().err
     assert main([*args, "--word-embed", "5", "--vectors", str(vec), "-o", out]) == 1  # 2 vectors: no 5-dim PCA
     assert "cannot be projected to 5 dimensions" in capsys.readouterr().err
     assert main([*args, "--model", "biaffine", "--word-embed", "6", "-o", str(tmp_path / "b.wsq")]) == 1

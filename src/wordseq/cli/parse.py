@@ -106,7 +106,7 @@ def register(sub, parents) -> None:
         "--frozen-vectors",
         action="store_const",
         const=True,
-        help="biaffine, with --vectors: keep the vectors fixed and learn a correction added to them",
+        help="with --vectors: keep the vectors fixed and learn a correction added to them",
     )
     g = t.add_argument_group("training")
     g.add_argument("--epochs", type=int)

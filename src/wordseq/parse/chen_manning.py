@@ -31,6 +31,7 @@ from typing import Any, Self
 import numpy as np
 
 from wordseq.config import Config
+from wordseq.errors import WordseqError
 from wordseq.estimator import LayerInfo, ModelSummary
 from wordseq.parse.base import DevEpochs, Parser
 from wordseq.parse.common import (
@@ -77,6 +78,7 @@ class ChenManningConfig(Config):
     lower: bool = True
     min_count: int = 2  # words seen fewer times in training are <unk> (which trains <unk>'s embedding)
     max_vectors: int = 100_000  # with vectors: the file's most frequent words added to the vocabulary
+    frozen_vectors: bool = False  # with vectors: they stay fixed; a correction (from zero) is learned per word
     batch_size: int = 1000
     precompute: int = 10000  # most frequent words whose hidden-layer products are precomputed per position
     beam: int = 1
@@ -135,6 +137,7 @@ def _make_net(n_words: int, n_tags: int, n_labels: int, n_actions: int, cfg: Che
             super().__init__()
             e, h = cfg.embed, cfg.hidden
             self.words = nn.Embedding(n_words, cfg.word_embed or e)
+            self.pretrained = nn.Embedding(n_words, cfg.word_embed or e) if cfg.frozen_vectors else None
             self.tags = nn.Embedding(n_tags, e)
             self.labels = nn.Embedding(n_labels, e)
             self.hidden = nn.Linear(N_POSITIONS * (cfg.word_embed or e) + (N_FEATURES - N_POSITIONS) * e, h)
@@ -144,9 +147,15 @@ def _make_net(n_words: int, n_tags: int, n_labels: int, n_actions: int, cfg: Che
             r = cfg.init_range
             for p in self.parameters():
                 nn.init.uniform_(p, -r, r)
+            if self.pretrained is not None:  # the fixed vectors carry the start; the correction starts at zero
+                self.pretrained.weight.requires_grad_(False)
+                nn.init.zeros_(self.words.weight)
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
-            w = self.words(x[:, :N_POSITIONS]).flatten(1)
+            w = self.words(x[:, :N_POSITIONS])
+            if self.pretrained is not None:
+                w = w + self.pretrained(x[:, :N_POSITIONS])
+            w = w.flatten(1)
             t = self.tags(x[:, N_POSITIONS : 2 * N_POSITIONS]).flatten(1)
             lab = self.labels(x[:, 2 * N_POSITIONS :]).flatten(1)
             z = self.act(self.hidden(torch.cat([w, t, lab], dim=1)))
@@ -165,6 +174,8 @@ class _Precomputed:
 
         self.W2t, self.b2 = torch.from_numpy(sd["output.weight"].T.copy()), sd["output.bias"]
         Ew, Et, El = sd["words.weight"], sd["tags.weight"], sd["labels.weight"]
+        if "pretrained.weight" in sd:  # fixed vectors plus the learned correction
+            Ew = Ew + sd["pretrained.weight"]
         h, ew, e = W.shape[0], Ew.shape[1], Et.shape[1]
         self.activation = activation
         self.Ew = Ew
@@ -340,6 +351,8 @@ class ChenManningParser(Parser[ChenManningConfig]):
         import torch
 
         cfg = self.config
+        if cfg.frozen_vectors and vectors is None:
+            raise WordseqError("frozen_vectors (--frozen-vectors) needs a vector file (--vectors FILE)")
         train = read_treebank(data)
         dev = self._tagged(read_treebank(valid), gold_tags=False) if valid is not None else None  # as parsed later
         self.words = build_vocab(
@@ -363,10 +376,11 @@ class ChenManningParser(Parser[ChenManningConfig]):
         self.provenance = {"corpus": str(data) if isinstance(data, (str, os.PathLike)) else "<sentences>"}
         self.provenance["non_projective_skipped"] = skipped
         if vectors is not None:
-            table = self.net.words.weight.detach().numpy()
+            target = self.net.words if self.net.pretrained is None else self.net.pretrained
+            table = target.weight.detach().numpy()
             table, found, note = init_from_vectors(table, self.words, os.fspath(vectors), cfg.lower, cfg.init_range)
             with torch.no_grad():
-                self.net.words.weight.copy_(torch.from_numpy(table))
+                target.weight.copy_(torch.from_numpy(table))
             self.provenance["vectors"] = f"{note}; {found:,} of {len(self.words):,} words found"
             if log:
                 log(self.provenance["vectors"])
@@ -553,6 +567,7 @@ class ChenManningParser(Parser[ChenManningConfig]):
                 params = sum(p.numel() for p in module.parameters())
                 shape = {
                     "words": f"(batch, {N_POSITIONS}, {self.config.word_embed or self.config.embed})",
+                    "pretrained": f"(batch, {N_POSITIONS}, {self.config.word_embed or self.config.embed}), fixed",
                     "tags": f"(batch, {N_POSITIONS}, {self.config.embed})",
                     "labels": f"(batch, {N_LABEL_POSITIONS}, {self.config.embed})",
                     "hidden": f"(batch, {self.config.hidden})",
