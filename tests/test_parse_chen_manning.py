@@ -152,15 +152,19 @@ def test_vectors_initialise_the_words_projected_to_the_embedding_size(tmp_path):
     np.testing.assert_allclose(out[3], expected[1], rtol=1e-4, atol=1e-7)
 
 
-def test_vector_words_join_the_vocabulary_with_their_vectors(tmp_path):
-    """With vectors, the file's first ``max_vectors`` words get ids of their own (a word seen once in training
-    as well as a word never seen), initialised from the file; without them they would be <unk>."""
-    rng = np.random.default_rng(1)
-    words = ["the", "zyzzyva", "quokka", "of"]
-    mat = rng.normal(size=(len(words), 8)).round(5)
+def vector_file(tmp_path: Path, words: list[str], seed: int) -> tuple[Path, np.ndarray]:
+    """An 8-dimensional word2vec text file of ``words`` with random vectors, and those vectors."""
+    mat = np.random.default_rng(seed).normal(size=(len(words), 8)).round(5)
     path = tmp_path / "v.txt"
     lines = [f"{len(words)} 8"] + [w + " " + " ".join(f"{x:.5f}" for x in row) for w, row in zip(words, mat)]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path, mat
+
+
+def test_vector_words_join_the_vocabulary_with_their_vectors(tmp_path):
+    """With vectors, the file's first ``max_vectors`` words get ids of their own (a word seen once in training
+    as well as a word never seen), initialised from the file; without them they would be <unk>."""
+    path, mat = vector_file(tmp_path, ["the", "zyzzyva", "quokka", "of"], seed=1)
     p = ChenManningParser(embed=8, hidden=16, batch_size=64, precompute=20)
     p.config.train.epochs = 1
     p.config.train.weight_decay = 0.0
@@ -173,6 +177,12 @@ def test_vector_words_join_the_vocabulary_with_their_vectors(tmp_path):
     plain.config.train.epochs = 1
     plain.fit(EXCERPT, vectors=path, log=None)
     assert "zyzzyva" not in plain.words.stoi and len(plain.words) == len(p.words) - 2
+    # the paper's L2 (1e-8) under AdaGrad: a row without data gradients moves by the full rate towards zero
+    decayed = ChenManningParser(embed=8, hidden=16, batch_size=64, precompute=20)
+    decayed.config.train.epochs = 1
+    decayed.fit(EXCERPT, vectors=path, log=None)
+    gone = decayed.net.words.weight.detach().numpy()[decayed.words.stoi["zyzzyva"]]
+    assert np.abs(gone).max() < 0.01 * np.abs(row).max()
 
 
 def test_frozen_vectors_stay_fixed_and_the_correction_moves(tmp_path):
@@ -181,12 +191,7 @@ def test_frozen_vectors_stay_fixed_and_the_correction_moves(tmp_path):
     forward pass; without a vector file the option is refused."""
     import torch
 
-    rng = np.random.default_rng(2)
-    words = ["the", "zyzzyva", "of", "to"]
-    mat = rng.normal(size=(len(words), 8)).round(5)
-    path = tmp_path / "v.txt"
-    lines = [f"{len(words)} 8"] + [w + " " + " ".join(f"{x:.5f}" for x in row) for w, row in zip(words, mat)]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path, mat = vector_file(tmp_path, ["the", "zyzzyva", "of", "to"], seed=2)
     p = ChenManningParser(embed=8, hidden=16, batch_size=64, precompute=20, frozen_vectors=True)
     p.config.train.epochs = 1
     p.fit(EXCERPT, vectors=path, log=None)
