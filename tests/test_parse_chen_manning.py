@@ -165,7 +165,7 @@ def test_vector_words_join_the_vocabulary_with_their_vectors(tmp_path):
     """With vectors, the file's first ``max_vectors`` words get ids of their own (a word seen once in training
     as well as a word never seen), initialised from the file; without them they would be <unk>."""
     path, mat = vector_file(tmp_path, ["the", "zyzzyva", "quokka", "of"], seed=1)
-    p = ChenManningParser(embed=8, hidden=16, batch_size=64, precompute=20)
+    p = ChenManningParser(embed=8, hidden=16, batch_size=64, precompute=20, max_vectors=100)
     p.config.train.epochs = 1
     p.config.train.weight_decay = 0.0
     p.fit(EXCERPT, vectors=path, log=None)
@@ -178,9 +178,11 @@ def test_vector_words_join_the_vocabulary_with_their_vectors(tmp_path):
     plain.fit(EXCERPT, vectors=path, log=None)
     assert "zyzzyva" not in plain.words.stoi and len(plain.words) == len(p.words) - 2
     # the paper's L2 (1e-8) under AdaGrad: a row without data gradients moves by the full rate towards zero
-    decayed = ChenManningParser(embed=8, hidden=16, batch_size=64, precompute=20)
+    decayed = ChenManningParser(embed=8, hidden=16, batch_size=64, precompute=20, max_vectors=100)
     decayed.config.train.epochs = 1
-    decayed.fit(EXCERPT, vectors=path, log=None)
+    notes: list[str] = []
+    decayed.fit(EXCERPT, vectors=path, log=notes.append)
+    assert any("shrink towards zero" in n for n in notes)
     gone = decayed.net.words.weight.detach().numpy()[decayed.words.stoi["zyzzyva"]]
     assert np.abs(gone).max() < 0.01 * np.abs(row).max()
 
@@ -192,7 +194,7 @@ def test_frozen_vectors_stay_fixed_and_the_correction_moves(tmp_path):
     import torch
 
     path, mat = vector_file(tmp_path, ["the", "zyzzyva", "of", "to"], seed=2)
-    p = ChenManningParser(embed=8, hidden=16, batch_size=64, precompute=20, frozen_vectors=True)
+    p = ChenManningParser(embed=8, hidden=16, batch_size=64, precompute=20, frozen_vectors=True, max_vectors=100)
     p.config.train.epochs = 1
     p.fit(EXCERPT, vectors=path, log=None)
     fixed, corr = p.net.pretrained.weight.detach().numpy(), p.net.words.weight.detach().numpy()

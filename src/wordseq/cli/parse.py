@@ -91,7 +91,8 @@ def register(sub, parents) -> None:
     g.add_argument(
         "--max-vectors",
         type=int,
-        help="with --vectors: the file's most frequent words added to the vocabulary (100,000; 0: none)",
+        help="with --vectors: the file's most frequent words added to the vocabulary (biaffine: 100,000; "
+        "chen-manning: 0, none)",
     )
     g.add_argument("--hidden", type=int, help="hidden size")
     g.add_argument("--dropout", type=float)

@@ -77,7 +77,7 @@ class ChenManningConfig(Config):
     tag_column: str = "upos"
     lower: bool = True
     min_count: int = 2  # words seen fewer times in training are <unk> (which trains <unk>'s embedding)
-    max_vectors: int = 100_000  # with vectors: the file's most frequent words added to the vocabulary
+    max_vectors: int = 0  # with vectors: the file's most frequent words added to the vocabulary (100,000, say)
     frozen_vectors: bool = False  # with vectors: they stay fixed; a correction (from zero) is learned per word
     batch_size: int = 1000
     precompute: int = 10000  # most frequent words whose hidden-layer products are precomputed per position
@@ -362,6 +362,11 @@ class ChenManningParser(Parser[ChenManningConfig]):
         self.labels = build_vocab([gold_relations(s) for s in train], LABEL_SPECIALS)
         if vectors is not None and cfg.max_vectors:  # before the oracle data: singletons found there get an id
             self.words = extend_vocab(self.words, os.fspath(vectors), cfg.max_vectors, cfg.lower)
+            if cfg.train.weight_decay and not cfg.frozen_vectors and log:
+                log(
+                    f"note: with weight decay {cfg.train.weight_decay:g}, the vectors of words never seen in "
+                    "training shrink towards zero as the decay alone moves them (--weight-decay 0 keeps them)"
+                )
         self.system = make_system(cfg.system, len(self.labels) - 1)
         t0 = time.perf_counter()
         X, y, skipped = self._oracle_data(train)
