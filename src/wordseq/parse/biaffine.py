@@ -25,8 +25,8 @@ from wordseq.parse.common import (
     ROOT_TOKEN,
     WORD_SPECIALS,
     build_vocab,
+    copy_vectors,
     extend_vocab,
-    init_from_vectors,
     normalise,
     sentence_tags,
 )
@@ -306,8 +306,11 @@ class BiaffineParser(Parser[BiaffineConfig]):
         self.words = build_vocab(
             [[normalise(f, cfg.lower) for f in s.forms] for s in train], WORD_SPECIALS, cfg.min_count
         )
+        from wordseq.embed import load_vectors
+
+        vec = load_vectors(vectors) if vectors is not None else None  # read once, for the vocabulary and table
         if vectors is not None and cfg.max_vectors:
-            self.words = extend_vocab(self.words, os.fspath(vectors), cfg.max_vectors, cfg.lower)
+            self.words = extend_vocab(self.words, os.fspath(vectors), cfg.max_vectors, cfg.lower, vec)
         self.chars = build_vocab([list(f) for s in train for f in s.forms], CHAR_SPECIALS)
         self.tags = build_vocab([sentence_tags(s, cfg.tag_column) for s in train], WORD_SPECIALS)
         self.labels = build_vocab([gold_relations(s) for s in train], LABEL_SPECIALS)
@@ -315,12 +318,7 @@ class BiaffineParser(Parser[BiaffineConfig]):
         self.net = _make_net(len(self.words), len(self.chars), len(self.tags), len(self.labels), cfg)
         self.provenance = {"corpus": str(data) if isinstance(data, (str, os.PathLike)) else "<sentences>"}
         if vectors is not None:
-            target = self.net.words if self.net.pretrained is None else self.net.pretrained
-            table = target.weight.detach().numpy()
-            table, found, note = init_from_vectors(table, self.words, os.fspath(vectors), cfg.lower, 0.1)
-            with torch.no_grad():
-                target.weight.copy_(torch.from_numpy(table))
-            self.provenance["vectors"] = f"{note}; {found:,} of {len(self.words):,} words found"
+            self.provenance["vectors"] = copy_vectors(self.net, self.words, os.fspath(vectors), cfg.lower, 0.1, vec)
             if log:
                 log(self.provenance["vectors"])
         if log:

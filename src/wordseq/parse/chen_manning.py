@@ -38,8 +38,8 @@ from wordseq.parse.common import (
     LABEL_SPECIALS,
     WORD_SPECIALS,
     build_vocab,
+    copy_vectors,
     extend_vocab,
-    init_from_vectors,
     normalise,
     padded_ids,
     sentence_tags,
@@ -360,8 +360,11 @@ class ChenManningParser(Parser[ChenManningConfig]):
         )
         self.tags = build_vocab([sentence_tags(s, cfg.tag_column) for s in train], WORD_SPECIALS)
         self.labels = build_vocab([gold_relations(s) for s in train], LABEL_SPECIALS)
+        from wordseq.embed import load_vectors
+
+        vec = load_vectors(vectors) if vectors is not None else None  # read once, for the vocabulary and table
         if vectors is not None and cfg.max_vectors:  # before the oracle data: singletons found there get an id
-            self.words = extend_vocab(self.words, os.fspath(vectors), cfg.max_vectors, cfg.lower)
+            self.words = extend_vocab(self.words, os.fspath(vectors), cfg.max_vectors, cfg.lower, vec)
             if cfg.train.weight_decay and not cfg.frozen_vectors and log:
                 log(
                     f"note: with weight decay {cfg.train.weight_decay:g}, the vectors of words never seen in "
@@ -381,12 +384,8 @@ class ChenManningParser(Parser[ChenManningConfig]):
         self.provenance = {"corpus": str(data) if isinstance(data, (str, os.PathLike)) else "<sentences>"}
         self.provenance["non_projective_skipped"] = skipped
         if vectors is not None:
-            target = self.net.words if self.net.pretrained is None else self.net.pretrained
-            table = target.weight.detach().numpy()
-            table, found, note = init_from_vectors(table, self.words, os.fspath(vectors), cfg.lower, cfg.init_range)
-            with torch.no_grad():
-                target.weight.copy_(torch.from_numpy(table))
-            self.provenance["vectors"] = f"{note}; {found:,} of {len(self.words):,} words found"
+            note = copy_vectors(self.net, self.words, os.fspath(vectors), cfg.lower, cfg.init_range, vec)
+            self.provenance["vectors"] = note
             if log:
                 log(self.provenance["vectors"])
         dev_data = self._oracle_data(dev)[:2] if dev is not None else None

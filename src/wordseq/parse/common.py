@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from wordseq.errors import WordseqError
 from wordseq.text.conllu import Sentence
 from wordseq.text.vocab import Vocab
+
+if TYPE_CHECKING:
+    from wordseq.embed import Vectors
 
 UNK, NULL_TOKEN, ROOT_TOKEN = "<unk>", "<null>", "<root>"
 WORD_SPECIALS = (UNK, NULL_TOKEN, ROOT_TOKEN)
@@ -37,14 +41,19 @@ def padded_ids(vocab: Vocab, tokens: Sequence[str]) -> list[int]:
     return [vocab.stoi[ROOT_TOKEN]] + vocab.encode(tokens).tolist() + [vocab.stoi[NULL_TOKEN]]
 
 
-def extend_vocab(vocab: Vocab, path: str, limit: int, lower: bool) -> Vocab:
-    """``vocab`` plus the ``limit`` most frequent words of a vector file that it lacks (count 0), so that words
-    seen only in the pre-trained vectors keep their own embedding at parsing time instead of ``<unk>``."""
+def _loaded(path: str, vectors: Vectors | None) -> Vectors:
     from wordseq.embed import load_vectors
 
+    return vectors if vectors is not None else load_vectors(path)
+
+
+def extend_vocab(vocab: Vocab, path: str, limit: int, lower: bool, vectors: Vectors | None = None) -> Vocab:
+    """``vocab`` plus the ``limit`` most frequent words of a vector file that it lacks (count 0), so that words
+    seen only in the pre-trained vectors keep their own embedding at parsing time instead of ``<unk>``.
+    ``vectors``: the file already read (it is read here otherwise)."""
     known = set(vocab.itos)
     extra: list[str] = []
-    for w in load_vectors(path).words[:limit]:
+    for w in _loaded(path, vectors).words[:limit]:
         w = normalise(w, lower)
         if w not in known:
             known.add(w)
@@ -56,14 +65,13 @@ def extend_vocab(vocab: Vocab, path: str, limit: int, lower: bool) -> Vocab:
 
 
 def init_from_vectors(
-    table: np.ndarray, vocab: Vocab, path: str, lower: bool, scale: float
+    table: np.ndarray, vocab: Vocab, path: str, lower: bool, scale: float, vectors: Vectors | None = None
 ) -> tuple[np.ndarray, int, str]:
     """Rows of ``table`` for words found in a vector file (any format wordseq reads); vectors of another
     dimension are projected on their leading principal components. The vectors are rescaled to standard
-    deviation ``scale``. Returns the table, how many words were found, and what was done."""
-    from wordseq.embed import load_vectors
-
-    vec = load_vectors(path)
+    deviation ``scale``. Returns the table, how many words were found, and what was done. ``vectors``: the
+    file already read (it is read here otherwise)."""
+    vec = _loaded(path, vectors)
     mat = vec.vectors.astype(np.float64)
     dim = table.shape[1]
     note = f"{len(vec):,} vectors of dimension {mat.shape[1]} from {path}"
@@ -90,3 +98,16 @@ def init_from_vectors(
             out[i] = mat[j]
             found += 1
     return out, found, note
+
+
+def copy_vectors(net: Any, vocab: Vocab, path: str, lower: bool, scale: float, vectors: Vectors | None = None) -> str:
+    """Fill a parser network's word table from a vector file (:func:`init_from_vectors`): its fixed table
+    ``net.pretrained`` when it has one (the learned ``net.words`` is then a correction), else ``net.words``.
+    Returns the note for the model's provenance."""
+    import torch
+
+    target = net.words if getattr(net, "pretrained", None) is None else net.pretrained
+    table, found, note = init_from_vectors(target.weight.detach().numpy(), vocab, path, lower, scale, vectors)
+    with torch.no_grad():
+        target.weight.copy_(torch.from_numpy(table))
+    return f"{note}; {found:,} of {len(vocab):,} words found"
