@@ -9,6 +9,8 @@ Runs ``wordseq lm train`` with exactly that configuration and then ``wordseq lm 
 with one stream (as the paper's code scores it), and prints the per-epoch log, time per epoch and the result.
 
     PYTHONPATH=src nice -n 5 python bench/ptb_zaremba.py --out /tmp/ptb-small [--threads 2] [--epochs 13]
+
+``lm train`` picks bfloat16 products where the CPU has AMX or AVX-512 BF16; ``--extra --fp32`` trains in float32.
 """
 
 from __future__ import annotations

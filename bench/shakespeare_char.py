@@ -24,6 +24,7 @@ def main() -> None:
     ap.add_argument("--hidden", type=int, default=384)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--bptt", type=int, default=100)
+    ap.add_argument("--bf16", action="store_true", help="bfloat16 products (CPUs with AMX / AVX-512 BF16)")
     args = ap.parse_args()
 
     import torch
@@ -62,6 +63,7 @@ def main() -> None:
             max_seconds=args.minutes * 60,
             seed=0,
             log_interval=100,
+            bf16=args.bf16,
         ),
     )
     t0 = time.perf_counter()

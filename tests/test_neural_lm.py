@@ -403,6 +403,24 @@ def test_cli_resume_continues_to_the_uninterrupted_result(tmp_path, run_cli):
         assert torch.equal(a, b), name
 
 
+def test_cli_precision_defaults_to_the_hardware_and_fp32_opts_out(tmp_path, run_cli):
+    from wordseq.train.precision import fast_bf16
+
+    train = _corpus(tmp_path)
+    r = run_cli("lm", "train", str(train), "-o", str(tmp_path / "d.wsq"), "--epochs", "1", *SMALL)
+    assert r.returncode == 0, r.stderr
+    default = NeuralLM.load(tmp_path / "d.wsq")
+    assert default.config.train.bf16 is fast_bf16("cpu")
+    assert ("bfloat16 products, the default" in r.stdout) is fast_bf16("cpu")
+    assert default.provenance["precision"] == ("bfloat16 products, float32 weights" if fast_bf16() else "float32")
+    r = run_cli("lm", "train", str(train), "-o", str(tmp_path / "f.wsq"), "--epochs", "1", "--fp32", *SMALL)
+    assert r.returncode == 0 and "precision: float32 (--fp32)" in r.stdout
+    assert NeuralLM.load(tmp_path / "f.wsq").config.train.bf16 is False
+    with pytest.raises(SystemExit) as stop:
+        run_cli("lm", "train", str(train), "-o", str(tmp_path / "x.wsq"), "--bf16", "--fp32", *SMALL)
+    assert stop.value.code == 2
+
+
 def test_cli_char_level_reports_bits_per_character(tmp_path, run_cli):
     train = _corpus(tmp_path, 80)
     r = run_cli(

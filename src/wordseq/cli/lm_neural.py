@@ -18,6 +18,7 @@ from wordseq.cli import DefaultsHelpFormatter, set_torch_threads
 from wordseq.errors import WordseqError
 from wordseq.lm.neural.config import INITS, LEVELS, MODELS, NeuralLMConfig
 from wordseq.train.config import OPTIMIZERS, SCHEDULES, TrainConfig
+from wordseq.train.precision import choose_bf16, fast_bf16
 
 # config field -> the option that sets it, where the two are spelled differently
 CONFIG_FLAGS = {"batch_size": "--batch", "eval_batch_size": "--eval-batch"}
@@ -98,7 +99,20 @@ def register(sub, parents) -> None:
     g.add_argument(
         "--patience", type=int, default=d_train.patience, help="early stopping after N epochs without improvement"
     )
-    g.add_argument("--bf16", action="store_true", help="bfloat16 output layer (the vocabulary softmax)")
+    precision = g.add_mutually_exclusive_group()
+    precision.add_argument(
+        "--bf16",
+        action="store_true",
+        default=None,
+        help="bfloat16 products (default where the CPU has AMX or AVX-512 BF16, and on GPUs)",
+    )
+    precision.add_argument(
+        "--fp32",
+        dest="bf16",
+        action="store_false",
+        default=None,
+        help="float32 throughout, even where bfloat16 is fast",
+    )
     g.add_argument(
         "--max-minutes",
         type=float,
@@ -133,6 +147,7 @@ def config_from_args(args: argparse.Namespace, device: str) -> NeuralLMConfig:
         raise WordseqError(f"--max-minutes {args.max_minutes}: must be a number >= 0 (0: no limit)")
     training: dict[str, Any] = {name: getattr(args, name) for name in TRAINING}
     training.update(seed=args.seed, device=device, max_seconds=args.max_minutes * 60)
+    training["bf16"], args.precision_note = choose_bf16(args.bf16, device)
     fields: dict[str, Any] = {name: getattr(args, name) for name in ARCHITECTURE + DATA if name in vars(args)}
     fields.update(batch_size=args.batch, eval_batch_size=args.eval_batch)
     fields["bounded_by"] = 3 if args.bounded else None  # the id of </s> in every wordseq vocabulary
@@ -156,15 +171,14 @@ def train(args: argparse.Namespace) -> int:
     out, ckpt, curve = _paths(args.output)
     config = config_from_args(args, args.device)  # checked before torchrun's processes join
     device = dist.init(args.device)
-    if config.train.bf16:
-        from wordseq.train.precision import fast_bf16
-
-        if not fast_bf16(device):
-            warnings.warn(
-                f"--bf16: {device} has no native bfloat16 arithmetic (AMX or AVX-512 BF16 on CPUs), so it is "
-                "emulated and slower than float32; leave --bf16 off here",
-                stacklevel=1,
-            )
+    if config.train.bf16 and not fast_bf16(device):
+        warnings.warn(
+            f"--bf16: {device} has no native bfloat16 arithmetic (AMX or AVX-512 BF16 on CPUs), so it is "
+            "emulated and slower than float32; leave --bf16 off here",
+            stacklevel=1,
+        )
+    if dist.is_main():
+        print(args.precision_note, flush=True)
     try:
         config = config.replace(train=config.train.replace(device=device))
         model = NeuralLM(config).fit(

@@ -29,3 +29,18 @@ def fast_bf16(device: str = "cpu") -> bool:
     if flags:
         return bool(flags & {"amx_bf16", "avx512_bf16"})
     return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
+def choose_bf16(requested: bool | None, device: str = "cpu") -> tuple[bool, str]:
+    """Whether to train in bfloat16, and a log line saying why: ``requested`` True (``--bf16``) or False
+    (``--fp32``) is obeyed; None (neither flag) picks bfloat16 exactly where :func:`fast_bf16` holds, the
+    default since the PTB and Tiny Shakespeare benchmarks ended within 0.5% of float32 with it."""
+    fast = fast_bf16(device)
+    hardware = "this GPU" if str(device).startswith("cuda") else "this CPU (AMX or AVX-512 BF16)"
+    if requested is None:
+        if fast:
+            return True, f"precision: bfloat16 products, the default on {hardware}; --fp32 to opt out"
+        return False, f"precision: float32 ({device} has no native bfloat16 arithmetic)"
+    if requested:
+        return True, "precision: bfloat16 products (--bf16)"
+    return False, "precision: float32 (--fp32)"

@@ -147,7 +147,7 @@ class NeuralLM(Estimator[NeuralLMConfig]):
             n_params = sum(p.numel() for p in network.parameters())
             log(
                 f"{c.model} LM, {n_params:,} parameters, vocabulary {len(corpus.vocab):,} ({c.level}s), "
-                f"{len(corpus.train):,} training tokens"
+                f"{len(corpus.train):,} training tokens, {'bfloat16 products' if c.train.bf16 else 'float32'}"
             )
         task = LMTask(
             corpus.train,
@@ -177,6 +177,7 @@ class NeuralLM(Estimator[NeuralLMConfig]):
             "corpus_digest": corpus.fingerprints.get("train"),
             "history": self.history,
             "stopped": history.stopped,
+            "precision": "bfloat16 products, float32 weights" if c.train.bf16 else "float32",
         }
         return self
 
