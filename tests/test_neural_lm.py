@@ -419,6 +419,11 @@ def test_cli_precision_defaults_to_the_hardware_and_fp32_opts_out(tmp_path, run_
     with pytest.raises(SystemExit) as stop:
         run_cli("lm", "train", str(train), "-o", str(tmp_path / "x.wsq"), "--bf16", "--fp32", *SMALL)
     assert stop.value.code == 2
+    # --resume alone continues in the checkpoint's precision; asking for the other one is refused by name
+    r = run_cli("lm", "train", str(train), "-o", str(tmp_path / "f.wsq"), "--epochs", "2", "--resume", *SMALL)
+    assert r.returncode == 0 and "precision: float32, as the checkpoint was trained" in r.stdout, r.stderr
+    r = run_cli("lm", "train", str(train), "-o", str(tmp_path / "f.wsq"), "--epochs", "3", "--resume", "--bf16", *SMALL)
+    assert r.returncode == 1 and "cannot resume" in r.stderr and "bf16: False in the checkpoint, True now" in r.stderr
 
 
 def test_cli_char_level_reports_bits_per_character(tmp_path, run_cli):

@@ -162,6 +162,18 @@ def config_from_args(args: argparse.Namespace, device: str) -> NeuralLMConfig:
     return NeuralLMConfig(train=TrainConfig(**training), **fields)
 
 
+def _checkpoint_bf16(ckpt: Path) -> bool | None:
+    """The precision a checkpoint was trained in, so that ``--resume`` alone continues in it (None: no readable
+    checkpoint, which the training loop then reports)."""
+    from wordseq.train.checkpoint import load_checkpoint
+
+    try:
+        value = load_checkpoint(ckpt)["settings"].get("bf16")
+    except (WordseqError, KeyError, TypeError):
+        return None
+    return value if isinstance(value, bool) else None
+
+
 def train(args: argparse.Namespace) -> int:
     from wordseq.lm.neural.model import NeuralLM
     from wordseq.train import distributed as dist
@@ -169,7 +181,14 @@ def train(args: argparse.Namespace) -> int:
 
     set_torch_threads(args)
     out, ckpt, curve = _paths(args.output)
+    resumed_precision = args.resume and args.bf16 is None and (stored := _checkpoint_bf16(ckpt)) is not None
+    if resumed_precision:
+        args.bf16 = stored  # --resume alone continues in the precision the run started with
     config = config_from_args(args, args.device)  # checked before torchrun's processes join
+    if resumed_precision:
+        args.precision_note = (
+            f"precision: {'bfloat16 products' if config.train.bf16 else 'float32'}, as the checkpoint was trained"
+        )
     device = dist.init(args.device)
     if config.train.bf16 and not fast_bf16(device):
         warnings.warn(
