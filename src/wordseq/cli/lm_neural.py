@@ -139,15 +139,14 @@ def _paths(output: str) -> tuple[Path, Path, Path]:
     return out, Path(str(out) + ".ckpt"), out.with_suffix(".png")
 
 
-def config_from_args(args: argparse.Namespace, device: str) -> NeuralLMConfig:
-    """The model's config from the command line (validated: an error names the field, which the CLI turns
-    into the option through ``args.config_flags``)."""
+def config_from_args(args: argparse.Namespace, device: str, bf16: bool) -> NeuralLMConfig:
+    """The model's config from the command line, in the precision chosen by :func:`choose_bf16` (validated: an
+    error names the field, which the CLI turns into the option through ``args.config_flags``)."""
     args.config_flags = CONFIG_FLAGS
     if not args.max_minutes >= 0:
         raise WordseqError(f"--max-minutes {args.max_minutes}: must be a number >= 0 (0: no limit)")
     training: dict[str, Any] = {name: getattr(args, name) for name in TRAINING}
-    training.update(seed=args.seed, device=device, max_seconds=args.max_minutes * 60)
-    training["bf16"], args.precision_note = choose_bf16(args.bf16, device)
+    training.update(seed=args.seed, device=device, max_seconds=args.max_minutes * 60, bf16=bf16)
     fields: dict[str, Any] = {name: getattr(args, name) for name in ARCHITECTURE + DATA if name in vars(args)}
     fields.update(batch_size=args.batch, eval_batch_size=args.eval_batch)
     fields["bounded_by"] = 3 if args.bounded else None  # the id of </s> in every wordseq vocabulary
@@ -181,14 +180,12 @@ def train(args: argparse.Namespace) -> int:
 
     set_torch_threads(args)
     out, ckpt, curve = _paths(args.output)
-    resumed_precision = args.resume and args.bf16 is None and (stored := _checkpoint_bf16(ckpt)) is not None
-    if resumed_precision:
-        args.bf16 = stored  # --resume alone continues in the precision the run started with
-    config = config_from_args(args, args.device)  # checked before torchrun's processes join
-    if resumed_precision:
-        args.precision_note = (
-            f"precision: {'bfloat16 products' if config.train.bf16 else 'float32'}, as the checkpoint was trained"
-        )
+    requested, from_checkpoint = args.bf16, False
+    if args.resume and requested is None:  # --resume alone continues in the precision the run started with
+        requested = _checkpoint_bf16(ckpt)
+        from_checkpoint = requested is not None
+    bf16, precision_note = choose_bf16(requested, args.device, from_checkpoint)
+    config = config_from_args(args, args.device, bf16)  # checked before torchrun's processes join
     device = dist.init(args.device)
     if config.train.bf16 and not fast_bf16(device):
         warnings.warn(
@@ -197,7 +194,7 @@ def train(args: argparse.Namespace) -> int:
             stacklevel=1,
         )
     if dist.is_main():
-        print(args.precision_note, flush=True)
+        print(precision_note, flush=True)
     try:
         config = config.replace(train=config.train.replace(device=device))
         model = NeuralLM(config).fit(

@@ -309,8 +309,8 @@ class BiaffineParser(Parser[BiaffineConfig]):
         from wordseq.embed import load_vectors
 
         vec = load_vectors(vectors) if vectors is not None else None  # read once, for the vocabulary and table
-        if vectors is not None and cfg.max_vectors:
-            self.words = extend_vocab(self.words, os.fspath(vectors), cfg.max_vectors, cfg.lower, vec)
+        if vec is not None and cfg.max_vectors:
+            self.words = extend_vocab(self.words, vec, cfg.max_vectors, cfg.lower)
         self.chars = build_vocab([list(f) for s in train for f in s.forms], CHAR_SPECIALS)
         self.tags = build_vocab([sentence_tags(s, cfg.tag_column) for s in train], WORD_SPECIALS)
         self.labels = build_vocab([gold_relations(s) for s in train], LABEL_SPECIALS)

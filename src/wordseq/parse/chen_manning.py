@@ -363,8 +363,8 @@ class ChenManningParser(Parser[ChenManningConfig]):
         from wordseq.embed import load_vectors
 
         vec = load_vectors(vectors) if vectors is not None else None  # read once, for the vocabulary and table
-        if vectors is not None and cfg.max_vectors:  # before the oracle data: singletons found there get an id
-            self.words = extend_vocab(self.words, os.fspath(vectors), cfg.max_vectors, cfg.lower, vec)
+        if vec is not None and cfg.max_vectors:  # before the oracle data: singletons found there get an id
+            self.words = extend_vocab(self.words, vec, cfg.max_vectors, cfg.lower)
             if cfg.train.weight_decay and not cfg.frozen_vectors and log:
                 log(
                     f"note: with weight decay {cfg.train.weight_decay:g}, the vectors of words never seen in "

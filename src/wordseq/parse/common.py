@@ -41,19 +41,12 @@ def padded_ids(vocab: Vocab, tokens: Sequence[str]) -> list[int]:
     return [vocab.stoi[ROOT_TOKEN]] + vocab.encode(tokens).tolist() + [vocab.stoi[NULL_TOKEN]]
 
 
-def _loaded(path: str, vectors: Vectors | None) -> Vectors:
-    from wordseq.embed import load_vectors
-
-    return vectors if vectors is not None else load_vectors(path)
-
-
-def extend_vocab(vocab: Vocab, path: str, limit: int, lower: bool, vectors: Vectors | None = None) -> Vocab:
-    """``vocab`` plus the ``limit`` most frequent words of a vector file that it lacks (count 0), so that words
-    seen only in the pre-trained vectors keep their own embedding at parsing time instead of ``<unk>``.
-    ``vectors``: the file already read (it is read here otherwise)."""
+def extend_vocab(vocab: Vocab, vectors: Vectors, limit: int, lower: bool) -> Vocab:
+    """``vocab`` plus the ``limit`` most frequent words of loaded ``vectors`` that it lacks (count 0), so that
+    words seen only in the pre-trained vectors keep their own embedding at parsing time instead of ``<unk>``."""
     known = set(vocab.itos)
     extra: list[str] = []
-    for w in _loaded(path, vectors).words[:limit]:
+    for w in vectors.words[:limit]:
         w = normalise(w, lower)
         if w not in known:
             known.add(w)
@@ -71,7 +64,9 @@ def init_from_vectors(
     dimension are projected on their leading principal components. The vectors are rescaled to standard
     deviation ``scale``. Returns the table, how many words were found, and what was done. ``vectors``: the
     file already read (it is read here otherwise)."""
-    vec = _loaded(path, vectors)
+    from wordseq.embed import load_vectors
+
+    vec = vectors if vectors is not None else load_vectors(path)
     mat = vec.vectors.astype(np.float64)
     dim = table.shape[1]
     note = f"{len(vec):,} vectors of dimension {mat.shape[1]} from {path}"

@@ -31,10 +31,13 @@ def fast_bf16(device: str = "cpu") -> bool:
     return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
 
 
-def choose_bf16(requested: bool | None, device: str = "cpu") -> tuple[bool, str]:
+def choose_bf16(requested: bool | None, device: str = "cpu", from_checkpoint: bool = False) -> tuple[bool, str]:
     """Whether to train in bfloat16, and a log line saying why: ``requested`` True (``--bf16``) or False
-    (``--fp32``) is obeyed; None (neither flag) picks bfloat16 exactly where :func:`fast_bf16` holds, the
-    default since the PTB and Tiny Shakespeare benchmarks ended within 0.5% of float32 with it."""
+    (``--fp32``; or, ``from_checkpoint``, the precision of the run being resumed) is obeyed; None (neither
+    flag) picks bfloat16 exactly where :func:`fast_bf16` holds, the default since the PTB and Tiny Shakespeare
+    benchmarks ended within 0.5% of float32 with it."""
+    if requested is not None and from_checkpoint:
+        return requested, f"precision: {'bfloat16 products' if requested else 'float32'}, as the checkpoint was trained"
     fast = fast_bf16(device)
     hardware = "this GPU" if str(device).startswith("cuda") else "this CPU (AMX or AVX-512 BF16)"
     if requested is None:
