@@ -668,6 +668,7 @@ def _scan_section(buf, begin, end, n, top, count, pow10, blob, offsets, table, p
     (order 1: start and end of each word; above: the word ids, through the vocabulary hash). Returns OK, or
     MALFORMED at the first thing the checking reader must look at (a wrong number of lines or fields, a
     number in another form, a positive probability, a word that is not a unigram)."""
+    mask = np.uint64(len(table) - 1)
     i = begin
     row = 0
     while i < end:
@@ -693,7 +694,7 @@ def _scan_section(buf, begin, end, n, top, count, pow10, blob, offsets, table, p
                     words[row, 0] = a
                     words[row, 1] = i
                 else:
-                    w = _word_id(buf, a, i, _hash(buf, a, i), blob, offsets, table, -1)
+                    w = _word_id(buf, a, i, _hash(buf, a, i), blob, offsets, table, mask, -1)
                     if w < 0:
                         return MALFORMED
                     words[row, fields - 1] = w
