@@ -48,6 +48,7 @@ SENTENCES = [
     "the\u00a0cat\u3000sat\x1con\ta  mat",  # Unicode whitespace, as str.split() splits on
     "caf\u00e9 \u65e5\u672c caf\u00e9e </s> dog",
     " ".join(["the cat"] * 200),  # longer than the scorer's first row buffer
+    " ".join(["a dog"] * 2500),  # longer than its scratch memory: allocated for the call
 ]
 
 
@@ -71,12 +72,27 @@ def test_sentence_scores_equal_numpy_path(models, hashed):
     assert scorer.indexed == hashed
 
 
-def test_whole_text_equals_encoder_path(models, tmp_path):
-    fitted, arpa, _ = models
+def _fresh(d: Path, hashed: bool) -> NgramModel:
+    """The ARPA model read again, its compiled scorer on probing tables or kept on binary search."""
+    model = NgramModel.load(d / "m.arpa")
+    if hashed:
+        model.index()
+    else:
+        model._scorer()._budget = 1 << 60
+    return model
+
+
+@pytest.mark.parametrize("long", [False, True])
+def test_whole_text_equals_encoder_path(models, tmp_path, long):
+    fitted, _, d = models
     text = "\n".join(SENTENCES) + "\r\n\n  \nthe cat\n" + "a mat"  # blank lines, CRLF, no final line end
+    if long:  # many blocks of ids (their lookahead ends at each block's end), a written </s> across a block end
+        lines = _corpus(2, 1500)
+        lines[700] += " </s> a cat </s>"
+        text = "\n".join(lines[:750]) + "\n" + text + "\n" + "\n".join(lines[750:])
     path = tmp_path / "test.txt"
     path.write_text(text, encoding="utf-8")
-    for model in (fitted, arpa):
+    for model in (fitted, _fresh(d, False), _fresh(d, True)):
         for eos in (True, False):
             fast = model.evaluate(path, eos=eos)
             slow = model.evaluate([Path(path)], eos=eos)  # a list of paths goes through the encoder
@@ -86,11 +102,12 @@ def test_whole_text_equals_encoder_path(models, tmp_path):
 
 
 def test_hash_tables_give_the_same_totals(models, tmp_path):
-    _, arpa, _ = models
+    _, _, d = models
     path = tmp_path / "big.txt"
     path.write_text("\n".join(_corpus(1, 3000)) + "\n", encoding="utf-8")
-    scorer = arpa._scorer()
+    scorer = _fresh(d, False)._scorer()
     plain = scorer.score_text(path.read_bytes())
+    assert not scorer.indexed
     scorer.index()
     assert np.allclose(scorer.score_text(path.read_bytes()), plain, atol=1e-6)
 

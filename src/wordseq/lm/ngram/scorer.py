@@ -167,7 +167,7 @@ def _prefetch(typingctx, addr):
 # -- the context: one int64 array ---------------------------------------------------------------------------
 # Its first HEAD items, then for each table kind (KEYS ...) a row of N + 1 items, one per order.
 (ORDER, VOCAB, BOS, EOS, UNK, HASHED, CLOSED, VOCAB_BYTES, VOCAB_OFFSETS, VOCAB_TABLE, VOCAB_MASK,
- OUT_LP, OUT_USED, OUT_OOV, OUT_CAP, HEAD) = range(16)  # fmt: skip
+ OUT_LP, OUT_USED, OUT_OOV, OUT_CAP, SCRATCH, SCRATCH_CAP, AHEAD, HEAD) = range(19)  # fmt: skip
 KEYS, SIZE, LOGPROB, LOGBOW, SLOTS, SLOT_COUNT = range(6)
 
 
@@ -286,11 +286,18 @@ def _build_slots(context, n, keys, prev, lp, bow, table, this):
 
 
 @numba.njit(cache=True, inline="always")
-def _new_state(N):
-    S = 2 * N + 2
-    st = np.full(3 * S, -1, np.int64)
-    st[2 * S :] = 0  # backoff weights 0.0
-    return st
+def _scratch(cx):
+    """The context's scratch memory (owned by the scorer: a kernel that allocated its own and kept only an
+    address would see numba free it after the last use of the array) with the state set for a first word:
+    (state address, lookahead hashes, ids, room for ids)."""
+    S = 2 * cx[ORDER] + 2
+    st = cx[SCRATCH]
+    state = _i64p(st)
+    for a in range(2 * S):
+        state[a] = -1
+    for a in range(2 * S, 3 * S):
+        state[a] = 0  # backoff weights 0.0
+    return st, _i64p(st + 8 * 3 * S), _i64p(st + 8 * 6 * S), cx[SCRATCH_CAP] - 6 * S
 
 
 @numba.njit(cache=True, inline="always")
@@ -371,9 +378,9 @@ def _word_at(cx, bp, a, i, h):
 # n-grams LOOKAHEAD tokens further on prefetched at each step (their places depend on the words alone), so that
 # a token's memory reads are under way long before they are needed. In the id stream, NEW_SENTENCE stands for
 # a sentence's start: the words before are forgotten and ``<s>`` is read.
-LOOKAHEAD = 6
+LOOKAHEAD = 8
 NEW_SENTENCE = -1
-BLOCK = 4096
+BLOCK = 4096  # ids in the scratch memory
 
 
 @numba.njit(cache=True, inline="always")
@@ -391,11 +398,12 @@ def _ahead(cx, ah, w):
 @numba.njit(cache=True, inline="always")
 def _read(cx, st, ah, ids, j, k):
     """Score ``ids[j]`` (of ``k``) after prefetching for ``ids[j + LOOKAHEAD]``: (log10, order used, word)."""
+    d = cx[AHEAD]
     if j == 0:
-        for a in range(min(LOOKAHEAD, k)):
+        for a in range(min(d, k)):
             _ahead(cx, ah, ids[a])
-    if j + LOOKAHEAD < k:
-        _ahead(cx, ah, ids[j + LOOKAHEAD])
+    if j + d < k:
+        _ahead(cx, ah, ids[j + d])
     w = ids[j]
     if w == NEW_SENTENCE:
         _restart(st, cx[ORDER])
@@ -408,10 +416,7 @@ def _read(cx, st, ah, ids, j, k):
 def _score_ids(context, stream, out_lp, out_used):
     """log10 probability and order used for every position of an id stream (``<s>`` positions: 0, 0)."""
     cx = _i64p(_address(context))
-    state = _new_state(cx[ORDER])
-    st = _address(state)
-    ahead = _new_state(cx[ORDER])
-    ah = _i64p(_address(ahead))
+    st, ah, _, _ = _scratch(cx)
     ids = _i64p(_address(stream))
     for i in range(len(stream)):
         lp, used, w = _read(cx, st, ah, ids, i, len(stream))
@@ -462,12 +467,7 @@ def _score_text(context, buf, with_eos, out):
     ``out``: [log10 total (finite), tokens, oov, log10 of oov tokens, zero-probability tokens, sentences]."""
     cx = _i64p(_address(context))
     bos, eos, unk = cx[BOS], cx[EOS], cx[UNK]
-    state = _new_state(cx[ORDER])
-    st = _address(state)
-    ahead = _new_state(cx[ORDER])
-    ah = _i64p(_address(ahead))
-    block = np.empty(BLOCK, np.int64)
-    ids = _i64p(_address(block))
+    st, ah, ids, room = _scratch(cx)
     bp = _u8p(_address(buf))
     n = len(buf)
     total = 0.0
@@ -479,7 +479,7 @@ def _score_text(context, buf, with_eos, out):
     i = 0
     at_start = True
     while i <= n:
-        i, at_start, k = _lines_to_ids(cx, bp, i, n, at_start, ids, BLOCK)
+        i, at_start, k = _lines_to_ids(cx, bp, i, n, at_start, ids, room)
         if k == 0:
             break
         for j in range(k):
@@ -505,30 +505,10 @@ def _score_text(context, buf, with_eos, out):
     out[5] = sentences
 
 
-@numba.njit(cache=True)
-def _score_sentence(context, buf, flags):
-    """One sentence: flags bit 0 ``<s>`` first, bit 1 ``</s>`` last, bit 2 keep per-token log10, order used
-    and whether the word is ``<unk>`` in the context's output rows (the caller grows them when too short).
-    Returns (total, number of tokens)."""
-    cx = _i64p(_address(context))
-    N = cx[ORDER]
-    n = len(buf)
-    scratch = np.empty(6 * N + 6 + 6 * N + 6 + n // 2 + 3, np.int64)  # state, lookahead, ids: one allocation
-    st = _address(scratch)
-    ah = _i64p(st + 8 * (6 * N + 6))
-    ids = _i64p(st + 16 * (6 * N + 6))
-    S = 2 * N + 2
-    for a in range(2 * S):
-        scratch[a] = -1
-    for a in range(2 * S, 3 * S):
-        scratch[a] = 0  # backoff weights 0.0
-    bp = _u8p(_address(buf))
-    k = 0
-    if flags & 1:
-        ids[k] = NEW_SENTENCE
-        k += 1
-    i = 0
-    while i < n:
+@numba.njit(cache=True, inline="always")
+def _words_to_ids(cx, bp, i, n, ids, k, cap):
+    """Word ids of the text at ``bp[i:n]`` (line ends are spaces) into ``ids[k:cap]``: (byte reached, ids)."""
+    while i < n and k < cap:
         s = _space(bp, i, n)
         if s == 0 and bp[i] == 10:
             s = 1
@@ -539,9 +519,17 @@ def _score_sentence(context, buf, flags):
         i, h = _token_end(bp, i, n)
         ids[k] = _word_at(cx, bp, a, i, h)
         k += 1
-    if flags & 2:
-        ids[k] = cx[EOS]
-        k += 1
+    return i, k
+
+
+@numba.njit(cache=True, inline="always")
+def _sentence(cx, buf, flags):
+    """One sentence: flags bit 0 ``<s>`` first, bit 1 ``</s>`` last, bit 2 keep per-token log10, order used
+    and whether the word is ``<unk>`` in the context's output rows (the caller grows them when too short).
+    Returns (total, number of tokens)."""
+    st, ah, ids, room = _scratch(cx)
+    bp = _u8p(_address(buf))
+    n = len(buf)
     keep = (flags & 4) != 0
     out = _f64p(cx[OUT_LP])
     out_used = _i64p(cx[OUT_USED])
@@ -549,20 +537,44 @@ def _score_sentence(context, buf, flags):
     cap = cx[OUT_CAP]
     rows = 0
     total = 0.0
-    for j in range(k):
-        lp, used, w = _read(cx, st, ah, ids, j, k)
-        if j == 0 and flags & 1:
-            continue
-        if w == cx[BOS]:
-            lp, used = 0.0, 0
-        total += lp
-        if keep:
-            if rows < cap:
-                out[rows] = lp
-                out_used[rows] = used
-                out_oov[rows] = 1 if w == cx[UNK] else 0
-            rows += 1
+    i = 0
+    first = True
+    while first or i < n:  # a block of ids at a time (one, unless the sentence is very long)
+        k = 0
+        if first and flags & 1:
+            ids[k] = NEW_SENTENCE
+            k += 1
+        i, k = _words_to_ids(cx, bp, i, n, ids, k, room - 1)
+        if i >= n and flags & 2:
+            ids[k] = cx[EOS]
+            k += 1
+        for j in range(k):
+            lp, used, w = _read(cx, st, ah, ids, j, k)
+            if first and j == 0 and flags & 1:
+                continue
+            if w == cx[BOS]:
+                lp, used = 0.0, 0
+            total += lp
+            if keep:
+                if rows < cap:
+                    out[rows] = lp
+                    out_used[rows] = used
+                    out_oov[rows] = 1 if w == cx[UNK] else 0
+                rows += 1
+        first = False
     return total, rows
+
+
+@numba.njit(cache=True)
+def _sentence_total(address, buf, flags):
+    """:func:`_sentence`'s total alone (a float back to Python costs less than a tuple)."""
+    return _sentence(_i64p(address), buf, flags)[0]
+
+
+@numba.njit(cache=True)
+def _sentence_rows(address, buf, flags):
+    """:func:`_sentence`'s number of tokens alone (their scores are in the context's output rows)."""
+    return _sentence(_i64p(address), buf, flags)[1]
 
 
 # -- the Python side --------------------------------------------------------------------------------------
@@ -598,7 +610,7 @@ class CompiledScorer:
         self.bos, self.eos, self.unk = bos, eos, unk
         self.tables: list = []  # every array whose address is in the context, kept alive with the scorer
         self.context = np.zeros(HEAD + 6 * (order + 1), np.int64)
-        self.context[[ORDER, VOCAB, BOS, EOS, UNK]] = order, V, bos, eos, unk
+        self.context[[ORDER, VOCAB, BOS, EOS, UNK, AHEAD]] = order, V, bos, eos, unk, LOOKAHEAD
         self.keys: list = [None, None]
         self.tables_by_row: dict = {LOGPROB: [None], LOGBOW: [None]}
         for n in range(1, order + 1):
@@ -619,7 +631,10 @@ class CompiledScorer:
             _address_of(self.blob), _address_of(self.offsets), _address_of(self.table), len(table) - 1,
         )  # fmt: skip
         self._grow_rows(256)
-        self._entry: Any = None
+        self._scratch = np.zeros(6 * (2 * order + 2) + BLOCK, np.int64)
+        self.context[[SCRATCH, SCRATCH_CAP]] = _address_of(self._scratch), len(self._scratch)
+        self.address = _address_of(self.context)
+        self._entries: dict = {}
         # bytes of sentences to score one by one before the hash tables are built (their cost amortized)
         self._budget = sum(len(k) for k in self.keys[2:]) // 4
 
@@ -693,29 +708,37 @@ class CompiledScorer:
             if self._budget < 0:
                 self.index()
 
-    def _call(self, buf: bytes, flags: int) -> tuple[float, int]:
-        entry = self._entry
+    def _sentence(self, kernel: Any, buf: bytes, flags: int) -> Any:
+        """``kernel(context, buf, flags)``: through numba's dispatch until the hash tables are built (text is
+        counted towards building them), then straight to the compiled code."""
+        entry = self._entries.get(kernel)
         if entry is None:
             self.spend(len(buf))
-            kernel: Any = _score_sentence
-            r = kernel(self.context, buf, flags)
-            if self.indexed:  # from now on, straight to the compiled code (no argument dispatch)
-                sig = tuple(numba.typeof(a) for a in (self.context, buf, flags))
-                self._entry = kernel.overloads[sig].entry_point
+            r = kernel(self.address, buf, flags)
+            if self.indexed:
+                entry = kernel.overloads[tuple(numba.typeof(a) for a in (self.address, buf, flags))].entry_point
+                self._entries[kernel] = entry
             return r
-        return entry(self.context, buf, flags)
+        return entry(self.address, buf, flags)
+
+    def call(self, buf: bytes, flags: int) -> float:
+        """Total log10 probability of one sentence of UTF-8 bytes (flags as :func:`_sentence`)."""
+        entry = self._entries.get(_sentence_total)
+        if entry is None:
+            return self._sentence(_sentence_total, buf, flags)
+        return entry(self.address, buf, flags)
 
     def score(self, sentence: bytes, bos: bool = True, eos: bool = True) -> float:
         """Total log10 probability of one sentence given as UTF-8 bytes."""
-        return self._call(sentence, (1 if bos else 0) | (2 if eos else 0))[0]
+        return self.call(sentence, (1 if bos else 0) | (2 if eos else 0))
 
     def full_scores(self, sentence: bytes, bos: bool = True, eos: bool = True) -> list[tuple[float, int, bool]]:
         """Per-token (log10 prob, order used, is ``<unk>``) of one sentence given as UTF-8 bytes."""
         flags = (1 if bos else 0) | (2 if eos else 0) | 4
-        rows = self._call(sentence, flags)[1]
+        rows = self._sentence(_sentence_rows, sentence, flags)
         if rows > len(self._rows[0]):
             self._grow_rows(rows * 2)
-            self._call(sentence, flags)
+            self._sentence(_sentence_rows, sentence, flags)
         lp, used, oov = self._rows
         return list(zip(lp[:rows].tolist(), used[:rows].tolist(), oov[:rows].tolist()))
 
