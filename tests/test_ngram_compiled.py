@@ -221,12 +221,12 @@ def test_memory_mapped_model_scores_the_same(models, tmp_path):
     assert mapped._vocab is None  # the vocabulary is not decoded to score text
     for s in SENTENCES:
         assert mapped.full_scores(s) == fitted.full_scores(s)
-    assert mapped._vocab is None
-    assert not mapped.keys[3].flags.writeable  # a view of the read-only map, not a copy
-    assert mapped.vocab.itos == fitted.vocab.itos  # decoded on demand
     text = tmp_path / "t.txt"
     text.write_text("\n".join(SENTENCES), encoding="utf-8")
     assert mapped.evaluate(text).log10_prob == pytest.approx(fitted.evaluate(text).log10_prob, abs=1e-9)
+    assert mapped._vocab is None  # nor to score a text file (seconds on a model of millions of words)
+    assert not mapped.keys[3].flags.writeable  # a view of the read-only map, not a copy
+    assert mapped.vocab.itos == fitted.vocab.itos  # decoded on demand
 
 
 def test_truncated_model_file_refused_when_mapped(models, tmp_path):

@@ -276,10 +276,16 @@ class NgramModel(Estimator[NgramConfig]):
         cache = kw.pop("cache", True)
         return cls(order=order, smoothing=smoothing, **kw).fit(corpus, tokenizer=tokenizer, cache=cache)
 
-    def _require_tables(self) -> Vocab:
-        if self.vocab is None:
+    def _require_fitted(self) -> None:
+        """Refuse a model with no tables, without decoding a memory-mapped vocabulary."""
+        if self._vocab is None and self._stored_vocab is None:
             raise WordseqError("this n-gram model has no tables yet: fit it or load one")
-        return self.vocab
+
+    def _require_tables(self) -> Vocab:
+        self._require_fitted()
+        vocab = self.vocab
+        assert vocab is not None
+        return vocab
 
     def _data(self, data: Any, tokenizer: Tokenizer, vocab: Vocab | None = None, cache: bool = True) -> _Data:
         """Any accepted data form as ids; over ``vocab`` when given (test data), else a new vocabulary."""
@@ -543,10 +549,11 @@ class NgramModel(Estimator[NgramConfig]):
 
         ``</s>`` is a predicted token unless ``eos=False``. The result's ``log10_prob`` is KenLM's total;
         ``zero_prob`` counts tokens of probability 0 (MLE only), which make the perplexity infinite."""
-        vocab = self._require_tables()
-        fast = self._evaluate_text(data, eos)
+        self._require_fitted()
+        fast = self._evaluate_text(data, eos)  # the compiled pass needs no decoded vocabulary
         if fast is not None:
             return fast
+        vocab = self._require_tables()
         test = self._data(data, self.tokenizer, vocab=vocab)
         bos_id, eos_id, _ = special_ids(vocab)
         ids = np.asarray(test.ids)
