@@ -115,7 +115,8 @@ def compare(
         print(f"wordseq's compiled pass alone (split, look up, score; bytes in memory): {t_kernel:.3f} s")
     print(
         f"perplexity {first.perplexity:.3f} over {first.tokens:,} tokens; log10 total wordseq {first.log10_prob:.3f}, "
-        f"kenlm {ken_total:.3f}; first evaluate {t_first:.3f} s (of which hash tables built: {t_index:.3f} s)"
+        f"kenlm {ken_total:.3f}; first evaluate {t_first:.3f} s "
+        + ("(hash tables built beforehand)" if index else f"(of which hash tables built: {t_index:.3f} s)")
     )
 
     # per sentence from Python
