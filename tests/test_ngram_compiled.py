@@ -236,3 +236,15 @@ def test_truncated_model_file_refused_when_mapped(models, tmp_path):
     path.write_bytes(raw[: len(raw) - 100])
     with pytest.raises(InputError, match="truncated or corrupt"):
         NgramModel.load(path, mmap=True)
+
+
+def test_pickled_model_scores_the_same(models):
+    """The compiled scorer holds raw addresses: a pickled model leaves it behind and builds a new one."""
+    import pickle
+
+    _, arpa, _ = models
+    arpa.index()
+    want = [arpa.full_scores(s) for s in SENTENCES]
+    copy = pickle.loads(pickle.dumps(arpa))
+    assert copy._compiled is None
+    assert [copy.full_scores(s) for s in SENTENCES] == want

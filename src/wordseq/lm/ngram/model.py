@@ -276,6 +276,13 @@ class NgramModel(Estimator[NgramConfig]):
         cache = kw.pop("cache", True)
         return cls(order=order, smoothing=smoothing, **kw).fit(corpus, tokenizer=tokenizer, cache=cache)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without the compiled scorer and hash indexes (raw addresses, valid in this process only);
+        they are built again on first use."""
+        state = dict(self.__dict__)
+        state.update(_compiled=None, _sentence_call=None, _hash=None)
+        return state
+
     def _require_fitted(self) -> None:
         """Refuse a model with no tables, without decoding a memory-mapped vocabulary."""
         if self._vocab is None and self._stored_vocab is None:
