@@ -231,14 +231,18 @@ def _output_layer(n: int, hidden: int, vocab: int):
     return h, w, b, torch.randint(0, vocab, (n,))
 
 
-def test_linear_cross_entropy_equals_torch_in_float32():
-    from wordseq.train.losses import linear_cross_entropy
+@pytest.mark.parametrize("vocab", [3001, 2 * 2560 + 7])  # the second: logits a block of words at a time
+@pytest.mark.parametrize("with_bias", [True, False])
+def test_linear_cross_entropy_equals_torch_in_float32(vocab, with_bias):
+    from wordseq.train.losses import BLOCK_WORDS, linear_cross_entropy
 
-    h, w, b, y = _output_layer(120, 64, 3001)
-    ref = torch.nn.functional.cross_entropy(torch.nn.functional.linear(h, w, b), y)
-    g_ref = torch.autograd.grad(ref * 1.7, (h, w, b))
-    ours = linear_cross_entropy(h, w, b, y)
-    g = torch.autograd.grad(ours * 1.7, (h, w, b))
+    assert BLOCK_WORDS == 2560
+    h, w, b, y = _output_layer(120, 64, vocab)
+    params = (h, w, b) if with_bias else (h, w)
+    ref = torch.nn.functional.cross_entropy(torch.nn.functional.linear(h, w, b if with_bias else None), y)
+    g_ref = torch.autograd.grad(ref * 1.7, params)
+    ours = linear_cross_entropy(h, w, b if with_bias else None, y)
+    g = torch.autograd.grad(ours * 1.7, params)
     assert float(ours.detach()) == pytest.approx(float(ref.detach()), rel=1e-6)
     for a, r in zip(g, g_ref):
         torch.testing.assert_close(a, r, rtol=1e-5, atol=1e-6)
