@@ -128,6 +128,13 @@ class CrashReport:
     seconds: float = 0.0
 
 
+def _ctrl_c_heard() -> None:
+    """In the child before it starts: SIGINT back to its default, so that Python turns it into KeyboardInterrupt
+    even when the tests run as a background job (a shell starts those with SIGINT ignored, and children inherit
+    that)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _wait_for_change(path: Path, proc: subprocess.Popen, before: float | None, timeout: float) -> bool:
     """Wait until ``path`` is written anew (its mtime changes) or the process ends; whether it changed."""
     t0 = time.monotonic()
@@ -163,6 +170,7 @@ def crash_and_resume(
             env=env(),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
+            preexec_fn=_ctrl_c_heard,
         )
         report.runs += 1
         if last:
