@@ -727,7 +727,8 @@ class CompiledScorer:
         return entry(self.address, buf, flags)
 
     def call(self, buf: bytes, flags: int) -> float:
-        """Total log10 probability of one sentence of UTF-8 bytes (flags as :func:`_sentence`)."""
+        """Total log10 probability of one sentence of UTF-8 bytes (flags as :func:`_sentence`). Calls the compiled
+        entry itself once there is one: :meth:`_sentence`'s frame would add a sixth to the per-sentence cost."""
         entry = self._entries.get(_sentence_total)
         if entry is None:
             return self._sentence(_sentence_total, buf, flags)
