@@ -36,6 +36,12 @@ def main() -> int:
     ap.add_argument("--embed", type=int, default=256)
     ap.add_argument("--hidden", type=int, default=256)
     ap.add_argument("--attention", default="bahdanau")
+    ap.add_argument("--layers", type=int, default=1)
+    ap.add_argument("--cell", default="gru", help="encoder and decoder cell: rnn, gru or lstm")
+    ap.add_argument("--label-smoothing", type=float, default=0.0)
+    ap.add_argument("--early-stop", default="loss", choices=("loss", "bleu"))
+    ap.add_argument("--schedule", default="none", choices=("none", "plateau"))
+    ap.add_argument("--patience", type=int, default=3)
     ap.add_argument("--dropout", type=float, default=0.3)
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--epochs", type=int, default=20)
@@ -50,6 +56,7 @@ def main() -> int:
     ap.add_argument("--beam", type=int, default=5)
     ap.add_argument("-o", "--output", default="/tmp/seq2seq_multi30k.wsq")
     ap.add_argument("--json", default=None, help="write the figures here as JSON")
+    ap.add_argument("--attention-png", default=None, help="draw the attention of the first validation sentence here")
     args = ap.parse_args()
     d = data_dir()
     if not (d / "train.de.gz").exists():
@@ -60,6 +67,11 @@ def main() -> int:
         embed=args.embed,
         hidden=args.hidden,
         attention=args.attention,
+        layers=args.layers,
+        encoder_cell=args.cell,
+        decoder_cell=args.cell,
+        label_smoothing=args.label_smoothing,
+        early_stop=args.early_stop,
         dropout=args.dropout,
         batch_size=args.batch,
         min_count=args.min_count,
@@ -72,7 +84,8 @@ def main() -> int:
             device=args.device,
             bf16=args.bf16,
             max_seconds=args.max_seconds,
-            patience=3,
+            schedule=args.schedule,
+            patience=args.patience,
         ),
     )
     t0 = time.perf_counter()
@@ -81,6 +94,7 @@ def main() -> int:
     )
     train_seconds = time.perf_counter() - t0
     model.save(args.output)
+    model.net.to(args.device)  # fit() hands the network back on the CPU; translate where it was trained
     result: dict = {
         "machine": f"{platform.machine()} {os.cpu_count()} cores, torch threads {args.threads}",
         "args": vars(args),
@@ -92,6 +106,16 @@ def main() -> int:
         score = model.evaluate((d / f"{split}.de.gz", d / f"{split}.en.gz"), beam=beam)
         print(f"{split} beam {beam}:\n{score.text()}", flush=True)
         result[f"{split}_beam{beam}"] = vars(score)
+    if args.attention_png and args.attention != "none":
+        import gzip
+
+        from wordseq.seq2seq.plot import plot_attention
+
+        with gzip.open(d / "val.de.gz", "rt", encoding="utf-8") as f:
+            sentence = f.readline().strip()
+        src, out, weights = model.attention(sentence, beam=args.beam)
+        plot_attention(src, out, weights, args.attention_png, title=f"{args.attention} attention, beam {args.beam}")
+        result["attention_example"] = {"source": src, "output": out}
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1))
     return 0
