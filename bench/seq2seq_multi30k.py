@@ -42,6 +42,7 @@ def main() -> int:
     ap.add_argument("--early-stop", default="loss", choices=("loss", "bleu"))
     ap.add_argument("--schedule", default="none", choices=("none", "plateau"))
     ap.add_argument("--patience", type=int, default=3)
+    ap.add_argument("--log-interval", type=int, default=0, help="log the training loss every this many batches")
     ap.add_argument("--dropout", type=float, default=0.3)
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--epochs", type=int, default=20)
@@ -86,6 +87,7 @@ def main() -> int:
             max_seconds=args.max_seconds,
             schedule=args.schedule,
             patience=args.patience,
+            log_interval=args.log_interval,
         ),
     )
     t0 = time.perf_counter()

@@ -43,7 +43,8 @@ def _max_lengths(lengths: Tensor, max_len_ratio: float, max_len: int) -> Tensor:
 def greedy(
     net: Seq2SeqNet, src: Tensor, lengths: Tensor, max_len_ratio: float = 2.0, max_len: int = 200
 ) -> list[Hypothesis]:
-    """The most probable word at each step, for a padded batch ``src (B, S)``."""
+    """The most probable word at each step, for a padded batch ``src (B, S)``. The bookkeeping is in Python
+    lists, read from the device once per step (not once per sentence: on a GPU every read waits for it)."""
     memory, mask, init = net.encode(src, lengths)
     dec = net.start(memory, mask, init)
     B = src.size(0)
@@ -59,13 +60,17 @@ def greedy(
         best = lp.argmax(1)
         if t + 1 > max(limits):  # out of room: end every sentence here
             best = torch.full_like(best, EOS_ID)
+        words = best.tolist()
+        chosen = [w if t < limits[b] else EOS_ID for b, w in enumerate(words)]
+        word_lp = lp.gather(1, torch.tensor(chosen, device=lp.device).unsqueeze(1)).squeeze(1).tolist()
+        step_attn = weights.float().cpu() if weights is not None else None
         for b in range(B):
             if done[b]:
                 continue
-            w = int(best[b]) if t < limits[b] else EOS_ID
-            logp[b] += float(lp[b, w])
-            if weights is not None:
-                attn[b].append(weights[b].float().cpu())
+            w = chosen[b]
+            logp[b] += word_lp[b]
+            if step_attn is not None:
+                attn[b].append(step_attn[b])
             if w == EOS_ID:
                 done[b] = True
             else:
@@ -109,12 +114,17 @@ def beam_search(
     dec = net.start(memory, mask, init)
     # every sentence starts with one live hypothesis (the other K-1 copies start at -inf)
     dec = _select(dec, torch.arange(B, device=device).repeat_interleave(K))
-    scores = torch.full((B, K), float("-inf"), device=device)
-    scores[:, 0] = 0.0
+    # The search itself runs in Python lists, read from the device once per step: on a GPU each read of a
+    # single element waits for the device, and a write of one is a launch (that made beam 5 some 140 times
+    # slower than greedy decoding there).
+    ninf = float("-inf")
+    row_scores = [0.0 if k == 0 else ninf for _ in range(B) for k in range(K)]  # (B*K,) score of each hypothesis
+    scores = torch.tensor(row_scores, device=device).view(B, K)
     prev = torch.full((B * K,), BOS_ID, dtype=torch.long, device=device)
-    history = torch.zeros(B * K, 0, dtype=torch.long, device=device)
+    history: list[list[int]] = [[] for _ in range(B * K)]
     attn_hist: Tensor | None = None
     limits = _max_lengths(lengths, max_len_ratio, max_len).tolist()
+    src_lengths = lengths.tolist()
     finished: list[list[Hypothesis]] = [[] for _ in range(B)]
     done = [False] * B
     for t in range(max(limits) + 1):
@@ -126,60 +136,64 @@ def beam_search(
             attn_hist = step_attn if attn_hist is None else torch.cat([attn_hist, step_attn], 1)
         cand = (scores.view(B * K, 1) + lp).view(B, K * V)
         top_scores, top_idx = cand.topk(min(2 * K, K * V), dim=1)  # (B, 2K): enough to keep K live ones
-        top_beam = top_idx // V
-        top_word = top_idx % V
-        new_scores = torch.full((B, K), float("-inf"), device=device)
-        new_origin = torch.zeros(B, K, dtype=torch.long, device=device)
-        new_word = torch.full((B, K), EOS_ID, dtype=torch.long, device=device)
-        ts, tb, tw = top_scores.tolist(), top_beam.tolist(), top_word.tolist()
+        ts, ti = top_scores.tolist(), top_idx.tolist()
+        at_limit = [t >= limits[b] for b in range(B)]
+        # the score of ending a hypothesis here instead of extending it (only needed at the length limit)
+        end_lp = lp[:, EOS_ID].tolist() if any(at_limit[b] and not done[b] for b in range(B)) else None
+        new_scores = [[ninf] * K for _ in range(B)]
+        new_origin = [[0] * K for _ in range(B)]
+        new_word = [[EOS_ID] * K for _ in range(B)]
+        ended: list[tuple[Hypothesis, int, int]] = []  # (hypothesis, row, source length): attention to fetch
         for b in range(B):
             if done[b]:
                 continue
             live = 0
             for r in range(len(ts[b])):
-                s, k, w = ts[b][r], tb[b][r], tw[b][r]
-                if s == float("-inf"):
+                s, k, w = ts[b][r], ti[b][r] // V, ti[b][r] % V
+                if s == ninf:
                     break
-                at_limit = t >= limits[b]
-                if w == EOS_ID or at_limit:
+                if w == EOS_ID or at_limit[b]:
                     if r < K:  # an ending counts only among the step's K best candidates
                         row = b * K + k
-                        ids = history[row].tolist()
-                        total = s if w == EOS_ID else s - float(lp[row, w]) + float(lp[row, EOS_ID])
+                        ids = history[row]
+                        assert w == EOS_ID or end_lp is not None
+                        total = s if w == EOS_ID else row_scores[row] + end_lp[row]  # type: ignore[index]
                         if w != EOS_ID and any(h.ids == ids for h in finished[b]):
                             continue
-                        a = attn_hist[row, :, : int(lengths[b])].cpu() if attn_hist is not None else None
-                        finished[b].append(Hypothesis(ids, total, total / length_penalty(len(ids) + 1, alpha), a))
+                        hyp = Hypothesis(list(ids), total, total / length_penalty(len(ids) + 1, alpha))
+                        finished[b].append(hyp)
+                        ended.append((hyp, row, src_lengths[b]))
                     continue
                 if live < K:
-                    new_scores[b, live] = s
-                    new_origin[b, live] = k
-                    new_word[b, live] = w
+                    new_scores[b][live] = s
+                    new_origin[b][live] = k
+                    new_word[b][live] = w
                     live += 1
                 if live == K and r >= K - 1:
                     break
             # done when K hypotheses have ended and no live one can still beat the best of them
-            if finished[b] and (len(finished[b]) >= K or t >= limits[b]):
+            if finished[b] and (len(finished[b]) >= K or at_limit[b]):
                 best = max(h.score for h in finished[b])
-                bound = (
-                    float(new_scores[b].max()) / length_penalty(limits[b] + 1, alpha)
-                    if alpha > 0
-                    else float(new_scores[b].max())
-                )
-                if t >= limits[b] or bound <= best or live == 0:
+                top = max(new_scores[b])
+                bound = top / length_penalty(limits[b] + 1, alpha) if alpha > 0 else top
+                if at_limit[b] or bound <= best or live == 0:
                     done[b] = True
             elif live == 0:
                 done[b] = True
+        if ended and attn_hist is not None:
+            picked = attn_hist.index_select(0, torch.tensor([row for _, row, _ in ended], device=device)).cpu()
+            for i, (hyp, _, n) in enumerate(ended):
+                hyp.attention = picked[i, :, :n]
         if all(done):
             break
-        rows = (torch.arange(B, device=device).unsqueeze(1) * K + new_origin).view(-1)
+        rows_list = [b * K + new_origin[b][k] for b in range(B) for k in range(K)]
+        words = [w for b in range(B) for w in new_word[b]]
+        history = [history[r] + [w] for r, w in zip(rows_list, words, strict=True)]
+        row_scores = [ninf if done[b] else new_scores[b][k] for b in range(B) for k in range(K)]
+        rows = torch.tensor(rows_list, device=device)
         dec = _select(dec, rows)
-        history = torch.cat([history.index_select(0, rows), new_word.view(-1, 1)], 1)
         if attn_hist is not None:
             attn_hist = attn_hist.index_select(0, rows)
-        scores = new_scores
-        for b in range(B):
-            if done[b]:
-                scores[b] = float("-inf")
-        prev = new_word.view(-1)
+        scores = torch.tensor(row_scores, device=device).view(B, K)
+        prev = torch.tensor(words, device=device)
     return [sorted(f, key=lambda h: -h.score)[:nbest] for f in finished]
