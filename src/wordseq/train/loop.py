@@ -301,10 +301,10 @@ def _fit(
             for n_batches, batch in enumerate(bar, 1):
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
                     loss, n, carry = task.loss(net, batch, carry)
-                value = loss.item()
                 optimizer.zero_grad(set_to_none=True)
                 (loss * _share_weight(n) if net is not model else loss).backward()
                 norm = clip_gradients(model.parameters(), config.clip, config.clip_value)
+                value = loss.item()  # read here, not before backward(): on a GPU each read waits for the device
                 # checked after backward, so that under DDP every process sees the (averaged, non-finite) gradient
                 # and stops at the same batch instead of waiting for one that has stopped
                 _check_finite(value, "loss", epoch, n_batches, schedule.lr, checkpoint)
