@@ -10,8 +10,11 @@
 #
 # Logs go to $OUT/*.log as the runs go; the JSON figures, learning curves and attention pictures are packed
 # into $OUT/results.tgz at the end (models stay in $WORK). LIMIT caps each run's seconds in all, TRAIN_S the
-# translation models' training seconds, PTB_MIN the language models' training minutes; DEVICE=cpu tries
-# the script out on a machine without a GPU.
+# translation models' training seconds, PTB_MIN the language models' training minutes; JOBS names the runs to
+# start (all by default: ptb-medium-A ptb-medium-B m30k-none m30k-bahdanau m30k-luong anki-en-fr); DEVICE=cpu
+# tries the script out on a machine without a GPU. The 39 epochs of PTB medium need about 10 minutes alone:
+#
+#     JOBS=ptb-medium-A PTB_MIN=9 LIMIT=585 bash bench/gpu_runs.sh
 set -u
 cd "$(dirname "$0")/.."
 export PYTHONUNBUFFERED=1 PYTHONPATH=src${PYTHONPATH:+:$PYTHONPATH}
@@ -31,9 +34,12 @@ mkdir -p "$OUT" "$WORK"
     nproc
 } > "$OUT/gpu.txt" 2>&1
 
+JOBS=${JOBS:-ptb-medium-A ptb-medium-B m30k-none m30k-bahdanau m30k-luong anki-en-fr}
+
 job() {
     name=$1
     shift
+    case " $JOBS " in *" $name "*) ;; *) return ;; esac
     (
         start=$(date +%s)
         timeout -s INT "$LIMIT" "$@"
