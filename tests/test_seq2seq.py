@@ -215,6 +215,22 @@ def test_bucketed_batches_cover_every_pair_once_with_similar_lengths():
     assert [b.tolist() for b in batches] == [b.tolist() for b in bucket_batches(lengths, lengths, 32, seed=3)]
 
 
+def test_training_batches_carry_the_number_of_target_tokens_the_loss_counts():
+    from wordseq.seq2seq.data import PAD_ID, EncodedPairs
+    from wordseq.seq2seq.model import Seq2SeqTask
+
+    rng = np.random.default_rng(1)
+    pairs = EncodedPairs(
+        [rng.integers(4, 30, size=rng.integers(1, 12)) for _ in range(200)],
+        [rng.integers(4, 30, size=rng.integers(1, 15)) for _ in range(200)],
+    )
+    task = Seq2SeqTask(Seq2SeqConfig(batch_size=16), pairs, None, log=None)
+    batches = task.batches(1)
+    assert sum(n for *_, n in batches) == sum(len(t) + 1 for t in pairs.tgt)
+    for _src, _lengths, tgt, n in batches:
+        assert n == int((tgt[:, 1:] != PAD_ID).sum())
+
+
 def test_different_line_counts_name_both_files_and_the_line(tmp_path):
     (tmp_path / "a.de").write_text("eins\nzwei\ndrei\n")
     with gzip.open(tmp_path / "a.en.gz", "wt") as f:

@@ -200,7 +200,9 @@ class Seq2SeqTask:
         self.best_bleu = float(state["best_bleu"])
         self.bleu_by_epoch = {int(k): float(v) for k, v in state["bleu_by_epoch"].items()}
 
-    def batches(self, epoch: int) -> list[tuple[Tensor, Tensor, Tensor]]:
+    def batches(self, epoch: int) -> list[tuple[Tensor, Tensor, Tensor, int]]:
+        """Source, source lengths, target (``<s>`` words ``</s>``, padded) and the number of target tokens that
+        the loss counts (words and ``</s>``), known here so that no step waits for the device to count them."""
         c = self.config
         self.epoch = epoch
         self.teacher_forcing = max(c.teacher_forcing_min, c.teacher_forcing * c.teacher_forcing_decay ** (epoch - 1))
@@ -212,13 +214,16 @@ class Seq2SeqTask:
         )
         # under torchrun: this process's share of each global batch
         shares = dist.shares([idx.tolist() for idx in order])
-        return [_batch_tensors(self.train, idx, self.device) for idx in shares]
+        return [
+            (*_batch_tensors(self.train, idx, self.device), sum(len(self.train.tgt[i]) + 1 for i in idx))
+            for idx in shares
+        ]
 
     def start(self, model: nn.Module) -> None:
         return None
 
-    def loss(self, model: nn.Module, batch: tuple[Tensor, Tensor, Tensor], carry: Any) -> tuple[Tensor, int, Any]:
-        src, lengths, tgt = batch
+    def loss(self, model: nn.Module, batch: tuple[Tensor, Tensor, Tensor, int], carry: Any) -> tuple[Tensor, int, Any]:
+        src, lengths, tgt, n = batch
         logits = model(src, lengths, tgt[:, :-1], self.teacher_forcing)
         gold = tgt[:, 1:]
         loss = F.cross_entropy(
@@ -227,7 +232,7 @@ class Seq2SeqTask:
             ignore_index=PAD_ID,
             label_smoothing=self.config.label_smoothing,
         )
-        return loss, int((gold != PAD_ID).sum()), None
+        return loss, n, None
 
     def evaluate(self, model: nn.Module, split: str) -> float | None:
         if split != "valid" or self.valid is None or len(self.valid) == 0:
