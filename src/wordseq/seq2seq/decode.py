@@ -139,7 +139,7 @@ def beam_search(
         ts, ti = top_scores.tolist(), top_idx.tolist()
         at_limit = [t >= limits[b] for b in range(B)]
         # the score of ending a hypothesis here instead of extending it (only needed at the length limit)
-        end_lp = lp[:, EOS_ID].tolist() if any(at_limit[b] and not done[b] for b in range(B)) else None
+        end_lp: list[float] = lp[:, EOS_ID].tolist() if any(at_limit[b] and not done[b] for b in range(B)) else []
         new_scores = [[ninf] * K for _ in range(B)]
         new_origin = [[0] * K for _ in range(B)]
         new_word = [[EOS_ID] * K for _ in range(B)]
@@ -156,8 +156,7 @@ def beam_search(
                     if r < K:  # an ending counts only among the step's K best candidates
                         row = b * K + k
                         ids = history[row]
-                        assert w == EOS_ID or end_lp is not None
-                        total = s if w == EOS_ID else row_scores[row] + end_lp[row]  # type: ignore[index]
+                        total = s if w == EOS_ID else row_scores[row] + end_lp[row]
                         if w != EOS_ID and any(h.ids == ids for h in finished[b]):
                             continue
                         hyp = Hypothesis(list(ids), total, total / length_penalty(len(ids) + 1, alpha))
