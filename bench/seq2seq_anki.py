@@ -84,7 +84,6 @@ def main() -> int:
     model = Seq2Seq(config).fit(train, valid=ParallelText(valid.src[:2000], valid.tgt[:2000]))
     seconds = time.perf_counter() - t0
     model.save(args.output)
-    model.net.to(args.device)  # fit() hands the network back on the CPU; translate where it was trained
     n = len(test.src)
     short = [
         i for i in range(n) if len(test.src[i].split()) <= args.max_len and len(test.tgt[i].split()) <= args.max_len

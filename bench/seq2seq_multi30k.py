@@ -96,7 +96,6 @@ def main() -> int:
     )
     train_seconds = time.perf_counter() - t0
     model.save(args.output)
-    model.net.to(args.device)  # fit() hands the network back on the CPU; translate where it was trained
     result: dict = {
         "machine": f"{platform.machine()} {os.cpu_count()} cores, torch threads {args.threads}",
         "args": vars(args),

@@ -154,13 +154,16 @@ def _plain(model: nn.Module) -> Seq2SeqNet:
     return model.module if hasattr(model, "module") else model  # type: ignore[return-value]
 
 
-def _batch_tensors(pairs: EncodedPairs, idx: Any, device: torch.device) -> tuple[Tensor, Tensor, Tensor]:
+def _batch_tensors(pairs: EncodedPairs, idx: Any, device: torch.device) -> tuple[Tensor, Tensor, Tensor, int]:
+    """Source, source lengths, target (``<s>`` words ``</s>``, padded) and the number of target tokens a loss
+    counts (words and ``</s>``), known here so that no step waits for the device to count them."""
     src, lengths = pad([pairs.src[i] for i in idx])
-    tgt, _ = pad([pairs.tgt[i] for i in idx], bos=True, eos=True)
+    tgt, tgt_lengths = pad([pairs.tgt[i] for i in idx], bos=True, eos=True)
     return (
         torch.from_numpy(src).to(device),
         torch.from_numpy(lengths),
         torch.from_numpy(tgt).to(device),
+        int(tgt_lengths.sum()) - len(idx),  # without the <s> of each
     )
 
 
@@ -201,8 +204,6 @@ class Seq2SeqTask:
         self.bleu_by_epoch = {int(k): float(v) for k, v in state["bleu_by_epoch"].items()}
 
     def batches(self, epoch: int) -> list[tuple[Tensor, Tensor, Tensor, int]]:
-        """Source, source lengths, target (``<s>`` words ``</s>``, padded) and the number of target tokens that
-        the loss counts (words and ``</s>``), known here so that no step waits for the device to count them."""
         c = self.config
         self.epoch = epoch
         self.teacher_forcing = max(c.teacher_forcing_min, c.teacher_forcing * c.teacher_forcing_decay ** (epoch - 1))
@@ -214,10 +215,7 @@ class Seq2SeqTask:
         )
         # under torchrun: this process's share of each global batch
         shares = dist.shares([idx.tolist() for idx in order])
-        return [
-            (*_batch_tensors(self.train, idx, self.device), sum(len(self.train.tgt[i]) + 1 for i in idx))
-            for idx in shares
-        ]
+        return [_batch_tensors(self.train, idx, self.device) for idx in shares]
 
     def start(self, model: nn.Module) -> None:
         return None
@@ -257,7 +255,7 @@ def validation_loss(net: Seq2SeqNet, pairs: EncodedPairs, batch_size: int, devic
     was = net.training
     net.eval()
     for idx in bucket_batches([len(s) for s in pairs.src], [len(t) for t in pairs.tgt], batch_size):
-        src, lengths, tgt = _batch_tensors(pairs, idx, device)
+        src, lengths, tgt, n = _batch_tensors(pairs, idx, device)
         logits = net(src, lengths, tgt[:, :-1])
         gold = tgt[:, 1:]
         total += float(
@@ -265,7 +263,7 @@ def validation_loss(net: Seq2SeqNet, pairs: EncodedPairs, batch_size: int, devic
                 logits.reshape(-1, logits.size(-1)).float(), gold.reshape(-1), ignore_index=PAD_ID, reduction="sum"
             )
         )
-        count += int((gold != PAD_ID).sum())
+        count += n
     net.train(was)
     return total / max(count, 1)
 
@@ -360,7 +358,7 @@ class Seq2Seq(Estimator[Seq2SeqConfig]):
         )
         if task.best_state is not None:
             self.net.load_state_dict(task.best_state)
-        self.net.to("cpu").eval()
+        self.net.eval()  # on the device it was trained on, as every estimator leaves its network
         self.history = []
         for e in history.to_list():
             entry = {
@@ -492,7 +490,7 @@ class Seq2Seq(Estimator[Seq2SeqConfig]):
         was = net.training
         net.eval()
         pairs = EncodedPairs(list(src), list(tgt))
-        s, lens, t = _batch_tensors(pairs, list(range(len(src))), next(net.parameters()).device)
+        s, lens, t, _ = _batch_tensors(pairs, list(range(len(src))), next(net.parameters()).device)
         logp = torch.log_softmax(net(s, lens, t[:, :-1]).float(), -1)
         gold = t[:, 1:]
         token = logp.gather(2, gold.unsqueeze(2)).squeeze(2).masked_fill(gold == PAD_ID, 0.0)
